@@ -1,0 +1,88 @@
+# One entry point for people and CI. `make demo` and `make test` work on a fresh machine: they
+# build .venv with Python 3.13 (the Lambda runtime) and install the hash-pinned locks themselves.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+SAM_VENV := .venv-sam
+PY := $(VENV)/bin/python
+UV_VERSION := 0.13.9
+STAMP := $(VENV)/.installed
+SAM_STAMP := $(SAM_VENV)/.installed
+
+# A working 3.13: on PATH (Debian 13 system package), the system path, or under pyenv. The bare
+# pyenv shim `python3.13` exists even when 3.13 is not enabled and then fails, so each candidate is
+# run, not just found.
+PYTHON313 ?= $(shell for c in python3.13 /usr/bin/python3.13 /usr/local/bin/python3.13 \
+	"$$(pyenv root 2>/dev/null)"/versions/3.13*/bin/python3.13 "$$HOME"/.pyenv/versions/3.13*/bin/python3.13; do \
+	  if [ -x "$$(command -v $$c 2>/dev/null)" ] && "$$c" -c 'import sys, venv; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1; then \
+	    command -v "$$c"; break; fi; done)
+
+.PHONY: help python venv sam-venv test test-fast lint sandbox demo validate build lock bench clean
+
+help:
+	@echo "make demo      run the integration on the local sandbox and show each step"
+	@echo "make test      the whole suite (unit, contract, integration, acceptance, infra) + lint"
+	@echo "make sandbox   start emulators + local stack (Ctrl-C stops all)"
+	@echo "make lint      ruff + mypy (strict on the bridge package)"
+	@echo "make validate  cfn-lint + sam validate --lint;  make build: sam build"
+	@echo "make bench     benchmarks in bench/"
+
+python:
+	@if [ -z "$(PYTHON313)" ]; then \
+	  echo "error: no working Python 3.13 found (tried python3.13 on PATH, /usr/bin, pyenv versions/3.13*)." >&2; \
+	  echo "       install it (Debian 13: apt-get install python3.13 python3.13-venv; pyenv: pyenv install 3.13) or pass PYTHON313=/path/to/python3.13" >&2; \
+	  exit 1; fi
+	@echo "using $(PYTHON313)"
+
+$(STAMP): requirements/dev.txt pyproject.toml | python
+	@test -x $(PY) || $(PYTHON313) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
+	@$(VENV)/bin/uv pip install -q -p $(PY) --require-hashes -r requirements/dev.txt
+	@$(VENV)/bin/uv pip install -q -p $(PY) --no-deps -e .
+	@touch $@
+
+venv: $(STAMP)
+
+$(SAM_STAMP): requirements/sam.txt | python
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON313) -m venv $(SAM_VENV)
+	@$(SAM_VENV)/bin/python -m pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
+	@$(SAM_VENV)/bin/uv pip install -q -p $(SAM_VENV)/bin/python --require-hashes -r requirements/sam.txt
+	@touch $@
+
+sam-venv: $(SAM_STAMP)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy shared/bridge functions sandbox tests bench
+
+validate: venv sam-venv
+	$(VENV)/bin/cfn-lint template.yaml
+	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" $(SAM_VENV)/bin/sam validate --lint --region eu-central-1
+
+build: sam-venv
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SAM_VENV)/bin/sam build --region eu-central-1
+
+test: venv sam-venv lint
+	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" $(PY) -m pytest
+
+test-fast: venv
+	$(PY) -m pytest tests/unit
+
+sandbox: venv
+	$(PY) -m sandbox
+
+demo: venv
+	$(PY) -m sandbox.demo
+
+bench: venv
+	$(PY) -m bench
+
+lock:
+	uv pip compile --universal --python-version 3.13 --generate-hashes -q requirements/runtime.in -o requirements/runtime.txt
+	uv pip compile --universal --python-version 3.13 --generate-hashes -q requirements/dev.in -o requirements/dev.txt
+	uv pip compile --python-version 3.13 --generate-hashes -q requirements/sam.in -o requirements/sam.txt
+	cp requirements/runtime.txt shared/requirements.txt
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Bitrix24 REST: the webhook client, batch, paging, the shared rate budget, typed errors."""

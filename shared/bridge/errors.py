@@ -1,0 +1,24 @@
+"""The two kinds of failure every flow distinguishes, and the one place that decides retry."""
+
+from __future__ import annotations
+
+
+class BridgeError(Exception):
+    """Base of every error the bridge raises on purpose."""
+
+
+class TransientError(BridgeError):
+    """The other side is down, slow or rate-limiting: retry later (the queue redelivers)."""
+
+
+class PermanentError(BridgeError):
+    """Bad data or configuration: retrying cannot help; tell a person and stop."""
+
+
+class ConfigurationError(PermanentError):
+    """A setting is missing or invalid; the message names the setting."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a failed unit of work should be retried by the queue."""
+    return isinstance(error, TransientError)
