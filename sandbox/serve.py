@@ -34,7 +34,9 @@ class RunningServer:
         self.thread.join(timeout=10)
 
 
-def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int | None = None, **config: Any) -> RunningServer:
+def serve_in_thread(
+    app: Any, host: str = "127.0.0.1", port: int | None = None, **config: Any
+) -> RunningServer:
     """Start `app` on host:port (a free port when None) and return once it accepts connections."""
     chosen = port or free_port(host)
     server = uvicorn.Server(

@@ -53,7 +53,7 @@ class RuntimeSettings(BaseSettings):
     aws_endpoint_url: str | None = None  # moto server in the local stack; None in AWS
     secret_id: str | None = None  # Secrets Manager secret holding `Secrets` as JSON
     mapping_file: Path | None = None
-    b24_rate_limit: RateLimit = RateLimit()  # type: ignore[call-arg]
+    b24_rate_limit: RateLimit = RateLimit()
     http_timeout_s: float = Field(20.0, gt=0)
     max_attempts: int = Field(4, ge=1, le=10)
     idempotency_ttl_s: int = Field(3600, ge=60)
@@ -136,8 +136,10 @@ class Mapping(BaseModel):
 def _describe(error: ValidationError, prefix: str) -> str:
     lines = []
     for item in error.errors():
-        name = prefix + "_".join(str(p) for p in item["loc"]).upper() if prefix else ".".join(
-            str(p) for p in item["loc"]
+        name = (
+            prefix + "_".join(str(p) for p in item["loc"]).upper()
+            if prefix
+            else ".".join(str(p) for p in item["loc"])
         )
         lines.append(f"{name}: {item['msg']}")
     return "; ".join(lines)
@@ -146,14 +148,14 @@ def _describe(error: ValidationError, prefix: str) -> str:
 @cache
 def runtime_settings() -> RuntimeSettings:
     try:
-        return RuntimeSettings()  # type: ignore[call-arg]
+        return RuntimeSettings()
     except ValidationError as error:
         raise ConfigurationError(f"bad setting: {_describe(error, ENV_PREFIX)}") from None
 
 
 def _secrets_from_env() -> dict[str, Any]:
-    names = Secrets.model_fields
-    return {name: os.environ[ENV_PREFIX + name.upper()] for name in names if ENV_PREFIX + name.upper() in os.environ}
+    found = {name: os.environ.get(ENV_PREFIX + name.upper()) for name in Secrets.model_fields}
+    return {name: value for name, value in found.items() if value is not None}
 
 
 @cache
@@ -188,7 +190,8 @@ def load_mapping(path: Path | None) -> Mapping:
         try:
             text = path.read_text("utf-8")
         except OSError as error:
-            raise ConfigurationError(f"{ENV_PREFIX}MAPPING_FILE: cannot read {path}: {error.strerror}") from None
+            reason = error.strerror
+            raise ConfigurationError(f"{ENV_PREFIX}MAPPING_FILE: cannot read {path}: {reason}") from None
         where = str(path)
     try:
         return Mapping.model_validate(tomllib.loads(text))

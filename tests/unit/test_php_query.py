@@ -13,8 +13,9 @@ _key = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ_>%=!@", min_size=1, max_size
 _scalar = st.text(max_size=12)
 _tree: st.SearchStrategy[Any] = st.recursive(
     _scalar,
-    lambda children: st.lists(children, min_size=1, max_size=3)
-    | st.dictionaries(_key, children, min_size=1, max_size=3),
+    lambda children: (
+        st.lists(children, min_size=1, max_size=3) | st.dictionaries(_key, children, min_size=1, max_size=3)
+    ),
     max_leaves=12,
 )
 

@@ -85,7 +85,9 @@ def unflatten(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
                     child = {}
                     node[part] = child
                 node = child
-    return _listify(root)  # type: ignore[return-value]
+    tree = _listify(root)
+    assert isinstance(tree, dict)  # a mapping of names stays a mapping: its keys are not all digits
+    return tree
 
 
 def decode(query: str) -> dict[str, Any]:
