@@ -1,0 +1,35 @@
+"""The one place a configured `B24Client` is built from settings and secrets.
+
+Cached per process: a warm Lambda keeps its HTTP connection pool and its view of each method's
+operating time. Nothing is built at import; `reset()` is for tests and the local stack.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from bridge.b24.client import B24Client
+from bridge.b24.ratelimit import limiter_from_settings
+from bridge.settings import runtime_settings, secrets
+
+
+def client_from_settings() -> B24Client:
+    settings = runtime_settings()
+    rate = settings.b24_rate_limit
+    return B24Client(
+        secrets().b24_webhook_url.get_secret_value(),
+        limiter=limiter_from_settings(rate),
+        max_attempts=settings.max_attempts,
+        timeout_s=settings.http_timeout_s,
+        operating_budget_s=rate.operating_budget_s,
+        operating_headroom=rate.operating_headroom,
+    )
+
+
+@cache
+def default_client() -> B24Client:
+    return client_from_settings()
+
+
+def reset() -> None:
+    default_client.cache_clear()
