@@ -1,0 +1,21 @@
+"""SyncTable link store: links between Bitrix24 and 1C objects, cursors, manifests, audit."""
+
+from bridge.links.errors import CursorConflict, LinkConflict, LinkNotFound, StoreBusy, StoreError
+from bridge.links.fingerprint import fingerprint
+from bridge.links.models import AuditEntry, B24Ref, Cursor, Link, OneCRef
+from bridge.links.store import LinkStore
+
+__all__ = [
+    "AuditEntry",
+    "B24Ref",
+    "Cursor",
+    "CursorConflict",
+    "Link",
+    "LinkConflict",
+    "LinkNotFound",
+    "LinkStore",
+    "OneCRef",
+    "StoreBusy",
+    "StoreError",
+    "fingerprint",
+]

@@ -1,0 +1,247 @@
+"""Stored shapes in SyncTable: keys, item models, and their conversion to and from domain models.
+
+| item | pk | sk |
+|---|---|---|
+| link, B24 side | `B24#<ENTITY>#<id>` | `LINK` |
+| link, 1C side | `1C#<entity_set>#<ref>` | `LINK` |
+| cursor | `CURSOR#<name>` | `STATE` |
+| manifest entry | `MANIFEST#<name>` | `<ref>` |
+| audit | `AUDIT#<yyyy-mm-dd>` | `<iso ts>#<flow>#<subject>` |
+
+Both link items carry the whole pair, so either side answers a lookup in one read and a
+condition can check "points at the same counterpart" on each.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from bridge.links.models import AnyRef, AuditEntry, B24Ref, Cursor, Link, OneCRef
+
+type Attributes = dict[str, Any]  # a DynamoDB attribute map ({"pk": {"S": "…"}, …})
+
+LINK_SK = "LINK"
+CURSOR_SK = "STATE"
+TTL_ATTRIBUTE = "expires_at"
+
+
+def link_pk(ref: AnyRef) -> str:
+    if isinstance(ref, B24Ref):
+        return f"B24#{ref.entity}#{ref.id}"
+    return f"1C#{ref.entity_set}#{ref.ref}"
+
+
+def key(pk: str, sk: str) -> Attributes:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def cursor_pk(name: str) -> str:
+    return f"CURSOR#{name}"
+
+
+def manifest_pk(name: str) -> str:
+    return f"MANIFEST#{name}"
+
+
+def audit_pk(day: str) -> str:
+    return f"AUDIT#{day}"
+
+
+def is_expired(attributes: Mapping[str, Any], now: float) -> bool:
+    """Whether a TTL'd item is past its expiry. DynamoDB deletes expired items up to days late
+    (moto never does), so every read of an item with a TTL goes through this check."""
+    expires = attributes.get(TTL_ATTRIBUTE)
+    return expires is not None and float(expires["N"]) <= now
+
+
+def _text(attributes: Mapping[str, Any], name: str) -> str:
+    return str(attributes[name]["S"])
+
+
+def _optional_text(attributes: Mapping[str, Any], name: str) -> str | None:
+    value = attributes.get(name)
+    return None if value is None or "NULL" in value else str(value["S"])
+
+
+class LinkItem(BaseModel):
+    """One side of a link as stored."""
+
+    model_config = ConfigDict(frozen=True)
+
+    side: Literal["B24", "1C"]
+    b24_entity: str
+    b24_id: str
+    onec_entity_set: str
+    onec_ref: str
+    fingerprint: str
+    data_version: str | None
+    synced_at: str
+    extra: dict[str, str]
+
+    @classmethod
+    def from_link(cls, link: Link, side: Literal["B24", "1C"]) -> LinkItem:
+        return cls(
+            side=side,
+            b24_entity=link.b24.entity,
+            b24_id=link.b24.id,
+            onec_entity_set=link.onec.entity_set,
+            onec_ref=link.onec.ref,
+            fingerprint=link.fingerprint,
+            data_version=link.data_version,
+            synced_at=link.synced_at.isoformat(),
+            extra=dict(link.extra),
+        )
+
+    @property
+    def pk(self) -> str:
+        return link_pk(self.b24_ref() if self.side == "B24" else self.onec_ref_model())
+
+    def b24_ref(self) -> B24Ref:
+        return B24Ref(entity=self.b24_entity, id=self.b24_id)
+
+    def onec_ref_model(self) -> OneCRef:
+        return OneCRef(entity_set=self.onec_entity_set, ref=self.onec_ref)
+
+    def to_link(self) -> Link:
+        return Link(
+            b24=self.b24_ref(),
+            onec=self.onec_ref_model(),
+            fingerprint=self.fingerprint,
+            data_version=self.data_version,
+            synced_at=datetime.fromisoformat(self.synced_at),
+            extra=self.extra,
+        )
+
+    def to_attributes(self) -> Attributes:
+        return {
+            **key(self.pk, LINK_SK),
+            "side": {"S": self.side},
+            "b24_entity": {"S": self.b24_entity},
+            "b24_id": {"S": self.b24_id},
+            "onec_entity_set": {"S": self.onec_entity_set},
+            "onec_ref": {"S": self.onec_ref},
+            "fingerprint": {"S": self.fingerprint},
+            "data_version": {"NULL": True} if self.data_version is None else {"S": self.data_version},
+            "synced_at": {"S": self.synced_at},
+            "extra": {"M": {name: {"S": value} for name, value in self.extra.items()}},
+        }
+
+    @classmethod
+    def from_attributes(cls, attributes: Mapping[str, Any]) -> LinkItem:
+        extra = attributes.get("extra", {}).get("M", {})
+        side = _text(attributes, "side")
+        if side not in ("B24", "1C"):
+            raise ValueError(f"unknown link side {side!r}")
+        return cls(
+            side="B24" if side == "B24" else "1C",
+            b24_entity=_text(attributes, "b24_entity"),
+            b24_id=_text(attributes, "b24_id"),
+            onec_entity_set=_text(attributes, "onec_entity_set"),
+            onec_ref=_text(attributes, "onec_ref"),
+            fingerprint=_text(attributes, "fingerprint"),
+            data_version=_optional_text(attributes, "data_version"),
+            synced_at=_text(attributes, "synced_at"),
+            extra={name: str(value["S"]) for name, value in extra.items()},
+        )
+
+
+class CursorItem(BaseModel):
+    """A cursor as stored: the value as JSON text, so any JSON shape round-trips exactly."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    value_json: str
+    version: int
+    updated_at: str
+
+    @classmethod
+    def new(cls, name: str, value: Mapping[str, Any], version: int, now: float) -> CursorItem:
+        return cls(
+            name=name,
+            value_json=json.dumps(value, ensure_ascii=False, sort_keys=True),
+            version=version,
+            updated_at=datetime.fromtimestamp(now, UTC).isoformat(),
+        )
+
+    def to_attributes(self) -> Attributes:
+        return {
+            **key(cursor_pk(self.name), CURSOR_SK),
+            "name": {"S": self.name},
+            "value_json": {"S": self.value_json},
+            "version": {"N": str(self.version)},
+            "updated_at": {"S": self.updated_at},
+        }
+
+    @classmethod
+    def from_attributes(cls, attributes: Mapping[str, Any]) -> CursorItem:
+        return cls(
+            name=_text(attributes, "name"),
+            value_json=_text(attributes, "value_json"),
+            version=int(attributes["version"]["N"]),
+            updated_at=_text(attributes, "updated_at"),
+        )
+
+    def to_cursor(self) -> Cursor:
+        return Cursor(
+            name=self.name,
+            value=json.loads(self.value_json),
+            version=self.version,
+            updated_at=datetime.fromisoformat(self.updated_at),
+        )
+
+
+class AuditItem(BaseModel):
+    """An audit record as stored; `expires_at` is epoch seconds for DynamoDB's TTL."""
+
+    model_config = ConfigDict(frozen=True)
+
+    day: str
+    at: str
+    flow: str
+    subject: str
+    outcome: str
+    detail_json: str
+    expires_at: int
+
+    @property
+    def sk(self) -> str:
+        return f"{self.at}#{self.flow}#{self.subject}"
+
+    def to_attributes(self) -> Attributes:
+        return {
+            **key(audit_pk(self.day), self.sk),
+            "at": {"S": self.at},
+            "flow": {"S": self.flow},
+            "subject": {"S": self.subject},
+            "outcome": {"S": self.outcome},
+            "detail_json": {"S": self.detail_json},
+            TTL_ATTRIBUTE: {"N": str(self.expires_at)},
+        }
+
+    @classmethod
+    def from_attributes(cls, attributes: Mapping[str, Any]) -> AuditItem:
+        return cls(
+            day=_text(attributes, "pk").removeprefix("AUDIT#"),
+            at=_text(attributes, "at"),
+            flow=_text(attributes, "flow"),
+            subject=_text(attributes, "subject"),
+            outcome=_text(attributes, "outcome"),
+            detail_json=_text(attributes, "detail_json"),
+            expires_at=int(attributes[TTL_ATTRIBUTE]["N"]),
+        )
+
+    def to_entry(self) -> AuditEntry:
+        return AuditEntry(
+            at=datetime.fromisoformat(self.at),
+            flow=self.flow,
+            subject=self.subject,
+            outcome=self.outcome,
+            detail=json.loads(self.detail_json),
+            expires_at=datetime.fromtimestamp(self.expires_at, UTC),
+        )
