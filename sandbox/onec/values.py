@@ -1,0 +1,103 @@
+"""Defaults and coercion of incoming JSON values to the stored form of each Edm type."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import ODataError, cannot_parse_value, internal_error
+from .filter import is_guid, normalize_datetime
+from .model import EMPTY_DATE, EMPTY_GUID, UNDEFINED_TYPE, Prop
+
+_INTEGER_TYPES = ("Edm.Int16", "Edm.Int32", "Edm.Int64")
+
+
+def default_value(prop: Prop, companion_of: Prop | None = None) -> Any:
+    if companion_of is not None:
+        return UNDEFINED_TYPE
+    if prop.is_collection:
+        return []
+    if prop.name == "DataVersion":
+        return 0
+    match prop.edm:
+        case "Edm.Guid":
+            return EMPTY_GUID
+        case "Edm.Boolean":
+            return False
+        case "Edm.DateTime":
+            return EMPTY_DATE
+        case "Edm.Double":
+            return 0.0
+        case "Edm.Int16" | "Edm.Int32" | "Edm.Int64":
+            return 0
+        case "StandardODATA.TypeDescription":
+            return {"Types": []}
+    return ""
+
+
+def coerce(prop: Prop, raw: Any) -> Any:
+    """Stored value of `raw` for `prop`; raises the platform's error for values it cannot take."""
+    if isinstance(raw, list | dict) and prop.edm != "StandardODATA.TypeDescription":
+        raise internal_error()
+    match prop.edm:
+        case "Edm.Guid":
+            if raw is None:
+                return EMPTY_GUID
+            if not isinstance(raw, str) or not is_guid(raw):
+                raise cannot_parse_value(raw, "Edm.Guid")
+            return raw.lower()
+        case "Edm.Boolean":
+            if isinstance(raw, bool):
+                return raw
+            if isinstance(raw, str) and raw.lower() in ("true", "false"):
+                return raw.lower() == "true"
+            raise cannot_parse_value(raw, "Edm.Boolean")
+        case "Edm.DateTime":
+            if raw is None or raw == "":
+                return EMPTY_DATE
+            try:
+                return normalize_datetime(str(raw))
+            except ValueError:
+                raise cannot_parse_value(raw, "Edm.DateTime") from None
+        case "Edm.Double":
+            try:
+                return float(raw if raw is not None else 0)
+            except (TypeError, ValueError):
+                raise cannot_parse_value(raw, "Edm.Double") from None
+        case edm if edm in _INTEGER_TYPES:
+            try:
+                number = float(raw if raw is not None else 0)
+            except (TypeError, ValueError):
+                raise cannot_parse_value(raw, edm) from None
+            return int(number)
+        case "StandardODATA.TypeDescription":
+            return raw if isinstance(raw, dict) else {"Types": []}
+    if prop.composite:
+        # Composite values keep their JSON form: a GUID for references, the primitive otherwise.
+        return raw if isinstance(raw, bool | int | float) else ("" if raw is None else str(raw))
+    text = "" if raw is None else raw if isinstance(raw, str) else _plain_text(raw)
+    if prop.max_length and len(text) > prop.max_length:
+        text = text[: prop.max_length]
+    return text
+
+
+def _plain_text(raw: Any) -> str:
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    return str(raw)
+
+
+def parse_line_number(raw: Any) -> int:
+    try:
+        number = float(raw)
+    except (TypeError, ValueError):
+        raise cannot_parse_value(raw, "Edm.Int64") from None
+    return int(number)
+
+
+def ensure_object(raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise internal_error()
+    return raw
+
+
+__all__ = ["ODataError", "coerce", "default_value", "ensure_object", "parse_line_number"]

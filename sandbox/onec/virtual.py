@@ -1,0 +1,117 @@
+"""Virtual tables: `SliceLast`/`SliceFirst` of periodic registers, `Balance` of the stock register."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .actions import STOCK_DIMENSIONS
+from .errors import ODataError, path_segment_not_found, query_option_parse_error
+from .filter import Evaluator, compile_filter, normalize_datetime
+from .model import EntitySet, Prop, ServiceModel, TabularSection, balance_props
+from .storage import Store
+
+
+def parse_function_args(text: str) -> dict[str, str]:
+    """`Period=datetime'…',Condition='… guid''…'' …'` → raw literal per name (quotes doubled inside)."""
+    from .query import split_top_level
+
+    args: dict[str, str] = {}
+    if not text.strip():
+        return args
+    for part in split_top_level(text):
+        name, sep, value = part.partition("=")
+        if not sep:
+            raise query_option_parse_error("параметров функции")
+        args[name.strip()] = value.strip()
+    return args
+
+
+def string_arg(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    if len(raw) < 2 or raw[0] != "'" or raw[-1] != "'":
+        raise query_option_parse_error("параметров функции")
+    return raw[1:-1].replace("''", "'")
+
+
+def period_arg(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    if not raw.startswith("datetime'") or not raw.endswith("'"):
+        raise query_option_parse_error("параметров функции")
+    try:
+        return normalize_datetime(raw[len("datetime'") : -1])
+    except ValueError:
+        raise query_option_parse_error("параметров функции") from None
+
+
+def _condition(model: ServiceModel, owner: EntitySet | TabularSection, store: Store, text: str | None) -> Any:
+    if not text:
+        return lambda record: True
+    node = compile_filter(text, model, owner, option="Condition")
+    evaluator = Evaluator(owner, model, store.get)
+    return lambda record: evaluator.matches(node, record)
+
+
+def slice_records(
+    model: ServiceModel, store: Store, register: EntitySet, args: dict[str, str], last: bool
+) -> list[dict[str, Any]]:
+    period = period_arg(args.get("Period"))
+    condition = _condition(model, register, store, string_arg(args.get("Condition")))
+    dimensions = [k for k in register.key if k != "Period"]
+    chosen: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for record in store.records(register.name):
+        if period is not None and record["Period"] > period:
+            continue
+        if not condition(record):
+            continue
+        key = tuple(record.get(d) for d in dimensions)
+        best = chosen.get(key)
+        if best is None or (record["Period"] > best["Period"] if last else record["Period"] < best["Period"]):
+            chosen[key] = record
+    return list(chosen.values())
+
+
+def _balance_section() -> TabularSection:
+    return TabularSection("Balance", "AccumulationRegister_ЗапасыНаСкладах_Balance", balance_props())
+
+
+def balance_rows(
+    model: ServiceModel, store: Store, record_type: EntitySet, args: dict[str, str]
+) -> tuple[list[Prop], list[dict[str, Any]]]:
+    period = period_arg(args.get("Period"))
+    dimensions_text = string_arg(args.get("Dimensions"))
+    dimensions = list(STOCK_DIMENSIONS)
+    if dimensions_text:
+        dimensions = []
+        for name in (n.strip() for n in dimensions_text.split(",")):
+            key = name if name.endswith("_Key") else f"{name}_Key"
+            if key not in STOCK_DIMENSIONS:
+                raise path_segment_not_found(name)
+            dimensions.append(key)
+    condition = _condition(model, record_type, store, string_arg(args.get("Condition")))
+    totals: dict[tuple[Any, ...], float] = {}
+    for record in store.stock_records:
+        # Balance at a date excludes movements of that very moment (the platform's "на начало").
+        if not record.get("Active", True) or (period is not None and record["Period"] >= period):
+            continue
+        if not condition(record):
+            continue
+        group = tuple(record[d] for d in dimensions)
+        sign = 1.0 if record["RecordType"] == "Receipt" else -1.0
+        totals[group] = totals.get(group, 0.0) + sign * float(record["Количество"])
+    props = [p for p in balance_props() if p.name in dimensions or p.name == "КоличествоBalance"]
+    rows = [
+        {**dict(zip(dimensions, key, strict=True)), "КоличествоBalance": round(total, 3)}
+        for key, total in totals.items()
+        if round(total, 3) != 0
+    ]
+    return props, rows
+
+
+def balance_section() -> TabularSection:
+    return _balance_section()
+
+
+def unsupported_function(name: str) -> ODataError:
+    return ODataError(501, "0", f"Функция {name} не поддерживается эмулятором")
