@@ -1,0 +1,56 @@
+"""The adapters a flow needs, built once per process from settings: the injection seam.
+
+Flows take a `Ports` bundle as an argument; Lambda handlers pass `default_ports()`, tests and the
+local stack pass their own. Only this module knows how adapters are configured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from bridge import aws
+from bridge.b24 import factory as b24_factory
+from bridge.b24.client import B24Client
+from bridge.links.store import LinkStore
+from bridge.onec.client import ODataClient
+from bridge.settings import Mapping, mapping, runtime_settings, secrets
+
+
+@dataclass(frozen=True)
+class Ports:
+    b24: B24Client
+    onec: ODataClient
+    links: LinkStore
+    mapping: Mapping
+
+
+@cache
+def onec_client() -> ODataClient:
+    settings, credentials = runtime_settings(), secrets()
+    return ODataClient(
+        str(credentials.onec_base_url),
+        credentials.onec_user,
+        credentials.onec_password.get_secret_value(),
+        timeout_s=settings.http_timeout_s,
+        max_attempts=settings.max_attempts,
+    )
+
+
+@cache
+def link_store() -> LinkStore:
+    settings = runtime_settings()
+    return LinkStore(settings.table_name, aws.dynamodb_client(), audit_ttl_days=settings.audit_ttl_days)
+
+
+@cache
+def default_ports() -> Ports:
+    return Ports(b24=b24_factory.default_client(), onec=onec_client(), links=link_store(), mapping=mapping())
+
+
+def reset() -> None:
+    """After the environment changed (tests, local stack)."""
+    for cached in (onec_client, link_store, default_ports):
+        cached.cache_clear()
+    b24_factory.reset()
+    aws.reset()
