@@ -1,0 +1,6 @@
+"""Bitrix24 REST emulator (inbound webhook, batch, limits, outbound events, `/_sandbox` controls)."""
+
+from sandbox.b24.app import Emulator, create_app
+from sandbox.b24.config import B24EmulatorConfig, OutgoingWebhook
+
+__all__ = ["B24EmulatorConfig", "Emulator", "OutgoingWebhook", "create_app"]

@@ -1,0 +1,12 @@
+"""REST method families; importing this package registers every method."""
+
+from sandbox.b24.methods import (  # noqa: F401
+    catalog,
+    deals,
+    events,
+    misc,
+    parties,
+    requisites,
+    statuses,
+    users,
+)

@@ -1,0 +1,341 @@
+"""crm.company.* and crm.contact.* (+ their links, user fields) and crm.duplicate.findbycomm."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from sandbox.b24 import crm_entity, errors
+from sandbox.b24.crm_entity import EntitySpec
+from sandbox.b24.fields import F, FieldDef
+from sandbox.b24.registry import Call, method
+from sandbox.b24.state import Portal
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _has(type_id: str) -> Any:
+    return lambda portal, record: "Y" if record.get(type_id) else "N"
+
+
+def _legacy_address(prefix: str) -> list[FieldDef]:
+    parts = [
+        "",
+        "_2",
+        "_CITY",
+        "_POSTAL_CODE",
+        "_REGION",
+        "_PROVINCE",
+        "_COUNTRY",
+        "_COUNTRY_CODE",
+        "_LOC_ADDR_ID",
+    ]
+    return [F(f"{prefix}{p}", "string", read_only=True) for p in parts]
+
+
+_COMMON_TAIL = [
+    F("ASSIGNED_BY_ID", "user", "Ответственный"),
+    F("CREATED_BY_ID", "user", "Кем создана", read_only=True),
+    F("MODIFY_BY_ID", "user", "Кем изменена", read_only=True),
+    F("DATE_CREATE", "datetime", "Дата создания", read_only=True),
+    F("DATE_MODIFY", "datetime", "Дата изменения", read_only=True),
+    F("OPENED", "char", "Доступна для всех"),
+    F("LEAD_ID", "crm_lead", "Лид", read_only=True, settings={"parentEntityTypeId": 1}),
+    F("ORIGINATOR_ID", "string", "Внешний источник"),
+    F("ORIGIN_ID", "string", "Идентификатор во внешнем источнике"),
+    F("ORIGIN_VERSION", "string", "Версия оригинала"),
+    F("UTM_SOURCE", "string"),
+    F("UTM_MEDIUM", "string"),
+    F("UTM_CAMPAIGN", "string"),
+    F("UTM_CONTENT", "string"),
+    F("UTM_TERM", "string"),
+    F("LAST_ACTIVITY_TIME", "datetime", read_only=True),
+    F("LAST_ACTIVITY_BY", "user", read_only=True),
+]
+
+COMPANY = EntitySpec(
+    name="company",
+    table="companies",
+    uf_entity="CRM_COMPANY",
+    event_prefix="ONCRMCOMPANY",
+    multifields=("PHONE", "EMAIL", "WEB", "IM", "LINK"),
+    fields={
+        fd.name: fd
+        for fd in [
+            F("ID", "integer", "ID", read_only=True),
+            F("COMPANY_TYPE", "crm_status", "Тип компании", status_type="COMPANY_TYPE"),
+            F("TITLE", "string", "Название компании", required=True),
+            F("LOGO", "file", "Логотип"),
+            F("HAS_PHONE", "char", "Задан телефон", read_only=True),
+            F("HAS_EMAIL", "char", "Задан e-mail", read_only=True),
+            F("HAS_IMOL", "char", "Задана открытая линия", read_only=True),
+            F("BANKING_DETAILS", "string", "Банковские реквизиты"),
+            F("INDUSTRY", "crm_status", "Сфера деятельности", status_type="INDUSTRY"),
+            F("REVENUE", "double", "Годовой оборот"),
+            F("CURRENCY_ID", "crm_currency", "Валюта"),
+            F("EMPLOYEES", "crm_status", "Кол-во сотрудников", status_type="EMPLOYEES"),
+            F("COMMENTS", "string", "Комментарий"),
+            F("IS_MY_COMPANY", "char", "Моя компания"),
+            F("CONTACT_ID", "crm_contact", "Контакты", multiple=True),
+            *_COMMON_TAIL,
+            *_legacy_address("ADDRESS"),
+            F("ADDRESS_LEGAL", "string", read_only=True),
+            *_legacy_address("REG_ADDRESS"),
+            F("LAST_COMMUNICATION_TIME", "string", read_only=True),
+        ]
+    },
+    computed={"HAS_PHONE": _has("PHONE"), "HAS_EMAIL": _has("EMAIL"), "HAS_IMOL": _has("IM")},
+)
+
+CONTACT = EntitySpec(
+    name="contact",
+    table="contacts",
+    uf_entity="CRM_CONTACT",
+    event_prefix="ONCRMCONTACT",
+    multifields=("PHONE", "EMAIL", "WEB", "IM", "LINK"),
+    fields={
+        fd.name: fd
+        for fd in [
+            F("ID", "integer", "ID", read_only=True),
+            F("HONORIFIC", "crm_status", "Обращение", status_type="HONORIFIC"),
+            F("NAME", "string", "Имя"),
+            F("SECOND_NAME", "string", "Отчество"),
+            F("LAST_NAME", "string", "Фамилия"),
+            F("PHOTO", "file", "Фотография"),
+            F("BIRTHDATE", "date", "Дата рождения"),
+            F("TYPE_ID", "crm_status", "Тип контакта", status_type="CONTACT_TYPE"),
+            F("SOURCE_ID", "crm_status", "Источник", status_type="SOURCE"),
+            F("SOURCE_DESCRIPTION", "string", "Дополнительно об источнике"),
+            F("POST", "string", "Должность"),
+            F("COMMENTS", "string", "Комментарий"),
+            F("EXPORT", "char", "Участвует в экспорте контактов"),
+            F("HAS_PHONE", "char", "Задан телефон", read_only=True),
+            F("HAS_EMAIL", "char", "Задан e-mail", read_only=True),
+            F("HAS_IMOL", "char", "Задана открытая линия", read_only=True),
+            F("COMPANY_ID", "crm_company", "Компания"),
+            F("COMPANY_IDS", "crm_company", "Компании", multiple=True),
+            F("FACE_ID", "integer", read_only=True),
+            *_COMMON_TAIL,
+            *_legacy_address("ADDRESS")[:-2],
+            F("ADDRESS_LOC_ADDR_ID", "string", read_only=True),
+        ]
+    },
+    computed={"HAS_PHONE": _has("PHONE"), "HAS_EMAIL": _has("EMAIL"), "HAS_IMOL": _has("IM")},
+)
+
+
+def _check_emails(fields: Mapping[str, Any]) -> None:
+    emails = fields.get("EMAIL")
+    items = (
+        emails if isinstance(emails, list) else list(emails.values()) if isinstance(emails, Mapping) else []
+    )
+    for item in items:
+        value = item.get("VALUE") if isinstance(item, Mapping) else None
+        if value and not _EMAIL.match(str(value)):
+            raise errors.core(f"E-mail address '{value}' is invalid.")
+
+
+def _create(call: Call, spec: EntitySpec, defaults: dict[str, Any]) -> int:
+    fields = {str(k).upper(): v for k, v in call.fields().items()}
+    params = call.param("params")
+    if params is not None and not isinstance(params, Mapping):
+        raise errors.legacy("Parameter 'params' must be array.")
+    _check_emails(fields)
+    table = call.portal.table(spec.table)
+    entity_id = table.new_id()
+    record: dict[str, Any] = {"ID": entity_id, "ASSIGNED_BY_ID": None, **defaults}
+    crm_entity.apply_fields(call, spec, record, fields, creating=True)
+    crm_entity.stamp_create(call, record)
+    record["LAST_ACTIVITY_TIME"] = record["DATE_CREATE"]
+    record["LAST_ACTIVITY_BY"] = call.user_id
+    if spec is CONTACT:
+        _contact_companies_from_fields(record, fields)
+    if spec is COMPANY and not record.get("TITLE"):
+        record["TITLE"] = f"Компания #{entity_id}"
+    table.put(entity_id, record)
+    crm_entity.emit(call, spec, "ADD", entity_id)
+    return entity_id
+
+
+def _update(call: Call, spec: EntitySpec) -> bool:
+    entity_id = crm_entity.require_id(call)
+    record = crm_entity.load(call, spec, entity_id)
+    fields = {str(k).upper(): v for k, v in call.fields().items()}
+    _check_emails(fields)
+    crm_entity.apply_fields(call, spec, record, fields, creating=False)
+    if spec is CONTACT:
+        _contact_companies_from_fields(record, fields)
+    crm_entity.stamp_update(call, record)
+    crm_entity.emit(call, spec, "UPDATE", entity_id)
+    return True
+
+
+def _get(call: Call, spec: EntitySpec) -> dict[str, Any]:
+    record = crm_entity.load(call, spec, crm_entity.require_id(call))
+    return crm_entity.render_record(
+        call.portal, spec, record, crm_entity.full_names(call.portal, spec, record)
+    )
+
+
+def _delete(call: Call, spec: EntitySpec) -> bool:
+    entity_id = crm_entity.require_id(call)
+    crm_entity.load(call, spec, entity_id)
+    call.portal.table(spec.table).delete(entity_id)
+    crm_entity.emit(call, spec, "DELETE", entity_id)
+    return True
+
+
+def _register(spec: EntitySpec, defaults: dict[str, Any]) -> None:
+    prefix = f"crm.{spec.name}"
+    method(f"{prefix}.add")(lambda call: _create(call, spec, defaults))
+    method(f"{prefix}.get")(lambda call: _get(call, spec))
+    method(f"{prefix}.list")(lambda call: crm_entity.list_rows(call, spec))
+    method(f"{prefix}.update")(lambda call: _update(call, spec))
+    method(f"{prefix}.delete")(lambda call: _delete(call, spec))
+    method(f"{prefix}.fields")(lambda call: crm_entity.describe_fields(call.portal, spec))
+    method(f"{prefix}.userfield.add")(lambda call: crm_entity.userfield_add(call, spec))
+    method(f"{prefix}.userfield.list")(lambda call: crm_entity.userfield_list(call, spec))
+    method(f"{prefix}.userfield.get")(lambda call: crm_entity.userfield_get(call, spec))
+    method(f"{prefix}.userfield.delete")(lambda call: crm_entity.userfield_delete(call, spec))
+
+
+_register(
+    COMPANY,
+    {"COMPANY_TYPE": "CUSTOMER", "OPENED": "Y", "IS_MY_COMPANY": "N", "CURRENCY_ID": "RUB", "REVENUE": 0.0},
+)
+_register(CONTACT, {"TYPE_ID": "CLIENT", "OPENED": "Y", "EXPORT": "Y", "SOURCE_ID": None})
+
+
+# -- contact ⇄ company links -------------------------------------------------------------------
+def _sync_primary_company(record: dict[str, Any]) -> None:
+    links = sorted(record.get("_companies", []), key=lambda link: link["SORT"])
+    primary = next((link for link in links if link["IS_PRIMARY"] == "Y"), links[0] if links else None)
+    record["COMPANY_ID"] = primary["COMPANY_ID"] if primary else None
+
+
+def _contact_companies_from_fields(record: dict[str, Any], fields: Mapping[str, Any]) -> None:
+    if "COMPANY_IDS" in fields:
+        raw = fields["COMPANY_IDS"]
+        ids = [int(c) for c in (raw if isinstance(raw, list) else [raw]) if str(c).strip().isdigit()]
+        record["_companies"] = [
+            {"COMPANY_ID": cid, "SORT": (i + 1) * 10, "ROLE_ID": 0, "IS_PRIMARY": "Y" if i == 0 else "N"}
+            for i, cid in enumerate(dict.fromkeys(ids))
+        ]
+    elif "COMPANY_ID" in fields:
+        cid = fields["COMPANY_ID"]
+        record["_companies"] = (
+            [{"COMPANY_ID": int(cid), "SORT": 10, "ROLE_ID": 0, "IS_PRIMARY": "Y"}]
+            if str(cid).isdigit()
+            else []
+        )
+    else:
+        record.setdefault("_companies", [])
+    _sync_primary_company(record)
+
+
+@method("crm.contact.company.items.get")
+def contact_company_items_get(call: Call) -> list[dict[str, Any]]:
+    record = crm_entity.load(call, CONTACT, crm_entity.require_id(call))
+    return [dict(link) for link in sorted(record.get("_companies", []), key=lambda link: link["SORT"])]
+
+
+@method("crm.contact.company.items.set")
+def contact_company_items_set(call: Call) -> bool:
+    contact_id = crm_entity.require_id(call)
+    record = crm_entity.load(call, CONTACT, contact_id)
+    items = call.param("items") or []
+    items = list(items.values()) if isinstance(items, Mapping) else items
+    links = []
+    for index, item in enumerate(items):
+        if not isinstance(item, Mapping) or not str(item.get("COMPANY_ID", "")).isdigit():
+            raise errors.legacy("The parameter 'items' is invalid.")
+        links.append(
+            {
+                "COMPANY_ID": int(item["COMPANY_ID"]),
+                "SORT": int(item.get("SORT") or (index + 1) * 10),
+                "ROLE_ID": 0,
+                "IS_PRIMARY": "Y" if str(item.get("IS_PRIMARY", "N")).upper() == "Y" else "N",
+            }
+        )
+    if links and not any(link["IS_PRIMARY"] == "Y" for link in links):
+        min(links, key=lambda link: link["SORT"])["IS_PRIMARY"] = "Y"
+    record["_companies"] = links
+    _sync_primary_company(record)
+    crm_entity.stamp_update(call, record)
+    crm_entity.emit(call, CONTACT, "UPDATE", contact_id)
+    return True
+
+
+@method("crm.contact.company.add")
+def contact_company_add(call: Call) -> bool:
+    raw_id = call.param("id")
+    if not str(raw_id or "").isdigit() or int(raw_id) <= 0:
+        raise errors.legacy("The parameter 'ownerEntityID' is invalid or not defined.")
+    record = call.portal.table("contacts").get(int(raw_id))
+    if record is None:
+        raise errors.legacy("Not found")
+    fields = {str(k).upper(): v for k, v in (call.fields() or {}).items()}
+    if not str(fields.get("COMPANY_ID", "")).isdigit():
+        raise errors.legacy("The parameter 'fields' must contain COMPANY_ID.")
+    company_id = int(fields["COMPANY_ID"])
+    if call.portal.table("companies").get(company_id) is None:
+        raise errors.legacy("Not found")
+    links = record.setdefault("_companies", [])
+    if any(link["COMPANY_ID"] == company_id for link in links):
+        return False
+    primary = str(fields.get("IS_PRIMARY", "")).upper() == "Y" or not links
+    if primary:
+        for link in links:
+            link["IS_PRIMARY"] = "N"
+    sort = int(fields.get("SORT") or (max((link["SORT"] for link in links), default=0) + 10))
+    links.append(
+        {"COMPANY_ID": company_id, "SORT": sort, "ROLE_ID": 0, "IS_PRIMARY": "Y" if primary else "N"}
+    )
+    _sync_primary_company(record)
+    crm_entity.stamp_update(call, record)
+    crm_entity.emit(call, CONTACT, "UPDATE", record["ID"])
+    return True
+
+
+# -- duplicates --------------------------------------------------------------------------------
+def _comparable(type_: str, value: Any) -> str:
+    text = str(value or "").strip().lower()
+    if type_ == "PHONE":
+        return re.sub(r"\D", "", text.split("доб")[0].split("ext")[0])[-10:]
+    return text
+
+
+def find_by_comm(
+    portal: Portal, type_: str, values: list[Any], entity_types: list[str]
+) -> dict[str, list[int]]:
+    wanted = {_comparable(type_, v) for v in values if str(v).strip()}
+    found: dict[str, list[int]] = {}
+    for entity, table in (("CONTACT", "contacts"), ("COMPANY", "companies")):
+        if entity not in entity_types:
+            continue
+        ids = [
+            int(r["ID"])
+            for r in portal.table(table).values()
+            if any(_comparable(type_, m["VALUE"]) in wanted for m in r.get(type_) or [])
+        ]
+        if ids:
+            found[entity] = sorted(ids)
+    return found
+
+
+@method("crm.duplicate.findbycomm")
+def duplicate_findbycomm(call: Call) -> Any:
+    type_ = str(call.param("type") or "").upper()
+    if type_ not in ("EMAIL", "PHONE"):
+        raise errors.B24Error("Communication type is not defined", "Parameter 'type' is required.", 400)
+    values = call.param("values") or []
+    values = list(values.values()) if isinstance(values, Mapping) else values
+    if not isinstance(values, list) or not values:
+        raise errors.B24Error("Invalid data", "Parameter 'values' must be array.", 400)
+    if len(values) > 20:
+        raise errors.B24Error("Too many values", "Too many values (maximum is 20).", 400)
+    entity = call.param("entity_type")
+    types = [str(entity).upper()] if entity else ["CONTACT", "COMPANY"]
+    found = find_by_comm(call.portal, type_, values, types)
+    return found or []

@@ -1,0 +1,150 @@
+"""All portal data in one JSON-friendly object, so reset/snapshot are trivial and tests can inspect it."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox.b24.config import B24EmulatorConfig
+
+TABLE_NAMES = (
+    "deals",
+    "companies",
+    "contacts",
+    "requisites",
+    "addresses",
+    "product_rows",
+    "timeline_comments",
+    "userfields",
+    "userfield_enums",
+    "statuses",
+    "categories",
+    "users",
+    "presets",
+    "catalogs",
+    "sections",
+    "products",
+    "prices",
+    "price_types",
+    "stores",
+    "store_products",
+    "documents",
+    "document_elements",
+    "notifications",
+    "workflows",
+    "list_elements",
+    "event_handlers",
+    "offline_events",
+    "multifields",
+    "files",
+)
+
+
+@dataclass
+class Table:
+    """Rows by text key (composite keys allowed) plus the next numeric ID to hand out."""
+
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    next_id: int = 1
+
+    def new_id(self) -> int:
+        value = self.next_id
+        self.next_id += 1
+        return value
+
+    def get(self, key: Any) -> dict[str, Any] | None:
+        return self.rows.get(str(key))
+
+    def put(self, key: Any, row: dict[str, Any]) -> dict[str, Any]:
+        self.rows[str(key)] = row
+        return row
+
+    def delete(self, key: Any) -> dict[str, Any] | None:
+        return self.rows.pop(str(key), None)
+
+    def values(self) -> Iterator[dict[str, Any]]:
+        return iter(list(self.rows.values()))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"next_id": self.next_id, "rows": self.rows}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Table:
+        return cls(rows=dict(data.get("rows", {})), next_id=int(data.get("next_id", 1)))
+
+
+@dataclass
+class Fault:
+    method: str  # lower-case method name or "*"
+    remaining: int
+    error: str | int
+    description: str
+    status: int
+
+
+@dataclass
+class Portal:
+    """Mutable portal state. Guard every read-modify-write with `lock` (delivery runs in a thread)."""
+
+    config: B24EmulatorConfig
+    tables: dict[str, Table] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    journal: list[dict[str, Any]] = field(default_factory=list)
+    journal_seq: int = 0
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def __post_init__(self) -> None:
+        for name in TABLE_NAMES:
+            self.tables.setdefault(name, Table())
+
+    def table(self, name: str) -> Table:
+        return self.tables[name]
+
+    # -- persistence -------------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            return copy.deepcopy(
+                {
+                    "tables": {name: t.to_json() for name, t in self.tables.items()},
+                    "settings": self.settings,
+                }
+            )
+
+    def restore(self, data: dict[str, Any]) -> None:
+        with self.lock:
+            self.tables = {name: Table.from_json(t) for name, t in data.get("tables", {}).items()}
+            for name in TABLE_NAMES:
+                self.tables.setdefault(name, Table())
+            self.settings = dict(data.get("settings", {}))
+
+    def clear(self) -> None:
+        with self.lock:
+            self.tables = {name: Table() for name in TABLE_NAMES}
+            self.settings = {}
+            self.journal.clear()
+            self.deliveries.clear()
+            self.faults.clear()
+
+    # -- journal -----------------------------------------------------------------------------
+    def record_call(self, entry: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            self.journal_seq += 1
+            entry = {"seq": self.journal_seq, **entry}
+            self.journal.append(entry)
+            return entry
+
+    # -- fault injection ---------------------------------------------------------------------
+    def take_fault(self, method: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.remaining > 0 and fault.method in (method, "*"):
+                    fault.remaining -= 1
+                    if fault.remaining == 0:
+                        self.faults.remove(fault)
+                    return fault
+        return None
