@@ -14,9 +14,10 @@ class ManagerSeed:
 
 
 DEFAULT_MANAGERS: tuple[ManagerSeed, ...] = (
-    ManagerSeed("Иванов Иван Иванович", "manager1@example.com"),
-    ManagerSeed("Петрова Мария Сергеевна", "manager2@example.com"),
-    ManagerSeed("Сидоров Пётр Алексеевич", "manager3@example.com"),
+    # The Bitrix24 sandbox's managers (sandbox/b24/seed.py): the same people, matched by e-mail.
+    ManagerSeed("Иванова Мария Петровна", "m.ivanova@sandbox.example"),
+    ManagerSeed("Кузнецов Сергей Андреевич", "s.kuznetsov@sandbox.example"),
+    ManagerSeed("Соколова Ольга Викторовна", "o.sokolova@sandbox.example"),
 )
 
 

@@ -601,12 +601,12 @@ def test_employee_is_found_by_email(onec: httpx.Client) -> None:
     persons = get_json(
         onec,
         "Catalog_ФизическиеЛица",
-        **{"$filter": "КонтактнаяИнформация/any(k: k/АдресЭП eq 'manager2@example.com')"},
+        **{"$filter": "КонтактнаяИнформация/any(k: k/АдресЭП eq 's.kuznetsov@sandbox.example')"},
     )["value"]
     employees = get_json(
         onec, "Catalog_Сотрудники", **{"$filter": f"Физлицо_Key eq guid'{persons[0]['Ref_Key']}'"}
     )
-    assert names(employees) == ["Петрова Мария Сергеевна"]
+    assert names(employees) == ["Кузнецов Сергей Андреевич"]
 
 
 # ------------------------------------------------------------------ /_sandbox
