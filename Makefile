@@ -56,9 +56,15 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy shared/bridge functions sandbox tests bench
 
+# Three levels: cfn-lint on the SAM template, SAM's own validation, and cfn-lint on the template
+# expanded to plain CloudFormation (cfn-lint >= 1.54 no longer expands SAM resources, so only the
+# last one sees a bad Runtime or a dangling !Ref inside a function).
 validate: venv sam-venv
 	$(VENV)/bin/cfn-lint template.yaml
 	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" $(SAM_VENV)/bin/sam validate --lint --region eu-central-1
+	@mkdir -p .aws-sam
+	$(SAM_VENV)/bin/python tests/infra/expand_sam.py template.yaml .aws-sam/expanded.json
+	$(VENV)/bin/cfn-lint .aws-sam/expanded.json
 
 build: sam-venv
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SAM_VENV)/bin/sam build --region eu-central-1

@@ -14,6 +14,12 @@ import pytest
 from sandbox.moto_server import start_moto
 from sandbox.template import create_table_from_template
 
+# Powertools reads these when `bridge.observability` is imported (at collection, before any
+# fixture runs); template.yaml sets them in AWS and the local stack sets them per function.
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "bridge-test")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "UnfBitrixBridgeTest")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+
 FIXTURES = Path(__file__).parent / "fixtures"
 REGION = "eu-central-1"
 

@@ -1,0 +1,81 @@
+"""`python -m sandbox` (make sandbox): moto, both emulators, the local API, SQS pollers and schedules.
+Ctrl-C stops everything."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import threading
+from pathlib import Path
+
+from sandbox.local import LocalStack, LocalStackConfig
+from sandbox.local.logs import configure
+from sandbox.template import TEMPLATE_PATH
+
+log = logging.getLogger("sandbox")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
+    parser.add_argument(
+        "--template", type=Path, default=TEMPLATE_PATH, help="SAM template (default: template.yaml)"
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port-api", type=int, default=3000, help="local API Gateway (0 = any free port)")
+    parser.add_argument("--port-moto", type=int, default=8000, help="moto server: DynamoDB and SQS")
+    parser.add_argument("--port-b24", type=int, default=8024, help="Bitrix24 emulator")
+    parser.add_argument("--port-onec", type=int, default=8081, help="1C OData emulator")
+    parser.add_argument(
+        "--no-emulators", action="store_true", help="do not start the Bitrix24 and 1C emulators"
+    )
+    parser.add_argument("--no-schedules", action="store_true", help="do not fire schedules")
+    parser.add_argument(
+        "--schedule-speed",
+        type=float,
+        default=float(os.environ.get("SANDBOX_SCHEDULE_SPEED", "1")),
+        help="compress schedule time N times, e.g. 60 fires rate(1 minute) every second "
+        "(env SANDBOX_SCHEDULE_SPEED)",
+    )
+    parser.add_argument("--verbose", "-v", action="store_true")
+    args = parser.parse_args(argv)
+    if args.schedule_speed <= 0:
+        parser.error("--schedule-speed must be positive")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    configure(logging.DEBUG if args.verbose else logging.INFO)
+    config = LocalStackConfig(
+        template_path=args.template.resolve(),
+        host=args.host,
+        api_port=args.port_api or None,
+        moto_port=args.port_moto or None,
+        b24_port=args.port_b24 or None,
+        onec_port=args.port_onec or None,
+        emulators=not args.no_emulators,
+        schedules=not args.no_schedules,
+        schedule_speed=args.schedule_speed,
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    stack = LocalStack(config)
+    try:
+        stack.start()
+        log.info("Ctrl-C stops everything")
+        while not stop.wait(0.5):
+            pass
+        log.info("stopping…")
+    except (OSError, RuntimeError) as error:
+        log.error("cannot start the sandbox: %s (is another sandbox running? use --port-* to move it)", error)
+        return 1
+    finally:
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,68 @@
+"""Sample API Gateway events (events/<function>/*.json) turned back into the HTTP requests that
+produced them, so they can be replayed against the local API over real HTTP."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+# Headers API Gateway adds or that belong to the original connection, not to the client's request.
+_HOP_HEADERS = frozenset(
+    {
+        "host",
+        "content-length",
+        "connection",
+        "x-amzn-trace-id",
+        "x-forwarded-for",
+        "x-forwarded-port",
+        "x-forwarded-proto",
+    }
+)
+
+
+@dataclass(frozen=True)
+class HttpSample:
+    name: str  # "<function dir>/<file stem>"
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+
+
+def as_http_sample(name: str, event: Any) -> HttpSample | None:
+    """The request behind an HTTP API (2.0) or REST/1.0 proxy event; None for any other event."""
+    if not isinstance(event, dict):
+        return None
+    if event.get("version") == "2.0" and "rawPath" in event:
+        method = event["requestContext"]["http"]["method"]
+        path, query = event["rawPath"], event.get("rawQueryString", "")
+    elif "httpMethod" in event and "path" in event:
+        method, path = event["httpMethod"], event["path"]
+        params = event.get("multiValueQueryStringParameters") or {}
+        query = urlencode([(k, v) for k, values in params.items() for v in values])
+    else:
+        return None
+    raw = event.get("body")
+    body = (
+        b"" if raw is None else base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode("utf-8")
+    )
+    headers = {k: v for k, v in (event.get("headers") or {}).items() if k.lower() not in _HOP_HEADERS}
+    return HttpSample(name, method, path, query, headers, body)
+
+
+def http_samples(events_dir: Path) -> list[HttpSample]:
+    samples = []
+    for file in sorted(events_dir.glob("*/*.json")):
+        try:
+            event = json.loads(file.read_text("utf-8"))
+        except ValueError:
+            continue
+        sample = as_http_sample(f"{file.parent.name}/{file.stem}", event)
+        if sample is not None:
+            samples.append(sample)
+    return samples

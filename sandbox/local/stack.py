@@ -1,0 +1,381 @@
+"""LocalStack: moto (DynamoDB + SQS), the emulators, the local API, SQS pollers and schedules,
+built from a SAM template and running the real handlers."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Self
+
+import boto3
+
+from sandbox.local import emulators
+from sandbox.local.intrinsics import LocalResource
+from sandbox.local.invoker import FunctionRuntime, Invoker, function_environment
+from sandbox.local.journal import Journal
+from sandbox.local.model import QueueSpec, ScheduleSpec, StackModel, load_model
+from sandbox.local.router import create_router
+from sandbox.local.schedules import ScheduleRunner, default_scheduled_event, schedule_payload
+from sandbox.local.sqs import SqsPoller
+from sandbox.moto_server import start_moto
+from sandbox.serve import RunningServer, serve_in_thread
+from sandbox.template import TEMPLATE_PATH, create_table_from_properties
+
+log = logging.getLogger("sandbox.stack")
+
+B24_EVENTS_PATH = "/b24/events"
+
+
+@dataclass
+class LocalStackConfig:
+    """Where things listen. A port of None means "any free port" (tests, demo)."""
+
+    template_path: Path = TEMPLATE_PATH
+    host: str = "127.0.0.1"
+    api_port: int | None = 3000
+    moto_port: int | None = 8000
+    b24_port: int | None = 8024
+    onec_port: int | None = 8081
+    moto_url: str | None = None  # use this running moto server instead of starting one
+    emulators: bool = True
+    pollers: bool = True
+    schedules: bool = True
+    schedule_speed: float = 1.0  # > 1 compresses schedule time
+    prefix: str = "sandbox-"  # of table and queue names, so stacks can share one moto server
+    region: str = "eu-central-1"
+    extra_env: dict[str, str] = field(default_factory=dict)  # added to every function's environment
+    prewarm: bool = True  # start one container per function at start-up (its init runs meanwhile)
+
+    @classmethod
+    def ephemeral(cls, **overrides: Any) -> LocalStackConfig:
+        ports = {"api_port": None, "moto_port": None, "b24_port": None, "onec_port": None}
+        return cls(**{**ports, **overrides})
+
+
+class LocalStack:
+    def __init__(self, config: LocalStackConfig | None = None) -> None:
+        self.config = config or LocalStackConfig()
+        self.journal = Journal()
+        self.invoker = Invoker(self.journal)
+        self.model: StackModel = load_model(
+            self.config.template_path, prefix=self.config.prefix, region=self.config.region
+        )
+        self.moto_url = ""
+        self.queue_urls: dict[str, str] = {}
+        self.b24: RunningServer | None = None
+        self.onec: RunningServer | None = None
+        self.api: RunningServer | None = None
+        self.pollers: list[SqsPoller] = []
+        self.schedulers: list[ScheduleRunner] = []
+        self._moto: Any = None
+        self._started = False
+
+    # -- addresses ----------------------------------------------------------------------------
+    @property
+    def api_url(self) -> str:
+        assert self.api is not None, "not started"
+        return self.api.url
+
+    @property
+    def b24_webhook_url(self) -> str:
+        port = self._port(self.b24, self.config.b24_port, 8024)
+        return f"http://{self.config.host}:{port}{emulators.WEBHOOK_PATH}"
+
+    @property
+    def onec_base_url(self) -> str:
+        port = self._port(self.onec, self.config.onec_port, 8081)
+        return f"http://{self.config.host}:{port}{emulators.ODATA_PATH}"
+
+    @staticmethod
+    def _port(server: RunningServer | None, configured: int | None, default: int) -> int:
+        return server.port if server is not None else configured or default
+
+    def client(self, service: str) -> Any:
+        factory: Any = boto3.client  # the service name is a plain str here, not a stub literal
+        return factory(
+            service,
+            endpoint_url=self.moto_url,
+            region_name=self.config.region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> Self:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        config = self.config
+        log.info(
+            "template %s: %d function(s), %d route(s), %d queue(s), %d table(s), %d schedule(s)",
+            config.template_path,
+            len(self.model.functions),
+            len(self.model.routes),
+            len(self.model.queues),
+            len(self.model.tables),
+            len(self.model.schedules),
+        )
+        if config.moto_url:
+            self.moto_url = config.moto_url
+        else:
+            self._moto, self.moto_url = start_moto(config.host, config.moto_port)
+            log.info("moto server (DynamoDB, SQS) on %s", self.moto_url)
+        self._create_tables()
+        self._create_queues()
+        if config.emulators:
+            self.b24 = emulators.start_b24(config.host, config.b24_port)
+            self.onec = emulators.start_onec(config.host, config.onec_port)
+        self._create_functions()
+        self.api = serve_in_thread(
+            create_router(self.model.routes, self.invoker, self.status, self.default_event),
+            config.host,
+            config.api_port,
+        )
+        for route in self.model.routes:
+            log.info("route %-28s → %s", route.route_key, route.function)
+        log.info("local API on %s (control: /_local/status, /_local/invoke/<LogicalId>)", self.api.url)
+        if self.b24 is not None and any(r.path == B24_EVENTS_PATH for r in self.model.routes):
+            emulators.bind_b24_events(self.b24_webhook_url, self.api.url + B24_EVENTS_PATH)
+        if config.pollers:
+            self._start_pollers()
+        if config.schedules:
+            self._start_schedules()
+        self._started = True
+        log.info("local stack ready")
+
+    def stop(self) -> None:
+        workers: list[SqsPoller | ScheduleRunner] = [*self.pollers, *self.schedulers]
+        for worker in workers:
+            worker.stop()
+        for worker in workers:
+            worker.join(5)
+        self.pollers, self.schedulers = [], []
+        for server in (self.api, self.b24, self.onec):
+            if server is not None:
+                server.stop()
+        self.api = self.b24 = self.onec = None
+        self.invoker.stop()
+        if self._moto is not None:
+            with contextlib.suppress(Exception):
+                self._moto.stop()
+            self._moto = None
+        if self._started:
+            log.info("local stack stopped")
+        self._started = False
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- resources ----------------------------------------------------------------------------
+    def _create_tables(self) -> None:
+        dynamodb = self.client("dynamodb")
+        existing = set(dynamodb.list_tables().get("TableNames", []))
+        for table in self.model.tables.values():
+            if table.name not in existing:
+                create_table_from_properties(
+                    dynamodb, self.model.resolver.resolve(table.properties), table.name
+                )
+            log.info("table %s → %s", table.logical_id, table.name)
+
+    def _create_queues(self) -> None:
+        sqs = self.client("sqs")
+        pending = dict(self.model.queues)
+        # A redrive target must exist before the queue that names it.
+        while pending:
+            ready = [
+                q
+                for q in pending.values()
+                if not self._redrive_target(q) or self._redrive_target(q) not in pending
+            ]
+            if not ready:
+                raise ValueError(f"queues redrive to each other in a cycle: {sorted(pending)}")
+            for queue in ready:
+                url = sqs.create_queue(QueueName=queue.name, Attributes=self._queue_attributes(queue))[
+                    "QueueUrl"
+                ]
+                self.queue_urls[queue.logical_id] = url
+                self.model.resolver.resources[queue.logical_id] = LocalResource(
+                    ref=url, attributes=self.model.resolver.resources[queue.logical_id].attributes
+                )
+                log.info("queue %s → %s", queue.logical_id, url)
+                del pending[queue.logical_id]
+
+    def _redrive_target(self, queue: QueueSpec) -> str | None:
+        policy = queue.properties.get("RedrivePolicy")
+        if not policy:
+            return None
+        arn = self.model.resolver.resolve(policy.get("deadLetterTargetArn"))
+        return next((q.logical_id for q in self.model.queues.values() if q.arn == arn), None)
+
+    def _queue_attributes(self, queue: QueueSpec) -> dict[str, str]:
+        props = self.model.resolver.resolve(queue.properties)
+        passed = (
+            "FifoQueue",
+            "ContentBasedDeduplication",
+            "DeduplicationScope",
+            "FifoThroughputLimit",
+            "VisibilityTimeout",
+            "MessageRetentionPeriod",
+            "DelaySeconds",
+            "ReceiveMessageWaitTimeSeconds",
+            "MaximumMessageSize",
+        )
+        attributes = {
+            k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in props.items() if k in passed
+        }
+        if props.get("RedrivePolicy"):
+            attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+        return attributes
+
+    def function_variables(self, logical_id: str) -> dict[str, str]:
+        """The function's environment as the local stack resolves it (without Lambda's own variables)."""
+        spec = self.model.functions[logical_id]
+        variables: dict[str, str] = {}
+        for name, raw in spec.environment.items():
+            value = self.model.resolver.resolve(raw)
+            if value is not None:
+                variables[name] = str(value).lower() if isinstance(value, bool) else str(value)
+        variables.pop("BRIDGE_SECRET_ID", None)  # locally the secrets come from the variables below
+        variables.update(
+            {
+                "BRIDGE_AWS_ENDPOINT_URL": self.moto_url,
+                "BRIDGE_B24_WEBHOOK_URL": self.b24_webhook_url,
+                "BRIDGE_B24_APPLICATION_TOKEN": emulators.APPLICATION_TOKEN,
+                "BRIDGE_ONEC_BASE_URL": self.onec_base_url,
+                "BRIDGE_ONEC_USER": emulators.ONEC_USER,
+                "BRIDGE_ONEC_PASSWORD": emulators.ONEC_PASSWORD,
+            }
+        )
+        variables.update(self.config.extra_env)
+        return variables
+
+    def _create_functions(self) -> None:
+        for logical_id, spec in self.model.functions.items():
+            arn = self.model.resolver.get_att(logical_id, "Arn")
+            env = function_environment(
+                spec, self.function_variables(logical_id), region=self.config.region, function_arn=arn
+            )
+            runtime = FunctionRuntime(spec, env)
+            self.invoker.add(runtime)
+            if self.config.prewarm:
+                runtime.prewarm()
+            log.info(
+                "function %s: %s (%s, %d s, %d MB)",
+                logical_id,
+                spec.handler,
+                os.path.relpath(spec.code_dir),
+                spec.timeout_s,
+                spec.memory_mb,
+            )
+
+    def _start_pollers(self) -> None:
+        sqs = self.client("sqs")
+        for source in self.model.sqs_sources:
+            if not source.enabled:
+                log.info("SQS source %s.%s is disabled: not polled", source.function, source.event_id)
+                continue
+            queue = self.model.queues[source.queue]
+            poller = SqsPoller(
+                source, queue, self.queue_urls[queue.logical_id], sqs, self.invoker, self.config.region
+            )
+            poller.start()
+            self.pollers.append(poller)
+            log.info(
+                "poller %s → %s (batch %d%s)",
+                queue.logical_id,
+                source.function,
+                source.batch_size,
+                ", ReportBatchItemFailures" if source.report_batch_item_failures else "",
+            )
+
+    def _start_schedules(self) -> None:
+        for spec in self.model.schedules:
+            if not spec.enabled:
+                log.info("schedule %s (%s) is disabled: not fired", spec.name, spec.expression)
+                continue
+            try:
+                runner = ScheduleRunner(spec, self.invoker, self.config.region, self.config.schedule_speed)
+            except ValueError as error:
+                log.warning("schedule %s: %s; not fired", spec.name, error)
+                continue
+            runner.start()
+            self.schedulers.append(runner)
+            speed = f" at ×{self.config.schedule_speed:g}" if self.config.schedule_speed != 1 else ""
+            log.info("schedule %s: %s → %s%s", spec.name, spec.expression, spec.function, speed)
+
+    # -- control API --------------------------------------------------------------------------
+    def default_event(self, logical_id: str) -> Any:
+        schedule = next((s for s in self.model.schedules if s.function == logical_id), None)
+        if schedule is not None:
+            return schedule_payload(schedule, self.config.region)
+        return default_scheduled_event(self.config.region)
+
+    @staticmethod
+    def _schedule_status(spec: ScheduleSpec, runner: ScheduleRunner | None) -> dict[str, Any]:
+        next_fire = runner.next_fire_at if runner is not None else None
+        return {
+            "name": spec.name,
+            "function": spec.function,
+            "expression": spec.expression,
+            "kind": spec.kind,
+            "enabled": runner is not None,
+            "fired": runner.fired if runner is not None else 0,
+            "next_fire_in_s": None if next_fire is None else round(max(0.0, next_fire - time.time()), 1),
+            "last_outcome": runner.last_outcome if runner is not None else None,
+        }
+
+    def status(self) -> dict[str, Any]:
+        sqs = self.client("sqs")
+        queues = {}
+        for logical_id, url in self.queue_urls.items():
+            attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"]).get("Attributes", {})
+            queues[logical_id] = {
+                "url": url,
+                "arn": self.model.queues[logical_id].arn,
+                "visible": int(attributes.get("ApproximateNumberOfMessages", 0)),
+                "in_flight": int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
+            }
+        runners = {r.spec.name: r for r in self.schedulers}
+        return {
+            "functions": {
+                fid: {
+                    "name": f.name,
+                    "handler": f.handler,
+                    "code_dir": str(f.code_dir),
+                    "timeout_s": f.timeout_s,
+                    "memory_mb": f.memory_mb,
+                }
+                for fid, f in self.model.functions.items()
+            },
+            "routes": [
+                {"route_key": r.route_key, "function": r.function, "payload": r.payload_version}
+                for r in self.model.routes
+            ],
+            "queues": queues,
+            "tables": {t.logical_id: t.name for t in self.model.tables.values()},
+            "sqs_sources": [
+                {"queue": s.queue, "function": s.function, "enabled": s.enabled, "batch_size": s.batch_size}
+                for s in self.model.sqs_sources
+            ],
+            "schedules": [self._schedule_status(s, runners.get(s.name)) for s in self.model.schedules],
+            "endpoints": {
+                "api": self.api.url if self.api else None,
+                "moto": self.moto_url,
+                "b24_webhook": self.b24_webhook_url if self.b24 else None,
+                "onec_odata": self.onec_base_url if self.onec else None,
+            },
+            "last_runs": [i.summary() for i in self.journal.entries()[-20:]],
+        }

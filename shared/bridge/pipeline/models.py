@@ -1,0 +1,162 @@
+"""The event pipeline's boundary models: what Bitrix24 posts, and what travels through the queue.
+
+Bitrix24 events carry only the changed object's id (reference §3.1); the flows re-read the state,
+so the queue message is small and replaying it is harmless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
+
+
+class Entity(StrEnum):
+    DEAL = "DEAL"
+    COMPANY = "COMPANY"
+    CONTACT = "CONTACT"
+    REQUISITE = "REQUISITE"
+    PRODUCT = "PRODUCT"
+
+
+# Event-name prefix → entity. Longest prefixes first is not needed: none is a prefix of another.
+_ENTITY_BY_PREFIX: tuple[tuple[str, Entity], ...] = (
+    ("ONCRMDEAL", Entity.DEAL),
+    ("ONCRMCOMPANY", Entity.COMPANY),
+    ("ONCRMCONTACT", Entity.CONTACT),
+    ("ONCRMREQUISITE", Entity.REQUISITE),
+    ("CATALOG.PRODUCT.ON.", Entity.PRODUCT),
+    # Deprecated but "still operational" crm.product events carry the same catalog product id.
+    ("ONCRMPRODUCT", Entity.PRODUCT),
+)
+
+
+def entity_for_event(event: str) -> Entity | None:
+    """The entity an event is about, or None when the bridge has no use for it.
+
+    User-field *configuration* events (ONCRMDEALUSERFIELDADD …) share the entity prefix but their
+    ID is a user field's, not the entity's, so they are not entity events.
+    """
+    name = event.upper()
+    if "USERFIELD" in name:
+        return None
+    for prefix, entity in _ENTITY_BY_PREFIX:
+        if name.startswith(prefix):
+            return entity
+    return None
+
+
+def _whole_number(value: Any) -> Any:
+    """Form bodies carry numbers as text; accept digits only (no signs, decimals or booleans)."""
+    if isinstance(value, bool):
+        raise ValueError("must be a positive integer")
+    if isinstance(value, str):
+        if not value.isascii() or not value.isdigit():
+            raise ValueError("must be a positive integer")
+        return int(value)
+    return value
+
+
+def _empty_as_no_fields(value: Any) -> Any:
+    """`data=` (an empty form value) means "no nested fields", so the reason names what is missing."""
+    return {} if value == "" else value
+
+
+type WholeNumber = Annotated[int, BeforeValidator(_whole_number), Field(ge=0)]
+type PositiveId = Annotated[int, BeforeValidator(_whole_number), Field(gt=0)]
+
+
+class B24EventAuth(BaseModel):
+    """`auth[…]` of an outbound event. Only the token matters to us; it is never shown in logs."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    application_token: SecretStr = Field(min_length=1)
+    domain: str | None = None
+    member_id: str | None = None
+
+
+class B24EventFields(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: PositiveId = Field(alias="ID")
+
+
+class B24EventData(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    fields: Annotated[B24EventFields, BeforeValidator(_empty_as_no_fields)] = Field(alias="FIELDS")
+
+
+class B24Event(BaseModel):
+    """A Bitrix24 outbound event as posted to the receiver (reference §3.2), form or JSON."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    event: str = Field(min_length=1)
+    event_handler_id: str | None = None
+    data: Annotated[B24EventData, BeforeValidator(_empty_as_no_fields)]
+    ts: WholeNumber
+    auth: B24EventAuth
+
+    @field_validator("event")
+    @classmethod
+    def _upper_case(cls, value: str) -> str:
+        # Some documentation samples spell codes camel-case (onCrmRequisiteUpdate); Bitrix24 treats
+        # event codes case-insensitively.
+        return value.strip().upper()
+
+    @field_validator("event_handler_id", mode="before")
+    @classmethod
+    def _handler_id_text(cls, value: Any) -> Any:
+        # App deliveries send it as a number in JSON, outgoing webhooks as text.
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @property
+    def entity_id(self) -> int:
+        return self.data.fields.id
+
+
+class QueuedEvent(BaseModel):
+    """The queue message: which entity changed, by which event, when. Nothing else is needed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event: str = Field(min_length=1)
+    entity: Entity
+    id: int = Field(gt=0)
+    ts: int = Field(ge=0)
+    received_at: datetime
+
+    @classmethod
+    def from_b24(cls, event: B24Event, entity: Entity, received_at: datetime | None = None) -> QueuedEvent:
+        return cls(
+            event=event.event,
+            entity=entity,
+            id=event.entity_id,
+            ts=event.ts,
+            received_at=received_at or datetime.now(UTC),
+        )
+
+    @property
+    def group_id(self) -> str:
+        """FIFO group: one entity's events are handled in order, different entities in parallel."""
+        return f"{self.entity}-{self.id}"
+
+    @property
+    def business_key(self) -> str:
+        """What makes two deliveries the same event (idempotency, logs)."""
+        return f"{self.event}:{self.entity}-{self.id}@{self.ts}"
+
+
+def deduplication_id(event: B24Event) -> str:
+    """SQS FIFO deduplication id: the same delivery posted twice within 5 minutes is queued once.
+
+    The handler id is part of it because two handlers (e.g. an outgoing webhook and an app) may
+    legitimately deliver the same event; a hash keeps it within SQS's 128-character limit.
+    """
+    parts = (event.event, str(event.entity_id), str(event.ts), event.event_handler_id or "")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()

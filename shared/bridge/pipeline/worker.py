@@ -1,0 +1,196 @@
+"""Queue worker logic: each queued event runs its flow once; failures are retried or reported.
+
+The one place that decides what a failure means for a queued event:
+
+- `TransientError` (other side down, rate limit) and anything unexpected: the record is reported
+  failed, SQS redelivers it after the visibility timeout and parks it in the DLQ after 5 receives.
+- `PermanentError` (bad data, bad configuration): logged, counted, audited (SyncTable audit item),
+  and the record *succeeds* — redelivering cannot help, a person has to act.
+- A body that is not a `QueuedEvent`: only our receiver writes to the queue, so this is a bug or a
+  hand-made message. It is reported failed so that it ends in the DLQ (with the alarm) after 5
+  receives instead of vanishing; a person can read it there.
+
+Idempotency is keyed on the event itself (event, entity, id, ts), so a redelivery or a duplicate
+delivery of the same Bitrix24 event runs the flow once; the stored `Outcome` is returned instead.
+A flow that failed leaves no record, so its retry runs it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Protocol
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import idempotent_function
+from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from bridge.errors import BridgeError, PermanentError, TransientError
+from bridge.links.store import LinkStore
+from bridge.observability import logger, metrics
+from bridge.pipeline.audit import LinkStoreAudit
+from bridge.pipeline.dispatch import Outcome, Registry, load_flows
+from bridge.pipeline.idempotency import default_persistence_layer, dynamodb_client, idempotency_config
+from bridge.pipeline.models import QueuedEvent
+from bridge.settings import runtime_settings
+
+
+class UnreadableMessage(BridgeError):
+    """A queue message that is not a QueuedEvent."""
+
+
+class AuditSink(Protocol):
+    """Where permanent failures are recorded for people (the link store's audit items)."""
+
+    def record_failure(self, queued: QueuedEvent, reason: str) -> None: ...
+
+
+def fifo_processor() -> SqsFifoPartialProcessor:
+    # Ordering within an entity matters (ADD before UPDATE): after a failure, the rest of that
+    # entity's messages in the batch are returned unprocessed; other entities carry on.
+    processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+    # A batch whose every record failed is still an answer, not a crash: Lambda returns the named
+    # records to the queue either way, and a crash would page people through the errors alarm.
+    processor.raise_on_entire_batch_failure = False
+    return processor
+
+
+@dataclass(frozen=True)
+class WorkerDeps:
+    registry: Registry
+    persistence: BasePersistenceLayer
+    idempotency_ttl_s: int = 3600
+    audit: AuditSink | None = None
+    processor_factory: Callable[[], SqsFifoPartialProcessor] = fifo_processor
+
+
+@cache
+def default_worker_deps() -> WorkerDeps:
+    settings = runtime_settings()
+    store = LinkStore(settings.table_name, dynamodb_client(), audit_ttl_days=settings.audit_ttl_days)
+    return WorkerDeps(
+        registry=load_flows(),
+        persistence=default_persistence_layer(),
+        idempotency_ttl_s=settings.idempotency_ttl_s,
+        audit=LinkStoreAudit(store),
+    )
+
+
+def parse_message(body: str) -> QueuedEvent:
+    try:
+        return QueuedEvent.model_validate_json(body)
+    except ValidationError as error:
+        raise UnreadableMessage(f"not a queued event: {error.error_count()} problem(s)") from None
+
+
+def _log_replayed(response: Any, idempotent_data: DataRecord) -> Any:
+    logger.info(
+        "event already processed; stored outcome returned", extra={"step": "outcome", "duplicate": True}
+    )
+    metrics.add_metric(name="EventsDuplicate", unit=MetricUnit.Count, value=1)
+    return response
+
+
+class Worker:
+    def __init__(self, deps: WorkerDeps) -> None:
+        self._deps = deps
+        self._config = idempotency_config(deps.idempotency_ttl_s, response_hook=_log_replayed)
+        self._dispatch_once: Callable[..., Outcome] = idempotent_function(
+            self._dispatch,
+            data_keyword_argument="queued",
+            persistence_store=deps.persistence,
+            config=self._config,
+            output_serializer=PydanticSerializer(model=Outcome),
+            # Independent of the deployed function name, so AWS and the local stack agree.
+            key_prefix="b24-event",
+        )
+
+    def process_batch(self, event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+        # Lets the idempotency layer expire an in-progress record when this invocation times out.
+        self._config.register_lambda_context(context)
+        return process_partial_response(
+            event=event,
+            record_handler=self.handle_record,
+            processor=self._deps.processor_factory(),
+            context=context,
+        )
+
+    def handle_record(self, record: SQSRecord) -> Outcome:
+        try:
+            queued = parse_message(record.body)
+        except UnreadableMessage as error:
+            logger.error(str(error), extra={"step": "received", "message_id": record.message_id})
+            metrics.add_metric(name="MessagesUnreadable", unit=MetricUnit.Count, value=1)
+            raise
+        logger.append_keys(entity_key=queued.group_id)
+        try:
+            return self._handle(queued, record.message_id)
+        finally:
+            logger.remove_keys(["entity_key"])
+
+    def _handle(self, queued: QueuedEvent, message_id: str) -> Outcome:
+        logger.info(
+            "event received", extra={"step": "received", "event": queued.event, "message_id": message_id}
+        )
+        try:
+            outcome = self._dispatch_once(queued=queued)
+        except PermanentError as error:
+            return self._give_up(queued, error)
+        except TransientError as error:
+            logger.warning(
+                "flow failed; the queue will retry",
+                extra={"step": "outcome", "outcome": "retry", "reason": str(error)},
+            )
+            metrics.add_metric(name="EventsRetried", unit=MetricUnit.Count, value=1)
+            raise
+        metrics.add_metric(
+            name="EventsIgnored" if outcome.status == "ignored" else "EventsProcessed",
+            unit=MetricUnit.Count,
+            value=1,
+        )
+        logger.info(
+            "event handled",
+            extra={
+                "step": "outcome",
+                "event": queued.event,
+                "outcome": outcome.status,
+                "detail": outcome.detail,
+            },
+        )
+        return outcome
+
+    def _dispatch(self, *, queued: QueuedEvent) -> Outcome:
+        handler = self._deps.registry.handler_for(queued.event)
+        logger.info(
+            "event dispatched",
+            extra={
+                "step": "dispatched",
+                "event": queued.event,
+                "flow": handler.__qualname__ if handler is not None else None,
+            },
+        )
+        return self._deps.registry.dispatch(queued)
+
+    def _give_up(self, queued: QueuedEvent, error: PermanentError) -> Outcome:
+        reason = str(error)
+        logger.error(
+            "flow failed permanently; not retried",
+            extra={"step": "outcome", "outcome": "failed", "event": queued.event, "reason": reason},
+        )
+        metrics.add_metric(name="EventsFailedPermanently", unit=MetricUnit.Count, value=1)
+        if self._deps.audit is not None:
+            try:
+                self._deps.audit.record_failure(queued, reason)
+            except Exception:
+                # The failure is already logged and counted; losing its audit item must not turn a
+                # finished record into an endless retry.
+                logger.exception("could not write the audit item")
+        return Outcome(event=queued.event, entity=queued.entity, id=queued.id, status="failed", detail=reason)

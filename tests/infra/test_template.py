@@ -1,0 +1,267 @@
+"""template.yaml is deployable: lint-clean at both levels (SAM and expanded), valid for SAM, builds
+for arm64, and keeps the rules the other tiers rely on (names, least privilege, queue timing)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sandbox.template import ROOT, TEMPLATE_PATH, load_template
+
+pytestmark = pytest.mark.infra
+
+VENV_BIN = ROOT / ".venv" / "bin"
+SAM_VENV_BIN = ROOT / ".venv-sam" / "bin"
+SAM = SAM_VENV_BIN / "sam"
+CFN_LINT = Path(sys.executable).parent / "cfn-lint"
+EXPAND = Path(__file__).parent / "expand_sam.py"
+BROKEN = sorted((ROOT / "tests" / "fixtures" / "infra").glob("broken-*.yaml"))
+REGION = "eu-central-1"
+
+
+def _env() -> dict[str, str]:
+    """SAM needs a region and, for some commands, credentials: fake ones, never real."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION=REGION,
+        AWS_REGION=REGION,
+        SAM_CLI_TELEMETRY="0",
+        # sam build resolves `python3.13` on PATH; the project venv's is the Lambda runtime version.
+        PATH=os.pathsep.join([str(VENV_BIN), str(SAM_VENV_BIN), env.get("PATH", "")]),
+    )
+    return env
+
+
+def _run(*args: str | Path, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(a) for a in args],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        cwd=ROOT,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def sam() -> Path:
+    if not SAM.exists():
+        pytest.fail(f"SAM CLI missing at {SAM}: run `make sam-venv`")
+    return SAM
+
+
+def _lint_expanded(template: Path, workdir: Path) -> subprocess.CompletedProcess[str]:
+    """Lint the plain CloudFormation the SAM transform produces (see expand_sam.py for why)."""
+    expanded = workdir / f"{template.stem}.expanded.json"
+    translated = _run(SAM_VENV_BIN / "python", EXPAND, template, expanded)
+    if translated.returncode != 0:
+        return translated
+    return _run(CFN_LINT, expanded)
+
+
+# --- lint gate --------------------------------------------------------------------------------------
+
+
+def test_cfn_lint_is_silent_on_the_template() -> None:
+    result = _run(CFN_LINT, TEMPLATE_PATH)
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+def test_sam_validate_lint_passes(sam: Path) -> None:
+    result = _run(sam, "validate", "--lint", "--region", REGION, "--template-file", TEMPLATE_PATH)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is a valid SAM Template" in result.stdout + result.stderr
+
+
+def test_expanded_template_is_lint_clean(sam: Path, tmp_path: Path) -> None:
+    result = _lint_expanded(TEMPLATE_PATH, tmp_path)
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+@pytest.fixture(params=BROKEN, ids=[p.name for p in BROKEN])
+def broken_template(request: pytest.FixtureRequest) -> Path:
+    path: Path = request.param
+    return path
+
+
+def test_lint_gate_rejects_a_broken_template(sam: Path, broken_template: Path, tmp_path: Path) -> None:
+    """Each step of `make validate` plus the expanded lint; at least one must refuse."""
+    results = {
+        "cfn-lint": _run(CFN_LINT, broken_template),
+        "sam validate --lint": _run(
+            sam, "validate", "--lint", "--region", REGION, "--template-file", broken_template
+        ),
+        "expanded lint": _lint_expanded(broken_template, tmp_path),
+    }
+    refused = [step for step, result in results.items() if result.returncode != 0]
+    assert refused, {step: r.stdout + r.stderr for step, r in results.items()}
+
+
+def test_expanded_lint_names_the_bad_runtime_and_the_dangling_ref(sam: Path, tmp_path: Path) -> None:
+    result = _lint_expanded(ROOT / "tests" / "fixtures" / "infra" / "broken-runtime-and-ref.yaml", tmp_path)
+    assert result.returncode != 0
+    assert "E3030 'python2.9'" in result.stdout
+    assert "E1020 'TableThatDoesNotExist'" in result.stdout
+
+
+def test_documented_schedule_pattern_is_valid_and_grants_the_dlq(sam: Path, tmp_path: Path) -> None:
+    """docs/operations.md's ScheduleV2 example, added to the real template, expands and lints clean."""
+    operations = (ROOT / "docs" / "operations.md").read_text("utf-8")
+    snippet = operations.split("```yaml\n", 1)[1].split("```", 1)[0]
+    template = TEMPLATE_PATH.read_text("utf-8").replace(
+        "\n  # --- schedules", "\n" + snippet + "\n  # --- schedules", 1
+    )
+    candidate = tmp_path / "template-with-schedule.yaml"
+    candidate.write_text(template, "utf-8")
+    expanded = tmp_path / "expanded.json"
+    translated = _run(SAM_VENV_BIN / "python", EXPAND, candidate, expanded)
+    assert translated.returncode == 0, translated.stderr
+    lint = _run(CFN_LINT, expanded)
+    assert (lint.returncode, lint.stdout) == (0, "")
+    resources = json.loads(expanded.read_text("utf-8"))["Resources"]
+    [schedule] = [r for r in resources.values() if r["Type"] == "AWS::Scheduler::Schedule"]
+    assert "Name" not in schedule["Properties"]
+    assert schedule["Properties"]["Target"]["DeadLetterConfig"]["Arn"] == {
+        "Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]
+    }
+
+
+# --- build ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def build_dir(sam: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    work = tmp_path_factory.mktemp("sam-build")
+    build = work / "build"
+    result = _run(
+        sam,
+        "build",
+        "--region",
+        REGION,
+        "--template-file",
+        TEMPLATE_PATH,
+        "--build-dir",
+        build,
+        "--cache-dir",
+        work / "cache",
+        "--no-cached",
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    yield build
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def test_sam_build_puts_the_bridge_package_and_arm64_wheels_in_the_layer(build_dir: Path) -> None:
+    layer = build_dir / "BridgeLayer" / "python"
+    assert (layer / "bridge" / "pipeline" / "receiver.py").is_file()
+    assert (layer / "bridge" / "config" / "mapping.default.toml").is_file()
+    binaries = list((layer / "pydantic_core").glob("_pydantic_core.cpython-313-*.so"))
+    assert [b.name for b in binaries] == ["_pydantic_core.cpython-313-aarch64-linux-gnu.so"]
+    assert (layer / "aws_lambda_powertools").is_dir()
+
+
+def test_sam_build_keeps_functions_thin(build_dir: Path) -> None:
+    for function in ("B24EventsReceiverFunction", "QueueWorkerFunction"):
+        files = {p.name for p in (build_dir / function).iterdir()}
+        assert "app.py" in files
+        assert not files & {"pydantic", "boto3", "bridge"}, f"{function} bundles what the layer provides"
+
+
+# --- rules the template keeps -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def resources() -> dict[str, Any]:
+    found: dict[str, Any] = load_template()["Resources"]
+    return found
+
+
+def _functions(resources: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in resources.items() if v["Type"] == "AWS::Serverless::Function"}
+
+
+def test_no_fixed_physical_names(resources: dict[str, Any]) -> None:
+    """A second stack (staging next to production) must deploy into the same account."""
+    name_keys = {"FunctionName", "QueueName", "TableName", "Name", "LogGroupName", "TopicName", "RoleName"}
+    fixed = {(k, key) for k, v in resources.items() for key in name_keys & set(v.get("Properties", {}))}
+    assert fixed == set()
+
+
+def test_queue_visibility_covers_six_worker_timeouts(resources: dict[str, Any]) -> None:
+    worker_timeout = resources["QueueWorkerFunction"]["Properties"]["Timeout"]
+    assert resources["EventsQueue"]["Properties"]["VisibilityTimeout"] >= 6 * worker_timeout
+
+
+def test_events_queue_is_fifo_with_explicit_dedup_and_a_fifo_dlq(resources: dict[str, Any]) -> None:
+    queue = resources["EventsQueue"]["Properties"]
+    assert (queue["FifoQueue"], queue["ContentBasedDeduplication"]) == (True, False)
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"]}
+    assert resources["EventsDeadLetterQueue"]["Properties"]["FifoQueue"] is True
+
+
+def test_worker_reports_partial_failures_and_has_no_function_dlq(resources: dict[str, Any]) -> None:
+    worker = resources["QueueWorkerFunction"]["Properties"]
+    [sqs_event] = [e["Properties"] for e in worker["Events"].values() if e["Type"] == "SQS"]
+    assert sqs_event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert "DeadLetterQueue" not in worker
+
+
+def test_every_function_logs_to_its_own_group_with_retention(resources: dict[str, Any]) -> None:
+    for name, function in _functions(resources).items():
+        group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert resources[group]["Type"] == "AWS::Logs::LogGroup", name
+        assert resources[group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def _statements(function: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for policy in function["Properties"]["Policies"] for s in policy["Statement"]]
+
+
+def test_policies_name_exact_actions_on_exact_resources(resources: dict[str, Any]) -> None:
+    for name, function in _functions(resources).items():
+        for statement in _statements(function):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert all("*" not in action for action in actions), (name, actions)
+            assert statement["Resource"] != "*", name
+            assert isinstance(statement["Resource"], dict), (name, statement["Resource"])
+
+
+def test_receiver_may_only_enqueue_and_read_the_secret(resources: dict[str, Any]) -> None:
+    grants = {
+        (s["Action"] if isinstance(s["Action"], str) else tuple(s["Action"]), str(s["Resource"]))
+        for s in _statements(resources["B24EventsReceiverFunction"])
+    }
+    assert grants == {
+        ("sqs:SendMessage", str({"Fn::GetAtt": ["EventsQueue", "Arn"]})),
+        ("secretsmanager:GetSecretValue", str({"Ref": "BridgeSecrets"})),
+    }
+
+
+def test_webhook_url_output_is_the_receiver_route(resources: dict[str, Any]) -> None:
+    template = load_template()
+    [route] = [
+        e["Properties"] for e in resources["B24EventsReceiverFunction"]["Properties"]["Events"].values()
+    ]
+    url = template["Outputs"]["B24WebhookUrl"]["Value"]["Fn::Sub"]
+    assert (route["Method"], route["Path"]) == ("POST", "/b24/events")
+    assert url.startswith("https://${HttpApi}.execute-api.")
+    assert url.endswith(route["Path"])
+
+
+def test_sync_table_is_unchanged_by_the_skeleton(resources: dict[str, Any]) -> None:
+    table = resources["SyncTable"]
+    assert table["DeletionPolicy"] == "Retain"
+    assert table["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert [k["AttributeName"] for k in table["Properties"]["KeySchema"]] == ["pk", "sk"]

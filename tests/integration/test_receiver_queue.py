@@ -1,0 +1,159 @@
+"""The receiver handler, wired as in Lambda (settings from the environment), against moto's SQS over HTTP.
+
+The FIFO queue and its DLQ are created from template.yaml's own definitions.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, cast
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from bridge import pipeline, settings
+from sandbox.template import ROOT, create_queue_from_template, load_function_handler, queue_arn
+
+pytestmark = pytest.mark.integration
+
+EVENTS = ROOT / "events" / "b24_events_receiver"
+REGION = "eu-central-1"
+
+type Handler = Callable[..., dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class FakeLambdaContext:
+    function_name: str = "B24EventsReceiverFunction"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:eu-central-1:123456789012:function:B24EventsReceiverFunction"
+    aws_request_id: str = "d7a1c2b3-0e4f-4a5b-9c6d-7e8f9a0b1c2d"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+CONTEXT = cast(LambdaContext, FakeLambdaContext())
+
+
+@dataclass(frozen=True)
+class Queues:
+    sqs: Any
+    url: str
+    dlq_url: str
+
+    def drain(self) -> list[dict[str, Any]]:
+        answer = self.sqs.receive_message(
+            QueueUrl=self.url, MaxNumberOfMessages=10, AttributeNames=["All"], WaitTimeSeconds=0
+        )
+        messages: list[dict[str, Any]] = answer.get("Messages", [])
+        return messages
+
+
+@pytest.fixture
+def queues(moto_endpoint: str) -> Queues:
+    sqs = boto3.client("sqs", endpoint_url=moto_endpoint, region_name=REGION)
+    suffix = uuid.uuid4().hex[:8]
+    dlq_url = create_queue_from_template(sqs, "EventsDeadLetterQueue", f"EventsDlq-{suffix}")
+    url = create_queue_from_template(
+        sqs, "EventsQueue", f"Events-{suffix}", arns={"EventsDeadLetterQueue": queue_arn(sqs, dlq_url)}
+    )
+    return Queues(sqs, url, dlq_url)
+
+
+@pytest.fixture
+def handler(queues: Queues, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Handler]:
+    """The deployed handler with the local stack's environment (secrets from env, AWS = moto)."""
+    for name, value in {
+        "BRIDGE_TABLE_NAME": "unused-by-the-receiver",
+        "BRIDGE_QUEUE_URL": queues.url,
+        "BRIDGE_AWS_ENDPOINT_URL": moto_endpoint,
+        "BRIDGE_B24_WEBHOOK_URL": "http://127.0.0.1:8024/rest/1/sandbox/",
+        "BRIDGE_B24_APPLICATION_TOKEN": "sandbox-application-token",
+        "BRIDGE_ONEC_BASE_URL": "http://127.0.0.1:8081/unf/odata/standard.odata/",
+        "BRIDGE_ONEC_USER": "odata",
+        "BRIDGE_ONEC_PASSWORD": "odata",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("BRIDGE_SECRET_ID", raising=False)
+    settings.reset_caches()
+    pipeline.reset_caches()
+    yield load_function_handler("B24EventsReceiverFunction")
+    settings.reset_caches()
+    pipeline.reset_caches()
+
+
+def _event(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text("utf-8"))
+    return data
+
+
+def _call(handler: Handler, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    response = handler(event, CONTEXT)
+    return response["statusCode"], json.loads(response["body"])
+
+
+def test_valid_event_puts_exactly_one_message_in_its_entity_group(handler: Handler, queues: Queues) -> None:
+    status, body = _call(handler, _event("deal_add"))
+
+    assert status == 200
+    assert body["queued"] is True
+    [message] = queues.drain()
+    assert message["Attributes"]["MessageGroupId"] == "DEAL-7405"
+    assert message["MessageId"] == body["message_id"]
+    queued = json.loads(message["Body"])
+    assert {k: queued[k] for k in ("event", "entity", "id", "ts")} == {
+        "event": "ONCRMDEALADD",
+        "entity": "DEAL",
+        "id": 7405,
+        "ts": 1766047124,
+    }
+
+
+def test_a_repeated_delivery_is_queued_once(handler: Handler, queues: Queues) -> None:
+    first = _call(handler, _event("deal_add"))
+    again = _call(handler, _event("deal_add"))
+    assert first[0] == again[0] == 200
+    assert len(queues.drain()) == 1
+
+
+def test_events_of_different_entities_go_to_different_groups(handler: Handler, queues: Queues) -> None:
+    for name in ("deal_add", "deal_update", "company_add"):
+        assert _call(handler, _event(name))[0] == 200
+    groups = sorted(m["Attributes"]["MessageGroupId"] for m in queues.drain())
+    assert groups == ["COMPANY-2917", "DEAL-7405", "DEAL-759"]
+
+
+def test_wrong_token_is_401_and_the_queue_stays_empty(handler: Handler, queues: Queues) -> None:
+    status, body = _call(handler, _event("forged_token"))
+    assert (status, body["queued"]) == (401, False)
+    assert queues.drain() == []
+
+
+def test_malformed_event_is_400_with_the_reason(handler: Handler, queues: Queues) -> None:
+    status, body = _call(handler, _event("malformed"))
+    assert (status, body["error"]) == (400, "missing field data")
+    assert queues.drain() == []
+
+
+def test_body_over_64_kib_is_413(handler: Handler, queues: Queues) -> None:
+    event = _event("deal_add")
+    padded = base64.b64decode(event["body"]) + b"&padding=" + b"x" * 65536
+    event["body"] = base64.b64encode(padded).decode()
+    assert _call(handler, event)[0] == 413
+    assert queues.drain() == []
+
+
+def test_queue_that_does_not_exist_is_503(
+    handler: Handler, queues: Queues, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BRIDGE_QUEUE_URL", queues.url.replace("Events-", "Missing-"))
+    settings.reset_caches()
+    pipeline.reset_caches()
+    status, body = _call(handler, _event("deal_add"))
+    assert (status, body["queued"]) == (503, False)

@@ -1,0 +1,220 @@
+"""Worker decisions per record: retry, give up, ignore, run once. In-memory idempotency store, no sockets."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import pytest
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyItemAlreadyExistsError,
+    IdempotencyItemNotFoundError,
+)
+from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from bridge.errors import PermanentError, TransientError
+from bridge.pipeline.dispatch import Registry
+from bridge.pipeline.models import QueuedEvent
+from bridge.pipeline.worker import Worker, WorkerDeps
+from sandbox.template import ROOT
+
+
+class InMemoryIdempotencyStore(BasePersistenceLayer):
+    """Powertools' persistence interface over a dict, with DynamoDB's conditional-put semantics."""
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.records: dict[str, DataRecord] = {}
+
+    def _get_record(self, idempotency_key: str) -> DataRecord:
+        if idempotency_key not in self.records:
+            raise IdempotencyItemNotFoundError
+        return self.records[idempotency_key]
+
+    def _put_record(self, data_record: DataRecord) -> None:
+        existing = self.records.get(data_record.idempotency_key)
+        if existing is not None and not existing.is_expired:
+            raise IdempotencyItemAlreadyExistsError(old_data_record=existing)
+        self.records[data_record.idempotency_key] = data_record
+
+    def _update_record(self, data_record: DataRecord) -> None:
+        self.records[data_record.idempotency_key] = data_record
+
+    def _delete_record(self, data_record: DataRecord) -> None:
+        self.records.pop(data_record.idempotency_key, None)
+
+
+@dataclass
+class FakeAudit:
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    def record_failure(self, queued: QueuedEvent, reason: str) -> None:
+        self.failures.append((queued.group_id, reason))
+
+
+@dataclass(frozen=True)
+class FakeLambdaContext:
+    function_name: str = "QueueWorkerFunction"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:eu-central-1:123456789012:function:QueueWorkerFunction"
+    aws_request_id: str = "5f0c1c5e-8f5e-4c59-9a43-1f2b3c4d5e6f"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+CONTEXT = cast(LambdaContext, FakeLambdaContext())
+
+
+def _record(message_id: str, body: dict[str, Any] | str) -> dict[str, Any]:
+    text = body if isinstance(body, str) else json.dumps(body)
+    group = f"{body['entity']}-{body['id']}" if isinstance(body, dict) else "DEAL-1"
+    return {
+        "messageId": message_id,
+        "receiptHandle": f"receipt-{message_id}",
+        "body": text,
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "MessageGroupId": group,
+            "SentTimestamp": "1766047124530",
+        },
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:eu-central-1:123456789012:EventsQueue.fifo",
+        "awsRegion": "eu-central-1",
+    }
+
+
+def _queued(event: str = "ONCRMDEALADD", entity_id: int = 7405, ts: int = 1766047124) -> dict[str, Any]:
+    received = datetime.now(UTC).isoformat()
+    return {"event": event, "entity": "DEAL", "id": entity_id, "ts": ts, "received_at": received}
+
+
+def _failed_ids(response: dict[str, Any]) -> list[str]:
+    return [item["itemIdentifier"] for item in response["batchItemFailures"]]
+
+
+type Flow = Callable[[QueuedEvent], str | None]
+
+
+@dataclass
+class Harness:
+    registry: Registry
+    store: InMemoryIdempotencyStore
+    audit: FakeAudit
+    calls: list[tuple[str, int]]
+
+    def worker(self) -> Worker:
+        return Worker(WorkerDeps(registry=self.registry, persistence=self.store, audit=self.audit))
+
+    def run(self, *records: dict[str, Any]) -> dict[str, Any]:
+        response: dict[str, Any] = dict(self.worker().process_batch({"Records": list(records)}, CONTEXT))
+        return response
+
+
+@pytest.fixture
+def harness() -> Harness:
+    registry = Registry()
+    calls: list[tuple[str, int]] = []
+
+    def deal_flow(queued: QueuedEvent) -> str:
+        calls.append((queued.event, queued.id))
+        if queued.id == 500:
+            raise TransientError("1C answered 503")
+        if queued.id == 400:
+            raise PermanentError("deal 400 has no company and no contact")
+        return "order synced"
+
+    registry.register(["ONCRMDEALADD", "ONCRMDEALUPDATE"], deal_flow)
+    return Harness(registry, InMemoryIdempotencyStore(), FakeAudit(), calls)
+
+
+def test_successful_batch_reports_no_failures(harness: Harness) -> None:
+    response = harness.run(_record("m1", _queued()), _record("m2", _queued(entity_id=7406)))
+    assert _failed_ids(response) == []
+    assert harness.calls == [("ONCRMDEALADD", 7405), ("ONCRMDEALADD", 7406)]
+
+
+def test_transient_failure_reports_only_that_record(harness: Harness) -> None:
+    response = harness.run(_record("good", _queued()), _record("flaky", _queued(entity_id=500)))
+    assert _failed_ids(response) == ["flaky"]
+
+
+def test_a_failed_entity_keeps_its_later_events_for_the_retry(harness: Harness) -> None:
+    """FIFO order per entity: an UPDATE must not overtake the ADD that is going to be retried."""
+    response = harness.run(
+        _record("add", _queued(entity_id=500)),
+        _record("other-deal", _queued(entity_id=7405)),
+        _record("update", _queued("ONCRMDEALUPDATE", entity_id=500, ts=1766047200)),
+    )
+    assert _failed_ids(response) == ["add", "update"]
+    assert ("ONCRMDEALUPDATE", 500) not in harness.calls
+    assert ("ONCRMDEALADD", 7405) in harness.calls
+
+
+def test_retry_after_a_transient_failure_runs_the_flow_again(harness: Harness) -> None:
+    record = _record("flaky", _queued(entity_id=500))
+    harness.run(record)
+    harness.run(record)
+    assert harness.calls == [("ONCRMDEALADD", 500), ("ONCRMDEALADD", 500)]
+
+
+def test_permanent_failure_is_audited_and_not_retried(harness: Harness) -> None:
+    response = harness.run(_record("bad-data", _queued(entity_id=400)))
+    assert _failed_ids(response) == []
+    assert harness.audit.failures == [("DEAL-400", "deal 400 has no company and no contact")]
+
+
+def test_audit_outage_does_not_turn_a_permanent_failure_into_retries(harness: Harness) -> None:
+    class BrokenAudit(FakeAudit):
+        def record_failure(self, queued: QueuedEvent, reason: str) -> None:
+            raise RuntimeError("DynamoDB unavailable")
+
+    harness.audit = BrokenAudit()
+    assert _failed_ids(harness.run(_record("bad-data", _queued(entity_id=400)))) == []
+
+
+def test_the_same_event_delivered_twice_runs_the_flow_once(harness: Harness) -> None:
+    first = _queued()
+    duplicate = {**first, "received_at": "2025-12-18T08:40:00Z"}  # another receipt of the same event
+    response = harness.run(_record("m1", first), _record("m2", duplicate))
+    assert _failed_ids(response) == []
+    assert harness.calls == [("ONCRMDEALADD", 7405)]
+    harness.run(_record("m3", first))  # a later redelivery, another invocation
+    assert harness.calls == [("ONCRMDEALADD", 7405)]
+
+
+def test_a_newer_event_for_the_same_deal_runs_again(harness: Harness) -> None:
+    harness.run(_record("m1", _queued()), _record("m2", _queued(ts=1766047999)))
+    assert harness.calls == [("ONCRMDEALADD", 7405), ("ONCRMDEALADD", 7405)]
+
+
+def test_unregistered_event_is_ignored_and_succeeds(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO")
+    response = harness.run(_record("delete", _queued("ONCRMDEALDELETE")))
+    assert _failed_ids(response) == []
+    assert harness.calls == []
+    outcomes = [r.__dict__.get("outcome") for r in caplog.records if r.__dict__.get("step") == "outcome"]
+    assert outcomes == ["ignored"]
+
+
+@pytest.mark.parametrize("body", ["not json", json.dumps({"event": "ONCRMDEALADD"}), json.dumps([1])])
+def test_unreadable_message_fails_so_it_reaches_the_dlq(harness: Harness, body: str) -> None:
+    response = harness.run(_record("junk", body), _record("good", _queued()))
+    assert _failed_ids(response) == ["junk"]
+    assert harness.calls == [("ONCRMDEALADD", 7405)]
+
+
+def test_sample_sqs_event_from_events_dir_is_processed(harness: Harness) -> None:
+    event = json.loads((ROOT / "events" / "queue_worker" / "deal_add.json").read_text("utf-8"))
+    response = harness.worker().process_batch(event, CONTEXT)
+    assert _failed_ids(dict(response)) == []
+    assert harness.calls == [("ONCRMDEALADD", 7405)]
