@@ -51,10 +51,12 @@ $(SAM_STAMP): requirements/sam.txt | python
 
 sam-venv: $(SAM_STAMP)
 
+PY_SOURCES := shared/bridge functions sandbox tests $(wildcard bench)
+
 lint: venv
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy shared/bridge functions sandbox tests bench
+	$(VENV)/bin/ruff check $(PY_SOURCES)
+	$(VENV)/bin/ruff format --check $(PY_SOURCES)
+	$(VENV)/bin/mypy $(PY_SOURCES)
 
 # Three levels: cfn-lint on the SAM template, SAM's own validation, and cfn-lint on the template
 # expanded to plain CloudFormation (cfn-lint >= 1.54 no longer expands SAM resources, so only the
