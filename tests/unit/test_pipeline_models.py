@@ -106,13 +106,19 @@ def test_queued_event_round_trips_as_json() -> None:
     assert queued.group_id == "COMPANY-2917"
 
 
-def test_deduplication_id_is_stable_and_tells_deliveries_apart() -> None:
+def test_deduplication_id_is_stable_per_delivery_and_tells_deliveries_apart() -> None:
     raw = _sample("event.ONCRMDEALADD.outgoing-webhook.json")
-    first = deduplication_id(B24Event.model_validate(raw))
+    received = datetime(2025, 3, 28, 10, 0, 0, 123456, tzinfo=UTC)
 
-    assert first == deduplication_id(B24Event.model_validate(raw))
+    def queued(data: dict[str, object], at: datetime = received) -> QueuedEvent:
+        return QueuedEvent.from_b24(B24Event.model_validate(data), Entity.DEAL, received_at=at)
+
+    first = deduplication_id(queued(raw))
+    assert first == deduplication_id(queued(raw))  # an SDK retry of the same SendMessage
     assert len(first) <= 128
-    for key, value in (("ts", "1766047125"), ("event", "ONCRMDEALUPDATE"), ("event_handler_id", "976")):
-        assert deduplication_id(B24Event.model_validate({**raw, key: value})) != first
+    for key, value in (("ts", "1766047125"), ("event", "ONCRMDEALUPDATE")):
+        assert deduplication_id(queued({**raw, key: value})) != first
     other_deal = {**raw, "data": {"FIELDS": {"ID": "7406"}}}
-    assert deduplication_id(B24Event.model_validate(other_deal)) != first
+    assert deduplication_id(queued(other_deal)) != first
+    same_second_later = received.replace(microsecond=900000)
+    assert deduplication_id(queued(raw, same_second_later)) != first

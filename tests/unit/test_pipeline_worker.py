@@ -180,14 +180,21 @@ def test_audit_outage_does_not_turn_a_permanent_failure_into_retries(harness: Ha
     assert _failed_ids(harness.run(_record("bad-data", _queued(entity_id=400)))) == []
 
 
-def test_the_same_event_delivered_twice_runs_the_flow_once(harness: Harness) -> None:
+def test_a_redelivered_message_runs_the_flow_once(harness: Harness) -> None:
     first = _queued()
-    duplicate = {**first, "received_at": "2025-12-18T08:40:00Z"}  # another receipt of the same event
-    response = harness.run(_record("m1", first), _record("m2", duplicate))
+    response = harness.run(_record("m1", first), _record("m2", first))  # SQS at-least-once
     assert _failed_ids(response) == []
     assert harness.calls == [("ONCRMDEALADD", 7405)]
     harness.run(_record("m3", first))  # a later redelivery, another invocation
     assert harness.calls == [("ONCRMDEALADD", 7405)]
+
+
+def test_two_changes_within_one_second_both_run(harness: Harness) -> None:
+    # Same ts (one-second resolution), two deliveries: a second change that must not be dropped.
+    first = _queued()
+    second = {**first, "received_at": "2025-12-18T08:40:00Z"}
+    harness.run(_record("m1", first), _record("m2", second))
+    assert harness.calls == [("ONCRMDEALADD", 7405), ("ONCRMDEALADD", 7405)]
 
 
 def test_a_newer_event_for_the_same_deal_runs_again(harness: Harness) -> None:

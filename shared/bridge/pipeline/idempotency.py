@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 # All event records share one partition key; the sort key is Powertools' hash of the business key.
 IDEMPOTENCY_PK = "IDEMPOTENCY#b24-events"
 # The business data that makes two deliveries the same event (not the SQS envelope, whose ids differ).
-EVENT_KEY_JMESPATH = "[event, entity, id, ts]"
+# One delivery = one run: an SQS redelivery of the same message is caught, while two deliveries
+# within one second (same `ts`) are two changes and both run (see models.deduplication_id).
+EVENT_KEY_JMESPATH = "[event, entity, id, ts, received_at]"
 
 
 def persistence_layer(table_name: str, client: DynamoDBClient | None = None) -> DynamoDBPersistenceLayer:

@@ -152,11 +152,15 @@ class QueuedEvent(BaseModel):
         return f"{self.event}:{self.entity}-{self.id}@{self.ts}"
 
 
-def deduplication_id(event: B24Event) -> str:
-    """SQS FIFO deduplication id: the same delivery posted twice within 5 minutes is queued once.
+def deduplication_id(queued: QueuedEvent) -> str:
+    """SQS FIFO deduplication id: one id per delivery we received.
 
-    The handler id is part of it because two handlers (e.g. an outgoing webhook and an app) may
-    legitimately deliver the same event; a hash keeps it within SQS's 128-character limit.
+    Bitrix24 never retries a delivery, and its `ts` has one-second resolution, so two posts with
+    the same event, id and `ts` are two changes made within one second (our own write-back and a
+    manager's edit, say), not a duplicate: both must be queued, and flows re-read the state, so
+    running twice is harmless. What deduplication still guards is our own SendMessage being
+    retried by the SDK after a lost answer: the id is computed once per delivery, so the retry
+    carries the same id. A hash keeps it within SQS's 128-character limit.
     """
-    parts = (event.event, str(event.entity_id), str(event.ts), event.event_handler_id or "")
+    parts = (queued.event, queued.entity, str(queued.id), str(queued.ts), queued.received_at.isoformat())
     return hashlib.sha256("|".join(parts).encode()).hexdigest()

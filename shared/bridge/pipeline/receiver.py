@@ -138,7 +138,7 @@ def _accept(request: HttpRequest, deps: ReceiverDeps) -> tuple[QueuedEvent, str]
     logger.append_keys(entity_key=queued.group_id)
     logger.info("event received", extra={"step": "received", "event": queued.event, "ts": queued.ts})
     message_id = deps.sender.send(
-        queued.model_dump_json(), group_id=queued.group_id, deduplication_id=deduplication_id(event)
+        queued.model_dump_json(), group_id=queued.group_id, deduplication_id=deduplication_id(queued)
     )
     logger.info("event queued", extra={"step": "queued", "event": queued.event, "message_id": message_id})
     return queued, message_id
