@@ -328,7 +328,7 @@ def _prop_kind(prop: Prop) -> str:
     if prop.edm == "Edm.String":
         return (
             "string"
-            if prop.max_length or prop.name.endswith("_Type") or prop.name in _FIXED_STRINGS
+            if prop.max_length or prop.enum or prop.name.endswith("_Type") or prop.name in _FIXED_STRINGS
             else "text"
         )
     if prop.edm == "Edm.DateTime":

@@ -51,6 +51,8 @@ class Prop:
     ref_target: str | None = None
     composite: bool = False
     composite_targets: tuple[str, ...] = ()
+    # Enumerations travel as Edm.String member names; 1C compares them like references.
+    enum: str | None = None
 
     @property
     def is_collection(self) -> bool:
@@ -157,7 +159,18 @@ def _props_from_rows(rows: list[list[str]], nav: dict[str, str]) -> list[Prop]:
             if ref_target is None and ref_match:
                 ref_target = ref_match.group(1)
         composite = f"{name}_Type" in names and not name.endswith("_Type")
-        props.append(Prop(name, edm, max_length, ref_target, composite, _composite_targets(note)))
+        enum_match = re.match(r"enum (\w+)", note)
+        props.append(
+            Prop(
+                name,
+                edm,
+                max_length,
+                ref_target,
+                composite,
+                _composite_targets(note),
+                enum_match.group(1) if enum_match else None,
+            )
+        )
     return props
 
 

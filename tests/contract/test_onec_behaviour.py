@@ -460,6 +460,17 @@ def test_comparison_on_unlimited_string_gives_500(onec: httpx.Client) -> None:
     assert response.status_code == 500
 
 
+def test_enumeration_fields_compare_like_names(onec: httpx.Client) -> None:
+    # Enumerations are Edm.String member names with no length; 1C compares them (unlike text).
+    response = onec.get(
+        url("Catalog_Контрагенты", **JSON, **{"$filter": "ВидКонтрагента eq 'ФизическоеЛицо'"})
+    )
+    assert response.status_code == 200
+    rows = response.json()["value"]
+    assert rows
+    assert {row["ВидКонтрагента"] for row in rows} == {"ФизическоеЛицо"}
+
+
 def test_filter_parse_error_gives_400_code_14(onec: httpx.Client) -> None:
     for text in ("Description eq", "Description in ('a')", "НетПоля eq 1", "Description eq 'x"):
         assert odata_error(onec.get(url("Catalog_Номенклатура", **JSON, **{"$filter": text}))) == (

@@ -250,3 +250,11 @@ def test_unreachable_table_is_reported_as_a_store_error(dynamodb: Any) -> None:
 
     with pytest.raises(PermanentError):
         store.find_by_b24(DEAL)
+
+
+def test_resolved_configuration_round_trips_and_is_absent_before_setup(store: LinkStore) -> None:
+    assert store.get_config("deals") is None
+    store.put_config("deals", {"stage": "C1:NEW", "names": ["Продажи"]})
+    store.put_config("deals", {"stage": "C1:PREPARATION", "names": ["Продажи"]})
+    assert store.get_config("deals") == {"stage": "C1:PREPARATION", "names": ["Продажи"]}
+    assert store.get_config("parties") is None

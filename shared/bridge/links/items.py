@@ -44,6 +44,14 @@ def cursor_pk(name: str) -> str:
     return f"CURSOR#{name}"
 
 
+CONFIG_SK = "RESOLVED"
+
+
+def config_pk(flow: str) -> str:
+    """Resolved configuration of a flow (written by setup, read by the flow)."""
+    return f"CONFIG#{flow}"
+
+
 def manifest_pk(name: str) -> str:
     return f"MANIFEST#{name}"
 

@@ -19,12 +19,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 from bridge.errors import BridgeError
 from bridge.links.errors import CursorConflict, LinkConflict, LinkNotFound, StoreBusy, translate
 from bridge.links.items import (
+    CONFIG_SK,
     LINK_SK,
     Attributes,
     AuditItem,
     CursorItem,
     LinkItem,
     audit_pk,
+    config_pk,
     cursor_pk,
     is_expired,
     key,
@@ -246,6 +248,24 @@ class LinkStore:
         requests += [{"DeleteRequest": {"Key": key(pk, ref)}} for ref in gone]
         for start in range(0, len(requests), _BATCH_LIMIT):
             self._batch_write(requests[start : start + _BATCH_LIMIT])
+
+    # ---- resolved configuration --------------------------------------------------------------
+
+    def get_config(self, flow: str) -> dict[str, Any] | None:
+        """What setup resolved for `flow` (ids behind the configured names), or None before setup."""
+        attributes = self._get(config_pk(flow), CONFIG_SK)
+        if attributes is None:
+            return None
+        value: dict[str, Any] = json.loads(attributes["value"]["S"])
+        return value
+
+    def put_config(self, flow: str, value: Mapping[str, Any]) -> None:
+        item: Attributes = {
+            **key(config_pk(flow), CONFIG_SK),
+            "value": _s(json.dumps(value, ensure_ascii=False, sort_keys=True)),
+            "updated_at": {"N": str(int(self._clock()))},
+        }
+        self._call(lambda: self._db.put_item(TableName=self._table, Item=item))
 
     # ---- audit -------------------------------------------------------------------------------
 
