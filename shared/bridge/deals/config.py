@@ -2,8 +2,8 @@
 
 Two kinds, kept apart on purpose:
 - `DealFlowOptions`: customer decisions (where the deal id lives in 1C, whether the shipment is
-  posted, which requisite preset means which legal form). They belong in the mapping file; until
-  the lead adds them to `bridge.settings`, they default here.
+  posted, which requisite preset means which legal form), read from `DealMapping` in the mapping
+  file (`DealFlowOptions.from_mapping`).
 - `OneCRefs`: 1C references (`Ref_Key`s) that setup resolves from the names in `OneCMapping`
   (organization, order states, the "ID сделки Битрикс24" property, the folder for new
   counterparties, contact-information kinds). Ids are resolved, never hard-coded.
@@ -16,6 +16,8 @@ from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from bridge.settings import DealMapping
 
 EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -56,6 +58,15 @@ class DealFlowOptions(BaseModel):
             4: CounterpartyKind.LEGAL_ENTITY,
         }
     )
+
+    @classmethod
+    def from_mapping(cls, deal: DealMapping) -> DealFlowOptions:
+        return cls(
+            deal_id_storage=deal.deal_id_storage,
+            incoming_number_prefix=deal.incoming_number_prefix,
+            post_shipment=deal.post_shipment,
+            requisite_presets={k: CounterpartyKind(v) for k, v in deal.requisite_presets.items()},
+        )
 
 
 class OneCRefs(BaseModel):

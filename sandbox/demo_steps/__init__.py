@@ -1,0 +1,1 @@
+"""Demo steps per flow: `run(stack, say)` drives one flow through the real APIs of the sandbox."""

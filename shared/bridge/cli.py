@@ -1,0 +1,54 @@
+"""The project's command line (also `python -m bridge …`):
+
+- `setup [--dry-run]`: prepare both systems for every flow;
+- `catalog sync|stock [--dry-run]`: run the catalog flow now, with progress (counts, rate, ETA).
+
+Settings come from the environment like the Lambdas' (`BRIDGE_*`, or `BRIDGE_SECRET_ID` for the
+AWS secret). The output is one line per action and per problem; the exit status is 1 when a
+problem remains, so a deploy pipeline can stop on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from bridge.errors import ConfigurationError
+
+
+def _setup(dry_run: bool) -> int:
+    from bridge.deps import default_ports
+    from bridge.setup import run_all
+
+    try:
+        ports = default_ports()
+    except ConfigurationError as error:
+        sys.stderr.write(f"setup: {error}\n")
+        return 2
+    report = run_all(ports, dry_run=dry_run)
+    sys.stdout.write("\n".join(report.lines()) + "\n")
+    return 0 if report.ok else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bridge.cli", description="1C:УНФ ⇄ Bitrix24 bridge")
+    commands = parser.add_subparsers(dest="command", required=True)
+    setup = commands.add_parser("setup", help="prepare both systems for the flows (idempotent)")
+    setup.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
+    catalog = commands.add_parser("catalog", help="1C nomenclature, prices and stock → Bitrix24 now")
+    catalog.add_argument("what", choices=("sync", "stock"))
+    catalog.add_argument("--dry-run", action="store_true", help="print what would be written; write nothing")
+    args = parser.parse_args(argv)
+    if args.command == "setup":
+        return _setup(args.dry_run)
+    if args.command == "catalog":
+        from bridge.catalog.__main__ import main as catalog_main
+
+        return catalog_main([args.what, *(["--dry-run"] if args.dry_run else [])])
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

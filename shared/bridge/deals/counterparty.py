@@ -1,0 +1,149 @@
+"""The deal's buyer in 1C: found (link → INN(+KPP) → exact name) or created with its contact person.
+
+One 1C query searches by INN and name at once; a new counterparty is created in the configured
+folder, then its contact person, then the counterparty points at it as the main contact. Links
+(`COMPANY`/`CONTACT` ↔ `Catalog_Контрагенты`, `CONTACT` ↔ `Catalog_КонтактныеЛица`) make the
+next deal of the same buyer cost one read. A crash between two writes is safe: the retry finds
+the counterparty by INN/name and the contact person by owner and name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pydantic import BaseModel, ConfigDict
+
+from bridge.deals.config import OneCRefs
+from bridge.deals.models import Contact
+from bridge.deals.parties import (
+    BuyerParty,
+    CounterpartyCandidate,
+    CounterpartyDecision,
+    CounterpartyDecisionKind,
+    contact_person_body,
+    counterparty_body,
+    decide_counterparty,
+    inn_filter,
+    main_contact_patch,
+    name_filter,
+)
+from bridge.deps import Ports
+from bridge.links import B24Ref, LinkConflict, OneCRef, fingerprint
+from bridge.observability import logger
+from bridge.onec.errors import NotFound
+from bridge.onec.odata import Filter, all_of, eq, guid
+
+COUNTERPARTIES = "Catalog_Контрагенты"
+CONTACT_PERSONS = "Catalog_КонтактныеЛица"
+CANDIDATE_FIELDS = [
+    "Ref_Key",
+    "Description",
+    "ИНН",
+    "КПП",
+    "ВидКонтрагента",
+    "Ответственный_Key",
+    "КонтактноеЛицо_Key",
+    "IsFolder",
+    "DeletionMark",
+]
+
+
+class BuyerResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    decision: CounterpartyDecision
+    created: bool = False
+    contact_person: str | None = None
+
+
+def _party_ref(party: BuyerParty) -> B24Ref:
+    return B24Ref(entity=party.source.upper(), id=str(party.b24_id))
+
+
+def _link(ports: Ports, b24: B24Ref, onec: OneCRef, body: dict[str, object]) -> None:
+    try:
+        ports.links.link(b24, onec, fingerprint=fingerprint(body))
+    except LinkConflict as error:
+        # The parties flow owns these links; a different pairing there is its decision to make.
+        logger.warning("link not written: the object is linked differently", extra={"reason": str(error)})
+
+
+def _linked_counterparty(ports: Ports, party: BuyerParty) -> dict[str, object] | None:
+    link = ports.links.find_by_b24(_party_ref(party))
+    if link is None or link.onec.entity_set != COUNTERPARTIES:
+        return None
+    try:
+        return ports.onec.get(COUNTERPARTIES, link.onec.ref, select=CANDIDATE_FIELDS)
+    except NotFound:
+        return None
+
+
+def _search(ports: Ports, party: BuyerParty) -> list[dict[str, object]]:
+    condition = Filter(name_filter(party.name))
+    if party.inn:
+        condition = condition | Filter(inn_filter(party.inn))
+    return ports.onec.list(COUNTERPARTIES, filter=condition, select=CANDIDATE_FIELDS)
+
+
+def resolve_buyer(
+    ports: Ports,
+    party: BuyerParty,
+    contact: Contact | None,
+    refs: OneCRefs,
+    responsible_for_new: Callable[[], str | None],
+) -> BuyerResult:
+    """Find or create the counterparty (and, for a company, the deal contact's contact person).
+    `responsible_for_new` is asked only when a counterparty is created (it may need 1C reads)."""
+    linked = _linked_counterparty(ports, party)
+    found = [] if linked is not None else _search(ports, party)
+    decision = decide_counterparty(party, linked, by_inn=found, by_name=found)
+    if decision.kind is CounterpartyDecisionKind.AMBIGUOUS:
+        return BuyerResult(decision=decision)
+    created = decision.kind is CounterpartyDecisionKind.CREATE
+    if created:
+        body = counterparty_body(party, responsible_for_new(), refs)
+        row = ports.onec.create(COUNTERPARTIES, body)
+        decision = CounterpartyDecision(
+            kind=CounterpartyDecisionKind.CREATE,
+            counterparty=CounterpartyCandidate.model_validate(row),
+            reason="created in 1C",
+        )
+        _link(ports, _party_ref(party), OneCRef(entity_set=COUNTERPARTIES, ref=str(row["Ref_Key"])), body)
+    elif decision.kind is not CounterpartyDecisionKind.USE_LINKED and decision.counterparty is not None:
+        _link(
+            ports,
+            _party_ref(party),
+            OneCRef(entity_set=COUNTERPARTIES, ref=decision.counterparty.ref),
+            {"matched": decision.counterparty.ref},
+        )
+    person = None
+    if contact is not None and decision.counterparty is not None:
+        person = ensure_contact_person(ports, contact, decision.counterparty, refs, fresh=created)
+    return BuyerResult(decision=decision, created=created, contact_person=person)
+
+
+def ensure_contact_person(
+    ports: Ports, contact: Contact, owner: CounterpartyCandidate, refs: OneCRefs, *, fresh: bool
+) -> str:
+    """The contact person of `owner` for the Bitrix24 contact: linked, found by name, or created;
+    made the counterparty's main contact when it has none."""
+    b24 = B24Ref(entity="CONTACT", id=str(contact.id))
+    link = ports.links.find_by_b24(b24)
+    if link is not None and link.onec.entity_set == CONTACT_PERSONS:
+        return link.onec.ref
+    body = contact_person_body(contact, owner.ref, refs)
+    existing = (
+        []
+        if fresh
+        else ports.onec.list(
+            CONTACT_PERSONS,
+            filter=all_of(eq("Owner_Key", guid(owner.ref)), eq("Description", str(body["Description"]))),
+            select=["Ref_Key", "DeletionMark"],
+        )
+    )
+    live = [r for r in existing if not r.get("DeletionMark")]
+    ref = str(live[0]["Ref_Key"]) if live else str(ports.onec.create(CONTACT_PERSONS, body)["Ref_Key"])
+    _link(ports, b24, OneCRef(entity_set=CONTACT_PERSONS, ref=ref), body)
+    patch = main_contact_patch(owner, ref)
+    if patch:
+        ports.onec.update(COUNTERPARTIES, owner.ref, patch)
+    return ref

@@ -1,0 +1,59 @@
+"""1C employees with their e-mails, cached per process: the responsible-manager lookup.
+
+In УНФ 1.6 `Catalog_Сотрудники` has no contact information; the e-mail lives on the employee's
+person (`Catalog_ФизическиеЛица.КонтактнаяИнформация`, `АдресЭП`). Two list calls build the
+directory; it is kept for a few minutes so a warm worker maps managers without calling 1C.
+"""
+
+from __future__ import annotations
+
+import time
+from threading import Lock
+
+from bridge.deals.parties import EMAIL, Employee
+from bridge.onec.client import ODataClient
+
+CACHE_TTL_S = 600.0
+EMPLOYEES = "Catalog_Сотрудники"
+PERSONS = "Catalog_ФизическиеЛица"
+
+_cache: dict[int, tuple[float, tuple[Employee, ...]]] = {}
+_lock = Lock()
+
+
+def _person_emails(onec: ODataClient) -> dict[str, tuple[str, ...]]:
+    found: dict[str, tuple[str, ...]] = {}
+    for row in onec.iter_all(PERSONS, select=["Ref_Key", "КонтактнаяИнформация"]):
+        emails = tuple(
+            str(info.get("АдресЭП") or info.get("Представление") or "").strip()
+            for info in row.get("КонтактнаяИнформация") or []
+            if isinstance(info, dict) and info.get("Тип") == EMAIL
+        )
+        found[str(row["Ref_Key"])] = tuple(e for e in emails if e)
+    return found
+
+
+def employees(onec: ODataClient, *, max_age_s: float = CACHE_TTL_S) -> tuple[Employee, ...]:
+    now = time.monotonic()
+    with _lock:
+        cached = _cache.get(id(onec))
+    if cached is not None and now - cached[0] < max_age_s:
+        return cached[1]
+    emails = _person_emails(onec)
+    result = tuple(
+        Employee(
+            ref=str(row["Ref_Key"]),
+            description=str(row.get("Description") or ""),
+            emails=emails.get(str(row.get("Физлицо_Key") or ""), ()),
+        )
+        for row in onec.iter_all(EMPLOYEES, select=["Ref_Key", "Description", "Физлицо_Key", "DeletionMark"])
+        if not row.get("DeletionMark")
+    )
+    with _lock:
+        _cache[id(onec)] = (now, result)
+    return result
+
+
+def forget() -> None:
+    with _lock:
+        _cache.clear()

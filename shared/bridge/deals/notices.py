@@ -1,0 +1,39 @@
+"""Telling people: a timeline comment on the deal (once per distinct problem), an audit item and
+a metric. A replayed event or the sweep meeting the same problem again writes no second comment."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from bridge.deals.writeback import timeline_comment
+from bridge.deps import Ports
+from bridge.links import CursorConflict
+from bridge.observability import logger, metrics
+
+FLOW = "deals"
+
+
+def notice_cursor(deal_id: int) -> str:
+    return f"deal-notice-{deal_id}"
+
+
+def notify_problem(ports: Ports, deal_id: int, kind: str, text: str, detail: dict[str, Any]) -> bool:
+    """Comment, audit, count. Returns whether a comment was written (False: already told)."""
+    digest = hashlib.sha256(f"{kind}\n{text}".encode()).hexdigest()
+    name = notice_cursor(deal_id)
+    current = ports.links.get_cursor(name)
+    told = current is not None and current.value.get("digest") == digest
+    if not told:
+        ports.b24.call("crm.timeline.comment.add", timeline_comment(deal_id, text))
+        with contextlib.suppress(CursorConflict):  # another worker told them at the same moment
+            ports.links.put_cursor(
+                name, {"digest": digest}, expected_version=current.version if current else None
+            )
+    ports.links.audit(FLOW, f"DEAL-{deal_id}", kind, {**detail, "text": text, "commented": not told})
+    metrics.add_metric(name=f"Deal{kind}", unit=MetricUnit.Count, value=1)
+    logger.warning("deal not synced", extra={"deal_id": deal_id, "problem": kind, "reason": text})
+    return not told

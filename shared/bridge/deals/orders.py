@@ -1,0 +1,97 @@
+"""The customer order in 1C: lookup before create, create, update, close, and the shipment.
+
+Lookup before create without a full scan on every new deal: an intent marker (a SyncTable cursor
+`deal-order-intent-<id>`, written conditionally before the POST) records that a create may have
+happened. Only when the marker already exists — a previous attempt got that far and may have
+crashed after 1C answered — is the order looked up by the deal id in 1C.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bridge.deals.config import OrderConfig
+from bridge.deals.mapping import (
+    ORDER_SET,
+    ORDER_TYPE,
+    SHIPMENT_SET,
+    OrderDraft,
+    close_order_patch,
+    order_lookup_filter,
+    order_patch,
+    shipment_body,
+)
+from bridge.deps import Ports
+from bridge.links import CursorConflict
+from bridge.onec.odata import Filter, cast_ref
+
+ORDER_FIELDS = ["Ref_Key", "Number", "DeletionMark"]
+
+
+def intent_cursor(deal_id: int) -> str:
+    return f"deal-order-intent-{deal_id}"
+
+
+def claim_create(ports: Ports, deal_id: int) -> bool:
+    """True when this is the first attempt to create the deal's order (marker written now)."""
+    try:
+        ports.links.put_cursor(intent_cursor(deal_id), {"at": datetime.now(UTC).isoformat()})
+    except CursorConflict:
+        return False
+    return True
+
+
+def find_order(ports: Ports, deal_id: int, config: OrderConfig) -> dict[str, Any] | None:
+    rows = ports.onec.list(
+        ORDER_SET, filter=Filter(order_lookup_filter(deal_id, config)), select=ORDER_FIELDS
+    )
+    live = [r for r in rows if not r.get("DeletionMark")]
+    return live[0] if live else None
+
+
+def create_order(ports: Ports, draft: OrderDraft, config: OrderConfig) -> tuple[dict[str, Any], bool]:
+    """The deal's order: found (a previous attempt created it) or created now; (order, created)."""
+    if not claim_create(ports, draft.deal_id):
+        existing = find_order(ports, draft.deal_id, config)
+        if existing is not None:
+            return existing, False
+    return ports.onec.create(ORDER_SET, draft.body), True
+
+
+def update_order(ports: Ports, order_ref: str, draft: OrderDraft) -> dict[str, Any]:
+    """PATCH every non-empty mapped field; the goods table goes whole (1C replaces sections)."""
+    return ports.onec.update(ORDER_SET, order_ref, order_patch({}, draft.mapped))
+
+
+def close_order(ports: Ports, order_ref: str, outcome: str, config: OrderConfig) -> dict[str, Any]:
+    won = outcome == "won"
+    return ports.onec.update(ORDER_SET, order_ref, close_order_patch("won" if won else "lost", config))
+
+
+def ensure_shipment(ports: Ports, order: dict[str, Any], config: OrderConfig) -> tuple[str, bool]:
+    """The order's shipment: an existing one (any earlier attempt), else a new one; (ref, created)."""
+    existing = ports.onec.list(
+        SHIPMENT_SET,
+        filter=Filter(f"Заказ eq {cast_ref(str(order['Ref_Key']), ORDER_SET)}"),
+        select=["Ref_Key", "DeletionMark", "Posted"],
+    )
+    live = [r for r in existing if not r.get("DeletionMark")]
+    if live:
+        return str(live[0]["Ref_Key"]), False
+    created = ports.onec.create(SHIPMENT_SET, shipment_body(order, datetime.now(), config))
+    ref = str(created["Ref_Key"])
+    if config.options.post_shipment:
+        ports.onec.post_document(SHIPMENT_SET, ref)
+    return ref, True
+
+
+__all__ = [
+    "ORDER_TYPE",
+    "claim_create",
+    "close_order",
+    "create_order",
+    "ensure_shipment",
+    "find_order",
+    "update_order",
+]

@@ -1,0 +1,307 @@
+"""Deal-flow setup: funnels and stages by name, deal user fields, and the 1C side.
+
+Bitrix24: builds the `StageBook` (`crm.category.list` + `crm.status.list`), checks every configured
+funnel and stage, creates the deal user fields the deal and payment flows write. 1C: resolves the
+organization, order states, warehouse, price kind, folder for new counterparties, default employee,
+contact-information kinds, units and VAT rates; finds or creates the additional attribute
+"ID сделки Битрикс24" and attaches it to the set `Документ_ЗаказПокупателя`. With no problems
+(and not a dry run) the ids are stored in SyncTable for the flows (`bridge.deals.resolved`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bridge.deals.config import OneCRefs
+from bridge.deals.resolved import NO_VAT, DealResolved, save
+from bridge.deals.stages import StageBook
+from bridge.deps import Ports
+from bridge.errors import ConfigurationError
+from bridge.onec.client import ODataClient
+from bridge.onec.odata import eq
+from bridge.settings import DealMapping, OneCMapping
+from bridge.setup.b24_fields import UserFieldSpec, ensure_user_fields
+from bridge.setup.framework import SetupProblem
+from bridge.setup.onec_names import find_by_description, only_one
+
+PROPERTIES = "ChartOfCharacteristicTypes_ДополнительныеРеквизитыИСведения"
+PROPERTY_SETS = "Catalog_НаборыДополнительныхРеквизитовИСведений"
+ORDER_PROPERTY_SET = "Документ_ЗаказПокупателя"
+DEAL_ENTITY_TYPE = 2
+
+type Results = list[SetupProblem | str]
+
+
+def user_field_specs(deal: DealMapping) -> tuple[UserFieldSpec, ...]:
+    """The deal fields the deal flow (order number, key) and the payment flow (§2) write."""
+    return (
+        UserFieldSpec(deal.order_number_field, "Номер заказа 1С", "string"),
+        UserFieldSpec(deal.order_ref_field, "Ключ заказа 1С", "string"),
+        UserFieldSpec(deal.pay_date_field, "Дата оплаты", "date"),
+        UserFieldSpec(
+            deal.pay_type_field, "Тип оплаты", "enumeration", ("Предоплата", "Полная оплата", "Постоплата")
+        ),
+        UserFieldSpec(deal.paid_field, "Фактически оплачено", "money"),
+        UserFieldSpec(
+            deal.pay_method_field, "Способ оплаты", "enumeration", ("Безналичный расчет", "Наличный расчет")
+        ),
+        UserFieldSpec(deal.pay_comment_field, "Комментарий к оплате", "string"),
+        UserFieldSpec(
+            deal.pay_status_field, "Оплата", "enumeration", ("Не оплачен", "Частично оплачен", "Оплачен")
+        ),
+        UserFieldSpec(deal.order_sum_field, "Сумма заказа", "money"),
+    )
+
+
+# --- Bitrix24 ------------------------------------------------------------------------------------
+
+
+def read_stage_book(ports: Ports) -> StageBook:
+    categories = ports.b24.call("crm.category.list", {"entityTypeId": DEAL_ENTITY_TYPE}).result
+    rows = categories.get("categories", []) if isinstance(categories, dict) else categories
+    entity_ids = ["DEAL_STAGE" if int(row["id"]) == 0 else f"DEAL_STAGE_{int(row['id'])}" for row in rows]
+    commands = {
+        f"s{index}": ("crm.status.list", {"filter": {"ENTITY_ID": entity}, "order": {"SORT": "ASC"}})
+        for index, entity in enumerate(entity_ids)
+    }
+    answer = ports.b24.batch(commands)
+    statuses: list[dict[str, Any]] = []
+    for key in commands:
+        part = answer.result.get(key) if isinstance(answer.result, dict) else None
+        statuses += part if isinstance(part, list) else []
+    return StageBook.from_b24(categories, statuses)
+
+
+def check_stages(book: StageBook, deal: DealMapping) -> Results:
+    results: Results = []
+    where = "Bitrix24 deal funnels"
+    fix = "rename it in Bitrix24 or correct [deal] in the mapping file"
+    for name, setting in (
+        (deal.main_funnel, "deal.main_funnel"),
+        (deal.materials_funnel, "deal.materials_funnel"),
+    ):
+        try:
+            book.funnel(name)
+        except ConfigurationError as error:
+            results.append(SetupProblem(where, str(error), f"{fix} ({setting})"))
+    for ref in deal.trigger_stages:
+        try:
+            book.resolve(ref)
+        except ConfigurationError as error:
+            results.append(SetupProblem(where, str(error), f"{fix} (deal.trigger_stages)"))
+    try:
+        main = book.funnel(deal.main_funnel)
+        if not any(
+            " ".join(s.name.split()).casefold() == deal.feedback_stage.casefold() for s in main.stages
+        ):
+            results.append(
+                SetupProblem(
+                    where,
+                    f"stage {deal.feedback_stage!r} does not exist in funnel {deal.main_funnel!r}",
+                    f"{fix} (deal.feedback_stage)",
+                )
+            )
+    except ConfigurationError:
+        pass  # already reported above
+    return results
+
+
+# --- 1C ------------------------------------------------------------------------------------------
+
+
+class _Refs:
+    """Collects resolved refs and the problems of the ones that failed."""
+
+    def __init__(self, onec: ODataClient) -> None:
+        self.onec = onec
+        self.problems: Results = []
+
+    def named(self, entity_set: str, name: str, setting: str, *, folder: bool | None = None) -> str | None:
+        if not name.strip():
+            return None
+        ref, problem = find_by_description(self.onec, entity_set, name, setting=setting, folder=folder)
+        if problem:
+            self.problems.append(problem)
+        return ref
+
+    def required(self, entity_set: str, name: str, setting: str) -> str | None:
+        if not name.strip():
+            self.problems.append(SetupProblem(f"1C {entity_set}", f"{setting} is empty", f"set {setting}"))
+            return None
+        return self.named(entity_set, name, setting)
+
+
+def ensure_deal_property(onec: ODataClient, name: str, *, dry_run: bool) -> tuple[str | None, Results]:
+    """Find or create the string property `name` and make sure the order set lists it."""
+    results: Results = []
+    rows = [
+        r
+        for r in onec.list(PROPERTIES, filter=eq("Description", name), select=["Ref_Key", "DeletionMark"])
+        if not r.get("DeletionMark")
+    ]
+    sets = onec.list(PROPERTY_SETS, filter=eq("PredefinedDataName", ORDER_PROPERTY_SET))
+    if not sets:
+        return None, [
+            SetupProblem(
+                f"1C {PROPERTY_SETS}",
+                f"the predefined set {ORDER_PROPERTY_SET} is not published or missing",
+                "publish Catalog_НаборыДополнительныхРеквизитовИСведений in the OData composition, or set "
+                'deal.deal_id_storage = "incoming_number"',
+            )
+        ]
+    order_set = sets[0]
+    if len(rows) > 1:
+        return None, [SetupProblem(f"1C {PROPERTIES}", f"{len(rows)} properties named {name!r}", "keep one")]
+    if rows:
+        prop: str | None = str(rows[0]["Ref_Key"])
+    else:
+        results.append(
+            f"{'would create' if dry_run else 'created'} the 1C additional attribute {name!r} "
+            "(string) for customer orders"
+        )
+        prop = None
+        if not dry_run:
+            created = onec.create(
+                PROPERTIES,
+                {
+                    "Description": name,
+                    "Заголовок": name,
+                    "ValueType": {"Types": ["Edm.String"]},
+                    "НаборСвойств_Key": order_set["Ref_Key"],
+                    "Виден": True,
+                    "Доступен": True,
+                },
+            )
+            prop = str(created["Ref_Key"])
+    current = [r for r in order_set.get("ДополнительныеРеквизиты") or [] if isinstance(r, dict)]
+    if prop is None or any(str(r.get("Свойство_Key")) == prop for r in current):
+        return prop, results
+    results.append(f"{'would attach' if dry_run else 'attached'} {name!r} to the set {ORDER_PROPERTY_SET}")
+    if not dry_run:
+        # PATCH replaces the whole section: send every existing row plus ours, renumbered.
+        keep = [
+            {"Свойство_Key": r["Свойство_Key"], "ПометкаУдаления": bool(r.get("ПометкаУдаления"))}
+            for r in current
+        ]
+        rows_out = [
+            {"LineNumber": i, **r}
+            for i, r in enumerate([*keep, {"Свойство_Key": prop, "ПометкаУдаления": False}], 1)
+        ]
+        onec.update(PROPERTY_SETS, order_set["Ref_Key"], {"ДополнительныеРеквизиты": rows_out})
+    return prop, results
+
+
+def _units(onec: ODataClient) -> dict[str, str]:
+    rows = onec.list("Catalog_КлассификаторЕдиницИзмерения", select=["Ref_Key", "Code", "DeletionMark"])
+    return {
+        str(r["Code"]).strip(): str(r["Ref_Key"]) for r in rows if not r.get("DeletionMark") and r.get("Code")
+    }
+
+
+def _vat_rates(onec: ODataClient) -> dict[str, str]:
+    rows = onec.list("Catalog_СтавкиНДС", select=["Ref_Key", "Ставка", "НеОблагается", "DeletionMark"])
+    found: dict[str, str] = {}
+    for row in rows:
+        if row.get("DeletionMark"):
+            continue
+        key = NO_VAT if row.get("НеОблагается") else f"{float(row.get('Ставка') or 0):g}"
+        found.setdefault(key, str(row["Ref_Key"]))
+    return found
+
+
+def resolve_onec(ports: Ports, *, dry_run: bool) -> tuple[OneCRefs | None, dict[str, Any], Results]:
+    onec, names, deal = ports.onec, ports.mapping.onec, ports.mapping.deal
+    refs = _Refs(onec)
+    results: Results = []
+    if names.organization.strip():
+        organization = refs.named("Catalog_Организации", names.organization, "onec.organization")
+    else:
+        organization, problem = only_one(onec, "Catalog_Организации", setting="onec.organization")
+        if problem:
+            refs.problems.append(problem)
+    states = "Catalog_СостоянияЗаказовПокупателей"
+    initial = refs.required(states, names.initial_order_state, "onec.initial_order_state")
+    completed = refs.required(states, names.completed_order_state, "onec.completed_order_state")
+    cancelled = refs.required(states, names.cancelled_order_state, "onec.cancelled_order_state")
+    values = _contact_kinds(refs, names)
+    values["reserve_warehouse"] = refs.named(
+        "Catalog_СтруктурныеЕдиницы", names.reserve_warehouse, "onec.reserve_warehouse"
+    )
+    values["price_kind"] = refs.named("Catalog_ВидыЦен", names.price_kind, "onec.price_kind")
+    values["counterparty_folder"] = refs.named(
+        "Catalog_Контрагенты", names.new_counterparty_folder, "onec.new_counterparty_folder", folder=True
+    )
+    values["default_responsible"] = refs.named(
+        "Catalog_Сотрудники", names.default_responsible, "onec.default_responsible"
+    )
+    warehouses = tuple(
+        ref
+        for name in names.warehouses
+        if (ref := refs.named("Catalog_СтруктурныеЕдиницы", name, "onec.warehouses")) is not None
+    )
+    if deal.deal_id_storage == "additional_attribute":
+        prop, prop_results = ensure_deal_property(onec, names.deal_id_attribute, dry_run=dry_run)
+        results += prop_results
+        values["deal_id_property"] = prop
+    results += refs.problems
+    extras: dict[str, Any] = {
+        "units": _units(onec),
+        "vat_rates": _vat_rates(onec),
+        "stock_warehouses": warehouses,
+    }
+    if refs.problems or organization is None or initial is None or completed is None or cancelled is None:
+        return None, extras, results
+    if deal.deal_id_storage == "additional_attribute" and values.get("deal_id_property") is None:
+        return None, extras, results  # dry run before the property exists
+    onec_refs = OneCRefs(
+        organization=organization,
+        initial_state=initial,
+        completed_state=completed,
+        cancelled_state=cancelled,
+        **{k: v for k, v in values.items() if v is not None},
+    )
+    return onec_refs, extras, results
+
+
+def _contact_kinds(refs: _Refs, names: OneCMapping) -> dict[str, str | None]:
+    kinds = "Catalog_ВидыКонтактнойИнформации"
+    return {
+        field: refs.named(kinds, getattr(names, field), f"onec.{field}")
+        for field in (
+            "counterparty_phone_kind",
+            "counterparty_email_kind",
+            "contact_work_phone_kind",
+            "contact_mobile_phone_kind",
+            "contact_email_kind",
+        )
+    }
+
+
+# --- the step ------------------------------------------------------------------------------------
+
+
+def setup(ports: Ports, *, dry_run: bool) -> list[SetupProblem | str]:
+    deal = ports.mapping.deal
+    results: Results = []
+    book = read_stage_book(ports)
+    results += check_stages(book, deal)
+    options, field_results = ensure_user_fields(ports.b24, "deal", user_field_specs(deal), dry_run=dry_run)
+    results += field_results
+    onec_refs, extras, onec_results = resolve_onec(ports, dry_run=dry_run)
+    results += onec_results
+    problems = [r for r in results if isinstance(r, SetupProblem)]
+    if dry_run or problems or onec_refs is None:
+        return results
+    save(
+        ports.links,
+        DealResolved(
+            stage_book=book,
+            refs=onec_refs,
+            enum_options=options,
+            resolved_at=datetime.now(UTC),
+            **extras,
+        ),
+    )
+    results.append("stored the resolved deal configuration in SyncTable (CONFIG#deals)")
+    return results

@@ -1,0 +1,119 @@
+"""Setup steps, their results, and the runner.
+
+A step never raises for something a person can fix: it returns a `SetupProblem` naming what is
+missing where and how to fix it, so one run lists every problem at once. Steps are idempotent:
+a second run finds everything in place and reports no actions.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from bridge.errors import BridgeError
+
+if TYPE_CHECKING:
+    from bridge.deps import Ports
+
+
+@dataclass(frozen=True)
+class SetupProblem:
+    """Something missing or wrong that keeps a flow from running."""
+
+    where: str  # the system and place: "Bitrix24 deal funnels", "1C Catalog_Организации"
+    what: str  # what is missing or wrong
+    fix: str  # what a person does about it
+
+    def line(self) -> str:
+        return f"{self.where}: {self.what} — {self.fix}"
+
+
+class SetupStep(Protocol):
+    def __call__(self, ports: Ports, *, dry_run: bool) -> list[SetupProblem | str]: ...
+
+
+# Modules whose `setup` function is a step, in order (the deal step first: payments rely on its
+# user fields). A module not written yet is skipped.
+STEP_MODULES: tuple[str, ...] = (
+    "bridge.deals.setup",
+    "bridge.payments.setup",
+    "bridge.catalog.setup",
+    "bridge.parties.setup",
+)
+
+
+@dataclass(frozen=True)
+class StepReport:
+    name: str
+    problems: tuple[SetupProblem, ...] = ()
+    actions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SetupReport:
+    dry_run: bool
+    steps: tuple[StepReport, ...] = field(default_factory=tuple)
+
+    @property
+    def problems(self) -> tuple[SetupProblem, ...]:
+        return tuple(p for step in self.steps for p in step.problems)
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        return tuple(a for step in self.steps for a in step.actions)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def lines(self) -> list[str]:
+        out: list[str] = []
+        for step in self.steps:
+            out += [f"[{step.name}] {a}" for a in step.actions]
+            out += [f"[{step.name}] PROBLEM {p.line()}" for p in step.problems]
+        verdict = "ready" if self.ok else f"{len(self.problems)} problem(s)"
+        out.append(f"setup{' (dry run)' if self.dry_run else ''}: {verdict}")
+        return out
+
+
+def _split(results: Sequence[SetupProblem | str]) -> tuple[tuple[SetupProblem, ...], tuple[str, ...]]:
+    problems = tuple(r for r in results if isinstance(r, SetupProblem))
+    actions = tuple(r for r in results if isinstance(r, str))
+    return problems, actions
+
+
+def run_steps(
+    steps: Sequence[tuple[str, Callable[..., list[SetupProblem | str]]]], ports: Ports, *, dry_run: bool
+) -> SetupReport:
+    reports: list[StepReport] = []
+    for name, step in steps:
+        try:
+            problems, actions = _split(step(ports, dry_run=dry_run))
+        except BridgeError as error:
+            # A system that is down or a wrong credential: say so and carry on with the others.
+            problems = (SetupProblem(name, str(error), "check the connection settings and run setup again"),)
+            actions = ()
+        reports.append(StepReport(name=name, problems=problems, actions=actions))
+    return SetupReport(dry_run=dry_run, steps=tuple(reports))
+
+
+def discover_steps(modules: Sequence[str] = STEP_MODULES) -> list[tuple[str, SetupStep]]:
+    found: list[tuple[str, SetupStep]] = []
+    for dotted in modules:
+        try:
+            module = importlib.import_module(dotted)
+        except ModuleNotFoundError as error:
+            if error.name is not None and dotted.startswith(error.name):
+                continue  # that flow has no setup yet
+            raise
+        step = getattr(module, "setup", None)
+        if callable(step):
+            found.append((dotted.split(".")[-2], step))
+    return found
+
+
+def run_all(ports: Ports, dry_run: bool = False) -> SetupReport:
+    """Run every flow's setup step against the systems `ports` point at."""
+    return run_steps(discover_steps(), ports, dry_run=dry_run)

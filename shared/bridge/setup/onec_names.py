@@ -1,0 +1,53 @@
+"""Resolve configured 1C names (`Description`) to references, with one problem line per miss."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bridge.onec.client import ODataClient
+from bridge.onec.odata import all_of, eq
+from bridge.setup.framework import SetupProblem
+
+
+def _alive(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in rows if not r.get("DeletionMark")]
+
+
+def find_by_description(
+    onec: ODataClient,
+    entity_set: str,
+    name: str,
+    *,
+    setting: str,
+    folder: bool | None = None,
+) -> tuple[str | None, SetupProblem | None]:
+    """The only live object named `name` in `entity_set`, else a problem naming `setting`."""
+    where = f"1C {entity_set}"
+    condition = eq("Description", name)
+    if folder is not None:
+        condition = all_of(condition, eq("IsFolder", folder))
+    select = ["Ref_Key", "Description", "DeletionMark"]
+    rows = _alive(onec.list(entity_set, filter=condition, select=select))
+    if len(rows) == 1:
+        return str(rows[0]["Ref_Key"]), None
+    if not rows:
+        known = [str(r.get("Description")) for r in _alive(onec.list(entity_set, select=select, top=20))]
+        listing = f" (there: {', '.join(repr(k) for k in known)})" if known else ""
+        return None, SetupProblem(
+            where, f"no {name!r}{listing}", f"create it in 1C or correct the setting {setting}"
+        )
+    return None, SetupProblem(
+        where, f"{len(rows)} objects named {name!r}", f"rename the extra ones in 1C or change {setting}"
+    )
+
+
+def only_one(onec: ODataClient, entity_set: str, *, setting: str) -> tuple[str | None, SetupProblem | None]:
+    rows = _alive(onec.list(entity_set, select=["Ref_Key", "Description", "DeletionMark"], top=3))
+    if len(rows) == 1:
+        return str(rows[0]["Ref_Key"]), None
+    return None, SetupProblem(
+        f"1C {entity_set}",
+        "no object" if not rows else "more than one object, and none is configured",
+        f"set {setting} to the Description to use",
+    )
