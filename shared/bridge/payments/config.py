@@ -1,0 +1,129 @@
+"""The payments flow's settings: names and decisions people configure (mapping section `[payments]`).
+
+Ids are never configured here: setup resolves enum option ids, stage ids and 1C order-state
+references from these names and stores them in SyncTable (`bridge.payments.resolved`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    # Only for a signature: bridge.settings imports this module.
+    from bridge.settings import DealMapping
+
+
+class PaymentFieldCodes(BaseModel):
+    """Deal user fields the flow writes (mappings.md §2). Configured in `[deal]` (`pay_*_field`),
+    where the deal flow's setup creates them; this is their view for the payment rules."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    pay_date: str = "UF_CRM_1C_PAY_DATE"
+    pay_type: str = "UF_CRM_1C_PAY_TYPE"
+    paid: str = "UF_CRM_1C_PAID"
+    pay_method: str = "UF_CRM_1C_PAY_METHOD"
+    pay_comment: str = "UF_CRM_1C_PAY_COMMENT"
+    pay_status: str = "UF_CRM_1C_PAY_STATUS"
+    order_sum: str = "UF_CRM_1C_ORDER_SUM"
+
+    @classmethod
+    def of(cls, deal: DealMapping) -> PaymentFieldCodes:
+        return cls(
+            pay_date=deal.pay_date_field,
+            pay_type=deal.pay_type_field,
+            paid=deal.paid_field,
+            pay_method=deal.pay_method_field,
+            pay_comment=deal.pay_comment_field,
+            pay_status=deal.pay_status_field,
+            order_sum=deal.order_sum_field,
+        )
+
+
+class EnumLabels(BaseModel):
+    """Option texts of the three enumeration fields, as people see them in Bitrix24 (the deal
+    setup creates the fields with these values)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    prepayment: str = "Предоплата"
+    full_payment: str = "Полная оплата"
+    postpayment: str = "Постоплата"
+    not_paid: str = "Не оплачен"
+    partially_paid: str = "Частично оплачен"
+    paid: str = "Оплачен"
+    non_cash: str = "Безналичный расчет"
+    cash: str = "Наличный расчет"
+
+
+class StateStageRule(BaseModel):
+    """1C order state (Catalog_СостоянияЗаказовПокупателей.Description) → stage of one funnel (§1.8.2)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    state: str = Field(min_length=1)
+    funnel: str = Field(min_length=1)
+    stage: str = Field(min_length=1)
+
+
+class RegistryOptions(BaseModel):
+    """Payment registry (§2.1.1.13): a business process per payment, else a list element, else nothing."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    bizproc_template_id: int | None = Field(None, gt=0)
+    # Logical value → the template's parameter name.
+    bizproc_parameters: dict[str, str] = Field(
+        default_factory=lambda: {
+            "date": "PaymentDate",
+            "type": "PaymentType",
+            "amount": "PaymentAmount",
+            "method": "PaymentMethod",
+            "comment": "PaymentComment",
+            "order_number": "OrderNumber",
+        }
+    )
+    list_iblock_type_id: Literal["lists", "bitrix_processes", "lists_socnet"] = "lists"
+    list_iblock_id: str = ""  # id or code of the list; empty = no list
+    # Logical value → the list's field (`PROPERTY_<id>`); NAME is always filled.
+    list_fields: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def mode(self) -> Literal["bizproc", "list", "none"]:
+        if self.bizproc_template_id is not None:
+            return "bizproc"
+        return "list" if self.list_iblock_id else "none"
+
+
+def _default_state_rules() -> tuple[StateStageRule, ...]:
+    # Defaults for the sandbox portal; the customer confirms the real table (docs/payments-flow.md).
+    return (
+        StateStageRule(state="Завершен", funnel="Продажи", stage="Получение обратной связи"),
+        StateStageRule(state="В работе", funnel="Заказ материала", stage="Заказ у поставщика"),
+        StateStageRule(state="Завершен", funnel="Заказ материала", stage="Материал получен"),
+    )
+
+
+class PaymentsMapping(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    enabled: bool = True
+    # Documents dated within this many days back are watched (architecture §4).
+    window_days: int = Field(30, ge=1, le=3650)
+    manifest_page_size: int = Field(2000, ge=50, le=10_000)
+    # 1C keeps local time without a zone; the window is computed in it (a fixed offset: the Lambda
+    # runtime carries no time-zone database).
+    onec_utc_offset_hours: int = Field(3, ge=-12, le=14)
+    currency: str = Field("RUB", min_length=3, max_length=3)
+    # ВидОперации values of receipts that count as a customer's payment.
+    payment_operations: tuple[str, ...] = ("ОтПокупателя",)
+    # Payment type: postpayment when the latest payment is dated after the first posted shipment.
+    postpayment_after_shipment: bool = True
+    # The stage itself is `[deal] feedback_stage`, resolved in each funnel that has it.
+    partial_payment_moves_stage: bool = True
+    state_stages: tuple[StateStageRule, ...] = Field(default_factory=_default_state_rules)
+    labels: EnumLabels = EnumLabels()
+    registry: RegistryOptions = RegistryOptions()
+    notify: bool = True
+    notify_client_id: str = "unf-b24-bridge"  # CLIENT_ID: required with TAG on webhook calls
+    portal_url: str = ""  # for deal links; empty = the inbound webhook's origin
+    lease_seconds: int = Field(120, ge=10)
+    # A new order seen before the deal flow linked it is re-checked for this long.
+    unlinked_recheck_minutes: int = Field(10, ge=0)

@@ -1,0 +1,186 @@
+"""Domain models of the payments flow, parsed from 1C answers and Bitrix24 deals."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from bridge.onec.odata import normalize_ref, parse_datetime
+
+ORDER_SET = "Document_ЗаказПокупателя"
+ORDER_TYPE = "StandardODATA.Document_ЗаказПокупателя"
+BANK_SET = "Document_ПоступлениеНаСчет"
+CASH_SET = "Document_ПоступлениеВКассу"
+SHIPMENT_SET = "Document_РасходнаяНакладная"
+PAYMENT_SETS = (BANK_SET, CASH_SET)
+
+
+class PaymentKind(StrEnum):
+    BANK = "bank"
+    CASH = "cash"
+
+
+class PaymentType(StrEnum):
+    PREPAYMENT = "prepayment"
+    FULL_PAYMENT = "full_payment"
+    POSTPAYMENT = "postpayment"
+
+
+class PaymentStatus(StrEnum):
+    NOT_PAID = "not_paid"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+
+
+class PaymentMethod(StrEnum):
+    NON_CASH = "non_cash"
+    CASH = "cash"
+
+
+KIND_BY_SET = {BANK_SET: PaymentKind.BANK, CASH_SET: PaymentKind.CASH}
+
+
+def money(value: Any) -> Decimal:
+    """1C Edm.Double (a JSON number) → Decimal without binary noise."""
+    if value is None or value == "":
+        return Decimal(0)
+    return Decimal(str(value))
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentDoc:
+    """One bank or cash receipt with the part of it that pays each customer order."""
+
+    ref: str
+    kind: PaymentKind
+    number: str
+    date: datetime | None
+    posted: bool
+    deletion_mark: bool
+    operation: str
+    comment: str
+    purpose: str
+    amounts_by_order: Mapping[str, Decimal] = field(default_factory=dict)
+    data_version: str = ""
+
+    @classmethod
+    def from_onec(cls, entity_set: str, entity: Mapping[str, Any]) -> PaymentDoc:
+        amounts: dict[str, Decimal] = {}
+        for row in entity.get("РасшифровкаПлатежа") or []:
+            order = row.get("Заказ")
+            if row.get("Заказ_Type") != ORDER_TYPE or not order:
+                continue
+            key = normalize_ref(order)
+            amounts[key] = amounts.get(key, Decimal(0)) + money(row.get("СуммаПлатежа"))
+        return cls(
+            ref=normalize_ref(entity["Ref_Key"]),
+            kind=KIND_BY_SET[entity_set],
+            number=str(entity.get("Number") or "").strip(),
+            date=parse_datetime(entity.get("Date")),
+            posted=bool(entity.get("Posted")),
+            deletion_mark=bool(entity.get("DeletionMark")),
+            operation=str(entity.get("ВидОперации") or ""),
+            comment=str(entity.get("Комментарий") or "").strip(),
+            purpose=str(entity.get("НазначениеПлатежа") or entity.get("Основание") or "").strip(),
+            amounts_by_order=amounts,
+            data_version=str(entity.get("DataVersion") or ""),
+        )
+
+    def counts_for(self, order_ref: str, operations: tuple[str, ...]) -> bool:
+        """A posted, unmarked customer payment with a breakdown row for the order."""
+        return (
+            self.posted
+            and not self.deletion_mark
+            and self.operation in operations
+            and order_ref in self.amounts_by_order
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFacts:
+    ref: str
+    number: str
+    date: datetime | None
+    amount: Decimal
+    state_ref: str | None
+
+    @classmethod
+    def from_onec(cls, entity: Mapping[str, Any]) -> OrderFacts:
+        state = entity.get("СостояниеЗаказа")
+        return cls(
+            ref=normalize_ref(entity["Ref_Key"]),
+            number=str(entity.get("Number") or "").strip(),
+            date=parse_datetime(entity.get("Date")),
+            amount=money(entity.get("СуммаДокумента")),
+            state_ref=normalize_ref(state) if state else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DealFacts:
+    """What the flow needs of the deal: where it stands and who is responsible."""
+
+    id: int
+    title: str
+    category_id: int
+    stage_id: str
+    assigned_by_id: int | None
+
+    @classmethod
+    def from_b24(cls, deal: Mapping[str, Any]) -> DealFacts:
+        assigned = str(deal.get("ASSIGNED_BY_ID") or "")
+        return cls(
+            id=int(deal["ID"]),
+            title=str(deal.get("TITLE") or ""),
+            category_id=int(deal.get("CATEGORY_ID") or 0),
+            stage_id=str(deal.get("STAGE_ID") or ""),
+            assigned_by_id=int(assigned) if assigned.isdigit() else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentSummary:
+    """The order's payment state recomputed from 1C (mappings.md §2)."""
+
+    order: OrderFacts
+    paid: Decimal
+    status: PaymentStatus
+    last_payment: PaymentDoc | None
+    payment_type: PaymentType | None
+    method: PaymentMethod | None
+    comment: str
+    counted: tuple[PaymentDoc, ...]  # the payments that make up `paid`, oldest first
+
+    def amount_of(self, payment: PaymentDoc) -> Decimal:
+        return payment.amounts_by_order.get(self.order.ref, Decimal(0))
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncedPayment:
+    """A payment the manager was told about; kept so its withdrawal can be told too."""
+
+    ref: str
+    number: str
+    date: str  # as shown to the manager (dd.mm.yyyy)
+    amount: Decimal
+
+    @classmethod
+    def of(cls, payment: PaymentDoc, amount: Decimal) -> AnnouncedPayment:
+        shown = payment.date.strftime("%d.%m.%Y") if payment.date else "—"
+        return cls(ref=payment.ref, number=payment.number, date=shown, amount=amount)
+
+    def to_json(self) -> dict[str, str]:
+        return {"ref": self.ref, "number": self.number, "date": self.date, "amount": str(self.amount)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> AnnouncedPayment:
+        return cls(
+            ref=str(data["ref"]),
+            number=str(data.get("number", "")),
+            date=str(data.get("date", "")),
+            amount=Decimal(str(data.get("amount", "0"))),
+        )

@@ -1,0 +1,97 @@
+"""What the payments flow reads from 1C, as few and as small requests as the wire allows.
+
+Manifests select only `Ref_Key, DataVersion, Posted, DeletionMark` in the date window. The operation
+kind (`ВидОперации`) is checked here, not in `$filter`: enum comparisons are cheap on a real base,
+but the rule stays in one place (`PaymentDoc.counts_for`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bridge.onec.client import ODataClient
+from bridge.onec.errors import NotFound
+from bridge.onec.odata import Filter, any_row, cast_ref, eq, ge, normalize_ref, parse_datetime
+from bridge.payments.manifest import DocVersion
+from bridge.payments.models import ORDER_SET, SHIPMENT_SET, OrderFacts, PaymentDoc
+
+_MANIFEST_FIELDS = ("Ref_Key", "DataVersion", "Posted", "DeletionMark")
+_PAYMENT_FIELDS = (
+    "Ref_Key",
+    "DataVersion",
+    "Number",
+    "Date",
+    "Posted",
+    "DeletionMark",
+    "ВидОперации",
+    "Комментарий",
+    "НазначениеПлатежа",
+    "РасшифровкаПлатежа",
+)
+_CASH_PAYMENT_FIELDS = tuple(f if f != "НазначениеПлатежа" else "Основание" for f in _PAYMENT_FIELDS)
+_ORDER_FIELDS = ("Ref_Key", "Number", "Date", "СуммаДокумента", "СостояниеЗаказа")
+
+
+def payment_fields(entity_set: str) -> tuple[str, ...]:
+    return _CASH_PAYMENT_FIELDS if entity_set.endswith("ВКассу") else _PAYMENT_FIELDS
+
+
+def payment_versions(
+    onec: ODataClient, entity_set: str, since: datetime, page_size: int
+) -> dict[str, DocVersion]:
+    return {
+        normalize_ref(row["Ref_Key"]): DocVersion(
+            str(row.get("DataVersion") or ""), bool(row.get("Posted")), bool(row.get("DeletionMark"))
+        )
+        for row in onec.iter_all(
+            entity_set, filter=ge("Date", since), select=_MANIFEST_FIELDS, page_size=page_size
+        )
+    }
+
+
+def order_versions(onec: ODataClient, since: datetime, page_size: int) -> dict[str, str]:
+    return {
+        normalize_ref(row["Ref_Key"]): str(row.get("DataVersion") or "")
+        for row in onec.iter_all(
+            ORDER_SET, filter=ge("Date", since), select=("Ref_Key", "DataVersion"), page_size=page_size
+        )
+    }
+
+
+def payment(onec: ODataClient, entity_set: str, ref: str) -> PaymentDoc | None:
+    """The payment as it is now; None when it no longer exists."""
+    try:
+        entity = onec.get(entity_set, ref, select=payment_fields(entity_set))
+    except NotFound:
+        return None
+    return PaymentDoc.from_onec(entity_set, entity)
+
+
+def order(onec: ODataClient, ref: str) -> OrderFacts | None:
+    try:
+        return OrderFacts.from_onec(onec.get(ORDER_SET, ref, select=_ORDER_FIELDS))
+    except NotFound:
+        return None
+
+
+def _order_row(order_ref: str) -> Filter:
+    return any_row("РасшифровкаПлатежа", Filter(f"d/Заказ eq {cast_ref(order_ref, ORDER_SET)}"))
+
+
+def payments_for_order(onec: ODataClient, entity_set: str, order_ref: str) -> list[PaymentDoc]:
+    """Posted documents of the set with a breakdown row for the order (any date)."""
+    rows = onec.iter_all(
+        entity_set, filter=eq("Posted", True) & _order_row(order_ref), select=payment_fields(entity_set)
+    )
+    return [PaymentDoc.from_onec(entity_set, row) for row in rows]
+
+
+def first_shipment(onec: ODataClient, order_ref: str) -> datetime | None:
+    rows = onec.list(
+        SHIPMENT_SET,
+        filter=eq("Posted", True) & Filter(f"Заказ eq {cast_ref(order_ref, ORDER_SET)}"),
+        select=("Ref_Key", "Date"),
+        orderby="Date",
+        top=1,
+    )
+    return parse_datetime(rows[0].get("Date")) if rows else None

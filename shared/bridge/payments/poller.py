@@ -1,0 +1,183 @@
+"""The scheduled run (every minute): find what changed in 1C and recompute the affected orders.
+
+1. Payments: list `Ref_Key, DataVersion, Posted, DeletionMark` of bank and cash receipts dated in
+   the window and diff against the SyncTable manifests; read each changed (or vanished) document to
+   learn which orders its breakdown points at, now and before.
+2. Orders: list `Ref_Key, DataVersion` of customer orders in the window; a changed order (state,
+   sum) is affected when a deal is linked to it.
+3. Recompute each affected order (`recompute.recompute_order`).
+4. Advance the manifests last, and only for what was fully handled: a document whose order failed
+   (1C or Bitrix24 down, another run holding the order) stays as it was, so the next run retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bridge.errors import PermanentError
+from bridge.links.models import OneCRef
+from bridge.observability import logger
+from bridge.payments import onec_reads
+from bridge.payments.manifest import (
+    ORDERS_MANIFEST,
+    PAYMENTS_MANIFEST,
+    DocVersion,
+    OrderEntry,
+    PaymentEntry,
+    diff_payments,
+    gone,
+    orders_to_check,
+)
+from bridge.payments.models import ORDER_SET, PaymentDoc
+from bridge.payments.recompute import OrderOutcome, PaymentsContext, recompute_order
+from bridge.payments.resolved import ResolvedPayments
+
+
+@dataclass
+class PollReport:
+    window_start: str = ""
+    payments_changed: int = 0
+    orders_changed: int = 0
+    outcomes: list[OrderOutcome] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "window_start": self.window_start,
+            "payments_changed": self.payments_changed,
+            "orders_changed": self.orders_changed,
+            "orders_recomputed": [o.order_ref for o in self.outcomes],
+            "deals_written": sorted({o.deal_id for o in self.outcomes if o.written and o.deal_id}),
+            "notified": sum(len(o.notified) for o in self.outcomes),
+            "failed": self.failed,
+            "skipped": self.skipped,
+        }
+
+
+def window_start(now: float, days: int, utc_offset_hours: int) -> datetime:
+    local = datetime.fromtimestamp(now, UTC) + timedelta(hours=utc_offset_hours)
+    start = local.replace(tzinfo=None) - timedelta(days=days)
+    return start.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+@dataclass
+class _PaymentChanges:
+    """Per manifest: the new values, the removals, and the orders each document touches."""
+
+    updates: dict[str, dict[str, str]] = field(default_factory=dict)
+    removals: dict[str, list[str]] = field(default_factory=dict)
+    orders_of: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+
+
+def _entry(doc: PaymentDoc) -> PaymentEntry:
+    return PaymentEntry(
+        DocVersion(doc.data_version, doc.posted, doc.deletion_mark), tuple(doc.amounts_by_order)
+    )
+
+
+def _scan_payments(ctx: PaymentsContext, since: datetime) -> _PaymentChanges:
+    onec, links = ctx.ports.onec, ctx.ports.links
+    changes = _PaymentChanges()
+    for entity_set, name in PAYMENTS_MANIFEST.items():
+        current = onec_reads.payment_versions(onec, entity_set, since, ctx.options.manifest_page_size)
+        stored = links.get_manifest(name)
+        diff = diff_payments(current, stored)
+        updates: dict[str, str] = {}
+        removals: list[str] = []
+        for ref in (*diff.changed, *diff.vanished):
+            before = PaymentEntry.decode(stored[ref]) if ref in stored else None
+            doc = onec_reads.payment(onec, entity_set, ref)
+            if doc is None or ref in diff.vanished:
+                removals.append(ref)  # deleted, or dated out of the window
+            else:
+                updates[ref] = _entry(doc).encode()
+            if doc is not None and before is not None and _entry(doc) == before:
+                continue  # only aged out of the window: nothing to recompute
+            orders = set(before.orders if before else ()) | set(doc.amounts_by_order if doc else ())
+            changes.orders_of[(name, ref)] = frozenset(orders)
+        changes.updates[name] = updates
+        changes.removals[name] = removals
+    return changes
+
+
+def _scan_orders(
+    ctx: PaymentsContext, since: datetime, now: int
+) -> tuple[dict[str, str], list[str], set[str]]:
+    """New manifest values of due orders, orders gone from the window, and the linked due orders."""
+    links = ctx.ports.links
+    current = onec_reads.order_versions(ctx.ports.onec, since, ctx.options.manifest_page_size)
+    stored = links.get_manifest(ORDERS_MANIFEST)
+    updates: dict[str, str] = {}
+    linked: set[str] = set()
+    for ref in orders_to_check(current, stored, now, ctx.options.unlinked_recheck_minutes * 60):
+        if links.find_by_onec(OneCRef(entity_set=ORDER_SET, ref=ref)) is not None:
+            linked.add(ref)
+            updates[ref] = OrderEntry(current[ref]).encode()
+            continue
+        before = OrderEntry.decode(stored[ref]) if ref in stored else None
+        since_seen = before.unlinked_since if before and before.unlinked_since is not None else now
+        updates[ref] = OrderEntry(current[ref], since_seen).encode()
+    return updates, list(gone(current, stored)), linked
+
+
+def _recompute_all(
+    ctx: PaymentsContext, orders: Iterable[str], resolved: ResolvedPayments, report: PollReport
+) -> set[str]:
+    """Recompute each order; returns the orders that must be retried."""
+    retry: set[str] = set()
+    for order_ref in sorted(set(orders)):
+        try:
+            report.outcomes.append(recompute_order(ctx, order_ref, resolved))
+        except PermanentError as error:
+            # Retrying cannot help (bad data or mapping); a person reads the audit record.
+            report.failed[order_ref] = str(error)
+            ctx.ports.links.audit("payments", f"ORDER-{order_ref}", "failed", {"error": str(error)})
+            logger.error(
+                "payments: order failed permanently", extra={"order": order_ref, "error": str(error)}
+            )
+        except Exception as error:  # one order's trouble must not stop the others
+            report.failed[order_ref] = str(error)
+            retry.add(order_ref)
+            logger.warning("payments: order will be retried", extra={"order": order_ref, "error": str(error)})
+    return retry
+
+
+def poll(ctx: PaymentsContext) -> PollReport:
+    options = ctx.options
+    report = PollReport()
+    if not options.enabled:
+        report.skipped = "payments flow disabled in the mapping"
+        return report
+    resolved = ctx.resolved.load()
+    now = int(ctx.clock())
+    since = window_start(now, options.window_days, options.onec_utc_offset_hours)
+    report.window_start = since.isoformat()
+
+    payments = _scan_payments(ctx, since)
+    order_updates, orders_gone, changed_orders = _scan_orders(ctx, since, now)
+    report.payments_changed = len(payments.orders_of)
+    report.orders_changed = len(changed_orders)
+    affected = set(changed_orders).union(*payments.orders_of.values())
+    retry = _recompute_all(ctx, affected, resolved, report)
+
+    links = ctx.ports.links
+    for name, updates in payments.updates.items():
+        blocked = {
+            ref
+            for (manifest, ref), orders in payments.orders_of.items()
+            if manifest == name and orders & retry
+        }
+        links.put_manifest_entries(
+            name,
+            {ref: value for ref, value in updates.items() if ref not in blocked},
+            [ref for ref in payments.removals[name] if ref not in blocked],
+        )
+    links.put_manifest_entries(
+        ORDERS_MANIFEST, {ref: value for ref, value in order_updates.items() if ref not in retry}, orders_gone
+    )
+    logger.info("payments: poll done", extra=report.as_dict())
+    return report

@@ -1,0 +1,128 @@
+"""Payments setup step: the payment deal fields and their option ids, the feedback stage in each
+funnel, and the order-state → stage table; stored as `CONFIG#payments` for the flow.
+
+The deal step creates the same fields first (`bridge.deals.setup.user_field_specs`); running it
+again here is a no-op that also yields the option ids, so this step works on its own too.
+"""
+
+from __future__ import annotations
+
+from bridge.deals.setup import read_stage_book, user_field_specs
+from bridge.deals.stages import StageBook
+from bridge.deps import Ports
+from bridge.errors import ConfigurationError
+from bridge.payments.config import EnumLabels, PaymentFieldCodes, PaymentsMapping
+from bridge.payments.resolved import ResolvedPayments, SyncTableResolved
+from bridge.payments.wiring import payments_mapping
+from bridge.settings import StageRef
+from bridge.setup.b24_fields import ensure_user_fields
+from bridge.setup.framework import SetupProblem
+from bridge.setup.onec_names import find_by_description
+
+type Results = list[SetupProblem | str]
+ORDER_STATES = "Catalog_СостоянияЗаказовПокупателей"
+_OPTIONS = {
+    "pay_type": ("prepayment", "full_payment", "postpayment"),
+    "pay_status": ("not_paid", "partially_paid", "paid"),
+    "pay_method": ("non_cash", "cash"),
+}
+
+
+def _key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _enum_ids(
+    codes: PaymentFieldCodes, labels: EnumLabels, options: dict[str, dict[str, int]]
+) -> tuple[dict[str, dict[str, str]], Results]:
+    resolved: dict[str, dict[str, str]] = {}
+    problems: Results = []
+    for field, keys in _OPTIONS.items():
+        code = str(getattr(codes, field))
+        by_value = {_key(value): option_id for value, option_id in options.get(code, {}).items()}
+        resolved[field] = {}
+        for key in keys:
+            label = str(getattr(labels, key))
+            if _key(label) in by_value:
+                resolved[field][key] = str(by_value[_key(label)])
+            else:
+                problems.append(
+                    SetupProblem(
+                        "Bitrix24 deal user fields",
+                        f"{code} has no list value {label!r}",
+                        "add it in Bitrix24 or correct [payments.labels], then run setup again",
+                    )
+                )
+    return resolved, problems
+
+
+def _stages(
+    ports: Ports, book: StageBook, feedback: str, options: PaymentsMapping
+) -> tuple[dict[int, str], dict[int, dict[str, str]], dict[str, str], Results]:
+    results: Results = []
+    feedback_stage = {
+        funnel.category_id: stage.status_id
+        for funnel in book.funnels
+        for stage in funnel.stages
+        if _key(stage.name) == _key(feedback)
+    }
+    if not feedback_stage:
+        results.append(
+            SetupProblem(
+                "Bitrix24 deal funnels",
+                f"no funnel has the stage {feedback!r}",
+                "create it or correct [deal] feedback_stage",
+            )
+        )
+    state_stage: dict[int, dict[str, str]] = {}
+    state_names: dict[str, str] = {}
+    for rule in options.state_stages:
+        state_ref, problem = find_by_description(
+            ports.onec, ORDER_STATES, rule.state, setting="[payments] state_stages"
+        )
+        if problem is not None or state_ref is None:
+            results.append(problem or SetupProblem(f"1C {ORDER_STATES}", rule.state, "check the name"))
+            continue
+        try:
+            stage = book.resolve(StageRef(funnel=rule.funnel, stage=rule.stage))
+        except ConfigurationError as error:
+            results.append(
+                SetupProblem("Bitrix24 deal funnels", str(error), "correct [payments] state_stages")
+            )
+            continue
+        state_stage.setdefault(stage.category_id, {})[state_ref] = stage.status_id
+        state_names[state_ref] = rule.state
+    return feedback_stage, state_stage, state_names, results
+
+
+def setup(ports: Ports, *, dry_run: bool) -> list[SetupProblem | str]:
+    options = payments_mapping(ports.mapping)
+    codes = PaymentFieldCodes.of(ports.mapping.deal)
+    wanted = set(codes.model_dump().values())
+    specs = [spec for spec in user_field_specs(ports.mapping.deal) if spec.code in wanted]
+    field_options, results = ensure_user_fields(ports.b24, "deal", specs, dry_run=dry_run)
+    results = list(results)
+    enum_ids, problems = _enum_ids(codes, options.labels, field_options)
+    book = read_stage_book(ports)
+    feedback, state_stage, state_names, stage_problems = _stages(
+        ports, book, ports.mapping.deal.feedback_stage, options
+    )
+    results += problems + stage_problems
+    if options.registry.mode == "none":
+        results.append("payment registry: none configured (no business process template, no list)")
+    if dry_run or problems:
+        return results  # without option ids the flow cannot write the fields
+    SyncTableResolved.beside(ports.links).save(
+        ResolvedPayments(
+            enum_ids=enum_ids,
+            stages=book,
+            feedback_stage=feedback,
+            state_stage=state_stage,
+            state_names=state_names,
+        )
+    )
+    results.append(
+        f"stored CONFIG#payments: feedback stage in {len(feedback)} funnel(s), "
+        f"{sum(len(v) for v in state_stage.values())} order-state rule(s)"
+    )
+    return results

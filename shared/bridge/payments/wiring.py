@@ -1,0 +1,48 @@
+"""The payments flow's context built from settings, once per process (the handlers' default)."""
+
+from __future__ import annotations
+
+from functools import cache
+from urllib.parse import urlsplit
+
+from bridge import aws
+from bridge.deps import default_ports
+from bridge.payments.config import PaymentFieldCodes, PaymentsMapping
+from bridge.payments.recompute import PaymentsContext
+from bridge.payments.resolved import SyncTableResolved
+from bridge.payments.state import OrderStateStore
+from bridge.settings import Mapping, runtime_settings, secrets
+
+
+def payments_mapping(mapping: Mapping) -> PaymentsMapping:
+    """The `[payments]` section; defaults until the mapping model carries one."""
+    found = getattr(mapping, "payments", None)
+    return found if isinstance(found, PaymentsMapping) else PaymentsMapping()
+
+
+def portal_origin(webhook_url: str) -> str:
+    parts = urlsplit(webhook_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@cache
+def default_context() -> PaymentsContext:
+    ports = default_ports()
+    options = payments_mapping(ports.mapping)
+    table = runtime_settings().table_name
+    db = aws.dynamodb_client()
+    return PaymentsContext(
+        ports=ports,
+        options=options,
+        resolved=SyncTableResolved.beside(ports.links),
+        states=OrderStateStore(table, db),
+        codes=PaymentFieldCodes.of(ports.mapping.deal),
+        portal_url=options.portal_url or portal_origin(secrets().b24_webhook_url.get_secret_value()),
+    )
+
+
+def push_secret() -> str:
+    """The shared secret of POST /1c/events (`Secrets.onec_push_secret`); empty when not
+    configured, and then every push is refused."""
+    secret = secrets().onec_push_secret
+    return secret.get_secret_value() if secret is not None else ""

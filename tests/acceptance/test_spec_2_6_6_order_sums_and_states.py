@@ -1,0 +1,76 @@
+"""§2.6.6: order sum and paid sum filled in 1C reach the deal; §1.8.2: an order state change moves
+the deal to the mapped stage of its own funnel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bridge.settings import load_mapping
+from sandbox.demo_steps.payments import PaymentsWorld, invoke_poll, mapping_file, reset_world, start_stack
+from sandbox.local.stack import LocalStack
+
+pytestmark = pytest.mark.acceptance
+
+
+@pytest.fixture(scope="module")
+def stack(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    running = start_stack(moto_endpoint, "pay266-", tmp_path_factory.mktemp("pay266"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def world(stack: LocalStack, tmp_path: Path) -> PaymentsWorld:
+    world = PaymentsWorld.of_stack(stack, load_mapping(mapping_file(tmp_path)))
+    reset_world(world)
+    world.setup()
+    return world
+
+
+def linked(world: PaymentsWorld, stage: str = "PREPAYMENT_INVOICE", category: int = 0) -> tuple[int, str]:
+    deal_id = world.new_deal("Поставка болтов", assigned=3, stage=stage, category=category)
+    order_ref = world.new_order(quantity=100, price=12.5)  # order sum 1 250.00
+    world.link(deal_id, order_ref)
+    return deal_id, order_ref
+
+
+def test_spec_2_6_6_order_and_paid_sums_reach_the_deal(stack: LocalStack, world: PaymentsWorld) -> None:
+    deal_id, order_ref = linked(world)
+    world.pay(order_ref, 400)
+    invoke_poll(stack)
+    assert world.deal(deal_id)["UF_CRM_1C_ORDER_SUM"] == "1250.00|RUB"
+
+    with world.onec() as onec:  # the order's rows change in 1C: 1C recomputes СуммаДокумента
+        onec.update(
+            "Document_ЗаказПокупателя",
+            order_ref,
+            {"Запасы": [{"LineNumber": 1, "Количество": 200, "Цена": 12.5, "Сумма": 2500, "Всего": 2500}]},
+        )
+    invoke_poll(stack)
+
+    deal = world.deal(deal_id)
+    assert deal["UF_CRM_1C_ORDER_SUM"] == "2500.00|RUB"
+    assert deal["UF_CRM_1C_PAID"] == "400.00|RUB"
+    assert len(world.notifications(3)) == 1  # a sum change is not a new payment
+
+
+def test_spec_2_6_6_order_state_moves_the_deal_in_its_own_funnel(
+    stack: LocalStack, world: PaymentsWorld
+) -> None:
+    materials_deal, materials_order = linked(world, stage="C1:NEW", category=1)
+    sales_deal, sales_order = linked(world, stage="PREPAYMENT_INVOICE")
+    invoke_poll(stack)
+
+    world.set_state(materials_order, "В работе")  # mapped in «Заказ материала» only
+    world.set_state(sales_order, "В работе")
+    invoke_poll(stack)
+
+    assert world.deal(materials_deal)["STAGE_ID"] == "C1:PREPARATION"  # «Заказ у поставщика»
+    assert world.deal(sales_deal)["STAGE_ID"] == "PREPAYMENT_INVOICE"  # unmapped there: unchanged
+
+    world.set_state(sales_order, "Завершен")
+    invoke_poll(stack)
+    assert world.deal(sales_deal)["STAGE_ID"] == "EXECUTING"  # «Получение обратной связи»

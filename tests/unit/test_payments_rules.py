@@ -1,0 +1,172 @@
+"""The payment rules (mappings.md §2): totals, status, type, method, mapped fields, stage moves."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bridge.deals.stages import StageBook
+from bridge.payments.config import PaymentFieldCodes, PaymentsMapping
+from bridge.payments.models import DealFacts, OrderFacts, PaymentDoc, PaymentKind, PaymentStatus, PaymentType
+from bridge.payments.rules import forward_target, mapped_fields, status_for, summarize, type_for
+
+ORDER = "11111111-1111-1111-1111-111111111111"
+OTHER = "22222222-2222-2222-2222-222222222222"
+ENUMS = {
+    "pay_status": {"not_paid": "1", "partially_paid": "2", "paid": "3"},
+    "pay_type": {"prepayment": "4", "full_payment": "5", "postpayment": "6"},
+    "pay_method": {"non_cash": "7", "cash": "8"},
+}
+
+
+def order(amount: str = "1000") -> OrderFacts:
+    return OrderFacts(
+        ref=ORDER, number="00000000007", date=datetime(2024, 3, 1), amount=Decimal(amount), state_ref=None
+    )
+
+
+def payment(
+    ref: int,
+    amount: str,
+    *,
+    day: int = 5,
+    posted: bool = True,
+    kind: PaymentKind = PaymentKind.BANK,
+    **extra: object,
+) -> PaymentDoc:
+    return PaymentDoc(
+        ref=f"00000000-0000-0000-0000-{ref:012d}",
+        kind=kind,
+        number=f"{ref:011d}",
+        date=datetime(2024, 3, day, 12),
+        posted=posted,
+        deletion_mark=bool(extra.get("deletion_mark", False)),
+        operation=str(extra.get("operation", "ОтПокупателя")),
+        comment=str(extra.get("comment", "")),
+        purpose=str(extra.get("purpose", "")),
+        amounts_by_order={ORDER: Decimal(amount), OTHER: Decimal("99")},
+    )
+
+
+def test_only_posted_unmarked_customer_payments_count() -> None:
+    summary = summarize(
+        order(),
+        [
+            payment(1, "100"),
+            payment(2, "200", posted=False),
+            payment(3, "300", deletion_mark=True),
+            payment(4, "400", operation="ОтПоставщика"),
+            payment(1, "100"),  # the same document twice counts once
+        ],
+        None,
+        PaymentsMapping(),
+    )
+    assert summary.paid == Decimal("100")
+    assert [p.ref[-1] for p in summary.counted] == ["1"]
+
+
+def test_latest_payment_gives_method_and_comment_falling_back_to_purpose() -> None:
+    summary = summarize(
+        order(),
+        [
+            payment(1, "100", day=9, comment="bank"),
+            payment(2, "50", day=10, kind=PaymentKind.CASH, purpose="за болты"),
+        ],
+        None,
+        PaymentsMapping(),
+    )
+    assert summary.method is not None
+    assert summary.method.value == "cash"
+    assert summary.comment == "за болты"
+
+
+@pytest.mark.parametrize(
+    ("paid", "expected"),
+    [
+        ("0", PaymentStatus.NOT_PAID),
+        ("0.01", PaymentStatus.PARTIALLY_PAID),
+        ("1000", PaymentStatus.PAID),
+        ("1200", PaymentStatus.PAID),
+    ],
+)
+def test_status(paid: str, expected: PaymentStatus) -> None:
+    assert status_for(Decimal(paid), Decimal("1000")) is expected
+
+
+def test_type_rules() -> None:
+    shipped = datetime(2024, 3, 10)
+    before, after = datetime(2024, 3, 9), datetime(2024, 3, 11)
+    total = Decimal("1000")
+    assert (
+        type_for(Decimal("1000"), total, after, shipped, postpayment_after_shipment=True)
+        is PaymentType.POSTPAYMENT
+    )
+    assert (
+        type_for(Decimal("1000"), total, before, shipped, postpayment_after_shipment=True)
+        is PaymentType.FULL_PAYMENT
+    )
+    assert (
+        type_for(Decimal("10"), total, before, None, postpayment_after_shipment=True)
+        is PaymentType.PREPAYMENT
+    )
+    assert (
+        type_for(Decimal("10"), total, after, shipped, postpayment_after_shipment=False)
+        is PaymentType.PREPAYMENT
+    )
+    assert type_for(Decimal("0"), total, None, None, postpayment_after_shipment=True) is None
+
+
+def test_without_payments_only_amounts_and_status_are_written() -> None:
+    fields = mapped_fields(summarize(order(), [], None, PaymentsMapping()), PaymentFieldCodes(), ENUMS, "RUB")
+    assert fields == {
+        "UF_CRM_1C_PAID": "0.00|RUB",
+        "UF_CRM_1C_ORDER_SUM": "1000.00|RUB",
+        "UF_CRM_1C_PAY_STATUS": "1",
+    }
+
+
+@given(st.lists(st.decimals(min_value=Decimal("0.01"), max_value=Decimal("100000"), places=2), max_size=6))
+def test_paid_is_the_sum_of_the_rows_and_status_follows(amounts: list[Decimal]) -> None:
+    docs = [payment(i + 1, str(a)) for i, a in enumerate(amounts)]
+    summary = summarize(order("1000"), docs, None, PaymentsMapping())
+    assert summary.paid == sum(amounts, Decimal(0))
+    assert summary.status is status_for(summary.paid, Decimal("1000"))
+
+
+BOOK = StageBook.from_b24(
+    {"categories": [{"id": 0, "name": "Продажи"}, {"id": 1, "name": "Заказ материала"}]},
+    [
+        {"ENTITY_ID": "DEAL_STAGE", "STATUS_ID": "NEW", "NAME": "Новая", "SORT": 10},
+        {
+            "ENTITY_ID": "DEAL_STAGE",
+            "STATUS_ID": "PREPAYMENT_INVOICE",
+            "NAME": "Продажа материала",
+            "SORT": 30,
+        },
+        {"ENTITY_ID": "DEAL_STAGE", "STATUS_ID": "EXECUTING", "NAME": "Получение обратной связи", "SORT": 40},
+        {"ENTITY_ID": "DEAL_STAGE", "STATUS_ID": "WON", "NAME": "Успешная", "SORT": 50, "SEMANTICS": "S"},
+        {"ENTITY_ID": "DEAL_STAGE_1", "STATUS_ID": "C1:NEW", "NAME": "Новая", "SORT": 10},
+        {"ENTITY_ID": "DEAL_STAGE_1", "STATUS_ID": "C1:EXECUTING", "NAME": "Материал получен", "SORT": 30},
+    ],
+)
+
+
+def deal(stage: str, category: int = 0) -> DealFacts:
+    return DealFacts(id=5, title="t", category_id=category, stage_id=stage, assigned_by_id=3)
+
+
+def target(stage: str, candidates: list[str | None]) -> str | None:
+    found = forward_target(deal(stage), candidates, BOOK)
+    return None if found is None else found.status_id
+
+
+def test_stage_moves_forward_only_within_the_funnel() -> None:
+    assert target("PREPAYMENT_INVOICE", ["EXECUTING"]) == "EXECUTING"
+    assert target("EXECUTING", ["PREPAYMENT_INVOICE"]) is None  # never backwards
+    assert target("WON", ["EXECUTING"]) is None  # never out of WON
+    assert target("NEW", ["C1:EXECUTING"]) is None  # never into another funnel
+    assert target("NEW", [None, "PREPAYMENT_INVOICE", "EXECUTING"]) == "EXECUTING"  # the furthest
