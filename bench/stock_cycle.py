@@ -1,0 +1,126 @@
+"""P2: one stock cycle over N linked products with 1 % of the balances changed.
+
+    python -m bench.stock_cycle [--scale 50000] [--changed 0.01] [--speed 1]
+
+Both emulators run in a child process (bench.catalog_load.world): 1C holds N items with stock, the
+Bitrix24 emulator (rate limit ON, standard plan) N products as an earlier load left them. The
+manifests of that earlier load are kept in memory (`MemoryManifests`), because moto writes
+100 000 manifest items far slower than DynamoDB does; the DynamoDB reads a real run makes are
+reported as a count instead. Measured: Bitrix24 requests and commands, 1C requests, wall time
+without rate waits, and the flow's peak Python memory (tracemalloc, this process only).
+Writes bench/results/stock_cycle.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import tracemalloc
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from bench.catalog_load import RESULTS, item_ref, request_figures, world
+from bridge.catalog.model import MANIFEST_ITEMS, MANIFEST_STOCK, Stored
+from bridge.catalog.resolved import CatalogResolved
+from bridge.catalog.stock import sync_stock
+from bridge.deps import Ports
+from bridge.links.store import LinkStore
+
+
+class MemoryManifests(LinkStore):
+    """Manifests in a dict; counts what a DynamoDB-backed store would have read and written."""
+
+    def __init__(self) -> None:
+        self.manifests: dict[str, dict[str, str]] = {}
+        self.items_read = 0
+        self.items_written = 0
+
+    def get_manifest(self, name: str) -> dict[str, str]:
+        found = dict(self.manifests.get(name, {}))
+        self.items_read += len(found)
+        return found
+
+    def put_manifest_entries(self, name: str, entries: Mapping[str, str], removed: Iterable[str]) -> None:
+        manifest = self.manifests.setdefault(name, {})
+        manifest.update(entries)
+        for ref in removed:
+            manifest.pop(ref, None)
+        self.items_written += len(entries)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=int, default=50_000)
+    parser.add_argument("--changed", type=float, default=0.01)
+    parser.add_argument("--speed", type=float, default=1.0, help="limiter clock speed-up (1 = real rate)")
+    args = parser.parse_args()
+    print(
+        f"P2: stock cycle over {args.scale} products, {args.changed:.0%} changed, "
+        f"limiter clock ×{args.speed:g}"
+    )
+    with world(args.scale, args.speed, b24_products=args.scale) as env:
+        every = max(int(1 / args.changed), 1)
+        store = MemoryManifests()
+        store.manifests[MANIFEST_ITEMS] = {
+            item_ref(i): Stored(i + 1, "AAAAAAAAAAA=", "fp").encode() for i in range(args.scale)
+        }
+        # What the last cycle wrote: 1C's quantity, except for every `every`-th item that changed since.
+        store.manifests[MANIFEST_STOCK] = {
+            item_ref(i): str(i % 50 + 1 + (1000 if i % every == 0 else 0)) for i in range(args.scale)
+        }
+        base = env.ports("unused")  # the table is never touched: manifests live in `store`
+        ports = Ports(b24=base.b24, onec=base.onec, links=store, mapping=base.mapping)
+        resolved = CatalogResolved(
+            iblock_id=23,
+            price_type_id=1,
+            currency="RUB",
+            article_property_id=None,
+            article_field="code",
+            stock_mode="quantity",
+            store_id=None,
+            price_kind_ref="00000000-0000-0000-0000-000000000001",
+            warehouse_refs=(),
+        )
+        env.clear_journals()
+        env.waited_s = 0.0
+        tracemalloc.start()
+        started = time.monotonic()
+        report = sync_stock(ports, resolved)
+        elapsed = time.monotonic() - started
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        b24 = request_figures(env.b24_calls())
+        onec_calls = env.onec_calls()
+        products = httpx_products(env.b24)
+        changed_ok = all(products[i + 1]["quantity"] == i % 50 + 1 for i in range(0, args.scale, every))
+    result: dict[str, Any] = {
+        "bench": "P2 stock cycle",
+        "scale": args.scale,
+        "changed": report.counts["quantities written"],
+        "b24": b24,
+        "onec_requests": len(onec_calls),
+        "onec_paths": sorted({c["path"].split("(")[0] for c in onec_calls}),
+        "wall_s": round(elapsed, 2),
+        "rate_waits_s": round(env.waited_s, 2),
+        "wall_without_rate_waits_s": round(elapsed - env.waited_s, 2),
+        "peak_memory_mb": round(peak / 2**20, 1),
+        "manifest_items_read": store.items_read,
+        "manifest_items_written": store.items_written,
+        "failed": report.failed,
+        "quantities_correct": changed_ok,
+    }
+    print("  " + json.dumps(result, ensure_ascii=False))
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "stock_cycle.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), "utf-8")
+
+
+def httpx_products(b24_url: str) -> dict[int, dict[str, Any]]:
+    import httpx
+
+    rows = httpx.get(f"{b24_url}/_sandbox/tables/products", timeout=300).json()
+    return {int(row["id"]): row for row in rows}
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+"""The shared secret of `POST /stock/refresh` (`Secrets.stock_refresh_token`), checked in
+constant time. No token configured means every request is refused.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from bridge.settings import secrets
+
+HEADER = "x-bridge-token"
+
+
+def refresh_token() -> str | None:
+    token = secrets().stock_refresh_token
+    value = token.get_secret_value().strip() if token is not None else ""
+    return value or None
+
+
+def token_matches(presented: str | None, expected: str | None) -> bool:
+    if not presented or not expected:
+        return False
+    return hmac.compare_digest(presented.encode("utf-8"), expected.encode("utf-8"))

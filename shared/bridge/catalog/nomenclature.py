@@ -1,0 +1,406 @@
+"""The nomenclature run: 1C folders → sections, items → products with prices (§2.2.11.3.1–5).
+
+Change detection (architecture §4): the cheap 1C manifest (Ref_Key, DataVersion, DeletionMark) is
+diffed against what SyncTable remembers; only new and changed objects are read in full, and only
+those whose mapped fields changed are written. Prices have their own diff because a price change
+does not touch the item's DataVersion. Every write goes through `batch`; the manifests are updated
+after each batch, and anything not yet recorded is looked up by `xmlId` before being created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal
+from typing import Any
+
+from bridge.b24.errors import B24Error
+from bridge.b24.models import Command
+from bridge.catalog import lookup, reader
+from bridge.catalog.config import CatalogMapping
+from bridge.catalog.model import (
+    MANIFEST_ITEMS,
+    MANIFEST_SECTIONS,
+    Folder,
+    Item,
+    Stored,
+    StoredPrice,
+    item_fingerprint,
+    product_fields,
+    section_fields,
+    section_fingerprint,
+)
+from bridge.catalog.plan import WritePlan, decide, folder_levels, manifest_diff, price_writes, synced_items
+from bridge.catalog.progress import Progress, Sink
+from bridge.catalog.report import RunReport
+from bridge.catalog.resolved import CatalogResolved
+from bridge.catalog.state import ManifestBuffer, load_prices, load_stored
+from bridge.catalog.writer import Unit, run_units
+from bridge.deps import Ports
+from bridge.observability import logger
+
+
+def _missing(errors: Mapping[str, B24Error]) -> bool:
+    return any("not found" in str(error).lower() for error in errors.values())
+
+
+def _new_id(result: Any, wrapper: str) -> int | None:
+    if isinstance(result, Mapping) and isinstance(result.get(wrapper), Mapping):
+        return int(result[wrapper]["id"])
+    return None
+
+
+def sync_nomenclature(
+    ports: Ports,
+    resolved: CatalogResolved,
+    *,
+    dry_run: bool = False,
+    sink: Sink | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> RunReport:
+    settings: CatalogMapping = ports.mapping.catalog
+    report = RunReport("nomenclature", dry_run=dry_run)
+    buffer = ManifestBuffer(ports.links)
+    headlines = reader.headlines(ports.onec)
+    section_ids, gone_sections = _sync_sections(ports, resolved, report, buffer, should_stop)
+    if not report.stopped:
+        current = synced_items(
+            headlines, include_services=settings.include_services, service_kinds=settings.service_kinds
+        )
+        _sync_products(ports, resolved, settings, current, section_ids, report, buffer, sink, should_stop)
+    if not report.stopped:
+        _delete(ports, gone_sections, "catalog.section.delete", "section", report, buffer, should_stop)
+    logger.info(report.summary(), extra=report.as_dict())
+    return report
+
+
+# ---- sections --------------------------------------------------------------------------------
+
+
+def _sync_sections(
+    ports: Ports,
+    resolved: CatalogResolved,
+    report: RunReport,
+    buffer: ManifestBuffer,
+    should_stop: Callable[[], bool],
+) -> tuple[dict[str, int], list[tuple[str, int]]]:
+    folders = reader.folders(ports.onec)
+    stored = load_stored(ports.links, MANIFEST_SECTIONS)
+    diff = manifest_diff({f.ref: f.data_version for f in folders}, stored)
+    wanted = set(diff.new) | set(diff.changed)
+    fingerprints = {f.ref: section_fingerprint(f) for f in folders}
+    found: dict[str, int] = {}
+    if diff.new and not report.dry_run:
+        found = lookup.sections_by_xml_id(ports.b24, resolved.iblock_id)
+    plan = decide([f for f in folders if f.ref in wanted], stored, diff.gone, fingerprints, found)
+    section_ids = {ref: s.b24_id for ref, s in stored.items() if ref not in diff.gone}
+    section_ids |= {obj.ref: b24_id for obj, b24_id in plan.update}
+    if not report.dry_run:
+        for folder, b24_id in plan.touch:
+            buffer.section(folder.ref, Stored(b24_id, folder.data_version, fingerprints[folder.ref]))
+    writing = {f.ref: None for f in plan.create} | {f.ref: b24_id for f, b24_id in plan.update}
+    # Level by level: a new parent gets its id before its children are written under it, and a
+    # moved group is re-parented under a section that already exists.
+    for level in folder_levels(folders):
+        units = [
+            _section_unit(folder, writing[folder.ref], resolved, section_ids, fingerprints, report, buffer)
+            for folder in level
+            if folder.ref in writing
+        ]
+        if report.dry_run or not units:
+            continue
+        outcome = run_units(ports.b24, units, after_batch=buffer.flush, should_stop=should_stop)
+        report.failed += outcome.failed
+        if outcome.stopped:
+            report.stopped = True
+            break
+    if not report.dry_run:
+        buffer.flush()
+    return section_ids, plan.delete
+
+
+def _section_unit(
+    folder: Folder,
+    b24_id: int | None,
+    resolved: CatalogResolved,
+    section_ids: dict[str, int],
+    fingerprints: Mapping[str, str],
+    report: RunReport,
+    buffer: ManifestBuffer,
+) -> Unit:
+    parent_id = section_ids.get(folder.parent) if folder.parent else None
+    fields = section_fields(folder, resolved, parent_id)
+    key = "s" + folder.ref.replace("-", "")
+    where = f"under section {parent_id}" if parent_id else "at the top level"
+    if b24_id is None:
+        report.note("sections created", f"create section {folder.name!r} {where}")
+        command = Command("catalog.section.add", {"fields": fields})
+    else:
+        report.note("sections updated", f"update section {b24_id} {folder.name!r} {where}")
+        command = Command("catalog.section.update", {"id": b24_id, "fields": fields})
+
+    def done(results: Mapping[str, Any], errors: Mapping[str, B24Error]) -> bool:
+        new_id = _new_id(results.get(key), "section")
+        if new_id is None:
+            if _missing(errors):
+                buffer.remove(MANIFEST_SECTIONS, folder.ref)  # removed by hand: recreated next run
+            return False
+        section_ids[folder.ref] = new_id
+        buffer.section(folder.ref, Stored(new_id, folder.data_version, fingerprints[folder.ref]))
+        return True
+
+    return Unit(((key, command),), done)
+
+
+# ---- products and prices ---------------------------------------------------------------------
+
+
+def _sync_products(
+    ports: Ports,
+    resolved: CatalogResolved,
+    settings: CatalogMapping,
+    current: Mapping[str, str],
+    section_ids: Mapping[str, int],
+    report: RunReport,
+    buffer: ManifestBuffer,
+    sink: Sink | None,
+    should_stop: Callable[[], bool],
+) -> None:
+    stored = load_stored(ports.links, MANIFEST_ITEMS)
+    diff = manifest_diff(current, stored)
+    items = reader.items(
+        ports.onec,
+        [*diff.new, *diff.changed],
+        total=len(current),
+        full_read_share=settings.full_read_share,
+    )
+    fingerprints = {item.ref: item_fingerprint(item, resolved) for item in items}
+    found: dict[str, int] = {}
+    if diff.new and not report.dry_run:
+        found = lookup.products_by_xml_id(ports.b24, resolved.iblock_id, list(diff.new))
+    plan = decide(items, stored, diff.gone, fingerprints, found)
+    targets = reader.prices(ports.onec, resolved.price_kind_ref)
+    stored_prices = load_prices(ports.links)
+    adopted = {obj.ref: b24_id for obj, b24_id in plan.update if obj.ref not in stored}
+    if adopted and not report.dry_run:
+        existing = lookup.price_ids(ports.b24, resolved.price_type_id, list(adopted.values()))
+        for ref, product_id in adopted.items():
+            if product_id in existing:
+                price_id, price = existing[product_id]
+                stored_prices[ref] = StoredPrice(price_id, price)
+                buffer.price(ref, stored_prices[ref])  # what Bitrix24 holds now, written or not
+            else:
+                stored_prices.pop(ref, None)
+    quantities: Mapping[str, Decimal] = {}
+    if plan.create and resolved.stock_mode == "quantity":
+        quantities = reader.quantities(ports.onec, resolved.warehouse_refs)
+    if not report.dry_run:
+        for item, b24_id in plan.touch:
+            buffer.item(item.ref, Stored(b24_id, item.data_version, fingerprints[item.ref]))
+    products = {ref: s.b24_id for ref, s in stored.items() if ref not in diff.gone}
+    products |= {obj.ref: b24_id for obj, b24_id in plan.update}
+    prices = price_writes(targets, stored_prices, products)
+    total = plan.writes + len(prices)
+    progress = Progress("catalog products", total, sink=sink) if total else None
+    if report.dry_run:
+        _describe(plan, prices, section_ids, report)
+        return
+    units: Iterator[Unit] = _product_units(
+        ports, resolved, plan, fingerprints, section_ids, targets, quantities, prices, adopted, report, buffer
+    )
+    outcome = run_units(
+        ports.b24, units, after_batch=buffer.flush, progress=progress, should_stop=should_stop
+    )
+    report.failed += outcome.failed
+    report.stopped = outcome.stopped
+    buffer.flush()
+
+
+def _describe(
+    plan: WritePlan[Item], prices: list[Any], section_ids: Mapping[str, int], report: RunReport
+) -> None:
+    for item in plan.create:
+        where = section_ids.get(item.parent or "", "a new section" if item.parent else "the top level")
+        report.note("products created", f"create product {item.name!r} [{item.article}] in {where}")
+    for item, b24_id in plan.update:
+        report.note("products updated", f"update product {b24_id} {item.name!r}")
+    for write in prices:
+        report.note("prices written", f"set price of product {write.product_id} to {write.price}")
+    for ref, b24_id in plan.delete:
+        report.note("products deleted", f"delete product {b24_id} (1C item {ref} is gone)")
+
+
+def _product_units(
+    ports: Ports,
+    resolved: CatalogResolved,
+    plan: WritePlan[Item],
+    fingerprints: Mapping[str, str],
+    section_ids: Mapping[str, int],
+    targets: Mapping[str, Decimal],
+    quantities: Mapping[str, Decimal],
+    prices: list[Any],
+    adopted: Mapping[str, int],
+    report: RunReport,
+    buffer: ManifestBuffer,
+) -> Iterator[Unit]:
+    for index, item in enumerate(plan.create):
+        yield _create_unit(
+            resolved,
+            item,
+            f"c{index}",
+            fingerprints[item.ref],
+            section_ids,
+            targets,
+            quantities,
+            report,
+            buffer,
+        )
+    for index, (item, b24_id) in enumerate(plan.update):
+        key = f"u{index}"
+        fields = product_fields(item, resolved, section_ids.get(item.parent) if item.parent else None)
+        yield Unit(
+            ((key, Command("catalog.product.update", {"id": b24_id, "fields": fields})),),
+            _updated(item, b24_id, fingerprints[item.ref], item.ref in adopted, key, report, buffer),
+        )
+    for index, write in enumerate(prices):
+        key = f"p{index}"
+        values = {"price": float(write.price), "currency": resolved.currency}
+        if write.price_id is None:
+            fields = {"productId": write.product_id, "catalogGroupId": resolved.price_type_id, **values}
+            command = Command("catalog.price.add", {"fields": fields})
+        else:
+            command = Command("catalog.price.update", {"id": write.price_id, "fields": values})
+        yield Unit(((key, command),), _priced(write.ref, write.price_id, write.price, key, report, buffer))
+    for index, (ref, b24_id) in enumerate(plan.delete):
+        key = f"d{index}"
+        yield Unit(
+            ((key, Command("catalog.product.delete", {"id": b24_id})),),
+            _deleted(ref, b24_id, key, report, buffer),
+        )
+
+
+def _create_unit(
+    resolved: CatalogResolved,
+    item: Item,
+    key: str,
+    fp: str,
+    section_ids: Mapping[str, int],
+    targets: Mapping[str, Decimal],
+    quantities: Mapping[str, Decimal],
+    report: RunReport,
+    buffer: ManifestBuffer,
+) -> Unit:
+    fields = product_fields(item, resolved, section_ids.get(item.parent) if item.parent else None)
+    quantity = quantities.get(item.ref, Decimal(0)) if resolved.stock_mode == "quantity" else None
+    if quantity is not None:
+        fields["quantity"] = float(quantity)
+    commands = [(key, Command("catalog.product.add", {"fields": fields}))]
+    price = targets.get(item.ref)
+    price_key = key + "p"
+    if price is not None:
+        price_fields = {
+            "productId": f"$result[{key}][element][id]",
+            "catalogGroupId": resolved.price_type_id,
+            "price": float(price),
+            "currency": resolved.currency,
+        }
+        commands.append((price_key, Command("catalog.price.add", {"fields": price_fields})))
+
+    def done(results: Mapping[str, Any], errors: Mapping[str, B24Error]) -> bool:
+        product_id = _new_id(results.get(key), "element")
+        if product_id is None:
+            return False
+        report.note("products created")
+        buffer.item(item.ref, Stored(product_id, item.data_version, fp))
+        price_id = _new_id(results.get(price_key), "price")
+        if price is not None and price_id is not None:
+            report.note("prices written")
+            buffer.price(item.ref, StoredPrice(price_id, price))
+        if quantity is not None:
+            buffer.stock(item.ref, quantity)
+        return price is None or price_id is not None
+
+    return Unit(tuple(commands), done)
+
+
+def _updated(
+    item: Item,
+    b24_id: int,
+    fp: str,
+    adopted: bool,
+    key: str,
+    report: RunReport,
+    buffer: ManifestBuffer,
+) -> Callable[[Mapping[str, Any], Mapping[str, B24Error]], bool]:
+    def done(results: Mapping[str, Any], errors: Mapping[str, B24Error]) -> bool:
+        if key not in results:
+            if _missing(errors):
+                buffer.forget_item(item.ref)  # deleted by hand in Bitrix24: recreated next run
+            return False
+        report.note("products adopted" if adopted else "products updated")
+        buffer.item(item.ref, Stored(b24_id, item.data_version, fp))
+        return True
+
+    return done
+
+
+def _priced(
+    ref: str, price_id: int | None, price: Decimal, key: str, report: RunReport, buffer: ManifestBuffer
+) -> Callable[[Mapping[str, Any], Mapping[str, B24Error]], bool]:
+    def done(results: Mapping[str, Any], errors: Mapping[str, B24Error]) -> bool:
+        new_id = _new_id(results.get(key), "price") or price_id
+        if key not in results:
+            return False
+        report.note("prices written")
+        buffer.price(ref, StoredPrice(new_id, price))
+        return True
+
+    return done
+
+
+def _deleted(
+    ref: str, b24_id: int, key: str, report: RunReport, buffer: ManifestBuffer
+) -> Callable[[Mapping[str, Any], Mapping[str, B24Error]], bool]:
+    def done(results: Mapping[str, Any], errors: Mapping[str, B24Error]) -> bool:
+        if key not in results and not _missing(errors):
+            return False
+        report.note("products deleted")
+        buffer.forget_item(ref)
+        return True
+
+    return done
+
+
+def _delete(
+    ports: Ports,
+    gone: list[tuple[str, int]],
+    method: str,
+    label: str,
+    report: RunReport,
+    buffer: ManifestBuffer,
+    should_stop: Callable[[], bool],
+) -> None:
+    if not gone:
+        return
+    if report.dry_run:
+        for ref, b24_id in gone:
+            report.note(f"{label}s deleted", f"delete {label} {b24_id} (1C folder {ref} is gone)")
+        return
+
+    def unit(index: int, ref: str, b24_id: int) -> Unit:
+        key = f"x{index}"
+
+        def done(results: Mapping[str, Any], errors: Mapping[str, B24Error]) -> bool:
+            if key not in results and not _missing(errors):
+                return False
+            report.note(f"{label}s deleted")
+            buffer.remove(MANIFEST_SECTIONS, ref)
+            return True
+
+        return Unit(((key, Command(method, {"id": b24_id})),), done)
+
+    # Deepest first is unknown for vanished folders; a parent deleted before its child makes the
+    # child's delete answer "not found", which counts as done.
+    units = [unit(index, ref, b24_id) for index, (ref, b24_id) in enumerate(reversed(gone))]
+    outcome = run_units(ports.b24, units, after_batch=buffer.flush, should_stop=should_stop)
+    report.failed += outcome.failed
+    report.stopped = outcome.stopped

@@ -1,0 +1,70 @@
+"""The four manifests as typed maps, and a buffer that records changes after each batch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from bridge.catalog.model import (
+    MANIFEST_ITEMS,
+    MANIFEST_PRICES,
+    MANIFEST_SECTIONS,
+    MANIFEST_STOCK,
+    Stored,
+    StoredPrice,
+    number_text,
+)
+from bridge.links import LinkStore
+
+
+def load_stored(links: LinkStore, name: str) -> dict[str, Stored]:
+    return {ref: Stored.decode(text) for ref, text in links.get_manifest(name).items()}
+
+
+def load_prices(links: LinkStore) -> dict[str, StoredPrice]:
+    return {ref: StoredPrice.decode(text) for ref, text in links.get_manifest(MANIFEST_PRICES).items()}
+
+
+def load_stock(links: LinkStore) -> dict[str, Decimal]:
+    return {ref: Decimal(text) for ref, text in links.get_manifest(MANIFEST_STOCK).items()}
+
+
+@dataclass
+class ManifestBuffer:
+    """Pending manifest changes; `flush` writes them (BatchWriteItem, 25 per request)."""
+
+    links: LinkStore
+    entries: dict[str, dict[str, str]] = field(default_factory=dict)
+    removed: dict[str, set[str]] = field(default_factory=dict)
+
+    def put(self, name: str, ref: str, value: str) -> None:
+        self.entries.setdefault(name, {})[ref] = value
+        self.removed.get(name, set()).discard(ref)
+
+    def remove(self, name: str, ref: str) -> None:
+        self.removed.setdefault(name, set()).add(ref)
+        self.entries.get(name, {}).pop(ref, None)
+
+    def section(self, ref: str, stored: Stored) -> None:
+        self.put(MANIFEST_SECTIONS, ref, stored.encode())
+
+    def item(self, ref: str, stored: Stored) -> None:
+        self.put(MANIFEST_ITEMS, ref, stored.encode())
+
+    def price(self, ref: str, price: StoredPrice) -> None:
+        self.put(MANIFEST_PRICES, ref, price.encode())
+
+    def stock(self, ref: str, quantity: Decimal) -> None:
+        self.put(MANIFEST_STOCK, ref, number_text(quantity))
+
+    def forget_item(self, ref: str) -> None:
+        for name in (MANIFEST_ITEMS, MANIFEST_PRICES, MANIFEST_STOCK):
+            self.remove(name, ref)
+
+    def flush(self) -> None:
+        for name in sorted(set(self.entries) | set(self.removed)):
+            entries, removed = self.entries.get(name, {}), self.removed.get(name, set())
+            if entries or removed:
+                self.links.put_manifest_entries(name, entries, removed)
+        self.entries.clear()
+        self.removed.clear()

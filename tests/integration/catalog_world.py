@@ -1,0 +1,96 @@
+"""Both emulators on free ports + a fresh SyncTable, wired into the catalog flow in-process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from bridge.b24.client import B24Client
+from bridge.b24.ratelimit import LocalBucket
+from bridge.catalog.nomenclature import sync_nomenclature
+from bridge.catalog.report import RunReport
+from bridge.catalog.resolved import CatalogResolved, ResolvedStore
+from bridge.catalog.setup import ensure_resolved
+from bridge.catalog.stock import sync_stock
+from bridge.deps import Ports
+from bridge.links.store import LinkStore
+from bridge.onec.client import ODataClient
+from bridge.settings import Mapping
+from sandbox.b24 import create_app as create_b24
+from sandbox.b24.config import B24EmulatorConfig
+from sandbox.onec import create_app as create_onec
+from sandbox.onec.config import OneCEmulatorConfig
+from sandbox.serve import RunningServer, free_port, serve_in_thread
+
+WEBHOOK = "/rest/1/sandbox/"
+ODATA = "/unf/odata/standard.odata/"
+WRITE_VERBS = ("add", "update", "delete", "set", "modify", "conduct", "cancel")
+
+
+def is_b24_write(call: dict[str, Any]) -> bool:
+    return call["method"] != "batch" and str(call["method"]).rsplit(".", 1)[-1] in WRITE_VERBS
+
+
+@dataclass
+class World:
+    b24_server: RunningServer
+    onec_server: RunningServer
+    ports: Ports
+    store: ResolvedStore
+
+    def resolved(self) -> CatalogResolved:
+        return ensure_resolved(self.ports, self.store)
+
+    def sync(self, **options: Any) -> RunReport:
+        return sync_nomenclature(self.ports, self.resolved(), **options)
+
+    def stock(self, **options: Any) -> RunReport:
+        return sync_stock(self.ports, self.resolved(), **options)
+
+    def b24(self, method: str, params: dict[str, Any] | None = None) -> Any:
+        response = httpx.post(f"{self.b24_server.url}{WEBHOOK}{method}", json=params or {}, timeout=10)
+        body = response.json()
+        assert response.status_code == 200, body
+        assert "error" not in body, body
+        return body["result"]
+
+    def b24_calls(self, since: int) -> list[dict[str, Any]]:
+        return list(
+            httpx.get(f"{self.b24_server.url}/_sandbox/calls", params={"since": since}).json()["calls"]
+        )
+
+    def b24_writes(self, since: int) -> list[dict[str, Any]]:
+        return [c for c in self.b24_calls(since) if is_b24_write(c)]
+
+    def b24_seq(self) -> int:
+        return int(httpx.get(f"{self.b24_server.url}/_sandbox/calls").json()["cursor"])
+
+    def table(self, name: str) -> list[dict[str, Any]]:
+        return list(httpx.get(f"{self.b24_server.url}/_sandbox/tables/{name}").json())
+
+    def onec_sandbox(self, path: str, body: dict[str, Any]) -> Any:
+        response = httpx.post(f"{self.onec_server.url}/_sandbox/{path}", json=body, timeout=10)
+        assert response.is_success, response.text
+        return response.json()
+
+    def inventory(self, enabled: bool) -> None:
+        httpx.post(f"{self.b24_server.url}/_sandbox/inventory", json={"enabled": enabled}).raise_for_status()
+
+
+def start_world(table: str, dynamodb: Any, mapping: Mapping | None = None) -> Iterator[World]:
+    b24 = serve_in_thread(create_b24(B24EmulatorConfig()), "127.0.0.1", None)
+    port = free_port("127.0.0.1")
+    onec = serve_in_thread(create_onec(OneCEmulatorConfig(port=port)), "127.0.0.1", port)
+    client = B24Client(b24.url + WEBHOOK, limiter=LocalBucket(burst=10_000, per_second=10_000))
+    odata = ODataClient(onec.url + ODATA, "odata", "odata")
+    ports = Ports(b24=client, onec=odata, links=LinkStore(table, dynamodb), mapping=mapping or Mapping())
+    try:
+        yield World(b24, onec, ports, ResolvedStore(ports.links))
+    finally:
+        client.close()
+        odata.close()
+        b24.stop()
+        onec.stop()

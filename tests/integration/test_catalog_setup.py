@@ -1,0 +1,65 @@
+"""The catalog setup step against the emulators: ids resolved, stock path chosen, problems named."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bridge.catalog.setup import setup
+from bridge.settings import Mapping
+from bridge.setup import SetupProblem
+from tests.integration.catalog_world import World, start_world
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def world(sync_table: str, dynamodb: Any) -> Iterator[World]:
+    yield from start_world(sync_table, dynamodb)
+
+
+def test_setup_resolves_the_catalog_and_says_where_stock_and_article_go(world: World) -> None:
+    lines = setup(world.ports, dry_run=False, store=world.store)
+
+    resolved = world.store.load()
+    assert resolved is not None
+    assert (resolved.iblock_id, resolved.price_type_id, resolved.stock_mode) == (23, 1, "quantity")
+    assert resolved.article_key == "code"  # the emulator has no catalog.productProperty.*
+    text = "\n".join(str(line) for line in lines)
+    assert "product quantity" in text
+    assert "no catalog.productProperty.* methods" in text
+
+
+def test_with_inventory_management_setup_chooses_documents_into_a_store(world: World) -> None:
+    world.inventory(True)
+
+    setup(world.ports, dry_run=False, store=world.store)
+
+    resolved = world.store.load()
+    assert resolved is not None
+    assert (resolved.stock_mode, resolved.store_id) == ("documents", 1)
+
+
+def test_a_dry_run_stores_nothing(world: World) -> None:
+    setup(world.ports, dry_run=True, store=world.store)
+
+    assert world.store.load() is None
+
+
+@pytest.fixture
+def misconfigured(sync_table: str, dynamodb: Any) -> Iterator[World]:
+    mapping = Mapping.model_validate({"onec": {"price_kind": "Нет такой", "warehouses": ["Склад X"]}})
+    yield from start_world(sync_table, dynamodb, mapping)
+
+
+def test_unknown_names_are_problems_with_a_fix_and_nothing_is_stored(misconfigured: World) -> None:
+    lines = setup(misconfigured.ports, dry_run=False, store=misconfigured.store)
+
+    problems = [line for line in lines if isinstance(line, SetupProblem)]
+    assert {p.what for p in problems} == {
+        "1C price kind 'Нет такой' not found",
+        "1C warehouse 'Склад X' not found",
+    }
+    assert misconfigured.store.load() is None

@@ -1,0 +1,243 @@
+"""The catalog flow in-process against both emulators and moto: load, changes, reruns, crashes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bridge.catalog.model import MANIFEST_ITEMS, MANIFEST_PRICES, MANIFEST_STOCK, NOMENCLATURE
+from bridge.catalog.stock import refresh_stock
+from bridge.settings import Mapping
+from sandbox.onec.seed import NOMENCLATURE_FOLDERS, NOMENCLATURE_ITEMS, seed_ref
+from tests.integration.catalog_world import World, start_world
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def world(sync_table: str, dynamodb: Any) -> Iterator[World]:
+    yield from start_world(sync_table, dynamodb)
+
+
+def item_ref(name: str) -> str:
+    return seed_ref(NOMENCLATURE, name)
+
+
+def products_by_ref(world: World) -> dict[str, dict[str, Any]]:
+    return {p["xmlId"]: p for p in world.table("products")}
+
+
+def section_path(world: World, section_id: int | None) -> list[str]:
+    sections = {s["id"]: s for s in world.table("sections")}
+    path: list[str] = []
+    while section_id:
+        path.insert(0, sections[section_id]["name"])
+        section_id = sections[section_id]["iblockSectionId"]
+    return path
+
+
+def folder_path(folder: str) -> list[str]:
+    parents = dict(NOMENCLATURE_FOLDERS)
+    path: list[str] = []
+    while folder:
+        path.insert(0, folder)
+        folder = parents[folder]
+    return path
+
+
+def test_first_run_builds_the_nested_tree_with_every_item(world: World) -> None:
+    world.sync()
+    world.stock()
+
+    products = products_by_ref(world)
+    prices = {p["productId"]: p["price"] for p in world.table("prices")}
+    assert len(products) == len(NOMENCLATURE_ITEMS)
+    for name, parent, article, _, _, price, main_qty, second_qty in NOMENCLATURE_ITEMS:
+        product = products[item_ref(name)]
+        assert product["name"] == name
+        assert product["code"] == article  # the emulator has no product properties: fallback field
+        assert product["detailText"] == name
+        assert section_path(world, product["iblockSectionId"]) == folder_path(parent)
+        assert prices[product["id"]] == price
+        assert product["quantity"] == main_qty + second_qty
+    assert {s["xmlId"] for s in world.table("sections")} == {
+        seed_ref(NOMENCLATURE, folder) for folder, _ in NOMENCLATURE_FOLDERS
+    }
+
+
+def test_a_second_run_with_nothing_changed_writes_nothing(world: World) -> None:
+    world.sync()
+    world.stock()
+    seq = world.b24_seq()
+
+    world.sync()
+    world.stock()
+
+    assert world.b24_writes(seq) == []
+
+
+def test_each_change_in_1c_is_one_write_and_nothing_else(world: World) -> None:
+    world.sync()
+    world.stock()
+    products = products_by_ref(world)
+    bolt, nut, washer = item_ref("Болт М10х50"), item_ref("Гайка М10"), item_ref("Шайба 10")
+    pipe, sheet, angle = (
+        item_ref("Труба круглая 57х3,5"),
+        item_ref("Лист оцинкованный 0,5 мм"),
+        item_ref("Уголок 50х50х5"),
+    )
+    onec = world.ports.onec
+    world.onec_sandbox("prices", {"Номенклатура_Key": bolt, "Цена": 13.75})
+    onec.update(NOMENCLATURE, nut, {"Description": "Гайка М10 оцинкованная"})
+    world.onec_sandbox(
+        "stock",
+        {
+            "Номенклатура_Key": washer,
+            "СтруктурнаяЕдиница_Key": seed_ref("Catalog_СтруктурныеЕдиницы", "Основной склад"),
+            "Количество": 7000,
+        },
+    )
+    onec.update(NOMENCLATURE, pipe, {"Parent_Key": seed_ref(NOMENCLATURE, "Листы")})
+    onec.update(NOMENCLATURE, sheet, {"DeletionMark": True})
+    onec.delete(NOMENCLATURE, angle)
+    seq = world.b24_seq()
+
+    world.sync()
+    world.stock()
+
+    writes = sorted((c["method"], int(c["params"]["id"])) for c in world.b24_writes(seq))
+    price_id = next(p["id"] for p in world.table("prices") if p["productId"] == products[bolt]["id"])
+    assert writes == sorted(
+        [
+            ("catalog.price.update", price_id),
+            ("catalog.product.update", products[nut]["id"]),
+            ("catalog.product.update", products[washer]["id"]),
+            ("catalog.product.update", products[pipe]["id"]),
+            ("catalog.product.update", products[sheet]["id"]),
+            ("catalog.product.delete", products[angle]["id"]),
+        ]
+    )
+    after = products_by_ref(world)
+    assert next(p["price"] for p in world.table("prices") if p["id"] == price_id) == 13.75
+    assert after[nut]["name"] == "Гайка М10 оцинкованная"
+    assert after[washer]["quantity"] == 7000 + 1500
+    assert section_path(world, after[pipe]["iblockSectionId"]) == folder_path("Листы")
+    assert after[sheet]["active"] == "N"
+    assert angle not in after
+
+
+def test_a_moved_group_moves_its_section_and_keeps_the_tree(world: World) -> None:
+    world.sync()
+    pipes = seed_ref(NOMENCLATURE, "Трубы")
+    world.ports.onec.update(NOMENCLATURE, pipes, {"Parent_Key": seed_ref(NOMENCLATURE, "Крепёж")})
+    seq = world.b24_seq()
+
+    world.sync()
+
+    writes = world.b24_writes(seq)
+    assert [c["method"] for c in writes] == ["catalog.section.update"]
+    section = next(s for s in world.table("sections") if s["xmlId"] == pipes)
+    assert section_path(world, section["id"]) == ["Материалы", "Крепёж", "Трубы"]
+    assert len(world.table("sections")) == len(NOMENCLATURE_FOLDERS)
+
+
+def test_a_crash_before_recording_resumes_without_duplicates(world: World) -> None:
+    world.sync()
+    # As if the run died after Bitrix24 created everything but before SyncTable recorded it.
+    links = world.ports.links
+    for name in (MANIFEST_ITEMS, MANIFEST_PRICES, MANIFEST_STOCK):
+        links.put_manifest_entries(name, {}, links.get_manifest(name))
+    seq = world.b24_seq()
+
+    report = world.sync()
+
+    assert [c for c in world.b24_writes(seq) if c["method"] == "catalog.product.add"] == []
+    assert [c for c in world.b24_writes(seq) if c["method"] == "catalog.price.add"] == []
+    assert len(world.table("products")) == len(NOMENCLATURE_ITEMS)
+    assert report.counts["products adopted"] == len(NOMENCLATURE_ITEMS)
+    seq = world.b24_seq()
+    world.sync()
+    assert world.b24_writes(seq) == []
+
+
+def test_dry_run_lists_the_plan_and_writes_nothing(world: World) -> None:
+    seq = world.b24_seq()
+
+    report = world.sync(dry_run=True)
+
+    assert world.b24_writes(seq) == []
+    assert report.counts["products created"] == len(NOMENCLATURE_ITEMS)
+    assert report.counts["sections created"] == len(NOMENCLATURE_FOLDERS)
+    assert any("Болт М10х50" in line for line in report.lines)
+    assert world.ports.links.get_manifest(MANIFEST_ITEMS) == {}
+
+
+@pytest.fixture
+def world_without_services(sync_table: str, dynamodb: Any) -> Iterator[World]:
+    mapping = Mapping.model_validate({"catalog": {"include_services": False}})
+    yield from start_world(sync_table, dynamodb, mapping)
+
+
+def test_services_stay_out_when_the_setting_says_so(world_without_services: World) -> None:
+    world_without_services.sync()
+
+    names = {p["name"] for p in world_without_services.table("products")}
+    services = {name for name, _, _, kind, *_ in NOMENCLATURE_ITEMS if kind in ("Услуга", "Работа")}
+    assert names == {name for name, *_ in NOMENCLATURE_ITEMS} - services
+
+
+def test_with_inventory_management_stock_arrives_through_conducted_documents(world: World) -> None:
+    world.inventory(True)
+    world.sync()
+    world.stock()
+
+    products = products_by_ref(world)
+    for name, *_, main_qty, second_qty in NOMENCLATURE_ITEMS:
+        assert products[item_ref(name)]["quantity"] == main_qty + second_qty
+    documents = world.table("documents")
+    assert documents
+    assert all(d["status"] == "Y" for d in documents)
+    seq = world.b24_seq()
+    washer = item_ref("Шайба 10")
+    world.onec_sandbox(
+        "stock",
+        {
+            "Номенклатура_Key": washer,
+            "СтруктурнаяЕдиница_Key": seed_ref("Catalog_СтруктурныеЕдиницы", "Основной склад"),
+            "Количество": 7000,
+        },
+    )
+
+    world.stock()
+
+    methods = [c["method"] for c in world.b24_writes(seq)]
+    assert methods == ["catalog.document.add", "catalog.document.element.add", "catalog.document.conduct"]
+    assert products_by_ref(world)[washer]["quantity"] == 7000 + 1500
+    assert not any(c["method"] == "catalog.product.update" for c in world.b24_calls(0))
+
+
+def test_refresh_stock_updates_the_products_of_a_deal_at_once(world: World) -> None:
+    world.sync()
+    world.stock()
+    bolt, nut = item_ref("Болт М10х50"), item_ref("Гайка М10")
+    warehouse = seed_ref("Catalog_СтруктурныеЕдиницы", "Склад №2")
+    world.onec_sandbox(
+        "stock", {"Номенклатура_Key": bolt, "СтруктурнаяЕдиница_Key": warehouse, "Количество": 1}
+    )
+    world.onec_sandbox(
+        "stock", {"Номенклатура_Key": nut, "СтруктурнаяЕдиница_Key": warehouse, "Количество": 2}
+    )
+    products = products_by_ref(world)
+    seq = world.b24_seq()
+
+    report = refresh_stock([products[bolt]["id"]], world.ports, world.resolved())
+
+    writes = world.b24_writes(seq)
+    assert [(c["method"], int(c["params"]["id"])) for c in writes] == [
+        ("catalog.product.update", products[bolt]["id"])
+    ]
+    assert products_by_ref(world)[bolt]["quantity"] == 2000 + 1
+    assert products_by_ref(world)[nut]["quantity"] == 5000  # not asked for: the schedule brings it
+    assert report.counts["quantities written"] == 1
