@@ -1,0 +1,69 @@
+"""Three-way merge of one object's state: last synced base, 1C now, Bitrix24 now.
+
+Per field: a side that changed it since the base wins; both changed to different values → the
+field's owner wins and the loser is reported; an empty value is never a change (§2.2.12.11).
+Without a base (first sync of a matched pair) every non-empty value counts as a change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from bridge.parties.config import Side
+from bridge.parties.state import State, Value, is_empty
+
+
+@dataclass(frozen=True)
+class Conflict:
+    field: str
+    winner: Side
+    kept: Value
+    lost: Value
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    merged: State
+    to_onec: State  # fields to write to 1C
+    to_b24: State  # fields to write to Bitrix24
+    conflicts: tuple[Conflict, ...] = field(default=())
+
+
+def merge(
+    base: Mapping[str, Value],
+    onec: Mapping[str, Value],
+    b24: Mapping[str, Value],
+    owner_of: Callable[[str], Side],
+    fields: tuple[str, ...],
+) -> MergeResult:
+    merged: State = {}
+    to_onec: State = {}
+    to_b24: State = {}
+    conflicts: list[Conflict] = []
+    for name in fields:
+        old = base.get(name, "")
+        left = onec.get(name, "")
+        right = b24.get(name, "")
+        left_changed = not is_empty(left) and left != old
+        right_changed = not is_empty(right) and right != old
+        if left_changed and right_changed and left != right:
+            winner = owner_of(name)
+            value, lost = (left, right) if winner == "1c" else (right, left)
+            conflicts.append(Conflict(name, winner, value, lost))
+        elif left_changed:
+            value = left
+        elif right_changed:
+            value = right
+        else:
+            value = old
+        merged[name] = value
+        if is_empty(value):
+            continue
+        # A side that emptied a field keeps it empty until the value changes again.
+        news = value != old or is_empty(old)
+        if value != left and news:
+            to_onec[name] = value
+        if value != right and news:
+            to_b24[name] = value
+    return MergeResult(merged, to_onec, to_b24, tuple(conflicts))

@@ -1,0 +1,259 @@
+"""1C side of the mapping: `Catalog_Контрагенты` / `Catalog_КонтактныеЛица` rows ⇄ neutral state.
+
+Only the fields being written go into a PATCH; a tabular section (contact information,
+additional attributes) is rebuilt whole because 1C replaces it whole, keeping the rows the bridge
+does not manage (web pages, Skype, other attributes) as they were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bridge.deals.config import EMPTY_GUID, CounterpartyKind
+from bridge.onec.odata import renumber_rows
+from bridge.parties.config import PartyField as P
+from bridge.parties.config import PersonField as C
+from bridge.parties.resolved import PartiesResolved
+from bridge.parties.state import State, Value, address, clean_text, texts
+
+COUNTERPARTIES = "Catalog_Контрагенты"
+CONTACT_PERSONS = "Catalog_КонтактныеЛица"
+PHONE = "Телефон"
+EMAIL = "АдресЭлектроннойПочты"
+ADDRESS = "Адрес"
+_DESCRIPTION_MAX = 100
+_POSITION_MAX = 50
+# Fields a private person does not have in Bitrix24 (a contact has no full name, KPP, OKPO, OKOPF).
+PERSON_ONLY_BLANK = (P.FULL_NAME, P.KPP, P.OKPO, P.OKOPF, P.SCHEDULE)
+
+
+def _ref(value: Any) -> str:
+    text = str(value or "").strip().lower()
+    return "" if text in ("", EMPTY_GUID) else text
+
+
+def _rows(row: Mapping[str, Any], section: str) -> list[dict[str, Any]]:
+    return [dict(r) for r in row.get(section) or [] if isinstance(r, Mapping)]
+
+
+def _address_kinds(resolved: PartiesResolved) -> dict[str, str]:
+    kinds = {
+        P.LEGAL_ADDRESS: resolved.legal_address_kind,
+        P.ACTUAL_ADDRESS: resolved.actual_address_kind,
+        P.POSTAL_ADDRESS: resolved.postal_address_kind,
+    }
+    return {field: ref for field, ref in kinds.items() if ref}
+
+
+def _attribute(row: Mapping[str, Any], prop: str | None) -> str:
+    if not prop:
+        return ""
+    for line in _rows(row, "ДополнительныеРеквизиты"):
+        if _ref(line.get("Свойство_Key")) == prop:
+            return clean_text(line.get("Значение") or line.get("ТекстоваяСтрока"))
+    return ""
+
+
+def kind_of(row: Mapping[str, Any]) -> CounterpartyKind:
+    try:
+        return CounterpartyKind(str(row.get("ВидКонтрагента") or ""))
+    except ValueError:
+        return CounterpartyKind.LEGAL_ENTITY  # ГосударственныйОрган and the like travel as organizations
+
+
+def counterparty_state(row: Mapping[str, Any], resolved: PartiesResolved) -> State:
+    kind = kind_of(row)
+    info = _rows(row, "КонтактнаяИнформация")
+    state: State = {
+        P.KIND: kind.value,
+        P.NAME: clean_text(row.get("Description")),
+        P.FULL_NAME: clean_text(row.get("НаименованиеПолное")),
+        P.INN: clean_text(row.get("ИНН")),
+        P.KPP: clean_text(row.get("КПП")),
+        P.OKPO: clean_text(row.get("КодПоОКПО")),
+        P.OKOPF: _attribute(row, resolved.okopf_property),
+        P.SCHEDULE: _attribute(row, resolved.schedule_property),
+        P.COMMENT: str(row.get("Комментарий") or "").strip(),
+        P.RELATION: "buyer" if row.get("Покупатель") else "supplier" if row.get("Поставщик") else "",
+        P.PHONES: texts(r.get("Представление") for r in info if r.get("Тип") == PHONE),
+        P.EMAILS: texts(r.get("АдресЭП") or r.get("Представление") for r in info if r.get("Тип") == EMAIL),
+    }
+    kinds = _address_kinds(resolved)
+    for field in (P.LEGAL_ADDRESS, P.ACTUAL_ADDRESS, P.POSTAL_ADDRESS):
+        found = next((r for r in info if field in kinds and _ref(r.get("Вид_Key")) == kinds[field]), None)
+        state[field] = address(found.get("Представление"), found.get("Регион")) if found else ()
+    if kind is CounterpartyKind.PRIVATE_PERSON:
+        for field in PERSON_ONLY_BLANK:
+            state[field] = ""
+    return state
+
+
+def _info_row(kind: str, kind_ref: str | None, text: str, **extra: str) -> dict[str, Any]:
+    row: dict[str, Any] = {"Тип": kind, "Представление": text}
+    if kind_ref:
+        row["Вид_Key"] = kind_ref
+    if kind == PHONE:
+        row["НомерТелефона"] = text[:20]
+    elif kind == EMAIL:
+        row["АдресЭП"] = text
+    row.update({k: v for k, v in extra.items() if v})
+    return row
+
+
+def _rebuilt_info(
+    current: list[dict[str, Any]],
+    replace: Mapping[str, tuple[str, list[dict[str, Any]]]],
+    address_kinds: Mapping[str, str],
+) -> list[dict[str, Any]]:
+    """`replace`: group → (how to recognise its rows, new rows). Rows of other groups are kept."""
+
+    def group_of(row: Mapping[str, Any]) -> str | None:
+        for field, kind_ref in address_kinds.items():
+            if _ref(row.get("Вид_Key")) == kind_ref:
+                return field
+        for group, (kind, _) in replace.items():
+            if group not in address_kinds and row.get("Тип") == kind:
+                return group
+        return None
+
+    kept: list[dict[str, Any]] = []
+    for row in current:
+        group = group_of(row)
+        if group in replace:
+            continue
+        kept.append({k: v for k, v in row.items() if k != "LineNumber"})
+    for _, rows in replace.values():
+        kept.extend(rows)
+    return renumber_rows(kept)
+
+
+def _attributes(current: list[dict[str, Any]], values: Mapping[str, str]) -> list[dict[str, Any]]:
+    rows = [{k: v for k, v in r.items() if k != "LineNumber"} for r in current]
+    for prop, value in values.items():
+        rows = [r for r in rows if _ref(r.get("Свойство_Key")) != prop]
+        rows.append(
+            {"Свойство_Key": prop, "Значение": value, "Значение_Type": "Edm.String", "ТекстоваяСтрока": ""}
+        )
+    return renumber_rows(rows)
+
+
+def counterparty_patch(
+    changes: Mapping[str, Value], current: Mapping[str, Any], resolved: PartiesResolved
+) -> dict[str, Any]:
+    """PATCH body writing `changes` (non-empty values only) onto the counterparty `current`."""
+    body: dict[str, Any] = {}
+    simple = {P.NAME: "Description", P.FULL_NAME: "НаименованиеПолное", P.INN: "ИНН", P.KPP: "КПП"}
+    simple |= {P.OKPO: "КодПоОКПО", P.COMMENT: "Комментарий", P.KIND: "ВидКонтрагента"}
+    for field, name in simple.items():
+        if field in changes:
+            value = str(changes[field])
+            body[name] = value[:_DESCRIPTION_MAX] if name == "Description" else value
+    relation = changes.get(P.RELATION)
+    if relation == "buyer":
+        body["Покупатель"] = True
+    elif relation == "supplier":
+        # Supplier only: a buyer flag left on would read back as "buyer" and undo the change.
+        body["Поставщик"] = True
+        body["Покупатель"] = False
+    replace: dict[str, tuple[str, list[dict[str, Any]]]] = {}
+    kinds = _address_kinds(resolved)
+    for address_field, kind_ref in kinds.items():
+        if address_field in changes:
+            text, region = (*changes[address_field], "", "")[:2]
+            replace[address_field] = (ADDRESS, [_info_row(ADDRESS, kind_ref, text, Регион=region)])
+    if P.PHONES in changes:
+        replace[P.PHONES] = (PHONE, [_info_row(PHONE, resolved.phone_kind, v) for v in changes[P.PHONES]])
+    if P.EMAILS in changes:
+        replace[P.EMAILS] = (EMAIL, [_info_row(EMAIL, resolved.email_kind, v) for v in changes[P.EMAILS]])
+    if replace:
+        body["КонтактнаяИнформация"] = _rebuilt_info(_rows(current, "КонтактнаяИнформация"), replace, kinds)
+    attributes: dict[str, str] = {}
+    if P.OKOPF in changes and resolved.okopf_property:
+        attributes[resolved.okopf_property] = str(changes[P.OKOPF])
+    if P.SCHEDULE in changes and resolved.schedule_property:
+        attributes[resolved.schedule_property] = str(changes[P.SCHEDULE])
+    if attributes:
+        body["ДополнительныеРеквизиты"] = _attributes(_rows(current, "ДополнительныеРеквизиты"), attributes)
+    return body
+
+
+def counterparty_create_body(state: Mapping[str, Value], resolved: PartiesResolved) -> dict[str, Any]:
+    """POST body of a new counterparty in the configured folder (§2.2.12.9)."""
+    kind = str(state.get(P.KIND) or CounterpartyKind.LEGAL_ENTITY.value)
+    body = counterparty_patch({k: v for k, v in state.items() if v}, {}, resolved)
+    body["ВидКонтрагента"] = kind
+    if kind == CounterpartyKind.PRIVATE_PERSON.value:
+        body.setdefault("НаименованиеПолное", body.get("Description", ""))
+        body["ФИО"] = body.get("Description", "")
+    if "Покупатель" not in body and "Поставщик" not in body:
+        body["Покупатель"] = True
+    if resolved.counterparty_folder:
+        body["Parent_Key"] = resolved.counterparty_folder
+    return body
+
+
+# --- contact persons ---------------------------------------------------------------------------
+
+
+def person_state(row: Mapping[str, Any], resolved: PartiesResolved) -> State:
+    info = _rows(row, "КонтактнаяИнформация")
+    mobile = resolved.person_mobile_phone_kind
+    phones = [r for r in info if r.get("Тип") == PHONE]
+    return {
+        C.NAME: clean_text(row.get("Description")),
+        C.POST: clean_text(row.get("Должность")),
+        C.COMMENT: str(row.get("Комментарий") or "").strip(),
+        C.WORK_PHONES: texts(r.get("Представление") for r in phones if _ref(r.get("Вид_Key")) != mobile),
+        C.MOBILE_PHONES: texts(
+            r.get("Представление") for r in phones if mobile and _ref(r.get("Вид_Key")) == mobile
+        ),
+        C.EMAILS: texts(r.get("АдресЭП") or r.get("Представление") for r in info if r.get("Тип") == EMAIL),
+        C.OWNER: _ref(row.get("Owner_Key")),
+    }
+
+
+def person_patch(
+    changes: Mapping[str, Value], current: Mapping[str, Any], resolved: PartiesResolved
+) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if C.NAME in changes:
+        body["Description"] = str(changes[C.NAME])[:_DESCRIPTION_MAX]
+    if C.POST in changes:
+        body["Должность"] = str(changes[C.POST])[:_POSITION_MAX]
+    if C.COMMENT in changes:
+        body["Комментарий"] = str(changes[C.COMMENT])
+    if C.OWNER in changes:
+        body["Owner_Key"] = str(changes[C.OWNER])
+    mobile = resolved.person_mobile_phone_kind
+    info = _rows(current, "КонтактнаяИнформация")
+    touched = False
+    if C.WORK_PHONES in changes or C.MOBILE_PHONES in changes:
+        state = person_state(current, resolved)
+        work = changes.get(C.WORK_PHONES, state[C.WORK_PHONES])
+        mobiles = changes.get(C.MOBILE_PHONES, state[C.MOBILE_PHONES])
+        info = [r for r in info if r.get("Тип") != PHONE]
+        info += [_info_row(PHONE, resolved.person_work_phone_kind, v) for v in work]
+        info += [_info_row(PHONE, mobile, v) for v in mobiles]
+        touched = True
+    if C.EMAILS in changes:
+        info = [r for r in info if r.get("Тип") != EMAIL]
+        info += [_info_row(EMAIL, resolved.person_email_kind, v) for v in changes[C.EMAILS]]
+        touched = True
+    if touched:
+        body["КонтактнаяИнформация"] = renumber_rows(
+            {k: v for k, v in r.items() if k != "LineNumber"} for r in info
+        )
+    return body
+
+
+def person_create_body(
+    state: Mapping[str, Value], owner_ref: str, resolved: PartiesResolved
+) -> dict[str, Any]:
+    body = person_patch({k: v for k, v in state.items() if v}, {}, resolved)
+    body["Owner_Key"] = owner_ref
+    return body
+
+
+def descriptions(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    return [clean_text(r.get("Description")) for r in rows]

@@ -1,0 +1,59 @@
+"""Ids setup resolved from the names in `PartiesMapping`, kept in SyncTable (`CONFIG#parties`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bridge.deals.config import CounterpartyKind
+
+if TYPE_CHECKING:
+    from bridge.links.store import LinkStore
+
+FLOW = "parties"
+
+
+class PartiesResolved(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    buyer_company_type: str = "CUSTOMER"
+    supplier_company_type: str = "SUPPLIER"
+    buyer_contact_type: str = "CLIENT"
+    supplier_contact_type: str = "SUPPLIER"
+    preset_ids: dict[CounterpartyKind, int] = Field(default_factory=dict)
+    okopf_enum: dict[str, str] = Field(default_factory=dict)  # enum id (text) → value ("ООО")
+    counterparty_folder: str | None = None
+    okopf_property: str | None = None
+    schedule_property: str | None = None
+    legal_address_kind: str | None = None
+    actual_address_kind: str | None = None
+    postal_address_kind: str | None = None
+    phone_kind: str | None = None
+    email_kind: str | None = None
+    person_work_phone_kind: str | None = None
+    person_mobile_phone_kind: str | None = None
+    person_email_kind: str | None = None
+
+    def kind_of_preset(self, preset_id: int | None) -> CounterpartyKind | None:
+        for kind, known in self.preset_ids.items():
+            if known == preset_id:
+                return kind
+        return None
+
+    def okopf_id(self, value: str) -> str | None:
+        return next((enum_id for enum_id, text in self.okopf_enum.items() if text == value), None)
+
+
+class ResolvedStore:
+    """One item in SyncTable (beside the links); written by setup, read by the flow."""
+
+    def __init__(self, links: LinkStore) -> None:
+        self._links = links
+
+    def load(self) -> PartiesResolved | None:
+        raw = self._links.get_config(FLOW)
+        return None if raw is None else PartiesResolved.model_validate(raw)
+
+    def save(self, resolved: PartiesResolved) -> None:
+        self._links.put_config(FLOW, resolved.model_dump(mode="json"))

@@ -1,0 +1,68 @@
+"""The neutral state both sides are mapped to: a flat field → value dict.
+
+Values are text, tuples of text (phones, e-mails) or address pairs `(presentation, region)`, so two
+states compare and fingerprint by value. An empty value ("" or ()) means "this side has nothing
+here": it never overwrites the other side (§2.2.12.11).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from bridge.links.fingerprint import fingerprint
+
+type Value = str | tuple[str, ...]
+type State = dict[str, Value]
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == () or value == []
+
+
+def clean_text(value: Any) -> str:
+    return " ".join(str(value or "").split())
+
+
+def texts(values: Iterable[Any]) -> tuple[str, ...]:
+    """Distinct non-empty values in their order."""
+    return tuple(dict.fromkeys(t for t in (clean_text(v) for v in values) if t))
+
+
+def address(presentation: Any, region: Any) -> tuple[str, ...]:
+    text = clean_text(presentation)
+    return (text, clean_text(region)) if text else ()
+
+
+def state_fingerprint(state: Mapping[str, Value]) -> str:
+    return fingerprint(
+        {k: list(v) if isinstance(v, tuple) else v for k, v in state.items() if not is_empty(v)}
+    )
+
+
+def dump_state(state: Mapping[str, Value]) -> str:
+    return json.dumps(
+        {k: list(v) if isinstance(v, tuple) else v for k, v in state.items()},
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+
+
+def load_state(text: str | None) -> State:
+    if not text:
+        return {}
+    raw = json.loads(text)
+    return {str(k): tuple(v) if isinstance(v, list) else str(v) for k, v in raw.items()}
+
+
+def split_person_name(full_name: str) -> tuple[str, str, str]:
+    """1C keeps one name field, surname first: (last, first, middle)."""
+    parts = clean_text(full_name).split(" ")
+    if not parts or not parts[0]:
+        return "", "", ""
+    return parts[0], parts[1] if len(parts) > 1 else "", " ".join(parts[2:])
+
+
+def join_person_name(last: Any, first: Any, middle: Any) -> str:
+    return " ".join(p for p in (clean_text(last), clean_text(first), clean_text(middle)) if p)

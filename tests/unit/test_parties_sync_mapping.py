@@ -1,0 +1,143 @@
+"""Both sides map to the same neutral state, so a synced pair fingerprints equal (no echo)."""
+
+from __future__ import annotations
+
+from bridge.deals.config import CounterpartyKind
+from bridge.parties.b24_map import (
+    B24Party,
+    address_fields,
+    company_state,
+    entity_fields,
+    multifield_ops,
+    person_state,
+)
+from bridge.parties.config import PartiesMapping
+from bridge.parties.onec_map import counterparty_patch, counterparty_state, person_patch
+from bridge.parties.onec_map import person_state as onec_person_state
+from bridge.parties.resolved import PartiesResolved
+from bridge.parties.state import state_fingerprint
+
+LEGAL = "11111111-1111-1111-1111-111111111111"
+PHONE_KIND = "22222222-2222-2222-2222-222222222222"
+OKOPF = "33333333-3333-3333-3333-333333333333"
+MOBILE = "44444444-4444-4444-4444-444444444444"
+OWNER = "55555555-5555-5555-5555-555555555555"
+RESOLVED = PartiesResolved(
+    preset_ids={
+        CounterpartyKind.LEGAL_ENTITY: 1,
+        CounterpartyKind.SOLE_PROPRIETOR: 2,
+        CounterpartyKind.PRIVATE_PERSON: 3,
+    },
+    okopf_enum={"7": "ООО"},
+    legal_address_kind=LEGAL,
+    phone_kind=PHONE_KIND,
+    okopf_property=OKOPF,
+    person_mobile_phone_kind=MOBILE,
+)
+CONFIG = PartiesMapping()
+
+ONEC_ROW = {
+    "Ref_Key": OWNER,
+    "Description": "Омега ООО",
+    "НаименованиеПолное": "ООО «Омега»",
+    "ВидКонтрагента": "ЮридическоеЛицо",
+    "ИНН": "7701000001",
+    "КПП": "770101001",
+    "КодПоОКПО": "11112222",
+    "Покупатель": True,
+    "Комментарий": "Ключевой",
+    "КонтактнаяИнформация": [
+        {
+            "LineNumber": "1",
+            "Тип": "Адрес",
+            "Вид_Key": LEGAL,
+            "Представление": "Москва, Арбат 1",
+            "Регион": "Москва г",
+        },
+        {"LineNumber": "2", "Тип": "Телефон", "Вид_Key": PHONE_KIND, "Представление": "+7 495 700-00-01"},
+        {"LineNumber": "3", "Тип": "ВебСтраница", "Представление": "omega.example"},
+    ],
+    "ДополнительныеРеквизиты": [{"LineNumber": "1", "Свойство_Key": OKOPF, "Значение": "ООО"}],
+}
+B24_COMPANY = B24Party(
+    "COMPANY",
+    {
+        "ID": "5",
+        "TITLE": "Омега ООО",
+        "COMPANY_TYPE": "CUSTOMER",
+        "COMMENTS": "[B]Ключевой[/B]",
+        "UF_CRM_1C_OKOPF": "7",
+        "PHONE": [{"ID": "9", "VALUE": "+7 495 700-00-01", "VALUE_TYPE": "WORK"}],
+    },
+    {
+        "ID": "3",
+        "PRESET_ID": "1",
+        "RQ_INN": "7701000001",
+        "RQ_KPP": "770101001",
+        "RQ_OKPO": "11112222",
+        "RQ_COMPANY_FULL_NAME": "ООО «Омега»",
+    },
+    ({"TYPE_ID": "6", "ADDRESS_1": "Москва, Арбат 1", "PROVINCE": "Москва г"},),
+)
+
+
+def test_a_synced_company_and_counterparty_have_the_same_state() -> None:
+    onec = counterparty_state(ONEC_ROW, RESOLVED)
+    b24 = company_state(B24_COMPANY, RESOLVED, CONFIG)
+    assert onec == b24
+    assert state_fingerprint(onec) == state_fingerprint(b24)
+
+
+def test_a_private_person_has_no_organisation_fields() -> None:
+    row = {**ONEC_ROW, "ВидКонтрагента": "ФизическоеЛицо"}
+    state = counterparty_state(row, RESOLVED)
+    assert (state["kind"], state["kpp"], state["okopf"], state["full_name"]) == ("ФизическоеЛицо", "", "", "")
+
+
+def test_a_patch_replaces_only_managed_contact_rows_and_keeps_the_rest() -> None:
+    body = counterparty_patch({"phones": ("+7 1", "+7 2")}, ONEC_ROW, RESOLVED)
+    rows = body["КонтактнаяИнформация"]
+    assert [r["LineNumber"] for r in rows] == [1, 2, 3, 4]
+    assert [r["Представление"] for r in rows] == ["Москва, Арбат 1", "omega.example", "+7 1", "+7 2"]
+
+
+def test_supplier_only_clears_the_buyer_flag_so_it_reads_back_as_supplier() -> None:
+    body = counterparty_patch({"relation": "supplier"}, ONEC_ROW, RESOLVED)
+    assert counterparty_state({**ONEC_ROW, **body}, RESOLVED)["relation"] == "supplier"
+
+
+def test_an_address_typed_in_parts_becomes_one_presentation() -> None:
+    party = B24Party(
+        "COMPANY",
+        {"ID": 1},
+        {"ID": 1},
+        ({"TYPE_ID": 6, "ADDRESS_1": "Невский 1", "CITY": "СПб", "POSTAL_CODE": "191186"},),
+    )
+    assert company_state(party, RESOLVED, CONFIG)["legal_address"] == ("191186, СПб, Невский 1", "")
+    written = address_fields("legal_address", ("191186, СПб, Невский 1", ""), 1)
+    assert (written["ADDRESS_1"], written["CITY"], written["TYPE_ID"]) == ("191186, СПб, Невский 1", "", 6)
+
+
+def test_multifields_delete_the_missing_by_id_and_append_the_new() -> None:
+    ops = multifield_ops([{"ID": "1", "VALUE": "a"}, {"ID": "2", "VALUE": "b"}], ("b", "c"))
+    assert ops == [{"ID": "1", "DELETE": "Y"}, {"VALUE": "c", "VALUE_TYPE": "WORK"}]
+
+
+def test_contact_person_name_parts_join_into_the_single_1c_name_and_split_back() -> None:
+    contact = B24Party(
+        "CONTACT",
+        {
+            "ID": 2,
+            "LAST_NAME": "Орлова",
+            "NAME": "Елена",
+            "SECOND_NAME": "Павловна",
+            "PHONE": [{"ID": "1", "VALUE": "+7 9", "VALUE_TYPE": "MOBILE"}],
+        },
+    )
+    state = person_state(contact, OWNER)
+    body = person_patch({k: v for k, v in state.items() if v}, {}, RESOLVED)
+    assert body["Description"] == "Орлова Елена Павловна"
+    assert body["Owner_Key"] == OWNER
+    assert onec_person_state({**body, "Owner_Key": OWNER}, RESOLVED) == state
+    fields = entity_fields("CONTACT", {"name": "Орлова Елена Павловна"}, {}, RESOLVED, CONFIG, person=True)
+    assert (fields["LAST_NAME"], fields["NAME"], fields["SECOND_NAME"]) == ("Орлова", "Елена", "Павловна")

@@ -1,0 +1,41 @@
+"""Three-way merge rules: who wins, empty never overwrites, conflicts keep the loser."""
+
+from __future__ import annotations
+
+from bridge.parties.config import PartiesMapping
+from bridge.parties.merge import merge
+
+OWNERS = PartiesMapping().owner_of
+FIELDS = ("inn", "comment", "phones", "name")
+
+
+def test_a_change_on_one_side_goes_to_the_other() -> None:
+    result = merge({"inn": "1"}, {"inn": "2"}, {"inn": "1"}, OWNERS, FIELDS)
+    assert (result.to_b24, result.to_onec, result.conflicts) == ({"inn": "2"}, {}, ())
+
+
+def test_empty_never_overwrites() -> None:
+    result = merge({"comment": "x"}, {"comment": ""}, {"comment": "x"}, OWNERS, FIELDS)
+    assert result.to_b24 == {}
+    assert result.to_onec == {}
+    first = merge({}, {"name": "A"}, {"name": ""}, OWNERS, FIELDS)
+    assert first.to_b24 == {"name": "A"}
+    assert first.to_onec == {}
+
+
+def test_both_changed_the_owner_wins_and_the_loser_is_kept() -> None:
+    base = {"inn": "1", "comment": "old"}
+    result = merge(base, {"inn": "2", "comment": "1c"}, {"inn": "3", "comment": "b24"}, OWNERS, FIELDS)
+    assert result.merged["inn"] == "2"
+    assert result.merged["comment"] == "b24"
+    assert result.to_b24 == {"inn": "2"}
+    assert result.to_onec == {"comment": "b24"}
+    assert {(c.field, c.winner, c.lost) for c in result.conflicts} == {
+        ("inn", "1c", "3"),
+        ("comment", "b24", "1c"),
+    }
+
+
+def test_same_values_on_both_sides_are_quiet() -> None:
+    result = merge({}, {"phones": ("1",)}, {"phones": ("1",)}, OWNERS, FIELDS)
+    assert (result.to_b24, result.to_onec, result.conflicts) == ({}, {}, ())
