@@ -65,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     stack = LocalStack(config)
     try:
         stack.start()
+        if stack.b24 is not None and stack.onec is not None:
+            # A ready world: user fields, stages, the 1C attribute and every flow's ids resolved.
+            from sandbox.demo_steps.deal_world import run_setup
+
+            for line in run_setup(stack).lines():
+                log.info("setup: %s", line)
         log.info("Ctrl-C stops everything")
         while not stop.wait(0.5):
             pass

@@ -9,6 +9,7 @@ seeded data of both emulators through their real APIs. Exit status 0 when every 
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 import time
@@ -204,6 +205,8 @@ def run(args: argparse.Namespace) -> int:
             _guarded(report, "Bitrix24 walk", lambda: walk_b24(stack, report))
         if stack.onec is not None:
             _guarded(report, "1C walk", lambda: walk_onec(stack, report))
+        if stack.b24 is not None and stack.onec is not None:
+            walk_flows(stack, report)
     finally:
         stack.stop()
     elapsed = time.monotonic() - started
@@ -218,10 +221,28 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+# The flows, in the order a customer meets them: the deal becomes an order, the order is paid,
+# the catalog fills, counterparties travel both ways (sandbox/demo_steps/<flow>.py).
+FLOW_STEPS = (
+    ("deal → 1C order (§2.6.1, §2.6.2)", "sandbox.demo_steps.deals"),
+    ("1C payment → deal (§2.6.3–§2.6.6)", "sandbox.demo_steps.payments"),
+    ("1C nomenclature and stock → catalog (§2.6.8)", "sandbox.demo_steps.catalog"),
+    ("counterparties both ways (§2.6.7)", "sandbox.demo_steps.parties"),
+)
+
+
+def walk_flows(stack: LocalStack, report: Report) -> None:
+    for number, (title, module_name) in enumerate(FLOW_STEPS, start=5):
+        print(f"\n{number}. {title}", flush=True)
+        module = importlib.import_module(module_name)
+        _guarded(report, title, lambda module=module: module.run(stack, report.step))
+
+
 def _guarded(report: Report, what: str, step: Any) -> None:
+    # A demo reports every step's failure and goes on; it never hides one behind a traceback.
     try:
         step()
-    except (httpx.HTTPError, KeyError, ValueError, TypeError) as error:
+    except Exception as error:
         report.fail(f"{what}: {type(error).__name__}: {error}")
 
 

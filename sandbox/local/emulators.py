@@ -14,6 +14,9 @@ from sandbox.serve import RunningServer, serve_in_thread
 log = logging.getLogger("sandbox.emulators")
 
 APPLICATION_TOKEN = "sandbox-application-token"
+# Shared secrets of the bridge's own routes on the sandbox (POST /1c/events, POST /stock/refresh).
+ONEC_PUSH_SECRET = "sandbox-push-secret"
+STOCK_REFRESH_TOKEN = "sandbox-refresh-token"
 WEBHOOK_PATH = "/rest/1/sandbox/"
 ODATA_PATH = "/unf/odata/standard.odata/"
 ONEC_USER = "odata"
@@ -27,6 +30,11 @@ B24_EVENTS = (
     "ONCRMCOMPANYUPDATE",
     "ONCRMCONTACTADD",
     "ONCRMCONTACTUPDATE",
+    # Editing only a requisite changes neither the company nor its DATE_MODIFY.
+    "ONCRMREQUISITEADD",
+    "ONCRMREQUISITEUPDATE",
+    "ONCRMCOMPANYDELETE",
+    "ONCRMCONTACTDELETE",
 )
 
 

@@ -257,6 +257,8 @@ class LocalStack:
                 "BRIDGE_ONEC_BASE_URL": self.onec_base_url,
                 "BRIDGE_ONEC_USER": emulators.ONEC_USER,
                 "BRIDGE_ONEC_PASSWORD": emulators.ONEC_PASSWORD,
+                "BRIDGE_ONEC_PUSH_SECRET": emulators.ONEC_PUSH_SECRET,
+                "BRIDGE_STOCK_REFRESH_TOKEN": emulators.STOCK_REFRESH_TOKEN,
             }
         )
         variables.update(self.config.extra_env)

@@ -26,7 +26,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bridge.catalog.config import CatalogMapping
 from bridge.errors import ConfigurationError
+from bridge.parties.config import PartiesMapping
+from bridge.payments.config import PaymentsMapping
 
 ENV_PREFIX = "BRIDGE_"
 
@@ -70,6 +73,9 @@ class Secrets(BaseModel):
     onec_base_url: HttpUrl
     onec_user: str = Field(min_length=1)
     onec_password: SecretStr
+    # Shared secrets of our own HTTP routes; absent means every request to that route is refused.
+    onec_push_secret: SecretStr | None = None  # POST /1c/events (a 1C-side extension)
+    stock_refresh_token: SecretStr | None = None  # POST /stock/refresh
 
     @field_validator("b24_webhook_url")
     @classmethod
@@ -97,6 +103,19 @@ class StageRef(BaseModel):
     stage: str = Field(min_length=1)  # a stage name, or "first" for the funnel's first working stage
 
 
+type CounterpartyKindName = Literal["ЮридическоеЛицо", "ИндивидуальныйПредприниматель", "ФизическоеЛицо"]
+
+
+def _default_presets() -> dict[int, CounterpartyKindName]:
+    # 1 Организация, 2 ИП, 3 Физ. лицо, 4 Организация (доп.)
+    return {
+        1: "ЮридическоеЛицо",
+        2: "ИндивидуальныйПредприниматель",
+        3: "ФизическоеЛицо",
+        4: "ЮридическоеЛицо",
+    }
+
+
 class DealMapping(BaseModel):
     model_config = ConfigDict(frozen=True)
     create_order_on: Literal["trigger_stages", "deal_created"] = "trigger_stages"
@@ -108,9 +127,23 @@ class DealMapping(BaseModel):
     materials_funnel: str = "Заказ материала"
     feedback_stage: str = "Получение обратной связи"
     copy_out_of_stock_to_materials: bool = True
-    # Deal user fields the flows write (created by setup).
+    # Deal user fields the flows write (created by setup; mappings.md §1–2).
     order_number_field: str = "UF_CRM_1C_ORDER_NO"
     order_ref_field: str = "UF_CRM_1C_ORDER_REF"
+    pay_date_field: str = "UF_CRM_1C_PAY_DATE"
+    pay_type_field: str = "UF_CRM_1C_PAY_TYPE"
+    paid_field: str = "UF_CRM_1C_PAID"
+    pay_method_field: str = "UF_CRM_1C_PAY_METHOD"
+    pay_comment_field: str = "UF_CRM_1C_PAY_COMMENT"
+    pay_status_field: str = "UF_CRM_1C_PAY_STATUS"
+    order_sum_field: str = "UF_CRM_1C_ORDER_SUM"
+    # Where the deal id lives in 1C: a row of the order's ДополнительныеРеквизиты (default), or
+    # НомерВходящегоДокумента = "<prefix><deal id>" where additional attributes are switched off.
+    deal_id_storage: Literal["additional_attribute", "incoming_number"] = "additional_attribute"
+    incoming_number_prefix: str = Field("B24-", max_length=10)
+    post_shipment: bool = False  # post the shipment made for a won deal
+    # Bitrix24 requisite preset id → 1C ВидКонтрагента (RU portal defaults).
+    requisite_presets: dict[int, CounterpartyKindName] = Field(default_factory=_default_presets)
 
 
 class OneCMapping(BaseModel):
@@ -121,6 +154,17 @@ class OneCMapping(BaseModel):
     new_counterparty_folder: str = "Битрикс24"
     default_responsible: str = ""  # Catalog_Сотрудники description
     deal_id_attribute: str = "ID сделки Битрикс24"
+    # Catalog_СостоянияЗаказовПокупателей descriptions: new order, won deal, lost deal.
+    initial_order_state: str = "Новый"
+    completed_order_state: str = "Завершен"
+    cancelled_order_state: str = "Отменен"
+    reserve_warehouse: str = "Основной склад"  # Catalog_СтруктурныеЕдиницы; empty = none
+    # Catalog_ВидыКонтактнойИнформации descriptions; empty = rows without a kind.
+    counterparty_phone_kind: str = "Телефон"
+    counterparty_email_kind: str = "Email"
+    contact_work_phone_kind: str = "Рабочий телефон"
+    contact_mobile_phone_kind: str = ""
+    contact_email_kind: str = "Email контактного лица"
 
 
 class Mapping(BaseModel):
@@ -129,6 +173,9 @@ class Mapping(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     deal: DealMapping = DealMapping()
     onec: OneCMapping = OneCMapping()
+    catalog: CatalogMapping = CatalogMapping()
+    payments: PaymentsMapping = PaymentsMapping()
+    parties: PartiesMapping = PartiesMapping()
     # Bitrix24 user id → 1C employee description, used after the e-mail match fails.
     managers: dict[str, str] = Field(default_factory=dict)
 

@@ -130,11 +130,15 @@ def test_documented_schedule_pattern_is_valid_and_grants_the_dlq(sam: Path, tmp_
     lint = _run(CFN_LINT, expanded)
     assert (lint.returncode, lint.stdout) == (0, "")
     resources = json.loads(expanded.read_text("utf-8"))["Resources"]
-    [schedule] = [r for r in resources.values() if r["Type"] == "AWS::Scheduler::Schedule"]
-    assert "Name" not in schedule["Properties"]
-    assert schedule["Properties"]["Target"]["DeadLetterConfig"]["Arn"] == {
-        "Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]
-    }
+    schedules = {k: r for k, r in resources.items() if r["Type"] == "AWS::Scheduler::Schedule"}
+    assert any(name.startswith("ExampleSyncFunction") for name in schedules)
+    # Every schedule, the documented one and the flows' own, keeps the same discipline.
+    for schedule in schedules.values():
+        assert "Name" not in schedule["Properties"]
+        assert schedule["Properties"]["Target"]["DeadLetterConfig"]["Arn"] == {
+            "Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]
+        }
+        assert schedule["Properties"]["Target"]["RetryPolicy"]["MaximumRetryAttempts"] >= 1
 
 
 # --- build ------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from bridge.pipeline.models import Entity, QueuedEvent
 type FlowHandler = Callable[[QueuedEvent], str | None]
 
 # Dotted names of the modules whose import registers their flows.
-FLOW_MODULES: tuple[str, ...] = ()
+FLOW_MODULES: tuple[str, ...] = ("bridge.parties.events", "bridge.deals.flow")
 
 
 class Outcome(BaseModel):
