@@ -131,6 +131,14 @@ class PaymentsWorld:
         answer = httpx.request(method, f"{root}/_sandbox/{path}", json=payload, timeout=10)
         return answer.json() if answer.content else None
 
+    def linked_deal(self, stage: str = "PREPAYMENT_INVOICE", category: int = 0) -> tuple[int, str]:
+        """A deal of manager 3 linked to a new 1C order of 1 250.00 (100 × 12.50), as the deal flow
+        leaves them."""
+        deal_id = self.new_deal("Поставка болтов", assigned=3, stage=stage, category=category)
+        order_ref = self.new_order(quantity=100, price=12.5)
+        self.link(deal_id, order_ref)
+        return deal_id, order_ref
+
     def new_order(self, quantity: int = 100, price: float = 12.5) -> str:
         """A customer order like the deal flow writes (sum = quantity × price)."""
         total = quantity * price

@@ -3,38 +3,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from bridge.settings import load_mapping
 from sandbox.demo_steps.payments import (
     BIZPROC_TEMPLATE_ID,
     PaymentsWorld,
     invoke_poll,
-    mapping_file,
-    reset_world,
-    start_stack,
 )
 from sandbox.local.stack import LocalStack
 
 pytestmark = pytest.mark.acceptance
-
-
-@pytest.fixture(scope="module")
-def stack(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    running = start_stack(moto_endpoint, "pay263-", tmp_path_factory.mktemp("pay263"))
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def world(stack: LocalStack, tmp_path: Path) -> PaymentsWorld:
-    world = PaymentsWorld.of_stack(stack, load_mapping(mapping_file(tmp_path)))
-    reset_world(world)
-    world.setup()
-    return world
 
 
 def test_spec_2_6_3_payment_in_1c_notifies_the_manager_and_moves_the_deal(

@@ -3,42 +3,16 @@ the deal to the mapped stage of its own funnel."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from bridge.settings import load_mapping
-from sandbox.demo_steps.payments import PaymentsWorld, invoke_poll, mapping_file, reset_world, start_stack
+from sandbox.demo_steps.payments import PaymentsWorld, invoke_poll
 from sandbox.local.stack import LocalStack
 
 pytestmark = pytest.mark.acceptance
 
 
-@pytest.fixture(scope="module")
-def stack(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    running = start_stack(moto_endpoint, "pay266-", tmp_path_factory.mktemp("pay266"))
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def world(stack: LocalStack, tmp_path: Path) -> PaymentsWorld:
-    world = PaymentsWorld.of_stack(stack, load_mapping(mapping_file(tmp_path)))
-    reset_world(world)
-    world.setup()
-    return world
-
-
-def linked(world: PaymentsWorld, stage: str = "PREPAYMENT_INVOICE", category: int = 0) -> tuple[int, str]:
-    deal_id = world.new_deal("Поставка болтов", assigned=3, stage=stage, category=category)
-    order_ref = world.new_order(quantity=100, price=12.5)  # order sum 1 250.00
-    world.link(deal_id, order_ref)
-    return deal_id, order_ref
-
-
 def test_spec_2_6_6_order_and_paid_sums_reach_the_deal(stack: LocalStack, world: PaymentsWorld) -> None:
-    deal_id, order_ref = linked(world)
+    deal_id, order_ref = world.linked_deal()
     world.pay(order_ref, 400)
     invoke_poll(stack)
     assert world.deal(deal_id)["UF_CRM_1C_ORDER_SUM"] == "1250.00|RUB"
@@ -60,8 +34,8 @@ def test_spec_2_6_6_order_and_paid_sums_reach_the_deal(stack: LocalStack, world:
 def test_spec_2_6_6_order_state_moves_the_deal_in_its_own_funnel(
     stack: LocalStack, world: PaymentsWorld
 ) -> None:
-    materials_deal, materials_order = linked(world, stage="C1:NEW", category=1)
-    sales_deal, sales_order = linked(world, stage="PREPAYMENT_INVOICE")
+    materials_deal, materials_order = world.linked_deal(stage="C1:NEW", category=1)
+    sales_deal, sales_order = world.linked_deal(stage="PREPAYMENT_INVOICE")
     invoke_poll(stack)
 
     world.set_state(materials_order, "В работе")  # mapped in «Заказ материала» only
