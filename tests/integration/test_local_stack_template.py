@@ -20,9 +20,6 @@ pytestmark = pytest.mark.integration
 EVENTS = TEMPLATE_PATH.parent / "events"
 SAMPLES = {s.name: s for s in http_samples(EVENTS)}
 
-if "b24_events_receiver/deal_add" not in SAMPLES:  # pragma: no cover - until the samples exist
-    pytest.skip("events/b24_events_receiver samples are not there yet", allow_module_level=True)
-
 
 @pytest.fixture(scope="module")
 def stack(moto_endpoint: str) -> Iterator[LocalStack]:

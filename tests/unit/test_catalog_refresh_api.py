@@ -126,3 +126,22 @@ def test_no_configured_token_refuses_everything() -> None:
     assert not auth.token_matches("x", None)
     assert not auth.token_matches(None, "x")
     assert auth.token_matches("x", "x")
+
+
+def test_the_sample_event_is_accepted_with_the_sandbox_token(
+    app: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bridge.settings import reset_caches
+
+    monkeypatch.setenv("BRIDGE_STOCK_REFRESH_TOKEN", "sandbox-refresh-token")
+    reset_caches()
+    sample = json.loads(
+        (APP.parents[2] / "events" / "stock_refresh" / "some_products.json").read_text("utf-8")
+    )
+    context = Context(
+        function_name="f", memory_limit_in_mb=512, invoked_function_arn="arn", aws_request_id="r"
+    )
+    answer = app.handler(sample, context, ports=object())
+
+    assert answer["statusCode"] == 200
+    assert app.calls == [[1, 2]]
