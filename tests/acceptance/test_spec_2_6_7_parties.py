@@ -71,6 +71,8 @@ def test_1c_buyer_supplier_and_private_person_arrive_in_bitrix24(systems: System
             "КодПоОКПО": "11112222",
             "Покупатель": True,
             "Комментарий": "Ключевой клиент",
+            # A sandbox manager: Bitrix24 user 4 has the same e-mail.
+            "Ответственный_Key": _ref(systems, "Catalog_Сотрудники", "Соколова Ольга Викторовна"),
             "КонтактнаяИнформация": [{"LineNumber": i, **r} for i, r in enumerate(rows, 1)],
             "ДополнительныеРеквизиты": [
                 {"LineNumber": 1, "Свойство_Key": okopf, "Значение": "ООО", "Значение_Type": "Edm.String"}
@@ -101,6 +103,7 @@ def test_1c_buyer_supplier_and_private_person_arrive_in_bitrix24(systems: System
     assert buyer["COMPANY_TYPE"] == "CUSTOMER"
     assert supplier["COMPANY_TYPE"] == "SUPPLIER"
     assert buyer["COMMENTS"] == "Ключевой клиент"
+    assert buyer["ASSIGNED_BY_ID"] == "4"
     assert [p["VALUE"] for p in buyer["PHONE"]] == ["+7 495 700-00-01"]
     [field] = systems.b24("crm.company.userfield.list", {"filter": {"FIELD_NAME": "UF_CRM_1C_OKOPF"}})
     assert {str(i["ID"]): i["VALUE"] for i in field["LIST"]}[str(buyer["UF_CRM_1C_OKOPF"])] == "ООО"
@@ -135,6 +138,7 @@ def test_bitrix24_company_and_contact_arrive_in_the_1c_folder(systems: Systems) 
             "fields": {
                 "TITLE": "Сигма-Снаб",
                 "COMPANY_TYPE": "CUSTOMER",
+                "ASSIGNED_BY_ID": 3,
                 "PHONE": [{"VALUE": "+7 343 200-00-00", "VALUE_TYPE": "WORK"}],
             }
         },
@@ -167,6 +171,7 @@ def test_bitrix24_company_and_contact_arrive_in_the_1c_folder(systems: Systems) 
         True,
     )
     assert [r["Представление"] for r in row["КонтактнаяИнформация"]] == ["+7 343 200-00-00"]
+    assert row["Ответственный_Key"] == _ref(systems, "Catalog_Сотрудники", "Кузнецов Сергей Андреевич")
     [person] = systems.onec("GET", "Catalog_КонтактныеЛица", **{"$filter": "Description eq 'Кравцова Ольга'"})
     assert (person["Owner_Key"], person["Должность"]) == (row["Ref_Key"], "Снабженец")
     assert_quiet(systems)

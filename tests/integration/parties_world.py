@@ -10,6 +10,7 @@ import httpx
 
 from bridge.b24.client import B24Client
 from bridge.b24.ratelimit import LocalBucket
+from bridge.deals import directory
 from bridge.deps import Ports
 from bridge.links.store import LinkStore
 from bridge.onec.client import ODataClient
@@ -85,6 +86,8 @@ def _is_b24_write(call: dict[str, Any]) -> bool:
 
 
 def start_world(table: str, dynamodb: Any) -> Iterator[World]:
+    # The employee directory is cached per client object id; a new world must not see an old one's.
+    directory.forget()
     b24 = serve_in_thread(create_b24(B24EmulatorConfig()), "127.0.0.1", None)
     port = free_port("127.0.0.1")
     onec = serve_in_thread(create_onec(OneCEmulatorConfig(port=port)), "127.0.0.1", port)

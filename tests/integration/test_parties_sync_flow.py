@@ -211,3 +211,58 @@ def test_deletions_never_cascade_by_default(world: World) -> None:
     report = world.run()
     assert report.outcomes[f"1C#Catalog_Контрагенты#{steel['Ref_Key']}"] == "onec_marked_for_deletion"
     assert world.b24("crm.company.list", {"filter": {"TITLE": "СтальПоставка АО"}})
+
+
+def _employee(world: World, name: str) -> str:
+    return str(world.onec_list("Catalog_Сотрудники", Description=name)[0]["Ref_Key"])
+
+
+def test_the_responsible_manager_travels_both_ways_by_email(world: World) -> None:
+    from datetime import UTC, datetime
+
+    # Seeded 1C counterparties are Иванова's; she is Bitrix24 user 2 (same e-mail).
+    world.run()
+    [alfa] = world.b24("crm.company.list", {"filter": {"TITLE": "Альфа-Строй ООО"}})
+    assert alfa["ASSIGNED_BY_ID"] == "2"
+
+    # A Bitrix24 company assigned to Кузнецов (user 3) gets him as Ответственный in 1C.
+    company = world.b24(
+        "crm.company.add",
+        {"fields": {"TITLE": "Гамма-Сервис", "COMPANY_TYPE": "CUSTOMER", "ASSIGNED_BY_ID": 3}},
+    )
+    world.flow().sync_b24("COMPANY", company)
+    [gamma] = world.onec_list("Catalog_Контрагенты", Description="Гамма-Сервис")
+    assert gamma["Ответственный_Key"] == _employee(world, "Кузнецов Сергей Андреевич")
+
+    # Reassigned in Bitrix24 → reassigned in 1C; reassigned in 1C → reassigned in Bitrix24.
+    world.b24("crm.company.update", {"id": company, "fields": {"ASSIGNED_BY_ID": 4}})
+    world.flow().sync_b24("COMPANY", company)
+    gamma = world.onec_get("Catalog_Контрагенты", gamma["Ref_Key"])
+    assert gamma["Ответственный_Key"] == _employee(world, "Соколова Ольга Викторовна")
+    [alfa_row] = world.onec_list("Catalog_Контрагенты", Description="Альфа-Строй ООО")
+    world.ports.onec.update(
+        "Catalog_Контрагенты",
+        alfa_row["Ref_Key"],
+        {"Ответственный_Key": _employee(world, "Кузнецов Сергей Андреевич")},
+    )
+    world.run()
+    assert world.b24("crm.company.get", {"id": alfa["ID"]})["ASSIGNED_BY_ID"] == "3"
+
+    # The portal admin is no 1C employee: 1C keeps its manager, the audit says why.
+    world.b24("crm.company.update", {"id": company, "fields": {"ASSIGNED_BY_ID": 1, "COMMENTS": "x"}})
+    world.flow().sync_b24("COMPANY", company)
+    gamma = world.onec_get("Catalog_Контрагенты", gamma["Ref_Key"])
+    assert gamma["Ответственный_Key"] == _employee(world, "Соколова Ольга Викторовна")
+    assert gamma["Комментарий"] == "x"
+    unmatched = [
+        a.detail
+        for a in world.ports.links.list_audit(datetime.now(UTC).date())
+        if a.outcome == "responsible_unmatched"
+    ]
+    assert {"side": "b24", "user": "1"} in unmatched
+
+    b24_seq, onec_seq = world.b24_seq(), world.onec_seq()
+    world.run()
+    world.run()
+    assert world.b24_writes(b24_seq) == []
+    assert world.onec_writes(onec_seq) == []

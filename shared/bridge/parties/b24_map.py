@@ -64,7 +64,10 @@ def _relation(value: Any, buyer: str, supplier: str) -> str:
     return "buyer" if value == buyer else "supplier" if value == supplier else ""
 
 
-def company_state(party: B24Party, resolved: PartiesResolved, config: PartiesMapping) -> State:
+def company_state(
+    party: B24Party, resolved: PartiesResolved, config: PartiesMapping, responsible: str = ""
+) -> State:
+    """`responsible`: the employee ref `ASSIGNED_BY_ID` maps to (`bridge.parties.responsible`)."""
     record, rq = party.record, party.requisite or {}
     kind = resolved.kind_of_preset(int(rq["PRESET_ID"])) if rq.get("PRESET_ID") else None
     okopf_raw = record.get(config.okopf_field)
@@ -83,11 +86,12 @@ def company_state(party: B24Party, resolved: PartiesResolved, config: PartiesMap
         ),
         P.PHONES: _multi(record, "PHONE"),
         P.EMAILS: _multi(record, "EMAIL"),
+        P.RESPONSIBLE: responsible,
     }
     return state | _addresses(party)
 
 
-def private_person_state(party: B24Party, resolved: PartiesResolved) -> State:
+def private_person_state(party: B24Party, resolved: PartiesResolved, responsible: str = "") -> State:
     record, rq = party.record, party.requisite or {}
     state: State = {
         P.KIND: CounterpartyKind.PRIVATE_PERSON.value,
@@ -104,6 +108,7 @@ def private_person_state(party: B24Party, resolved: PartiesResolved) -> State:
         ),
         P.PHONES: _multi(record, "PHONE"),
         P.EMAILS: _multi(record, "EMAIL"),
+        P.RESPONSIBLE: responsible,
     }
     return state | _addresses(party)
 

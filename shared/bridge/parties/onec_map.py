@@ -78,6 +78,7 @@ def counterparty_state(row: Mapping[str, Any], resolved: PartiesResolved) -> Sta
         P.RELATION: "buyer" if row.get("Покупатель") else "supplier" if row.get("Поставщик") else "",
         P.PHONES: texts(r.get("Представление") for r in info if r.get("Тип") == PHONE),
         P.EMAILS: texts(r.get("АдресЭП") or r.get("Представление") for r in info if r.get("Тип") == EMAIL),
+        P.RESPONSIBLE: _ref(row.get("Ответственный_Key")),
     }
     kinds = _address_kinds(resolved)
     for field in (P.LEGAL_ADDRESS, P.ACTUAL_ADDRESS, P.POSTAL_ADDRESS):
@@ -145,6 +146,7 @@ def counterparty_patch(
     body: dict[str, Any] = {}
     simple = {P.NAME: "Description", P.FULL_NAME: "НаименованиеПолное", P.INN: "ИНН", P.KPP: "КПП"}
     simple |= {P.OKPO: "КодПоОКПО", P.COMMENT: "Комментарий", P.KIND: "ВидКонтрагента"}
+    simple |= {P.RESPONSIBLE: "Ответственный_Key"}
     for field, name in simple.items():
         if field in changes:
             value = str(changes[field])

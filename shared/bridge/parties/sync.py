@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.b24.errors import NotFound as B24NotFound
+from bridge.deals import directory
 from bridge.deals.config import CounterpartyKind
 from bridge.deps import Ports
 from bridge.links.models import B24Ref, Link, OneCRef
@@ -26,6 +27,7 @@ from bridge.parties.config import PartiesMapping, PartyField, PersonField
 from bridge.parties.merge import MergeResult, merge
 from bridge.parties.onec_map import CONTACT_PERSONS, COUNTERPARTIES
 from bridge.parties.resolved import PartiesResolved
+from bridge.parties.responsible import ResponsibleMap
 from bridge.parties.state import (
     State,
     clean_text,
@@ -36,7 +38,7 @@ from bridge.parties.state import (
 )
 
 FLOW = "parties"
-PARTY_FIELDS = tuple(f.value for f in PartyField if f is not PartyField.RESPONSIBLE)
+PARTY_FIELDS = tuple(f.value for f in PartyField)
 PERSON_FIELDS = tuple(f.value for f in PersonField)
 MANIFESTS = {COUNTERPARTIES: "parties-counterparties", CONTACT_PERSONS: "parties-persons"}
 _ADDRESS_FIELDS = tuple(b24_map.ADDRESS_TYPES)
@@ -61,6 +63,26 @@ class PartiesFlow:
     config: PartiesMapping
     # 1C refs whose manifest entry this flow wrote (with the version after its own writes).
     recorded: set[str] = field(default_factory=set)
+    _users: ResponsibleMap | None = field(default=None, init=False)
+
+    @property
+    def users(self) -> ResponsibleMap:
+        if self._users is None:
+            self._users = ResponsibleMap(
+                self.ports.b24, lambda: directory.employees(self.ports.onec), self.ports.mapping.managers
+            )
+        return self._users
+
+    def _assigned_by(self, changes: dict[str, Any], subject: str) -> dict[str, Any]:
+        """Pops the responsible change; `ASSIGNED_BY_ID` when the employee has a Bitrix24 user."""
+        employee = str(changes.pop(PartyField.RESPONSIBLE, "") or "")
+        if not employee:
+            return {}
+        user_id = self.users.user_of(employee)
+        if user_id:
+            return {"ASSIGNED_BY_ID": int(user_id)}
+        self.ports.links.audit(FLOW, subject, "responsible_unmatched", {"side": "1c", "employee": employee})
+        return {}
 
     # ---- 1C → Bitrix24 ------------------------------------------------------------------------
 
@@ -217,6 +239,7 @@ class PartiesFlow:
             entity_id = gw.create_entity(self.ports.b24, entity, fields)
         else:
             changes = {k: v for k, v in state.items() if v}
+            fields |= self._assigned_by(changes, f"1C#{ref}")
             fields |= b24_map.entity_fields(entity, changes, {}, self.resolved, self.config)
             if entity == "COMPANY" and not fields.get("COMPANY_TYPE"):
                 fields["COMPANY_TYPE"] = self.resolved.buyer_company_type
@@ -287,9 +310,10 @@ class PartiesFlow:
                 link = self.ports.links.find_by_b24(B24Ref(entity="COMPANY", id=str(company)))
                 owner = link.onec.ref if link is not None else ""
             return b24_map.person_state(party, owner)
+        responsible = self.users.employee_of(party.record.get("ASSIGNED_BY_ID"))
         if party.entity == "COMPANY":
-            return b24_map.company_state(party, self.resolved, self.config)
-        return b24_map.private_person_state(party, self.resolved)
+            return b24_map.company_state(party, self.resolved, self.config, responsible)
+        return b24_map.private_person_state(party, self.resolved, responsible)
 
     def _party_to_onec(self, party: B24Party) -> str:
         state = self._b24_state(party, person=False)
@@ -411,6 +435,10 @@ class PartiesFlow:
             refreshed = gw.read_party(self.ports.b24, party.entity, party.id)
             party = refreshed if refreshed is not None else party
         subject = f"B24#{party.entity}#{party.id}"
+        assigned = str(party.record.get("ASSIGNED_BY_ID") or "")
+        unmatched = not b24_state.get(PartyField.RESPONSIBLE) and PartyField.RESPONSIBLE not in result.to_b24
+        if not person and assigned and unmatched:
+            self.ports.links.audit(FLOW, subject, "responsible_unmatched", {"side": "b24", "user": assigned})
         for conflict in result.conflicts:
             self.ports.links.audit(
                 FLOW,
@@ -466,7 +494,10 @@ class PartiesFlow:
             if owner and (company := self._b24_owner_of(str(owner))) is not None:
                 fields["COMPANY_ID"] = company
             return gw.write_party(self.ports.b24, party, fields, {}, None, {}) > 0
-        entity_fields = b24_map.entity_fields(party.entity, changes, party.record, self.resolved, self.config)
+        assigned = self._assigned_by(changes, f"B24#{party.entity}#{party.id}")
+        entity_fields = assigned | b24_map.entity_fields(
+            party.entity, changes, party.record, self.resolved, self.config
+        )
         requisite_changes = {k: v for k, v in changes.items() if k in _REQUISITE_FIELDS}
         addresses = {k: v for k, v in changes.items() if k in _ADDRESS_FIELDS}
         rq_fields = b24_map.requisite_fields(party.entity, requisite_changes, result.merged, self.resolved)
