@@ -40,6 +40,8 @@ TABLE_NAMES = (
     "offline_events",
     "multifields",
     "files",
+    "product_properties",
+    "property_values",
 )
 
 

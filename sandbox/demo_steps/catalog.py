@@ -22,6 +22,23 @@ def _get(url: str) -> Any:
     return httpx.get(url, timeout=30).json()
 
 
+def _rest(b24: str, method: str, params: dict[str, Any]) -> Any:
+    return httpx.post(f"{b24}/rest/1/sandbox/{method}", json=params, timeout=30).json()["result"]
+
+
+def _articles(b24: str) -> dict[int, Any]:
+    """product id → article as the product card shows it: the "Артикул" property, else `code`."""
+    found = _rest(b24, "catalog.productProperty.list", {"filter": {"code": "ARTICLE"}})["productProperties"]
+    key = f"property{found[0]['id']}" if found else "code"
+    out: dict[int, Any] = {}
+    for catalog in _rest(b24, "catalog.catalog.list", {})["catalogs"]:
+        query = {"select": ["id", "iblockId", key], "filter": {"iblockId": catalog["iblockId"]}}
+        for row in _rest(b24, "catalog.product.list", query)["products"]:
+            value = row.get(key)
+            out[row["id"]] = value["value"] if isinstance(value, dict) else value
+    return out
+
+
 def run(stack: LocalStack, say: Callable[[str], None]) -> None:
     assert stack.b24 is not None
     assert stack.onec is not None
@@ -49,10 +66,11 @@ def run(stack: LocalStack, say: Callable[[str], None]) -> None:
             section_id = sections[section_id]["iblockSectionId"]
         return " / ".join(names)
 
+    articles = _articles(b24)
     for product in _get(f"{b24}/_sandbox/tables/products"):
         say(
             f"  Bitrix24 product {product['id']:>3}: {path(product['iblockSectionId'])} / {product['name']}"
-            f" [{product.get('code')}] price {prices.get(product['id'])} qty {product['quantity']}"
+            f" [{articles.get(product['id'])}] price {prices.get(product['id'])} qty {product['quantity']}"
         )
     bolt = seed_ref("Catalog_Номенклатура", "Болт М10х50")
     main = seed_ref("Catalog_СтруктурныеЕдиницы", "Основной склад")

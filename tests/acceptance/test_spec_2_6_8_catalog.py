@@ -89,6 +89,21 @@ class World:
     def products(self) -> dict[str, dict[str, Any]]:
         return {p["xmlId"]: p for p in self.table("products")}
 
+    def b24(self, method: str, params: dict[str, Any]) -> Any:
+        answer = httpx.post(f"{self.b24_url}/rest/1/sandbox/{method}", json=params, timeout=10)
+        assert answer.status_code == 200, answer.text
+        return answer.json()["result"]
+
+    def article(self, product_id: int) -> Any:
+        """What a Bitrix24 user sees in the product card's "Артикул" property."""
+        found = self.b24("catalog.productProperty.list", {"filter": {"name": "Артикул"}})
+        properties = found["productProperties"]
+        assert len(properties) == 1, properties
+        value = self.b24("catalog.product.get", {"id": product_id})["product"][
+            f"property{properties[0]['id']}"
+        ]
+        return value["value"] if value else None
+
     def seq(self) -> int:
         return int(httpx.get(f"{self.b24_url}/_sandbox/calls").json()["cursor"])
 
@@ -147,7 +162,7 @@ def test_every_1c_item_is_a_product_in_its_nested_section_with_article_name_pric
     assert len(products) == len(NOMENCLATURE_ITEMS)
     for name, parent, article, _, _, price, main_qty, second_qty in NOMENCLATURE_ITEMS:
         product = products[ref(name)]
-        assert (product["name"], product["code"], product["detailText"]) == (name, article, name)
+        assert (product["name"], world.article(product["id"]), product["detailText"]) == (name, article, name)
         assert world.section_path(product["iblockSectionId"]) == folder_path(parent)
         assert prices[product["id"]] == price
         assert product["quantity"] == main_qty + second_qty

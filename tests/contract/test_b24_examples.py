@@ -793,6 +793,16 @@ NOT_REPLAYED = {
 }
 
 
+REPLAYED_ELSEWHERE = {
+    "catalog.productProperty.add.response.json": (
+        "test_b24_catalog_properties.py::test_add_sample_replays_with_the_documented_shape"
+    ),
+    "catalog.productProperty.list.response.json": (
+        "test_b24_catalog_properties.py::test_list_sample_replays_with_paging"
+    ),
+}
+
+
 def coverage() -> dict[str, str]:
     """Every sample file → the test that replays it (or why it is not replayed)."""
     rows: dict[str, str] = {}
@@ -807,6 +817,7 @@ def coverage() -> dict[str, str]:
     for name in APP_EVENT_SAMPLES:
         rows[name] = "test_b24_events.py::test_bound_handler_payload_matches_app_sample"
     rows |= EVENT_TESTS
+    rows |= REPLAYED_ELSEWHERE
     for name in (
         "crm.contact.update.multifield-append.request.json",
         "crm.contact.update.multifield-change.request.json",

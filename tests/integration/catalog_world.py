@@ -41,14 +41,30 @@ class World:
     ports: Ports
     store: ResolvedStore
 
-    def resolved(self) -> CatalogResolved:
-        return ensure_resolved(self.ports, self.store)
+    def resolved(self, *, dry_run: bool = False) -> CatalogResolved:
+        return ensure_resolved(self.ports, self.store, dry_run=dry_run)
 
     def sync(self, **options: Any) -> RunReport:
-        return sync_nomenclature(self.ports, self.resolved(), **options)
+        return sync_nomenclature(self.ports, self.resolved(dry_run=options.get("dry_run", False)), **options)
 
     def stock(self, **options: Any) -> RunReport:
-        return sync_stock(self.ports, self.resolved(), **options)
+        return sync_stock(self.ports, self.resolved(dry_run=options.get("dry_run", False)), **options)
+
+    def article(self, product_id: int) -> Any:
+        """The article as a Bitrix24 user sees it: the "Артикул" property on the product card."""
+        found = self.b24("catalog.productProperty.list", {"filter": {"iblockId": 23, "code": "ARTICLE"}})
+        properties = found["productProperties"]
+        assert len(properties) == 1, properties
+        value = self.b24("catalog.product.get", {"id": product_id})["product"][
+            f"property{properties[0]['id']}"
+        ]
+        return value["value"] if value else None
+
+    def without_property_methods(self) -> None:
+        """A portal whose REST has no catalog.productProperty.* (setup must take the fallback)."""
+        for method in ("catalog.productProperty.list", "catalog.productProperty.add"):
+            fault = {"method": method, "count": 1000, "status": 404, "error": "ERROR_METHOD_NOT_FOUND"}
+            httpx.post(f"{self.b24_server.url}/_sandbox/faults", json=fault).raise_for_status()
 
     def b24(self, method: str, params: dict[str, Any] | None = None) -> Any:
         response = httpx.post(f"{self.b24_server.url}{WEBHOOK}{method}", json=params or {}, timeout=10)

@@ -20,16 +20,41 @@ def world(sync_table: str, dynamodb: Any) -> Iterator[World]:
     yield from start_world(sync_table, dynamodb)
 
 
-def test_setup_resolves_the_catalog_and_says_where_stock_and_article_go(world: World) -> None:
+def test_setup_creates_the_article_property_and_says_where_stock_and_article_go(world: World) -> None:
     lines = setup(world.ports, dry_run=False, store=world.store)
 
     resolved = world.store.load()
     assert resolved is not None
     assert (resolved.iblock_id, resolved.price_type_id, resolved.stock_mode) == (23, 1, "quantity")
-    assert resolved.article_key == "code"  # the emulator has no catalog.productProperty.*
+    created = world.b24("catalog.productProperty.list", {"filter": {"iblockId": 23}})["productProperties"]
+    assert [(p["name"], p["code"], p["propertyType"]) for p in created] == [("Артикул", "ARTICLE", "S")]
+    assert resolved.article_key == f"property{created[0]['id']}"
     text = "\n".join(str(line) for line in lines)
     assert "product quantity" in text
-    assert "no catalog.productProperty.* methods" in text
+    assert f"created product property 'Артикул' (property{created[0]['id']})" in text
+
+
+def test_a_second_setup_reuses_the_existing_property(world: World) -> None:
+    setup(world.ports, dry_run=False, store=world.store)
+    first = world.store.load()
+    seq = world.b24_seq()
+
+    lines = setup(world.ports, dry_run=False, store=world.store)
+
+    assert world.store.load() == first
+    assert world.b24_writes(seq) == []
+    assert any("is property" in str(line) for line in lines)
+
+
+def test_without_property_methods_setup_falls_back_to_the_code_field(world: World) -> None:
+    world.without_property_methods()
+
+    lines = setup(world.ports, dry_run=False, store=world.store)
+
+    resolved = world.store.load()
+    assert resolved is not None
+    assert resolved.article_key == "code"
+    assert "no catalog.productProperty.* methods" in "\n".join(str(line) for line in lines)
 
 
 def test_with_inventory_management_setup_chooses_documents_into_a_store(world: World) -> None:
@@ -43,9 +68,13 @@ def test_with_inventory_management_setup_chooses_documents_into_a_store(world: W
 
 
 def test_a_dry_run_stores_nothing(world: World) -> None:
-    setup(world.ports, dry_run=True, store=world.store)
+    seq = world.b24_seq()
+
+    lines = setup(world.ports, dry_run=True, store=world.store)
 
     assert world.store.load() is None
+    assert world.b24_writes(seq) == []
+    assert any("would create product property 'Артикул'" in str(line) for line in lines)
 
 
 @pytest.fixture

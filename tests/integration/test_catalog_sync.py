@@ -57,7 +57,8 @@ def test_first_run_builds_the_nested_tree_with_every_item(world: World) -> None:
     for name, parent, article, _, _, price, main_qty, second_qty in NOMENCLATURE_ITEMS:
         product = products[item_ref(name)]
         assert product["name"] == name
-        assert product["code"] == article  # the emulator has no product properties: fallback field
+        assert world.article(product["id"]) == article
+        assert product["code"] is None  # the fallback field stays untouched
         assert product["detailText"] == name
         assert section_path(world, product["iblockSectionId"]) == folder_path(parent)
         assert prices[product["id"]] == price
@@ -126,6 +127,34 @@ def test_each_change_in_1c_is_one_write_and_nothing_else(world: World) -> None:
     assert section_path(world, after[pipe]["iblockSectionId"]) == folder_path("Листы")
     assert after[sheet]["active"] == "N"
     assert angle not in after
+
+
+def test_an_article_changed_in_1c_is_rewritten_in_the_property(world: World) -> None:
+    world.sync()
+    bolt = item_ref("Болт М10х50")
+    world.ports.onec.update(NOMENCLATURE, bolt, {"Артикул": "БМ-1050-Z"})
+    seq = world.b24_seq()
+
+    world.sync()
+
+    product_id = products_by_ref(world)[bolt]["id"]
+    assert [(c["method"], int(c["params"]["id"])) for c in world.b24_writes(seq)] == [
+        ("catalog.product.update", product_id)
+    ]
+    assert world.article(product_id) == "БМ-1050-Z"
+
+
+def test_without_property_methods_the_article_goes_to_the_code_field(world: World) -> None:
+    world.without_property_methods()
+
+    world.sync()
+
+    products = products_by_ref(world)
+    assert len(products) == len(NOMENCLATURE_ITEMS)
+    for name, _, article, *_ in NOMENCLATURE_ITEMS:
+        product = world.b24("catalog.product.get", {"id": products[item_ref(name)]["id"]})["product"]
+        assert product["code"] == article
+        assert not any(key.startswith("property") for key in product)
 
 
 def test_a_moved_group_moves_its_section_and_keeps_the_tree(world: World) -> None:

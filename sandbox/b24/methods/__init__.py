@@ -2,6 +2,7 @@
 
 from sandbox.b24.methods import (  # noqa: F401
     catalog,
+    catalog_properties,
     deals,
     events,
     misc,

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sandbox.b24 import clock, errors, query
+from sandbox.b24.methods import catalog_properties
 from sandbox.b24.registry import Call, Result, method
 from sandbox.b24.state import Portal
 
@@ -293,16 +294,6 @@ def _file_value(portal: Portal, product_id: int, field: str, value: Any, current
     return current
 
 
-def _property_value(portal: Portal, value: Any) -> Any:
-    def one(item: Any) -> dict[str, Any]:
-        raw = item.get("value") if isinstance(item, Mapping) else item
-        return {"value": raw, "valueId": str(portal.table("files").new_id())}
-
-    if isinstance(value, list):
-        return [one(v) for v in value]
-    return one(value)
-
-
 def _apply_product(call: Call, row: dict[str, Any], fields: Mapping[str, Any], creating: bool) -> None:
     portal = call.portal
     if not creating and inventory_on(portal):
@@ -318,7 +309,7 @@ def _apply_product(call: Call, row: dict[str, Any], fields: Mapping[str, Any], c
         if key in ("previewPicture", "detailPicture"):
             row[key] = _file_value(portal, row["id"], key, value, row.get(key))
         elif _PROPERTY.match(key):
-            row[key] = _property_value(portal, value)
+            catalog_properties.store_value(portal, row, key, value)
         elif key == "purchasingPrice":
             row[key] = None if value in (None, "") else f"{float(value):.6f}"
         elif key in _NUMERIC:
@@ -348,11 +339,12 @@ def product_add(call: Call) -> dict[str, Any]:
     _apply_product(call, row, fields, creating=True)
     table.put(product_id, row)
     call.emit("CATALOG.PRODUCT.ON.ADD", {"ID": product_id, "TYPE": row["type"]})
-    return {"element": _render_product(row)}
+    return {"element": _render_product(call.portal, row)}
 
 
-def _render_product(row: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(sorted(row.items()))
+def _render_product(portal: Portal, row: Mapping[str, Any]) -> dict[str, Any]:
+    plain = {k: v for k, v in row.items() if not _PROPERTY.match(k)}
+    out = dict(sorted((plain | catalog_properties.render_values(portal, row)).items()))
     out["available"] = "Y" if row.get("active") == "Y" else "N"
     return out
 
@@ -372,18 +364,31 @@ def product_update(call: Call) -> dict[str, Any]:
     row["timestampX"] = _now(call.portal)
     row["modifiedBy"] = call.user_id
     call.emit("CATALOG.PRODUCT.ON.UPDATE", {"ID": product_id, "TYPE": row["type"]})
-    return {"element": _render_product(row)}
+    return {"element": _render_product(call.portal, row)}
 
 
 @method("catalog.product.get")
 def product_get(call: Call) -> dict[str, Any]:
-    return {"product": _render_product(_product(call, _require_id(call)))}
+    return {"product": _render_product(call.portal, _product(call, _require_id(call)))}
 
 
 @method("catalog.product.list")
 def product_list(call: Call) -> Result:
-    rows = list(call.portal.table("products").values())
-    return _list(call, rows, "products", _render_product, required_filter="iblockId")
+    portal = call.portal
+    products = portal.table("products")
+    # Filters and ordering see a property as its plain values; the answer shows it as stored.
+    searchable = [
+        {
+            k: [v["value"] for v in value] if _PROPERTY.match(k) and value else value
+            for k, value in row.items()
+        }
+        for row in products.values()
+    ]
+
+    def render(found: dict[str, Any]) -> dict[str, Any]:
+        return _render_product(portal, products.get(found["id"]) or found)
+
+    return _list(call, searchable, "products", render, required_filter="iblockId")
 
 
 @method("catalog.product.delete")

@@ -30,7 +30,7 @@ def run_nomenclature(
     budget_s: float | None = None,
     sink: Sink | None = None,
 ) -> RunReport:
-    resolved = ensure_resolved(ports, store or ResolvedStore(ports.links))
+    resolved = ensure_resolved(ports, store or ResolvedStore(ports.links), dry_run=dry_run)
     return sync_nomenclature(
         ports, resolved, dry_run=dry_run, sink=sink, should_stop=deadline_after(budget_s)
     )
@@ -44,7 +44,7 @@ def run_stock(
     budget_s: float | None = None,
     sink: Sink | None = None,
 ) -> RunReport:
-    resolved = ensure_resolved(ports, store or ResolvedStore(ports.links))
+    resolved = ensure_resolved(ports, store or ResolvedStore(ports.links), dry_run=dry_run)
     return sync_stock(ports, resolved, dry_run=dry_run, sink=sink, should_stop=deadline_after(budget_s))
 
 

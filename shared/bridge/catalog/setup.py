@@ -171,16 +171,21 @@ def setup(ports: Ports, *, dry_run: bool, store: ResolvedStore | None = None) ->
     return out
 
 
-def ensure_resolved(ports: Ports, store: ResolvedStore) -> CatalogResolved:
-    """What setup stored; runs setup first when it never ran (a fresh stack, the sandbox)."""
+def ensure_resolved(ports: Ports, store: ResolvedStore, *, dry_run: bool = False) -> CatalogResolved:
+    """What setup stored; runs setup first when it never ran (a fresh stack, the sandbox).
+
+    A dry run resolves without creating the article property or saving anything, so it writes
+    nothing to Bitrix24; its plan then names the fallback field until a real run creates the property.
+    """
     resolved = store.load()
     if resolved is not None:
         return resolved
-    found, out = resolve(ports, dry_run=False)
+    found, out = resolve(ports, dry_run=dry_run)
     if found is None:
         from bridge.errors import ConfigurationError
 
         problems = "; ".join(str(p) for p in out if isinstance(p, SetupProblem))
         raise ConfigurationError(f"catalog setup cannot resolve the mapping: {problems}")
-    store.save(found)
+    if not dry_run:
+        store.save(found)
     return found
