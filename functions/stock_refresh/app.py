@@ -18,6 +18,7 @@ from bridge.catalog.auth import HEADER, refresh_token, token_matches
 from bridge.catalog.resolved import ResolvedStore
 from bridge.catalog.runs import run_refresh
 from bridge.deps import Ports, default_ports
+from bridge.errors import PermanentError, TransientError
 from bridge.observability import logger, metrics, tracer
 
 app = APIGatewayHttpResolver()
@@ -64,7 +65,15 @@ def stock_refresh() -> Response[str]:
     except ValueError as error:
         return _json(400, {"error": "bad_request", "reason": str(error)})
     context = app.context
-    report = run_refresh(ids, context["ports"], store=context.get("store"), budget_s=context["budget_s"])
+    try:
+        report = run_refresh(ids, context["ports"], store=context.get("store"), budget_s=context["budget_s"])
+    except TransientError as error:
+        # Bitrix24 or 1C unreachable: say so; the 5-minute stock schedule catches up anyway.
+        logger.warning("stock refresh: retry later", extra={"error": str(error)})
+        return _json(503, {"error": "temporarily unavailable", "reason": str(error)})
+    except PermanentError as error:
+        logger.error("stock refresh failed", extra={"error": str(error)})
+        return _json(422, {"error": "cannot refresh", "reason": str(error)})
     return _json(200, report.as_dict())
 
 
