@@ -107,3 +107,12 @@ def test_the_1c_patch_writes_the_responsible_employee() -> None:
 
 def test_bitrix24_owns_the_responsible_by_default() -> None:
     assert PartiesMapping().owner_of("responsible") == "b24"
+
+
+def test_a_first_link_keeps_the_1c_manager_later_changes_follow_the_owner() -> None:
+    from bridge.parties.config import PartiesMapping
+
+    config = PartiesMapping()
+    assert config.owner_of("responsible") == "b24"
+    assert config.first_link_owner_of("responsible") == "1c"  # §2.6.1: the counterparty's own manager
+    assert config.first_link_owner_of("phones") == config.owner_of("phones")

@@ -109,3 +109,13 @@ class PartiesMapping(BaseModel):
 
     def owner_of(self, field: str) -> Side:
         return self.owners.get(field, self.default_owner)
+
+    def first_link_owner_of(self, field: str) -> Side:
+        """Owners when a pair is linked for the first time (no synced state yet).
+
+        The counterparty was matched to an existing 1C record, whose manager is the one the customer
+        assigned: §2.6.1 sends orders of an existing counterparty "к привязанному менеджеру", so the
+        1C manager is kept rather than replaced by whoever created the Bitrix24 card. Later changes
+        follow the normal owners.
+        """
+        return "1c" if field == PartyField.RESPONSIBLE else self.owner_of(field)

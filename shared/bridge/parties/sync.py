@@ -421,7 +421,8 @@ class PartiesFlow:
         base = load_state(link.extra.get("state")) if link is not None else {}
         onec_state = self._onec_state(row, person)
         b24_state = self._b24_state(party, person)
-        result = merge(base, onec_state, b24_state, self.config.owner_of, fields)
+        owner_of = self.config.owner_of if base else self.config.first_link_owner_of
+        result = merge(base, onec_state, b24_state, owner_of, fields)
         if party.entity == "CONTACT" and not person:
             result.to_b24.pop(PartyField.KIND, None)  # a contact is a private person by being a contact
         wrote = []
