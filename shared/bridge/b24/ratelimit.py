@@ -191,9 +191,9 @@ def limiter_from_settings(
     settings = runtime_settings()
     rate = rate or settings.b24_rate_limit
     if dynamodb_client is None:
-        import boto3
+        from bridge import aws
 
-        dynamodb_client = boto3.client("dynamodb", endpoint_url=settings.aws_endpoint_url)
+        dynamodb_client = aws.dynamodb_client()
     return SharedBucket(
         table_name or settings.table_name,
         dynamodb_client,

@@ -11,13 +11,10 @@ from __future__ import annotations
 def reset_caches() -> None:
     """Forget the cached clients and dependency bundles (tests and the local stack, after the
     environment changed). The flow registry is kept: flows register once per process."""
+    from bridge import aws, deps
     from bridge.pipeline import idempotency, queue, worker
 
-    for cached in (
-        queue.sqs_client,
-        queue.event_sender,
-        idempotency.dynamodb_client,
-        idempotency.default_persistence_layer,
-        worker.default_worker_deps,
-    ):
+    for cached in (queue.event_sender, idempotency.default_persistence_layer, worker.default_worker_deps):
         cached.cache_clear()
+    aws.reset()
+    deps.link_store.cache_clear()

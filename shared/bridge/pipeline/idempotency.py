@@ -5,11 +5,10 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-import boto3
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 from aws_lambda_powertools.utilities.idempotency.hook import IdempotentHookFunction
-from botocore.config import Config
 
+from bridge import aws
 from bridge.settings import runtime_settings
 
 if TYPE_CHECKING:
@@ -50,15 +49,5 @@ def idempotency_config(
 
 
 @cache
-def dynamodb_client() -> DynamoDBClient:
-    """One client per process; `BRIDGE_AWS_ENDPOINT_URL` points it at moto in the local stack."""
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=runtime_settings().aws_endpoint_url,
-        config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5),
-    )
-
-
-@cache
 def default_persistence_layer() -> DynamoDBPersistenceLayer:
-    return persistence_layer(runtime_settings().table_name, dynamodb_client())
+    return persistence_layer(runtime_settings().table_name, aws.dynamodb_client())

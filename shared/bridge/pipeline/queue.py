@@ -1,14 +1,13 @@
-"""The queue port and its SQS FIFO adapter (the only module here that imports boto3)."""
+"""The queue port and its SQS FIFO adapter (the client comes from `bridge.aws`)."""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import TYPE_CHECKING, Protocol
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from bridge import aws
 from bridge.errors import ConfigurationError, TransientError
 from bridge.settings import ENV_PREFIX, runtime_settings
 
@@ -42,19 +41,8 @@ class SqsEventSender:
 
 
 @cache
-def sqs_client() -> SQSClient:
-    """One client per process; `BRIDGE_AWS_ENDPOINT_URL` points it at moto in the local stack."""
-    settings = runtime_settings()
-    return boto3.client(
-        "sqs",
-        endpoint_url=settings.aws_endpoint_url,
-        config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5),
-    )
-
-
-@cache
 def event_sender() -> EventSender:
     queue_url = runtime_settings().queue_url
     if not queue_url:
         raise ConfigurationError(f"bad setting: {ENV_PREFIX}QUEUE_URL: required by the webhook receiver")
-    return SqsEventSender(sqs_client(), queue_url)
+    return SqsEventSender(aws.sqs_client(), queue_url)

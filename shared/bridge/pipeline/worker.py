@@ -33,12 +33,12 @@ from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import P
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from bridge import deps
 from bridge.errors import BridgeError, PermanentError, TransientError
-from bridge.links.store import LinkStore
 from bridge.observability import logger, metrics
 from bridge.pipeline.audit import LinkStoreAudit
 from bridge.pipeline.dispatch import Outcome, Registry, load_flows
-from bridge.pipeline.idempotency import default_persistence_layer, dynamodb_client, idempotency_config
+from bridge.pipeline.idempotency import default_persistence_layer, idempotency_config
 from bridge.pipeline.models import QueuedEvent
 from bridge.settings import runtime_settings
 
@@ -75,12 +75,11 @@ class WorkerDeps:
 @cache
 def default_worker_deps() -> WorkerDeps:
     settings = runtime_settings()
-    store = LinkStore(settings.table_name, dynamodb_client(), audit_ttl_days=settings.audit_ttl_days)
     return WorkerDeps(
         registry=load_flows(),
         persistence=default_persistence_layer(),
         idempotency_ttl_s=settings.idempotency_ttl_s,
-        audit=LinkStoreAudit(store),
+        audit=LinkStoreAudit(deps.link_store()),
     )
 
 
