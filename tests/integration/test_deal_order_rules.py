@@ -298,3 +298,23 @@ def test_a_won_deal_whose_shipment_1c_refused_is_told_once_and_retried(world: Wo
 
     assert "shipment" in sync_deal(deal_id, ports(world))
     assert len(shipments(world, the_order(world, deal_id)["Ref_Key"])) == 1
+
+
+def test_setup_requires_the_default_employee_and_the_amount_service(running: World) -> None:
+    running.reset()
+    base = ports(running)
+    onec_names = base.mapping.onec.model_copy(
+        update={"default_responsible": "", "deal_amount_item": "Нет такой услуги"}
+    )
+    broken = Ports(
+        b24=base.b24,
+        onec=base.onec,
+        links=base.links,
+        mapping=base.mapping.model_copy(update={"onec": onec_names}),
+    )
+    report = run_steps([("deals", deal_setup)], broken, dry_run=True)
+    assert not report.ok
+    text = "\n".join(report.lines())
+    assert "onec.default_responsible is empty" in text
+    assert "'Нет такой услуги'" in text
+    assert "onec.deal_amount_item" in text

@@ -251,12 +251,13 @@ def resolve_onec(ports: Ports, *, dry_run: bool) -> tuple[OneCRefs | None, dict[
         prop, prop_results = ensure_deal_property(onec, names.deal_id_attribute, dry_run=dry_run)
         results += prop_results
         values["deal_id_property"] = prop
+    amount_item = _amount_item(refs, names.deal_amount_item)
     results += refs.problems
     extras: dict[str, Any] = {
         "units": _units(onec),
         "vat_rates": _vat_rates(onec),
         "stock_warehouses": warehouses,
-        "amount_item": _amount_item(refs, names.deal_amount_item),
+        "amount_item": amount_item,
     }
     if refs.problems or organization is None or initial is None or completed is None or cancelled is None:
         return None, extras, results
