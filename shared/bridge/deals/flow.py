@@ -282,6 +282,9 @@ def _create(run: Run) -> str:
     draft = _draft(run, buyer, responsible, refs)
     order, created = create_order(ports, draft, run.config)
     order_ref, number = str(order["Ref_Key"]), str(order.get("Number") or "").strip()
+    # Before the link: should telling fail, the retry takes the create path again (the order is
+    # found by the intent marker) and tells then; each notice is written once.
+    _notices_after_write(run, responsible)
     ports.links.link(
         deal_ref(run.deal_id),
         OneCRef(entity_set=ORDER_SET, ref=order_ref),
@@ -291,7 +294,6 @@ def _create(run: Run) -> str:
     if created:
         metrics.add_metric(name="DealOrdersCreated", unit=MetricUnit.Count, value=1)
     _write_back(run, number, order_ref, created_comment=True)
-    _notices_after_write(run, responsible)
     verb = "created" if created else "found (created by an earlier attempt)"
     return f"order {number} {verb} for deal {run.deal_id}"
 
@@ -466,9 +468,9 @@ def _update(run: Run, link: Link) -> str:
     order = update_order(ports, link.onec.ref, draft)
     number = str(order.get("Number") or link.extra.get("number", "")).strip()
     extra = {**link.extra, "number": number, **_rule_extra(buyer, rule)}
+    _notices_after_write(run, responsible)  # before the link, for the same reason as on create
     ports.links.link(link.b24, link.onec, fingerprint=new_fingerprint, extra=extra)
     _ensure_writeback(run, link.model_copy(update={"extra": extra}))
-    _notices_after_write(run, responsible)
     _refresh_stock_of_rows(run)
     return f"order {number} updated for deal {run.deal_id}"
 
