@@ -15,6 +15,9 @@ PRICE_PERIOD = "2024-01-01T00:00:00"
 STOCK_PERIOD = "2024-01-01T00:00:00"
 STOCK_RECORDER_TYPE = "StandardODATA.Document_ОприходованиеЗапасов"
 BITRIX_DEAL_PROPERTY = "ID сделки Битрикс24"
+# The employee orders get when the deal's responsible has no 1C employee (mapping
+# `onec.default_responsible`); deliberately no Bitrix24 user matches it.
+DEFAULT_EMPLOYEE = "Менеджер по умолчанию"
 
 RefMap = dict[str, dict[str, str]]
 
@@ -38,6 +41,8 @@ NOMENCLATURE_ITEMS: tuple[tuple[str, str, str, str, str, float, float, float], .
     ("Доставка по городу", "Услуги", "УС-ДОСТ", "Услуга", "усл", 2500.0, 0.0, 0.0),
     ("Резка металла", "Услуги", "УС-РЕЗ", "Услуга", "усл", 150.0, 0.0, 0.0),
     ("Монтаж металлоконструкций", "Услуги", "РБ-МОНТ", "Работа", "усл", 8000.0, 0.0, 0.0),
+    # The service a deal without product rows is written with (mapping `onec.deal_amount_item`).
+    ("Товары по сделке Битрикс24", "Услуги", "Б24-СДЕЛКА", "Услуга", "усл", 0.0, 0.0, 0.0),
 )
 NOMENCLATURE_FOLDERS = (
     ("Материалы", ""),
@@ -250,6 +255,7 @@ class Seeder:
                     "ТипЗанятости": "ОсновноеМестоРаботы",
                 },
             )
+        self.add("Catalog_Сотрудники", DEFAULT_EMPLOYEE, {"Description": DEFAULT_EMPLOYEE})
 
     def nomenclature(self) -> None:
         for folder, parent in NOMENCLATURE_FOLDERS:

@@ -144,6 +144,9 @@ class DealMapping(BaseModel):
     post_shipment: bool = False  # post the shipment made for a won deal
     # Bitrix24 requisite preset id → 1C ВидКонтрагента (RU portal defaults).
     requisite_presets: dict[int, CounterpartyKindName] = Field(default_factory=_default_presets)
+    # §2.2.8: funnels where, once the order exists, work goes on in Bitrix24 alone: deal edits do
+    # not update the order and 1C order states do not move the deal; only a won deal reaches 1C.
+    no_exchange_after_order_funnels: tuple[str, ...] = ("Заказ материала",)
 
 
 class OneCMapping(BaseModel):
@@ -152,7 +155,9 @@ class OneCMapping(BaseModel):
     price_kind: str = "Оптовая"
     warehouses: tuple[str, ...] = ()  # Catalog_СтруктурныеЕдиницы descriptions; empty = all
     new_counterparty_folder: str = "Битрикс24"
-    default_responsible: str = ""  # Catalog_Сотрудники description
+    # Catalog_Сотрудники description: the order's Ответственный when the deal's responsible has no
+    # 1C employee (an order is never written without one; setup checks it exists).
+    default_responsible: str = "Менеджер по умолчанию"
     deal_id_attribute: str = "ID сделки Битрикс24"
     # Catalog_СостоянияЗаказовПокупателей descriptions: new order, won deal, lost deal.
     initial_order_state: str = "Новый"
@@ -165,6 +170,8 @@ class OneCMapping(BaseModel):
     contact_work_phone_kind: str = "Рабочий телефон"
     contact_mobile_phone_kind: str = ""
     contact_email_kind: str = "Email контактного лица"
+    # Catalog_Номенклатура (a service) carrying the deal's amount when the deal has no product rows.
+    deal_amount_item: str = "Товары по сделке Битрикс24"
 
 
 class Mapping(BaseModel):

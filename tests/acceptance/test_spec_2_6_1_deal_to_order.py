@@ -14,6 +14,7 @@ from bridge.deals.sweep import sweep
 from bridge.pipeline.queue import SqsEventSender
 from sandbox.demo_steps.deal_world import B24Rest, stack_ports
 from sandbox.local import LocalStack
+from sandbox.onec.seed import DEFAULT_EMPLOYEE
 from tests.acceptance.deal_stack import (
     deal_with_new_company,
     eventually,
@@ -140,3 +141,48 @@ def test_unmatched_product_stops_the_order_with_one_comment(stack: LocalStack, r
     time.sleep(2)
     assert sum("Самодельная деталь" in c for c in comments()) == 1
     assert orders_for(stack, deal_id) == []
+
+
+def test_deal_of_the_webhook_owner_gets_the_default_employee_and_one_comment(
+    stack: LocalStack, rest: B24Rest
+) -> None:
+    # Issue 10: Bitrix24 user 1 «Алексей Администраторов» has no 1C employee; an order is never
+    # written without Ответственный, so the configured default employee stands in, and says so once.
+    bolt = seed(stack)["Catalog_Номенклатура"]["Болт М10х50"]
+    product = rest.product("Болт М10х50", bolt)
+    company, contact = rest.company_with_contact("Омега ООО", "7723456789", "772301001", assigned=1)
+    row = {
+        "PRODUCT_ID": product,
+        "PRODUCT_NAME": "Болт М10х50",
+        "PRICE": 15,
+        "QUANTITY": 4,
+        "MEASURE_CODE": 796,
+    }
+    deal_id = rest.deal(
+        "Болты для Омеги",
+        rest.stage_id("Продажи", "Продажа материала"),
+        company,
+        contact,
+        [row],
+        comments="Позвонить перед отгрузкой",
+        assigned=1,
+    )
+    order = settled_order(stack, deal_id)
+    assert order["Ответственный_Key"] == seed(stack)["Catalog_Сотрудники"][DEFAULT_EMPLOYEE]
+    assert order["Комментарий"] == "Позвонить перед отгрузкой"
+    assert order["Date"] == "2024-09-02T00:00:00"
+    assert rest.call("crm.deal.get", {"id": deal_id})["UF_CRM_1C_ORDER_NO"] == order["Number"]
+
+    def warnings() -> list[str]:
+        rows = rest.call(
+            "crm.timeline.comment.list", {"filter": {"ENTITY_ID": deal_id, "ENTITY_TYPE": "deal"}}
+        )
+        return [c["COMMENT"] for c in rows if "не найден среди сотрудников 1С" in c["COMMENT"]]
+
+    eventually(warnings)
+    rest.call("crm.deal.update", {"id": deal_id, "fields": {"COMMENTS": "Позвонить за час"}})
+    eventually(lambda: orders_for(stack, deal_id)[0]["Комментарий"] == "Позвонить за час")
+    time.sleep(2)  # the update's own echo events must not repeat the warning
+    (warning,) = warnings()
+    assert "«Алексей Администраторов»" in warning
+    assert len(orders_for(stack, deal_id)) == 1

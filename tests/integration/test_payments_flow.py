@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -160,6 +161,9 @@ def test_a_won_deal_keeps_its_stage_but_gets_the_fields(world: PaymentsWorld) ->
 
 
 def test_a_state_change_moves_the_deal_within_its_own_funnel(world: PaymentsWorld) -> None:
+    # «Заказ материала» keeps exchanging with 1C only when §2.2.8's default is switched off.
+    deal = world.mapping.deal.model_copy(update={"no_exchange_after_order_funnels": ()})
+    world.mapping = world.mapping.model_copy(update={"deal": deal})
     deal_id, order_ref = linked_deal(world, stage="C1:NEW")
     ctx = context(world)
     poll(ctx)
@@ -170,6 +174,21 @@ def test_a_state_change_moves_the_deal_within_its_own_funnel(world: PaymentsWorl
 
     # "Заказ у поставщика" of the deal's own funnel "Заказ материала", not a stage of "Продажи"
     assert world.deal(deal_id)["STAGE_ID"] == "C1:PREPARATION"
+
+
+def test_order_states_do_not_move_a_materials_funnel_deal_after_its_order(world: PaymentsWorld) -> None:
+    # §2.2.8: once the order exists, «Заказ материала» works in Bitrix24 alone (except won).
+    deal_id, order_ref = linked_deal(world, stage="C1:NEW")
+    ctx = context(world)
+    poll(ctx)
+    world.set_state(order_ref, "В работе")  # mapped to «Заказ у поставщика» in that funnel
+
+    poll(ctx)
+
+    assert world.deal(deal_id)["STAGE_ID"] == "C1:NEW"
+    day = datetime.now(UTC).date()
+    skipped = [e for e in ctx.ports.links.list_audit(day) if e.subject == f"DEAL-{deal_id}"]
+    assert "StateNotApplied" in [e.outcome for e in skipped]
 
 
 def test_1c_down_during_a_run_loses_nothing(world: PaymentsWorld) -> None:

@@ -119,9 +119,19 @@ def test_semantics_come_from_the_book_when_the_deal_lacks_them() -> None:
     assert order_action(snapshot("WON", None), LINKED, BOOK, MAPPING).kind is OrderActionKind.COMPLETE
 
 
-def test_won_without_order_creates_nothing() -> None:
+def test_won_without_order_creates_nothing_but_is_reported() -> None:
     action = order_action(snapshot("WON", "S"), None, BOOK, MAPPING)
-    assert action.kind is OrderActionKind.NOTHING
+    assert action.kind is OrderActionKind.WON_WITHOUT_ORDER
+
+
+def test_materials_funnel_edits_after_the_order_change_nothing_but_won_and_lost_close_it() -> None:
+    assert order_action(snapshot("C1:NEW", "P", "1"), LINKED, BOOK, MAPPING).kind is OrderActionKind.NOTHING
+    assert order_action(snapshot("C1:WON", "S", "1"), LINKED, BOOK, MAPPING).kind is OrderActionKind.COMPLETE
+    assert order_action(snapshot("C1:LOSE", "F", "1"), LINKED, BOOK, MAPPING).kind is OrderActionKind.CANCEL
+    exchanging = DealMapping(no_exchange_after_order_funnels=())
+    assert order_action(snapshot("C1:NEW", "P", "1"), LINKED, BOOK, exchanging).kind is OrderActionKind.UPDATE
+    # Not yet linked: the order is still created there (§2.2.4).
+    assert order_action(snapshot("C1:NEW", "P", "1"), None, BOOK, MAPPING).kind is OrderActionKind.CREATE
 
 
 def test_closed_order_is_never_reopened_by_a_deal_moved_back() -> None:

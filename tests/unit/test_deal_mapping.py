@@ -19,6 +19,7 @@ from bridge.deals.mapping import (
     OrderDraft,
     ProductRefs,
     Unmatched,
+    amount_mismatch,
     build_order,
     close_order_patch,
     is_empty,
@@ -77,8 +78,13 @@ def ru_snapshot(**deal: Any) -> DealSnapshot:
     return parse_deal_snapshot(results, [])
 
 
+AMOUNT_ITEM = ProductRefs("a0000999-0000-11ef-9c3a-00155d0a1b01", PCS, VAT20, vat_percent=Decimal(20))
+
+
 def draft(snapshot: DealSnapshot | None = None, config: OrderConfig = CONFIG) -> OrderDraft:
-    result = build_order(snapshot or ru_snapshot(), COUNTERPARTY, MANAGER, PRODUCTS, config)
+    result = build_order(
+        snapshot or ru_snapshot(), COUNTERPARTY, MANAGER, PRODUCTS, config, amount_item=AMOUNT_ITEM
+    )
     assert isinstance(result, OrderDraft)
     return result
 
@@ -214,10 +220,36 @@ def test_unmatched_products_block_the_order_and_are_named() -> None:
     assert result == Unmatched(products=("Бордюр садовый 1000×200×80", "Поддон деревянный"))
 
 
-def test_deal_without_rows_gives_an_order_with_no_rows() -> None:
+def test_deal_without_rows_carries_its_amount_as_one_service_row() -> None:
     results: dict[str, Any] = load("deals/batch.result.ru.json")
     results["rows"] = []
+    (row,) = draft(parse_deal_snapshot(results, [])).body["Запасы"]
+    assert row["Номенклатура_Key"] == AMOUNT_ITEM.nomenclature
+    assert (row["Количество"], row["Цена"], row["Сумма"], row["Всего"]) == (1, 54600, 54600, 54600)
+    assert (row["СтавкаНДС_Key"], row["СуммаНДС"]) == (VAT20, 9100)
+
+
+def test_deal_without_rows_and_without_amount_gives_no_rows() -> None:
+    results: dict[str, Any] = load("deals/batch.result.ru.json")
+    results["rows"] = []
+    results["deal"]["OPPORTUNITY"] = "0.00"
     assert draft(parse_deal_snapshot(results, [])).body["Запасы"] == []
+
+
+def test_vat_amount_follows_the_rate_written_on_the_row() -> None:
+    results: dict[str, Any] = load("deals/batch.result.ru.json")
+    for row in results["rows"]:
+        row["TAX_RATE"] = None  # the portal shows no tax: the nomenclature's 20 % still carries VAT
+    products = {**PRODUCTS, 501: ProductRefs(PRODUCTS[501][0], PCS, VAT20, vat_percent=Decimal(20))}
+    result = build_order(parse_deal_snapshot(results, []), COUNTERPARTY, MANAGER, products, CONFIG)
+    assert isinstance(result, OrderDraft)
+    first = result.body["Запасы"][0]
+    assert (first["СтавкаНДС_Key"], first["СуммаНДС"]) == (VAT20, 8400)
+
+
+def test_rows_total_different_from_the_deal_amount_is_noticed() -> None:
+    assert amount_mismatch(ru_snapshot(OPPORTUNITY="56600.00")) is None
+    assert amount_mismatch(ru_snapshot()) == (Decimal(54600), Decimal(56600))
 
 
 def test_unknown_responsible_is_left_to_1c() -> None:
@@ -271,6 +303,7 @@ def test_emptied_comment_and_rows_do_not_blank_the_order() -> None:
     before = draft().mapped
     results: dict[str, Any] = load("deals/batch.result.ru.json")
     results["deal"]["COMMENTS"] = ""
+    results["deal"]["OPPORTUNITY"] = ""
     results["rows"] = []
     after = draft(parse_deal_snapshot(results, [])).mapped
     assert order_patch(before, after) == {}
@@ -381,7 +414,7 @@ def test_mapping_is_deterministic_and_idempotent(rows: list[dict[str, Any]], dea
 
 @given(rows=st.lists(_row, max_size=8))
 def test_line_numbers_are_always_one_to_n(rows: list[dict[str, Any]]) -> None:
-    body = draft(parse_deal_snapshot(_wire_snapshot(rows, {}), [])).body
+    body = draft(parse_deal_snapshot(_wire_snapshot(rows, {"OPPORTUNITY": "0"}), [])).body
     assert [r["LineNumber"] for r in body["Запасы"]] == list(range(1, len(rows) + 1))
     order = body | {"Ref_Key": ORDER_REF}
     shipment = shipment_body(order, date(2025, 1, 1), CONFIG)

@@ -48,33 +48,48 @@ CANDIDATE_FIELDS = [
 ]
 
 
+CREATED_FOR_DEAL = "created_for_deal"
+
+
 class BuyerResult(BaseModel):
     model_config = ConfigDict(frozen=True)
     decision: CounterpartyDecision
     created: bool = False
     contact_person: str | None = None
+    # The deal whose flow created this counterparty in 1C (from the link), when known.
+    created_for_deal: int | None = None
+
+    def created_by(self, deal_id: int) -> bool:
+        """True when this deal's own flow created the counterparty (now or on an earlier attempt):
+        then it did not exist in 1C before the deal linked it (§2.6.1)."""
+        return self.created or self.created_for_deal == deal_id
 
 
 def _party_ref(party: BuyerParty) -> B24Ref:
     return B24Ref(entity=party.source.upper(), id=str(party.b24_id))
 
 
-def _link(ports: Ports, b24: B24Ref, onec: OneCRef, body: dict[str, object]) -> None:
+def _link(
+    ports: Ports, b24: B24Ref, onec: OneCRef, body: dict[str, object], extra: dict[str, str] | None = None
+) -> None:
     try:
-        ports.links.link(b24, onec, fingerprint=fingerprint(body))
+        ports.links.link(b24, onec, fingerprint=fingerprint(body), extra=extra)
     except LinkConflict as error:
         # The parties flow owns these links; a different pairing there is its decision to make.
         logger.warning("link not written: the object is linked differently", extra={"reason": str(error)})
 
 
-def _linked_counterparty(ports: Ports, party: BuyerParty) -> dict[str, object] | None:
+def _linked_counterparty(ports: Ports, party: BuyerParty) -> tuple[dict[str, object] | None, int | None]:
+    """The linked counterparty as 1C has it now, and the deal that created it (when one did)."""
     link = ports.links.find_by_b24(_party_ref(party))
     if link is None or link.onec.entity_set != COUNTERPARTIES:
-        return None
+        return None, None
+    creator = link.extra.get(CREATED_FOR_DEAL, "")
     try:
-        return ports.onec.get(COUNTERPARTIES, link.onec.ref, select=CANDIDATE_FIELDS)
+        row = ports.onec.get(COUNTERPARTIES, link.onec.ref, select=CANDIDATE_FIELDS)
     except NotFound:
-        return None
+        return None, None
+    return row, int(creator) if creator.isdigit() else None
 
 
 def _search(ports: Ports, party: BuyerParty) -> list[dict[str, object]]:
@@ -90,15 +105,19 @@ def resolve_buyer(
     contact: Contact | None,
     refs: OneCRefs,
     responsible_for_new: Callable[[], str | None],
+    deal_id: int | None = None,
 ) -> BuyerResult:
     """Find or create the counterparty (and, for a company, the deal contact's contact person).
-    `responsible_for_new` is asked only when a counterparty is created (it may need 1C reads)."""
-    linked = _linked_counterparty(ports, party)
+    `responsible_for_new` is asked only when a counterparty is created (it may need 1C reads);
+    `deal_id`, when given, is remembered on the link of a counterparty created for that deal."""
+    linked, created_for_deal = _linked_counterparty(ports, party)
     found = [] if linked is not None else _search(ports, party)
     decision = decide_counterparty(party, linked, by_inn=found, by_name=found)
     if decision.kind is CounterpartyDecisionKind.AMBIGUOUS:
         return BuyerResult(decision=decision)
     created = decision.kind is CounterpartyDecisionKind.CREATE
+    if decision.kind is not CounterpartyDecisionKind.USE_LINKED:
+        created_for_deal = None  # the link pointed elsewhere (a deleted counterparty)
     if created:
         body = counterparty_body(party, responsible_for_new(), refs)
         row = ports.onec.create(COUNTERPARTIES, body)
@@ -107,7 +126,14 @@ def resolve_buyer(
             counterparty=CounterpartyCandidate.model_validate(row),
             reason="created in 1C",
         )
-        _link(ports, _party_ref(party), OneCRef(entity_set=COUNTERPARTIES, ref=str(row["Ref_Key"])), body)
+        _link(
+            ports,
+            _party_ref(party),
+            OneCRef(entity_set=COUNTERPARTIES, ref=str(row["Ref_Key"])),
+            body,
+            {CREATED_FOR_DEAL: str(deal_id)} if deal_id is not None else None,
+        )
+        created_for_deal = deal_id
     elif decision.kind is not CounterpartyDecisionKind.USE_LINKED and decision.counterparty is not None:
         _link(
             ports,
@@ -118,7 +144,9 @@ def resolve_buyer(
     person = None
     if contact is not None and decision.counterparty is not None:
         person = ensure_contact_person(ports, contact, decision.counterparty, refs, fresh=created)
-    return BuyerResult(decision=decision, created=created, contact_person=person)
+    return BuyerResult(
+        decision=decision, created=created, contact_person=person, created_for_deal=created_for_deal
+    )
 
 
 def ensure_contact_person(

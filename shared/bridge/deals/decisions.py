@@ -4,8 +4,11 @@ The rules (§2.1, §2.2, §2.6.1–2.6.2, mappings.md §1):
 - create only at a configured trigger stage (or any later working stage of that funnel, so a lost
   event is caught by the next one), or on any save when `create_order_on = "deal_created"`;
 - update when linked and the mapped fingerprint differs;
-- WON → complete the order, LOSE → cancel it; an order once closed is never reopened, and a
-  closed deal never creates or updates one;
+- WON → complete the order (and make its shipment), LOSE → cancel it; an order once closed is
+  never reopened, and a closed deal never creates or updates one; WON without an order is
+  reported (§2.1.1.17), not silently skipped;
+- §2.2.8: in a funnel of `no_exchange_after_order_funnels`, edits after the order exists change
+  nothing in 1C (won and lost still close the order);
 - out of stock (§2.1.1.5): a main-funnel deal at a trigger stage whose rows ask for more than the
   free stock is copied into the materials funnel instead of creating an order.
 """
@@ -50,6 +53,7 @@ class OrderActionKind(StrEnum):
     CANCEL = "cancel"
     NOTHING = "nothing"
     COPY_TO_MATERIALS = "copy_to_materials_funnel"
+    WON_WITHOUT_ORDER = "won_without_order"  # nothing to close in 1C: a person must hear of it
 
 
 class ShortProduct(BaseModel):
@@ -67,6 +71,9 @@ class OrderAction(BaseModel):
     short_products: tuple[ShortProduct, ...] = ()
     target_category_id: int | None = None  # copy: the materials funnel
     target_stage_id: str | None = None  # copy: its first working stage
+
+
+NO_EXCHANGE_REASON = "§2.2.8: once its order exists, this funnel works without exchange with 1C"
 
 
 def _nothing(reason: str) -> OrderAction:
@@ -127,13 +134,17 @@ def order_action(
     if semantics == "S":
         if state.linked:
             return OrderAction(kind=OrderActionKind.COMPLETE, reason="the deal is won")
-        return _nothing("the deal is won but has no 1C order")
+        return OrderAction(
+            kind=OrderActionKind.WON_WITHOUT_ORDER, reason="the deal is won but has no 1C order"
+        )
     if semantics == "F":
         if state.linked:
             return OrderAction(kind=OrderActionKind.CANCEL, reason="the deal is lost")
         return _nothing("the deal is lost and has no 1C order")
 
     if state.linked:
+        if stage_book.no_exchange_after_order(snapshot.deal.category_id, deal_mapping):
+            return _nothing(NO_EXCHANGE_REASON)
         if new_fingerprint is not None and new_fingerprint == state.fingerprint:
             return _nothing("the mapped fields are unchanged")
         return OrderAction(kind=OrderActionKind.UPDATE, reason="the deal changed")

@@ -22,6 +22,7 @@ from bridge.deals import directory
 from bridge.deals.config import DealFlowOptions, OrderConfig
 from bridge.deals.counterparty import BuyerResult, resolve_buyer
 from bridge.deals.decisions import (
+    NO_EXCHANGE_REASON,
     DealLinkState,
     OrderAction,
     OrderActionKind,
@@ -33,6 +34,7 @@ from bridge.deals.mapping import (
     OrderDraft,
     ProductRefs,
     Unmatched,
+    amount_mismatch,
     build_order,
     mapped_fingerprint_input,
 )
@@ -46,20 +48,24 @@ from bridge.deals.parties import (
     contact_person_for,
     decide_responsible,
 )
-from bridge.deals.products import match_products
+from bridge.deals.products import amount_item_refs, match_products
 from bridge.deals.resolved import DealResolved, load
 from bridge.deals.snapshot import DealSnapshot, deal_read_plan, parse_deal_snapshot
 from bridge.deals.writeback import (
     ambiguous_counterparty_text,
+    amount_mismatch_text,
     deal_writeback,
     deal_writeback_patch,
     materials_copy_fields,
     materials_copy_rows,
+    no_responsible_text,
     order_created_text,
     out_of_stock_text,
     responsible_warning_text,
+    shipment_failed_text,
     timeline_comment,
     unmatched_products_text,
+    won_without_order_text,
 )
 from bridge.deps import Ports, default_ports
 from bridge.errors import BridgeError, ConfigurationError, PermanentError, TransientError
@@ -71,6 +77,11 @@ from bridge.pipeline.models import QueuedEvent
 
 DEAL_ENTITY = "DEAL"
 STOCK_REGISTER = "AccumulationRegister_ЗапасыНаСкладах"
+# On the deal's link: whose manager the order follows, decided once per counterparty (§2.6.1).
+RULE = "responsible"
+RULE_COUNTERPARTY = "responsible_counterparty"
+FOLLOW_COUNTERPARTY = "counterparty"  # the counterparty existed in 1C before this deal linked it
+FOLLOW_DEAL = "deal"  # created for this deal: the order follows the deal's ASSIGNED_BY_ID
 
 
 def deal_ref(deal_id: int) -> B24Ref:
@@ -131,7 +142,11 @@ def sync_deal(deal_id: int, ports: Ports) -> str:
             return _update(run, link)
         if link is not None and action.kind in (OrderActionKind.COMPLETE, OrderActionKind.CANCEL):
             return _close(run, link, action)
+        if action.kind is OrderActionKind.WON_WITHOUT_ORDER:
+            return _won_without_order(run)
         if link is not None:
+            if action.reason == NO_EXCHANGE_REASON:
+                ports.links.audit("deals", f"DEAL-{deal_id}", "NotExchanged", {"reason": action.reason})
             _ensure_writeback(run, link)
         return f"nothing: {action.reason}"
     except ConfigurationError:
@@ -249,27 +264,36 @@ def _create(run: Run) -> str:
             return f"nothing: {action.reason}"
     mapped = _mapped_responsible(run)
     buyer = resolve_buyer(
-        ports, party, contact_person_for(snapshot), run.config.refs, responsible_for_new=lambda: mapped().ref
+        ports,
+        party,
+        contact_person_for(snapshot),
+        run.config.refs,
+        responsible_for_new=lambda: mapped().ref,
+        deal_id=run.deal_id,
     )
     if buyer.decision.kind is CounterpartyDecisionKind.AMBIGUOUS:
         text = ambiguous_counterparty_text(party.name, buyer.decision.candidates)
         notify_problem(ports, run.deal_id, "AmbiguousCounterparty", text, {"party": party.name})
         return "not created: ambiguous counterparty"
-    responsible = _order_responsible(buyer, mapped)
+    rule = _responsible_rule(run, buyer, None)
+    responsible = _order_responsible(buyer, mapped, rule)
+    if responsible.ref is None:
+        return _no_responsible(run, "not created")
     draft = _draft(run, buyer, responsible, refs)
     order, created = create_order(ports, draft, run.config)
     order_ref, number = str(order["Ref_Key"]), str(order.get("Number") or "").strip()
+    # Before the link: should telling fail, the retry takes the create path again (the order is
+    # found by the intent marker) and tells then; each notice is written once.
+    _notices_after_write(run, responsible)
     ports.links.link(
         deal_ref(run.deal_id),
         OneCRef(entity_set=ORDER_SET, ref=order_ref),
         fingerprint=_fingerprint(draft),
-        extra={"outcome": OrderOutcome.OPEN.value, "number": number},
+        extra={"outcome": OrderOutcome.OPEN.value, "number": number, **_rule_extra(buyer, rule)},
     )
     if created:
         metrics.add_metric(name="DealOrdersCreated", unit=MetricUnit.Count, value=1)
-    _write_back(
-        run, number, order_ref, created_comment=True, warn=responsible if responsible.warning else None
-    )
+    _write_back(run, number, order_ref, created_comment=True)
     verb = "created" if created else "found (created by an earlier attempt)"
     return f"order {number} {verb} for deal {run.deal_id}"
 
@@ -284,13 +308,68 @@ def _at_main_trigger(run: Run) -> bool:
     )
 
 
-def _order_responsible(buyer: BuyerResult, mapped: Callable[[], ResponsibleDecision]) -> ResponsibleDecision:
-    """§2.6.1: an existing counterparty's own manager gets the order; a new one gets the deal's
-    responsible mapped to 1C (with the warning when that failed)."""
-    own = None if buyer.created else buyer.decision.responsible_ref
+def _responsible_rule(run: Run, buyer: BuyerResult, link: Link | None) -> str:
+    """§2.6.1, decided once per (deal, counterparty) and kept on the deal's link: the counterparty's
+    manager only when the counterparty existed in 1C before this deal linked it; otherwise the
+    order follows the deal's responsible, on create and on every update."""
+    counterparty = buyer.decision.ref or ""
+    if link is not None and link.extra.get(RULE_COUNTERPARTY) == counterparty:
+        kept = link.extra.get(RULE)
+        if kept in (FOLLOW_COUNTERPARTY, FOLLOW_DEAL):
+            return kept
+    return FOLLOW_DEAL if buyer.created_by(run.deal_id) else FOLLOW_COUNTERPARTY
+
+
+def _rule_extra(buyer: BuyerResult, rule: str) -> dict[str, str]:
+    return {RULE: rule, RULE_COUNTERPARTY: buyer.decision.ref or ""}
+
+
+def _order_responsible(
+    buyer: BuyerResult, mapped: Callable[[], ResponsibleDecision], rule: str
+) -> ResponsibleDecision:
+    """The counterparty's own manager when the rule says so and it has one; else the deal's
+    responsible mapped to 1C (e-mail → name → [managers] → the default employee, with a warning)."""
+    own = buyer.decision.responsible_ref if rule == FOLLOW_COUNTERPARTY else None
     if own:
         return ResponsibleDecision(ref=own, source=ResponsibleSource.COUNTERPARTY)
     return mapped()
+
+
+def _no_responsible(run: Run, verb: str) -> str:
+    """No employee at all (no match and no default employee resolved): the order is not written."""
+    deal = run.snapshot.deal
+    text = no_responsible_text(run.snapshot.assigned_user, deal.assigned_by_id)
+    notify_problem(run.ports, run.deal_id, "NoResponsible", text, {"assigned_by_id": deal.assigned_by_id})
+    return f"{verb}: no 1C employee for the responsible and no default employee (run setup)"
+
+
+def _notices_after_write(run: Run, responsible: ResponsibleDecision) -> None:
+    """What a person should know about an order just written: the default employee stood in
+    (§2.6.1), the deal's amount differs from its rows (§2.1.1.11). Each text once per deal."""
+    deal = run.snapshot.deal
+    if responsible.warning:
+        text = responsible_warning_text(run.snapshot.assigned_user, deal.assigned_by_id, True)
+        notify_problem(
+            run.ports,
+            run.deal_id,
+            "DefaultResponsible",
+            text,
+            {"assigned_by_id": deal.assigned_by_id, "employee": responsible.ref},
+            channel="responsible",
+            log_message="order written with the default employee",
+        )
+    mismatch = amount_mismatch(run.snapshot)
+    if mismatch is not None:
+        amount, total = mismatch
+        notify_problem(
+            run.ports,
+            run.deal_id,
+            "AmountDiffers",
+            amount_mismatch_text(amount, total),
+            {"opportunity": str(amount), "rows_total": str(total)},
+            channel="amount",
+            log_message="deal amount differs from its product rows",
+        )
 
 
 def _draft(
@@ -299,7 +378,14 @@ def _draft(
     counterparty = buyer.decision.counterparty
     if counterparty is None:
         raise PermanentError("no counterparty decided")
-    draft = build_order(run.snapshot, counterparty.ref, responsible.ref, refs, run.config)
+    draft = build_order(
+        run.snapshot,
+        counterparty.ref,
+        responsible.ref,
+        refs,
+        run.config,
+        amount_item=amount_item_refs(run.resolved),
+    )
     if isinstance(draft, Unmatched):
         raise PermanentError(f"no 1C nomenclature for {', '.join(draft.products)}")
     return draft
@@ -315,10 +401,9 @@ def _write_back(
     order_ref: str,
     *,
     created_comment: bool,
-    warn: ResponsibleDecision | None = None,
     fields: dict[str, Any] | None = None,
 ) -> None:
-    """One batch: the order number and key on the deal, the "created" comment, a warning."""
+    """One batch: the order number and key on the deal, and the "created" comment."""
     deal = run.snapshot.deal
     values = deal_writeback(number, order_ref, run.ports.mapping.deal) if fields is None else fields
     commands: dict[str, Command] = {}
@@ -328,9 +413,6 @@ def _write_back(
         commands["created"] = Command(
             "crm.timeline.comment.add", timeline_comment(deal.id, order_created_text(number))
         )
-    if warn is not None:
-        text = responsible_warning_text(run.snapshot.assigned_user, deal.assigned_by_id, warn.ref is not None)
-        commands["warning"] = Command("crm.timeline.comment.add", timeline_comment(deal.id, text))
     if not commands:
         return
     answer = run.ports.b24.batch(commands)
@@ -368,20 +450,27 @@ def _update(run: Run, link: Link) -> str:
         contact_person_for(run.snapshot),
         run.config.refs,
         responsible_for_new=lambda: mapped().ref,
+        deal_id=run.deal_id,
     )
     if buyer.decision.kind is CounterpartyDecisionKind.AMBIGUOUS:
         text = ambiguous_counterparty_text(party.name, buyer.decision.candidates)
         notify_problem(ports, run.deal_id, "AmbiguousCounterparty", text, {"party": party.name})
         return "not updated: ambiguous counterparty"
-    draft = _draft(run, buyer, _order_responsible(buyer, mapped), refs)
+    rule = _responsible_rule(run, buyer, link)
+    responsible = _order_responsible(buyer, mapped, rule)
+    if responsible.ref is None:
+        return _no_responsible(run, "not updated")
+    draft = _draft(run, buyer, responsible, refs)
     new_fingerprint = _fingerprint(draft)
     if new_fingerprint == link.fingerprint:
         _ensure_writeback(run, link)
         return "nothing: the mapped fields are unchanged"
     order = update_order(ports, link.onec.ref, draft)
     number = str(order.get("Number") or link.extra.get("number", "")).strip()
-    ports.links.link(link.b24, link.onec, fingerprint=new_fingerprint, extra={**link.extra, "number": number})
-    _ensure_writeback(run, link.model_copy(update={"extra": {**link.extra, "number": number}}))
+    extra = {**link.extra, "number": number, **_rule_extra(buyer, rule)}
+    _notices_after_write(run, responsible)  # before the link, for the same reason as on create
+    ports.links.link(link.b24, link.onec, fingerprint=new_fingerprint, extra=extra)
+    _ensure_writeback(run, link.model_copy(update={"extra": extra}))
     _refresh_stock_of_rows(run)
     return f"order {number} updated for deal {run.deal_id}"
 
@@ -406,16 +495,63 @@ def _refresh_stock_of_rows(run: Run) -> None:
 
 
 def _close(run: Run, link: Link, action: OrderAction) -> str:
+    """WON → the order completed and its shipment made (and posted, if configured); LOSE → the
+    order cancelled. The link says "closed" only once all of it is done, so a won deal whose
+    shipment failed is closed again by the queue's retry, the next event or the sweep."""
     won = action.kind is OrderActionKind.COMPLETE
     order = close_order(run.ports, link.onec.ref, "won" if won else "lost", run.config)
     extra = {**link.extra, "outcome": (OrderOutcome.COMPLETED if won else OrderOutcome.CANCELLED).value}
     note = f"order {extra.get('number', link.onec.ref)} {'completed' if won else 'cancelled'}"
     if won:
-        shipment, created = ensure_shipment(run.ports, order, run.config)
+        try:
+            shipment, created = ensure_shipment(run.ports, order, run.config)
+        except BridgeError as error:
+            _shipment_failed(run, link, error)
+            raise TransientError(f"deal {run.deal_id}: shipment not done, retried: {error}") from error
         extra["shipment"] = shipment
         note += f"; shipment {shipment} {'created' if created else 'already there'}"
     run.ports.links.link(link.b24, link.onec, fingerprint=link.fingerprint, extra=extra)
     return note
+
+
+def _shipment_failed(run: Run, link: Link, error: BridgeError) -> None:
+    """1C refused the shipment (or its posting): tell the manager once; a passing outage (1C
+    down) is only logged and audited, the retry will most likely just work."""
+    number = link.extra.get("number", "")
+    detail = {"order": link.onec.ref, "error": str(error)}
+    if isinstance(error, TransientError):
+        run.ports.links.audit("deals", f"DEAL-{run.deal_id}", "ShipmentRetry", detail)
+        logger.warning("shipment of a won deal failed; retried", extra={"deal_id": run.deal_id, **detail})
+        return
+    notify_problem(
+        run.ports,
+        run.deal_id,
+        "ShipmentFailed",
+        shipment_failed_text(number, str(error)),
+        detail,
+        channel="shipment",
+        log_message="shipment of a won deal refused by 1C; retried",
+    )
+
+
+def _won_without_order(run: Run) -> str:
+    """§2.1.1.17: "won" must reach 1C, but there is no order to close: a person must know."""
+    copy_id, _ = _copy_state(run)
+    if copy_id:
+        # The order belongs to the copy in the materials funnel; that deal closes it.
+        run.ports.links.audit("deals", f"DEAL-{run.deal_id}", "WonWithoutOrder", {"copy": copy_id})
+        logger.info("won deal without an order: its copy carries the order", extra={"deal_id": run.deal_id})
+        return f"nothing: the deal is won; its order belongs to the copy, deal {copy_id}"
+    notify_problem(
+        run.ports,
+        run.deal_id,
+        "WonWithoutOrder",
+        won_without_order_text(),
+        {"stage": run.snapshot.deal.stage_id},
+        channel="won",
+        log_message="won deal has no 1C order",
+    )
+    return "reported: the deal is won but has no 1C order"
 
 
 # --- out of stock --------------------------------------------------------------------------------

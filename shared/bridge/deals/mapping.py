@@ -20,7 +20,7 @@ from bridge.deals.config import EMPTY_GUID, OrderConfig
 from bridge.deals.models import Deal, ProductRow
 from bridge.deals.snapshot import DealSnapshot
 from bridge.deals.text import strip_markup
-from bridge.errors import PermanentError
+from bridge.errors import ConfigurationError, PermanentError
 
 ORDER_SET = "Document_ЗаказПокупателя"
 SHIPMENT_SET = "Document_РасходнаяНакладная"
@@ -48,6 +48,8 @@ class ProductRefs(NamedTuple):
     unit: str | None = None
     vat_rate: str | None = None
     unit_type: str = BASE_UNIT_TYPE
+    # The percentage of `vat_rate`; None = unknown, then the row's own TAX_RATE is used.
+    vat_percent: Decimal | None = None
 
 
 class OrderDraft(BaseModel):
@@ -89,10 +91,28 @@ def _refs(value: ProductRefs | tuple[Any, ...]) -> ProductRefs:
     return value if isinstance(value, ProductRefs) else ProductRefs(*value)
 
 
+def row_total(row: ProductRow) -> Decimal:
+    """What the order row's Сумма will be: the rounded price times the rounded quantity."""
+    quantity = row.quantity.quantize(_MILLI, ROUND_HALF_UP)
+    price = row.price.quantize(_CENT, ROUND_HALF_UP)
+    return (price * quantity).quantize(_CENT, ROUND_HALF_UP)
+
+
+def amount_mismatch(snapshot: DealSnapshot) -> tuple[Decimal, Decimal] | None:
+    """(deal amount, rows total) when the deal has rows whose total differs from OPPORTUNITY
+    (a manually entered amount); the order carries the rows, so a person must know."""
+    rows = snapshot.ordered_rows
+    if not rows:
+        return None
+    total = sum((row_total(r) for r in rows), Decimal(0))
+    amount = snapshot.deal.opportunity.quantize(_CENT, ROUND_HALF_UP)
+    return None if total == amount else (amount, total)
+
+
 def _stock_row(line: int, row: ProductRow, refs: ProductRefs) -> dict[str, Any]:
     quantity = row.quantity.quantize(_MILLI, ROUND_HALF_UP)
     price = row.price.quantize(_CENT, ROUND_HALF_UP)
-    total = (price * quantity).quantize(_CENT, ROUND_HALF_UP)
+    total = row_total(row)
     result: dict[str, Any] = {
         "LineNumber": line,
         "Номенклатура_Key": refs.nomenclature,
@@ -105,9 +125,11 @@ def _stock_row(line: int, row: ProductRow, refs: ProductRefs) -> dict[str, Any]:
     result["Сумма"] = number(total)
     if refs.vat_rate:
         result["СтавкаНДС_Key"] = refs.vat_rate
-        if row.tax_rate is not None:
+        # The VAT follows the rate written on this row (the 1C rate's own percentage when known).
+        percent = refs.vat_percent if refs.vat_percent is not None else row.tax_rate
+        if percent is not None:
             # Bitrix24's PRICE already includes tax, so the VAT is carved out of the total.
-            vat = (total * row.tax_rate / (Decimal(100) + row.tax_rate)).quantize(_CENT, ROUND_HALF_UP)
+            vat = (total * percent / (Decimal(100) + percent)).quantize(_CENT, ROUND_HALF_UP)
             result["СуммаНДС"] = number(vat)
     result["Всего"] = number(total)
     return result
@@ -132,8 +154,13 @@ def build_order(
     responsible_ref: str | None,
     product_refs: Mapping[int, ProductRefs | tuple[Any, ...]],
     config: OrderConfig,
+    *,
+    amount_item: ProductRefs | None = None,
 ) -> OrderDraft | Unmatched:
-    """The order for a deal, or the products that keep it from being written."""
+    """The order for a deal, or the products that keep it from being written.
+
+    A deal with an amount and no product rows gets one row of `amount_item` (the configured
+    service) carrying OPPORTUNITY (§2.1.1.11 "Сумма сделки — Сумма заказа")."""
     rows = snapshot.ordered_rows
     missing = unmatched_products(rows, product_refs)
     if missing:
@@ -159,6 +186,14 @@ def build_order(
     if refs.reserve_warehouse:
         body["СтруктурнаяЕдиницаРезерв_Key"] = refs.reserve_warehouse
     body[STOCK] = [_stock_row(i, row, _refs(product_refs[row.product_id])) for i, row in enumerate(rows, 1)]
+    if not rows and deal.opportunity > 0:
+        if amount_item is None:
+            raise ConfigurationError(
+                "deal flow: the service for a deal's amount (onec.deal_amount_item) is not resolved; "
+                "run setup"
+            )
+        amount_row = ProductRow.model_validate({"PRICE": str(deal.opportunity), "QUANTITY": "1"})
+        body[STOCK] = [_stock_row(1, amount_row, amount_item)]
     if config.options.deal_id_storage == "incoming_number":
         body[INCOMING_NUMBER] = f"{config.options.incoming_number_prefix}{deal.id}"
     else:

@@ -17,14 +17,28 @@ from bridge.observability import logger, metrics
 FLOW = "deals"
 
 
-def notice_cursor(deal_id: int) -> str:
-    return f"deal-notice-{deal_id}"
+def notice_cursor(deal_id: int, channel: str | None = None) -> str:
+    return f"deal-notice-{deal_id}" if channel is None else f"deal-notice-{deal_id}-{channel}"
 
 
-def notify_problem(ports: Ports, deal_id: int, kind: str, text: str, detail: dict[str, Any]) -> bool:
-    """Comment, audit, count. Returns whether a comment was written (False: already told)."""
+def notify_problem(
+    ports: Ports,
+    deal_id: int,
+    kind: str,
+    text: str,
+    detail: dict[str, Any],
+    *,
+    channel: str | None = None,
+    log_message: str = "deal not synced",
+) -> bool:
+    """Comment, audit, count. Returns whether a comment was written (False: already told).
+
+    Without `channel`, one "last problem" is remembered per deal (a problem that comes back after
+    another one is told again). A `channel` keeps its own memory, for notices that accompany a
+    successful sync (the default manager, a manual amount): each distinct text once per deal.
+    """
     digest = hashlib.sha256(f"{kind}\n{text}".encode()).hexdigest()
-    name = notice_cursor(deal_id)
+    name = notice_cursor(deal_id, channel)
     current = ports.links.get_cursor(name)
     told = current is not None and current.value.get("digest") == digest
     if not told:
@@ -35,5 +49,5 @@ def notify_problem(ports: Ports, deal_id: int, kind: str, text: str, detail: dic
             )
     ports.links.audit(FLOW, f"DEAL-{deal_id}", kind, {**detail, "text": text, "commented": not told})
     metrics.add_metric(name=f"Deal{kind}", unit=MetricUnit.Count, value=1)
-    logger.warning("deal not synced", extra={"deal_id": deal_id, "problem": kind, "reason": text})
+    logger.warning(log_message, extra={"deal_id": deal_id, "problem": kind, "reason": text})
     return not told

@@ -78,7 +78,11 @@ def ensure_shipment(ports: Ports, order: dict[str, Any], config: OrderConfig) ->
     )
     live = [r for r in existing if not r.get("DeletionMark")]
     if live:
-        return str(live[0]["Ref_Key"]), False
+        ref = str(live[0]["Ref_Key"])
+        if config.options.post_shipment and not live[0].get("Posted"):
+            # An earlier attempt created it but its posting failed: post it now.
+            ports.onec.post_document(SHIPMENT_SET, ref)
+        return ref, False
     created = ports.onec.create(SHIPMENT_SET, shipment_body(order, datetime.now(), config))
     ref = str(created["Ref_Key"])
     if config.options.post_shipment:

@@ -48,10 +48,27 @@ def vat_for(row: ProductRow, resolved: DealResolved) -> str | None:
 def _refs(
     row: ProductRow, nomenclature: str, unit: str | None, vat: str | None, resolved: DealResolved
 ) -> ProductRefs:
+    """The rate the manager sees on the deal row wins; the nomenclature's rate fills in when the
+    row has none (or 1C has no rate of that percentage). The VAT amount follows the chosen rate."""
+    rate = vat_for(row, resolved) or vat
     return ProductRefs(
         nomenclature=nomenclature,
         unit=unit or resolved.unit_for(row.measure_code),
-        vat_rate=vat or vat_for(row, resolved),
+        vat_rate=rate,
+        vat_percent=resolved.vat_percent(rate),
+    )
+
+
+def amount_item_refs(resolved: DealResolved) -> ProductRefs | None:
+    """The service that carries a row-less deal's amount, as the mapping needs it."""
+    item = resolved.amount_item
+    if item is None:
+        return None
+    return ProductRefs(
+        nomenclature=item.ref,
+        unit=item.unit,
+        vat_rate=item.vat_rate,
+        vat_percent=resolved.vat_percent(item.vat_rate),
     )
 
 

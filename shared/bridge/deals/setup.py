@@ -13,8 +13,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bridge.deals.config import OneCRefs
-from bridge.deals.resolved import NO_VAT, DealResolved, save
+from bridge.deals.config import EMPTY_GUID, OneCRefs
+from bridge.deals.resolved import NO_VAT, AmountItem, DealResolved, save
 from bridge.deals.stages import StageBook
 from bridge.deps import Ports
 from bridge.errors import ConfigurationError
@@ -29,6 +29,7 @@ PROPERTIES = "ChartOfCharacteristicTypes_ДополнительныеРекви�
 PROPERTY_SETS = "Catalog_НаборыДополнительныхРеквизитовИСведений"
 ORDER_PROPERTY_SET = "Документ_ЗаказПокупателя"
 DEAL_ENTITY_TYPE = 2
+NOMENCLATURE = "Catalog_Номенклатура"
 
 type Results = list[SetupProblem | str]
 
@@ -85,6 +86,11 @@ def check_stages(book: StageBook, deal: DealMapping) -> Results:
             book.funnel(name)
         except ConfigurationError as error:
             results.append(SetupProblem(where, str(error), f"{fix} ({setting})"))
+    for name in deal.no_exchange_after_order_funnels:
+        try:
+            book.funnel(name)
+        except ConfigurationError as error:
+            results.append(SetupProblem(where, str(error), f"{fix} (deal.no_exchange_after_order_funnels)"))
     for ref in deal.trigger_stages:
         try:
             book.resolve(ref)
@@ -232,7 +238,8 @@ def resolve_onec(ports: Ports, *, dry_run: bool) -> tuple[OneCRefs | None, dict[
     values["counterparty_folder"] = refs.named(
         "Catalog_Контрагенты", names.new_counterparty_folder, "onec.new_counterparty_folder", folder=True
     )
-    values["default_responsible"] = refs.named(
+    # Required: an order is never written without Ответственный (§2.6.1).
+    values["default_responsible"] = refs.required(
         "Catalog_Сотрудники", names.default_responsible, "onec.default_responsible"
     )
     warehouses = tuple(
@@ -244,11 +251,13 @@ def resolve_onec(ports: Ports, *, dry_run: bool) -> tuple[OneCRefs | None, dict[
         prop, prop_results = ensure_deal_property(onec, names.deal_id_attribute, dry_run=dry_run)
         results += prop_results
         values["deal_id_property"] = prop
+    amount_item = _amount_item(refs, names.deal_amount_item)
     results += refs.problems
     extras: dict[str, Any] = {
         "units": _units(onec),
         "vat_rates": _vat_rates(onec),
         "stock_warehouses": warehouses,
+        "amount_item": amount_item,
     }
     if refs.problems or organization is None or initial is None or completed is None or cancelled is None:
         return None, extras, results
@@ -262,6 +271,30 @@ def resolve_onec(ports: Ports, *, dry_run: bool) -> tuple[OneCRefs | None, dict[
         **{k: v for k, v in values.items() if v is not None},
     )
     return onec_refs, extras, results
+
+
+def _amount_item(refs: _Refs, name: str) -> AmountItem | None:
+    """The service nomenclature that carries the amount of a deal without product rows."""
+    setting = "onec.deal_amount_item"
+    if not name.strip():
+        refs.problems.append(SetupProblem(f"1C {NOMENCLATURE}", f"{setting} is empty", f"set {setting}"))
+        return None
+    ref, problem = find_by_description(refs.onec, NOMENCLATURE, name, setting=setting, folder=False)
+    if problem is not None or ref is None:
+        if problem is not None:
+            refs.problems.append(problem)
+        return None
+    row = refs.onec.get(NOMENCLATURE, ref, select=["Ref_Key", "ЕдиницаИзмерения_Key", "СтавкаНДС_Key"])
+    return AmountItem(
+        ref=ref,
+        unit=_ref_or_none(row.get("ЕдиницаИзмерения_Key")),
+        vat_rate=_ref_or_none(row.get("СтавкаНДС_Key")),
+    )
+
+
+def _ref_or_none(value: Any) -> str | None:
+    text = str(value or "").strip().lower()
+    return None if not text or text == EMPTY_GUID else text
 
 
 def _contact_kinds(refs: _Refs, names: OneCMapping) -> dict[str, str | None]:

@@ -126,6 +126,15 @@ class StageBook(BaseModel):
             )
         return found[0]
 
+    def no_exchange_after_order(self, category_id: int, mapping: DealMapping) -> bool:
+        """§2.2.8: once its order exists, a deal in this funnel works in Bitrix24 alone — its edits
+        do not update the order and 1C order states do not move it; only "won" reaches 1C.
+        The funnels are `deal.no_exchange_after_order_funnels` (names)."""
+        funnel = self.funnel_by_id(category_id)
+        if funnel is None:
+            return False
+        return any(_key(name) == _key(funnel.name) for name in mapping.no_exchange_after_order_funnels)
+
     def trigger_stages(self, mapping: DealMapping) -> tuple[Stage, ...]:
         """Resolve the configured trigger stages; call at setup to fail early on a typo."""
         return tuple(self.resolve(ref) for ref in mapping.trigger_stages)

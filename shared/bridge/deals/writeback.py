@@ -8,6 +8,7 @@ no 1C nomenclature, which manager was not found, which counterparties were ambig
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from bridge.deals.decisions import OrderAction
@@ -55,6 +56,43 @@ def responsible_warning_text(user: B24User | None, assigned_by_id: int | None, u
     who = f"«{user.display_name}»" if user else f"#{assigned_by_id}" if assigned_by_id else "сделки"
     tail = "в заказе указан сотрудник по умолчанию" if used_default else "ответственный в заказе не указан"
     return f"Ответственный {who} не найден среди сотрудников 1С; {tail}."
+
+
+def no_responsible_text(user: B24User | None, assigned_by_id: int | None) -> str:
+    who = f"«{user.display_name}»" if user else f"#{assigned_by_id}" if assigned_by_id else "сделки"
+    return (
+        f"Заказ в 1С не записан: ответственный {who} не найден среди сотрудников 1С, а сотрудник "
+        "по умолчанию не настроен. Администратору: укажите onec.default_responsible и запустите setup."
+    )
+
+
+def _money(value: Decimal) -> str:
+    """1234567.5 → "1 234 567,50" as a Russian reader expects."""
+    return f"{value:,.2f}".replace(",", " ").replace(".", ",")
+
+
+def amount_mismatch_text(amount: Decimal, rows_total: Decimal) -> str:
+    return (
+        f"Сумма сделки {_money(amount)} отличается от суммы товаров {_money(rows_total)}. "
+        f"В заказ 1С переданы товары на {_money(rows_total)}; если нужна другая сумма, поправьте "
+        "товары в сделке."
+    )
+
+
+def shipment_failed_text(order_number: str, reason: str) -> str:
+    number = f" № {order_number.strip()}" if order_number.strip() else ""
+    return (
+        f"Сделка успешна, заказ{number} в 1С завершён, но расходная накладная не создана или не "
+        f"проведена: {reason}. Попытка будет повторена автоматически."
+    )
+
+
+def won_without_order_text() -> str:
+    return (
+        "Сделка закрыта как успешная, но заказа покупателя в 1С по ней нет: завершение в 1С не "
+        "передано и накладная не создана. Оформите заказ и отгрузку в 1С вручную или верните "
+        "сделку на стадию «Продажа материала»."
+    )
 
 
 def ambiguous_counterparty_text(party_name: str, candidates: Iterable[CounterpartyCandidate]) -> str:

@@ -180,7 +180,14 @@ def _plan(
     order_state = summary.order.state_ref
     if order_state and order_state != state.last_state:
         mapped = resolved.state_stage.get(deal.category_id, {}).get(order_state)
-        if mapped is None:
+        if mapped is not None and resolved.stages.no_exchange_after_order(
+            deal.category_id, ctx.ports.mapping.deal
+        ):
+            # §2.2.8: after the order exists this funnel works without 1C (deal.no_exchange_…).
+            logger.info("payments: order states do not move deals in this funnel", extra={"deal": deal.id})
+            ctx.ports.links.audit("payments", f"DEAL-{deal.id}", "StateNotApplied", {"state": order_state})
+            mapped = None
+        elif mapped is None:
             logger.info(
                 "payments: order state has no stage in this funnel",
                 extra={

@@ -42,7 +42,9 @@ def test_spec_2_6_6_order_state_moves_the_deal_in_its_own_funnel(
     world.set_state(sales_order, "В работе")
     invoke_poll(stack)
 
-    assert world.deal(materials_deal)["STAGE_ID"] == "C1:PREPARATION"  # «Заказ у поставщика»
+    # §2.2.8 (deal.no_exchange_after_order_funnels): after its order, «Заказ материала» works
+    # without 1C — the state mapped there («Заказ у поставщика») does not move the deal.
+    assert world.deal(materials_deal)["STAGE_ID"] == "C1:NEW"
     assert world.deal(sales_deal)["STAGE_ID"] == "PREPAYMENT_INVOICE"  # unmapped there: unchanged
 
     world.set_state(sales_order, "Завершен")
