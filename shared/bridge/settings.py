@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, Validatio
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bridge.catalog.config import CatalogMapping
+from bridge.domain.phones import PhoneKinds
 from bridge.errors import ConfigurationError
 from bridge.parties.config import PartiesMapping
 from bridge.payments.config import PaymentsMapping
@@ -160,10 +161,8 @@ class OneCMapping(BaseModel):
     cancelled_order_state: str = "Отменен"
     reserve_warehouse: str = "Основной склад"  # Catalog_СтруктурныеЕдиницы; empty = none
     # Catalog_ВидыКонтактнойИнформации descriptions; empty = rows without a kind.
-    counterparty_phone_kind: str = "Телефон"
+    # Phone kinds: `[phones]` (bridge.domain.phones), one table for every flow.
     counterparty_email_kind: str = "Email"
-    contact_work_phone_kind: str = "Рабочий телефон"
-    contact_mobile_phone_kind: str = ""
     contact_email_kind: str = "Email контактного лица"
 
 
@@ -176,6 +175,8 @@ class Mapping(BaseModel):
     catalog: CatalogMapping = CatalogMapping()
     payments: PaymentsMapping = PaymentsMapping()
     parties: PartiesMapping = PartiesMapping()
+    # Bitrix24 PHONE VALUE_TYPE ⇄ 1C contact-information kind, for every flow.
+    phones: PhoneKinds = PhoneKinds()
     # Bitrix24 user id → 1C employee description, used after the e-mail match fails.
     managers: dict[str, str] = Field(default_factory=dict)
 

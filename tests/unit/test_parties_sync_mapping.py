@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bridge.deals.config import CounterpartyKind
+from bridge.domain.phones import PhoneKindRefs
 from bridge.parties.b24_map import (
     B24Party,
     address_fields,
@@ -30,9 +31,8 @@ RESOLVED = PartiesResolved(
     },
     okopf_enum={"7": "ООО"},
     legal_address_kind=LEGAL,
-    phone_kind=PHONE_KIND,
     okopf_property=OKOPF,
-    person_mobile_phone_kind=MOBILE,
+    phone_kinds=PhoneKindRefs(counterparty={"WORK": PHONE_KIND}, person={"MOBILE": MOBILE}),
 )
 CONFIG = PartiesMapping()
 

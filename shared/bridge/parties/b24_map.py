@@ -45,6 +45,14 @@ def _multi(record: Mapping[str, Any], name: str, types: Sequence[str] | None = N
     return texts(m.get("VALUE") for m in items)
 
 
+def phone_types(record: Mapping[str, Any]) -> dict[str, str]:
+    """Phone text → its VALUE_TYPE, which picks the 1C kind (`[phones]`)."""
+    items = [m for m in record.get("PHONE") or [] if isinstance(m, Mapping)]
+    return {
+        clean_text(m.get("VALUE")): str(m.get("VALUE_TYPE") or "").upper() for m in items if m.get("VALUE")
+    }
+
+
 def _address_text(row: Mapping[str, Any]) -> tuple[str, ...]:
     line = clean_text(row.get("ADDRESS_1"))
     extra = [clean_text(row.get(n)) for n in ("POSTAL_CODE", "CITY", "ADDRESS_2")]
@@ -136,9 +144,11 @@ def multifield_ops(
     wanted: Sequence[str],
     value_type: str = "WORK",
     only_types: Sequence[str] | None = None,
+    types: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Items that turn the multifield's values (of `only_types`) into `wanted`: delete the
-    missing ones by ID, append the new ones; others stay untouched (reference §5.3)."""
+    missing ones by ID, append the new ones (of `types[value]`, else `value_type`); others stay
+    untouched (reference §5.3)."""
     mine = [m for m in current if only_types is None or str(m.get("VALUE_TYPE") or "").upper() in only_types]
     have = {clean_text(m.get("VALUE")): m for m in mine}
     ops: list[dict[str, Any]] = [
@@ -146,7 +156,8 @@ def multifield_ops(
         for value, m in have.items()
         if value not in wanted and m.get("ID")
     ]
-    ops += [{"VALUE": v, "VALUE_TYPE": value_type} for v in wanted if v not in have]
+    kinds = types or {}
+    ops += [{"VALUE": v, "VALUE_TYPE": kinds.get(v, value_type)} for v in wanted if v not in have]
     return ops
 
 
@@ -158,8 +169,10 @@ def entity_fields(
     config: PartiesMapping,
     *,
     person: bool = False,
+    phone_types: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """`crm.company.update` / `crm.contact.update` fields for the changed values."""
+    """`crm.company.update` / `crm.contact.update` fields for the changed values. `phone_types`:
+    phone text → the VALUE_TYPE its 1C kind maps to (`[phones]`), for the phones added here."""
     fields: dict[str, Any] = {}
     # Both enums share the values "name" and "comment".
     name_field, comment_field = P.NAME.value, P.COMMENT.value
@@ -177,11 +190,13 @@ def entity_fields(
         current = [m for m in record.get("PHONE") or [] if isinstance(m, Mapping)]
         ops: list[dict[str, Any]] = []
         if C.WORK_PHONES in changes:
+            work_types = {v: t for v, t in (phone_types or {}).items() if t != "MOBILE"}
             ops += multifield_ops(
                 current,
                 changes[C.WORK_PHONES],
                 "WORK",
                 [t for t in ("WORK", "HOME", "OTHER", "FAX", "PAGER", "MAILING")],
+                work_types,
             )
         if C.MOBILE_PHONES in changes:
             ops += multifield_ops(current, changes[C.MOBILE_PHONES], "MOBILE", ["MOBILE"])
@@ -206,7 +221,7 @@ def entity_fields(
         if P.SCHEDULE in changes:
             fields[config.schedule_field] = str(changes[P.SCHEDULE])
     if P.PHONES in changes:
-        fields["PHONE"] = multifield_ops(record.get("PHONE") or [], changes[P.PHONES])
+        fields["PHONE"] = multifield_ops(record.get("PHONE") or [], changes[P.PHONES], types=phone_types)
     if P.EMAILS in changes:
         fields["EMAIL"] = multifield_ops(record.get("EMAIL") or [], changes[P.EMAILS])
     return {k: v for k, v in fields.items() if v != []}

@@ -98,10 +98,8 @@ class PartiesMapping(BaseModel):
     legal_address_kind: str = "Юридический адрес"
     actual_address_kind: str = "Фактический адрес"
     postal_address_kind: str = "Почтовый адрес"
-    phone_kind: str = "Телефон"
+    # Phone kinds: `[phones]` (bridge.domain.phones), shared with the deal flow.
     email_kind: str = "Email"
-    person_work_phone_kind: str = "Рабочий телефон"
-    person_mobile_phone_kind: str = "Мобильный телефон"
     person_email_kind: str = "Email контактного лица"
     # Deletions never cascade unless asked to.
     delete_in_onec_when_b24_deleted: bool = False  # sets the 1C deletion mark

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bridge.deals.config import EMPTY_GUID, CounterpartyKind
+from bridge.domain.phones import Owner
 from bridge.onec.odata import renumber_rows
 from bridge.parties.config import PartyField as P
 from bridge.parties.config import PersonField as C
@@ -139,10 +140,24 @@ def _attributes(current: list[dict[str, Any]], values: Mapping[str, str]) -> lis
     return renumber_rows(rows)
 
 
+def phone_types(row: Mapping[str, Any], owner: Owner, resolved: PartiesResolved) -> dict[str, str]:
+    """Phone text → the Bitrix24 VALUE_TYPE its 1C kind maps to (`[phones]`)."""
+    kinds = resolved.phone_kinds
+    return {
+        clean_text(r.get("Представление")): kinds.type_for(owner, _ref(r.get("Вид_Key")))
+        for r in _rows(row, "КонтактнаяИнформация")
+        if r.get("Тип") == PHONE and clean_text(r.get("Представление"))
+    }
+
+
 def counterparty_patch(
-    changes: Mapping[str, Value], current: Mapping[str, Any], resolved: PartiesResolved
+    changes: Mapping[str, Value],
+    current: Mapping[str, Any],
+    resolved: PartiesResolved,
+    b24_types: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """PATCH body writing `changes` (non-empty values only) onto the counterparty `current`."""
+    """PATCH body writing `changes` (non-empty values only) onto the counterparty `current`.
+    `b24_types`: phone text → its Bitrix24 VALUE_TYPE, which picks the 1C kind (`[phones]`)."""
     body: dict[str, Any] = {}
     simple = {P.NAME: "Description", P.FULL_NAME: "НаименованиеПолное", P.INN: "ИНН", P.KPP: "КПП"}
     simple |= {P.OKPO: "КодПоОКПО", P.COMMENT: "Комментарий", P.KIND: "ВидКонтрагента"}
@@ -165,7 +180,14 @@ def counterparty_patch(
             text, region = (*changes[address_field], "", "")[:2]
             replace[address_field] = (ADDRESS, [_info_row(ADDRESS, kind_ref, text, Регион=region)])
     if P.PHONES in changes:
-        replace[P.PHONES] = (PHONE, [_info_row(PHONE, resolved.phone_kind, v) for v in changes[P.PHONES]])
+        types = b24_types or {}
+        replace[P.PHONES] = (
+            PHONE,
+            [
+                _info_row(PHONE, resolved.phone_kinds.kind_for("counterparty", types.get(v)), v)
+                for v in changes[P.PHONES]
+            ],
+        )
     if P.EMAILS in changes:
         replace[P.EMAILS] = (EMAIL, [_info_row(EMAIL, resolved.email_kind, v) for v in changes[P.EMAILS]])
     if replace:
@@ -180,10 +202,12 @@ def counterparty_patch(
     return body
 
 
-def counterparty_create_body(state: Mapping[str, Value], resolved: PartiesResolved) -> dict[str, Any]:
+def counterparty_create_body(
+    state: Mapping[str, Value], resolved: PartiesResolved, b24_types: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """POST body of a new counterparty in the configured folder (§2.2.12.9)."""
     kind = str(state.get(P.KIND) or CounterpartyKind.LEGAL_ENTITY.value)
-    body = counterparty_patch({k: v for k, v in state.items() if v}, {}, resolved)
+    body = counterparty_patch({k: v for k, v in state.items() if v}, {}, resolved, b24_types)
     body["ВидКонтрагента"] = kind
     if kind == CounterpartyKind.PRIVATE_PERSON.value:
         body.setdefault("НаименованиеПолное", body.get("Description", ""))
@@ -200,23 +224,25 @@ def counterparty_create_body(state: Mapping[str, Value], resolved: PartiesResolv
 
 def person_state(row: Mapping[str, Any], resolved: PartiesResolved) -> State:
     info = _rows(row, "КонтактнаяИнформация")
-    mobile = resolved.person_mobile_phone_kind
+    kinds = resolved.phone_kinds
     phones = [r for r in info if r.get("Тип") == PHONE]
+    mobile = [r for r in phones if kinds.type_for("person", _ref(r.get("Вид_Key"))) == "MOBILE"]
     return {
         C.NAME: clean_text(row.get("Description")),
         C.POST: clean_text(row.get("Должность")),
         C.COMMENT: str(row.get("Комментарий") or "").strip(),
-        C.WORK_PHONES: texts(r.get("Представление") for r in phones if _ref(r.get("Вид_Key")) != mobile),
-        C.MOBILE_PHONES: texts(
-            r.get("Представление") for r in phones if mobile and _ref(r.get("Вид_Key")) == mobile
-        ),
+        C.WORK_PHONES: texts(r.get("Представление") for r in phones if r not in mobile),
+        C.MOBILE_PHONES: texts(r.get("Представление") for r in mobile),
         C.EMAILS: texts(r.get("АдресЭП") or r.get("Представление") for r in info if r.get("Тип") == EMAIL),
         C.OWNER: _ref(row.get("Owner_Key")),
     }
 
 
 def person_patch(
-    changes: Mapping[str, Value], current: Mapping[str, Any], resolved: PartiesResolved
+    changes: Mapping[str, Value],
+    current: Mapping[str, Any],
+    resolved: PartiesResolved,
+    b24_types: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if C.NAME in changes:
@@ -227,7 +253,7 @@ def person_patch(
         body["Комментарий"] = str(changes[C.COMMENT])
     if C.OWNER in changes:
         body["Owner_Key"] = str(changes[C.OWNER])
-    mobile = resolved.person_mobile_phone_kind
+    kinds, types = resolved.phone_kinds, b24_types or {}
     info = _rows(current, "КонтактнаяИнформация")
     touched = False
     if C.WORK_PHONES in changes or C.MOBILE_PHONES in changes:
@@ -235,8 +261,9 @@ def person_patch(
         work = changes.get(C.WORK_PHONES, state[C.WORK_PHONES])
         mobiles = changes.get(C.MOBILE_PHONES, state[C.MOBILE_PHONES])
         info = [r for r in info if r.get("Тип") != PHONE]
-        info += [_info_row(PHONE, resolved.person_work_phone_kind, v) for v in work]
-        info += [_info_row(PHONE, mobile, v) for v in mobiles]
+        # A work-group phone keeps its own type's kind (HOME, FAX… when `[phones]` lists them).
+        info += [_info_row(PHONE, kinds.kind_for("person", types.get(v, "WORK")), v) for v in work]
+        info += [_info_row(PHONE, kinds.kind_for("person", "MOBILE"), v) for v in mobiles]
         touched = True
     if C.EMAILS in changes:
         info = [r for r in info if r.get("Тип") != EMAIL]
@@ -250,9 +277,12 @@ def person_patch(
 
 
 def person_create_body(
-    state: Mapping[str, Value], owner_ref: str, resolved: PartiesResolved
+    state: Mapping[str, Value],
+    owner_ref: str,
+    resolved: PartiesResolved,
+    b24_types: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    body = person_patch({k: v for k, v in state.items() if v}, {}, resolved)
+    body = person_patch({k: v for k, v in state.items() if v}, {}, resolved, b24_types)
     body["Owner_Key"] = owner_ref
     return body
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.deps import Ports
+from bridge.domain import phones
 from bridge.onec.odata import all_of, eq
 from bridge.parties.config import PartiesMapping
 from bridge.parties.resolved import PartiesResolved, ResolvedStore
@@ -145,10 +146,7 @@ def resolve(ports: Ports, *, dry_run: bool) -> tuple[PartiesResolved, list[Setup
             ("legal_address_kind", "Адрес"),
             ("actual_address_kind", "Адрес"),
             ("postal_address_kind", "Адрес"),
-            ("phone_kind", "Телефон"),
             ("email_kind", "АдресЭлектроннойПочты"),
-            ("person_work_phone_kind", "Телефон"),
-            ("person_mobile_phone_kind", "Телефон"),
             ("person_email_kind", "АдресЭлектроннойПочты"),
         )
     }
@@ -164,6 +162,9 @@ def resolve(ports: Ports, *, dry_run: bool) -> tuple[PartiesResolved, list[Setup
         ),
         okopf_property=step.property_of_counterparties(config.okopf_attribute),
         schedule_property=step.property_of_counterparties(config.schedule_attribute),
+        phone_kinds=phones.resolve(
+            ports.mapping.phones, lambda name, _: step.one(KINDS_SET, name, create=phones.NEW_KIND)
+        ),
         **kinds,
     )
     return resolved, step.notes
@@ -181,7 +182,8 @@ def setup(ports: Ports, *, dry_run: bool, store: ResolvedStore | None = None) ->
 def load_or_setup(ports: Ports, store: ResolvedStore) -> PartiesResolved:
     """The stored ids; on a first run (nothing stored yet) setup runs once and stores them."""
     resolved = store.load()
-    if resolved is None:
+    # Stored before the shared phone table existed: resolve again rather than read phones kindless.
+    if resolved is None or resolved.phone_kinds.empty:
         resolved, _ = resolve(ports, dry_run=False)
         store.save(resolved)
     return resolved

@@ -235,12 +235,20 @@ class PartiesFlow:
                 self.resolved,
                 self.config,
                 person=True,
+                phone_types=onec_map.phone_types(row, "person", self.resolved),
             )
             entity_id = gw.create_entity(self.ports.b24, entity, fields)
         else:
             changes = {k: v for k, v in state.items() if v}
             fields |= self._assigned_by(changes, f"1C#{ref}")
-            fields |= b24_map.entity_fields(entity, changes, {}, self.resolved, self.config)
+            fields |= b24_map.entity_fields(
+                entity,
+                changes,
+                {},
+                self.resolved,
+                self.config,
+                phone_types=onec_map.phone_types(row, "counterparty", self.resolved),
+            )
             if entity == "COMPANY" and not fields.get("COMPANY_TYPE"):
                 fields["COMPANY_TYPE"] = self.resolved.buyer_company_type
             entity_id = gw.create_entity(self.ports.b24, entity, fields)
@@ -324,7 +332,8 @@ class PartiesFlow:
             return self._ambiguous_in_onec(party, candidates)
         if candidates is None:
             row = self.ports.onec.create(
-                COUNTERPARTIES, onec_map.counterparty_create_body(state, self.resolved)
+                COUNTERPARTIES,
+                onec_map.counterparty_create_body(state, self.resolved, b24_map.phone_types(party.record)),
             )
             self.ports.links.audit(
                 FLOW, f"B24#{party.entity}#{party.id}", "created_in_onec", {"ref": row["Ref_Key"]}
@@ -405,7 +414,10 @@ class PartiesFlow:
             row = rows[0]
         else:
             body = onec_map.person_create_body(
-                {k: v for k, v in state.items() if k != PersonField.OWNER}, owner_ref, self.resolved
+                {k: v for k, v in state.items() if k != PersonField.OWNER},
+                owner_ref,
+                self.resolved,
+                b24_map.phone_types(party.record),
             )
             row = self.ports.onec.create(CONTACT_PERSONS, body)
             self.ports.links.audit(
@@ -427,11 +439,11 @@ class PartiesFlow:
             result.to_b24.pop(PartyField.KIND, None)  # a contact is a private person by being a contact
         wrote = []
         if result.to_onec:
-            body = self._onec_body(result, row, person)
+            body = self._onec_body(result, row, party, person)
             if body:
                 row = self.ports.onec.update(entity_set, row["Ref_Key"], body)
                 wrote.append("1C " + ",".join(sorted(result.to_onec)))
-        if result.to_b24 and self._write_b24(party, result, person):
+        if result.to_b24 and self._write_b24(party, result, row, person):
             wrote.append("B24 " + ",".join(sorted(result.to_b24)))
             refreshed = gw.read_party(self.ports.b24, party.entity, party.id)
             party = refreshed if refreshed is not None else party
@@ -476,28 +488,38 @@ class PartiesFlow:
             return "; ".join(wrote)
         return "linked" if link is None else "in sync"
 
-    def _onec_body(self, result: MergeResult, row: Mapping[str, Any], person: bool) -> dict[str, Any]:
+    def _onec_body(
+        self, result: MergeResult, row: Mapping[str, Any], party: B24Party, person: bool
+    ) -> dict[str, Any]:
+        types = b24_map.phone_types(party.record)
         if person:
-            return onec_map.person_patch(result.to_onec, row, self.resolved)
+            return onec_map.person_patch(result.to_onec, row, self.resolved, types)
         changes = dict(result.to_onec)
         if onec_map.kind_of(row) is CounterpartyKind.PRIVATE_PERSON:
             for field in onec_map.PERSON_ONLY_BLANK:
                 changes.pop(field, None)
-        return onec_map.counterparty_patch(changes, row, self.resolved)
+        return onec_map.counterparty_patch(changes, row, self.resolved, types)
 
-    def _write_b24(self, party: B24Party, result: MergeResult, person: bool) -> bool:
+    def _write_b24(self, party: B24Party, result: MergeResult, row: Mapping[str, Any], person: bool) -> bool:
         changes = dict(result.to_b24)
+        types = onec_map.phone_types(row, "person" if person else "counterparty", self.resolved)
         if person:
             owner = changes.pop(PersonField.OWNER, None)
             fields = b24_map.entity_fields(
-                party.entity, changes, party.record, self.resolved, self.config, person=True
+                party.entity,
+                changes,
+                party.record,
+                self.resolved,
+                self.config,
+                person=True,
+                phone_types=types,
             )
             if owner and (company := self._b24_owner_of(str(owner))) is not None:
                 fields["COMPANY_ID"] = company
             return gw.write_party(self.ports.b24, party, fields, {}, None, {}) > 0
         assigned = self._assigned_by(changes, f"B24#{party.entity}#{party.id}")
         entity_fields = assigned | b24_map.entity_fields(
-            party.entity, changes, party.record, self.resolved, self.config
+            party.entity, changes, party.record, self.resolved, self.config, phone_types=types
         )
         requisite_changes = {k: v for k, v in changes.items() if k in _REQUISITE_FIELDS}
         addresses = {k: v for k, v in changes.items() if k in _ADDRESS_FIELDS}

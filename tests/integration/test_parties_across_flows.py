@@ -1,0 +1,103 @@
+"""The deal flow and the parties flow on the same buyer, in-process against both emulators.
+
+Each flow alone is quiet; these tests show what a manager sees after both have touched the same
+company and contact: no duplicated phones, no cut titles, addresses in their Bitrix24 fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bridge.deals.flow import sync_deal
+from bridge.deals.setup import setup as deal_setup
+from bridge.deps import Ports
+from bridge.links import B24Ref
+from bridge.parties.poller import run as parties_run
+from bridge.parties.resolved import ResolvedStore
+from bridge.parties.setup import load_or_setup
+from bridge.parties.setup import setup as parties_setup
+from bridge.parties.sync import PartiesFlow, parties_mapping
+from bridge.setup import run_steps
+from sandbox.demo_steps.deal_world import B24Rest, World
+
+pytestmark = pytest.mark.integration
+
+PERSONS = "Catalog_КонтактныеЛица"
+COUNTERPARTIES = "Catalog_Контрагенты"
+
+
+@pytest.fixture(scope="module")
+def running(moto_endpoint: str) -> Iterator[World]:
+    world = World(moto_endpoint).start()
+    yield world
+    world.stop()
+
+
+@pytest.fixture
+def world(running: World) -> World:
+    running.reset()
+    report = run_steps([("deals", deal_setup), ("parties", parties_setup)], ports(running), dry_run=False)
+    assert report.ok, report.lines()
+    return running
+
+
+def ports(world: World) -> Ports:
+    assert world.ports is not None
+    return world.ports
+
+
+def parties(world: World) -> None:
+    p = ports(world)
+    report = parties_run(PartiesFlow(p, load_or_setup(p, ResolvedStore(p.links)), parties_mapping(p)))
+    assert not report.failures, report.failures
+
+
+def deal(world: World, rest: B24Rest, company: int, contact: int) -> int:
+    return rest.deal("Заказ болтов", rest.stage_id("Продажи", "Продажа материала"), company, contact, [])
+
+
+def every_flow_twice(world: World, deal_id: int) -> None:
+    for _ in range(2):
+        sync_deal(deal_id, ports(world))
+        parties(world)
+        parties(world)
+
+
+def linked_ref(world: World, entity: str, entity_id: int) -> str:
+    link = ports(world).links.find_by_b24(B24Ref(entity=entity, id=str(entity_id)))
+    assert link is not None
+    return link.onec.ref
+
+
+def kind_name(world: World, ref: str) -> str:
+    return str(ports(world).onec.get("Catalog_ВидыКонтактнойИнформации", ref)["Description"])
+
+
+def phone_rows(row: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for r in row.get("КонтактнаяИнформация") or [] if r.get("Тип") == "Телефон"]
+
+
+def test_a_mobile_only_contact_stays_mobile_only_on_both_sides_after_every_flow_ran_twice(
+    world: World,
+) -> None:
+    rest = B24Rest(world.b24_webhook_url)
+    company, contact = rest.company_with_contact("Дельта ООО", "7712300001", "771201001")
+    deal_id = deal(world, rest, company, contact)
+
+    every_flow_twice(world, deal_id)
+
+    person = ports(world).onec.get(PERSONS, linked_ref(world, "CONTACT", contact))
+    (phone,) = phone_rows(person)
+    assert phone["Представление"] == "+7 916 000-00-01"
+    assert kind_name(world, phone["Вид_Key"]) == "Мобильный телефон"
+    phones = rest.call("crm.contact.get", {"id": contact})["PHONE"]
+    assert [(p["VALUE"], p["VALUE_TYPE"]) for p in phones] == [("+7 916 000-00-01", "MOBILE")]
+    # The company's own work phone is one row of the counterparty's phone kind, one WORK in Bitrix24.
+    counterparty = ports(world).onec.get(COUNTERPARTIES, linked_ref(world, "COMPANY", company))
+    (company_phone,) = phone_rows(counterparty)
+    assert kind_name(world, company_phone["Вид_Key"]) == "Телефон"
+    phones = rest.call("crm.company.get", {"id": company})["PHONE"]
+    assert [(p["VALUE"], p["VALUE_TYPE"]) for p in phones] == [("+7 495 111-22-33", "WORK")]
