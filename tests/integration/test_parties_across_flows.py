@@ -101,3 +101,47 @@ def test_a_mobile_only_contact_stays_mobile_only_on_both_sides_after_every_flow_
     assert kind_name(world, company_phone["Вид_Key"]) == "Телефон"
     phones = rest.call("crm.company.get", {"id": company})["PHONE"]
     assert [(p["VALUE"], p["VALUE_TYPE"]) for p in phones] == [("+7 495 111-22-33", "WORK")]
+
+
+LONG_TITLE = (  # 126 characters; 1C keeps 100 in Description
+    "Научно-производственное объединение «Северо-Западные металлоконструкции и строительные "
+    "технологии» ООО, г. Санкт-Петербург, ВО"
+)
+LONG_POST = "Заместитель главного инженера по снабжению и логистике"
+
+
+def test_a_126_character_title_and_a_long_post_are_never_cut_in_bitrix24(world: World) -> None:
+    assert len(LONG_TITLE) == 126
+    assert len(LONG_POST) > 50
+    rest = B24Rest(world.b24_webhook_url)
+    company, contact = rest.company_with_contact(LONG_TITLE, "7712300002", "771201001")
+    rest.call("crm.contact.update", {"id": contact, "fields": {"POST": LONG_POST}})
+    deal_id = deal(world, rest, company, contact)
+
+    every_flow_twice(world, deal_id)
+
+    assert rest.call("crm.company.get", {"id": company})["TITLE"] == LONG_TITLE
+    assert rest.call("crm.contact.get", {"id": contact})["POST"] == LONG_POST
+    counterparty = ports(world).onec.get(COUNTERPARTIES, linked_ref(world, "COMPANY", company))
+    assert counterparty["Description"] == LONG_TITLE[:100].rstrip()
+    person = ports(world).onec.get(PERSONS, linked_ref(world, "CONTACT", contact))
+    assert person["Должность"] == LONG_POST[:50].rstrip()
+
+
+def test_a_long_title_from_the_parties_flow_keeps_its_full_text_in_the_full_name(world: World) -> None:
+    rest = B24Rest(world.b24_webhook_url)
+    company = int(rest.call("crm.company.add", {"fields": {"TITLE": LONG_TITLE, "COMPANY_TYPE": "CUSTOMER"}}))
+
+    parties(world)
+    parties(world)
+    before = ports(world).links.find_by_b24(B24Ref(entity="COMPANY", id=str(company)))
+    parties(world)
+
+    assert rest.call("crm.company.get", {"id": company})["TITLE"] == LONG_TITLE
+    counterparty = ports(world).onec.get(COUNTERPARTIES, linked_ref(world, "COMPANY", company))
+    assert counterparty["Description"] == LONG_TITLE[:100].rstrip()
+    assert counterparty["НаименованиеПолное"] == LONG_TITLE
+    after = ports(world).links.find_by_b24(B24Ref(entity="COMPANY", id=str(company)))
+    assert before is not None
+    assert after is not None
+    assert before.extra == after.extra

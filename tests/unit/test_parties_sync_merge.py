@@ -39,3 +39,23 @@ def test_both_changed_the_owner_wins_and_the_loser_is_kept() -> None:
 def test_same_values_on_both_sides_are_quiet() -> None:
     result = merge({}, {"phones": ("1",)}, {"phones": ("1",)}, OWNERS, FIELDS)
     assert (result.to_b24, result.to_onec, result.conflicts) == ({}, {}, ())
+
+
+def test_1c_cut_copy_of_a_long_title_is_the_same_value_and_never_goes_back() -> None:
+    full = "А" * 60 + " " + "Б" * 65  # 126 characters
+    cut = "А" * 60 + " " + "Б" * 39  # 1C's 100
+    first = merge({}, {"name": cut}, {"name": full}, lambda _: "1c", ("name",), {"name": 100})
+    assert first.merged == {"name": full}
+    assert first.to_b24 == {}
+    assert first.to_onec == {}
+    assert first.conflicts == ()
+    again = merge(first.merged, {"name": cut}, {"name": full}, lambda _: "1c", ("name",), {"name": 100})
+    assert (again.to_b24, again.to_onec) == ({}, {})
+
+
+def test_a_1c_edit_of_a_cut_title_still_travels() -> None:
+    full = "А" * 126
+    result = merge(
+        {"name": full}, {"name": "Новое имя"}, {"name": full}, lambda _: "1c", ("name",), {"name": 100}
+    )
+    assert result.to_b24 == {"name": "Новое имя"}

@@ -3,6 +3,10 @@
 Per field: a side that changed it since the base wins; both changed to different values → the
 field's owner wins and the loser is reported; an empty value is never a change (§2.2.12.11).
 Without a base (first sync of a matched pair) every non-empty value counts as a change.
+
+A field 1C keeps shorter (`limits`: Description 100, Должность 50) compares in 1C's length: 1C's
+cut copy of a longer Bitrix24 text is the same value, so it is never a change and never written
+back over the full text (§2.2.12.11 "data is never lost").
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from bridge.parties.config import Side
-from bridge.parties.state import State, Value, is_empty
+from bridge.parties.state import State, Value, fit, is_empty
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ def merge(
     b24: Mapping[str, Value],
     owner_of: Callable[[str], Side],
     fields: tuple[str, ...],
+    limits: Mapping[str, int] | None = None,
 ) -> MergeResult:
     merged: State = {}
     to_onec: State = {}
@@ -45,9 +50,16 @@ def merge(
         old = base.get(name, "")
         left = onec.get(name, "")
         right = b24.get(name, "")
-        left_changed = not is_empty(left) and left != old
+        limit = (limits or {}).get(name)
+
+        def in_onec(value: Value, limit: int | None = limit) -> Value:
+            return fit(value, limit) if limit else value
+
+        left_changed = not is_empty(left) and left != in_onec(old)
         right_changed = not is_empty(right) and right != old
-        if left_changed and right_changed and left != right:
+        if left_changed and right_changed and left == in_onec(right):
+            value = right  # 1C holds the cut copy of the same text: the full one is the value
+        elif left_changed and right_changed and left != right:
             winner = owner_of(name)
             value, lost = (left, right) if winner == "1c" else (right, left)
             conflicts.append(Conflict(name, winner, value, lost))
@@ -62,7 +74,7 @@ def merge(
             continue
         # A side that emptied a field keeps it empty until the value changes again.
         news = value != old or is_empty(old)
-        if value != left and news:
+        if in_onec(value) != left and news:
             to_onec[name] = value
         if value != right and news:
             to_b24[name] = value

@@ -16,7 +16,7 @@ from bridge.onec.odata import renumber_rows
 from bridge.parties.config import PartyField as P
 from bridge.parties.config import PersonField as C
 from bridge.parties.resolved import PartiesResolved
-from bridge.parties.state import State, Value, address, clean_text, texts
+from bridge.parties.state import State, Value, address, clean_text, fit, texts
 
 COUNTERPARTIES = "Catalog_Контрагенты"
 CONTACT_PERSONS = "Catalog_КонтактныеЛица"
@@ -25,6 +25,8 @@ EMAIL = "АдресЭлектроннойПочты"
 ADDRESS = "Адрес"
 _DESCRIPTION_MAX = 100
 _POSITION_MAX = 50
+# 1C lengths of the texts Bitrix24 may hold longer: cut only on the way into 1C (merge `limits`).
+LIMITS: dict[str, int] = {P.NAME: _DESCRIPTION_MAX, C.POST: _POSITION_MAX}
 # Fields a private person does not have in Bitrix24 (a contact has no full name, KPP, OKPO, OKOPF).
 PERSON_ONLY_BLANK = (P.FULL_NAME, P.KPP, P.OKPO, P.OKOPF, P.SCHEDULE)
 
@@ -165,7 +167,12 @@ def counterparty_patch(
     for field, name in simple.items():
         if field in changes:
             value = str(changes[field])
-            body[name] = value[:_DESCRIPTION_MAX] if name == "Description" else value
+            body[name] = str(fit(value, _DESCRIPTION_MAX)) if name == "Description" else value
+    name_text = str(changes.get(P.NAME) or "")
+    # Description keeps 100 characters; the full text goes where it fits, unless a full name is set.
+    too_long = len(name_text) > _DESCRIPTION_MAX and P.FULL_NAME not in changes
+    if too_long and not clean_text(current.get("НаименованиеПолное")):
+        body["НаименованиеПолное"] = name_text
     relation = changes.get(P.RELATION)
     if relation == "buyer":
         body["Покупатель"] = True
@@ -246,9 +253,9 @@ def person_patch(
 ) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if C.NAME in changes:
-        body["Description"] = str(changes[C.NAME])[:_DESCRIPTION_MAX]
+        body["Description"] = str(fit(str(changes[C.NAME]), _DESCRIPTION_MAX))
     if C.POST in changes:
-        body["Должность"] = str(changes[C.POST])[:_POSITION_MAX]
+        body["Должность"] = str(fit(str(changes[C.POST]), _POSITION_MAX))
     if C.COMMENT in changes:
         body["Комментарий"] = str(changes[C.COMMENT])
     if C.OWNER in changes:

@@ -30,6 +30,11 @@ def texts(values: Iterable[Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t for t in (clean_text(v) for v in values) if t))
 
 
+def fit(value: Value, limit: int) -> Value:
+    """What 1C keeps of a text field `limit` characters long (a tuple is not cut)."""
+    return clean_text(value[:limit]) if isinstance(value, str) else value
+
+
 def address(presentation: Any, region: Any) -> tuple[str, ...]:
     text = clean_text(presentation)
     return (text, clean_text(region)) if text else ()

@@ -32,6 +32,7 @@ from bridge.parties.state import (
     State,
     clean_text,
     dump_state,
+    fit,
     load_state,
     split_person_name,
     state_fingerprint,
@@ -172,10 +173,17 @@ class PartiesFlow:
         if not name:
             return []
         if entity == "COMPANY":
+            limit = onec_map.LIMITS[PartyField.NAME]
+            # A 1C name as long as Description allows may be the cut copy of a longer title.
+            condition = {"=%TITLE": name.replace("%", "_") + "%"} if len(name) >= limit else {"=TITLE": name}
             rows = self.ports.b24.list_all(
-                "crm.company.list", {"filter": {"=TITLE": name}, "select": ["ID", "TITLE"]}
+                "crm.company.list", {"filter": condition, "select": ["ID", "TITLE"]}
             )
-            return [int(r["ID"]) for r in rows if clean_text(r.get("TITLE")).casefold() == name.casefold()]
+            return [
+                int(r["ID"])
+                for r in rows
+                if str(fit(clean_text(r.get("TITLE")), limit)).casefold() == name.casefold()
+            ]
         last = split_person_name(name)[0]
         query: dict[str, Any] = {"=LAST_NAME": last}
         if person:
@@ -366,7 +374,8 @@ class PartiesFlow:
                 return pool[0]
             if len(pool) > 1:
                 return f"several 1C counterparties have ИНН {inn}"
-        name = str(state.get(PartyField.NAME) or "")
+        # 1C keeps the first 100 characters of a longer Bitrix24 title.
+        name = str(fit(str(state.get(PartyField.NAME) or ""), onec_map.LIMITS[PartyField.NAME]))
         same_name = [
             r
             for r in usable(onec.list(COUNTERPARTIES, filter=eq("Description", name)))
@@ -434,7 +443,7 @@ class PartiesFlow:
         onec_state = self._onec_state(row, person)
         b24_state = self._b24_state(party, person)
         owner_of = self.config.owner_of if base else self.config.first_link_owner_of
-        result = merge(base, onec_state, b24_state, owner_of, fields)
+        result = merge(base, onec_state, b24_state, owner_of, fields, onec_map.LIMITS)
         if party.entity == "CONTACT" and not person:
             result.to_b24.pop(PartyField.KIND, None)  # a contact is a private person by being a contact
         wrote = []
