@@ -14,7 +14,7 @@ import pytest
 from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
 from bridge.deps import Ports
-from bridge.links import B24Ref
+from bridge.links import B24Ref, OneCRef
 from bridge.parties.poller import run as parties_run
 from bridge.parties.resolved import ResolvedStore
 from bridge.parties.setup import load_or_setup
@@ -145,3 +145,67 @@ def test_a_long_title_from_the_parties_flow_keeps_its_full_text_in_the_full_name
     assert before is not None
     assert after is not None
     assert before.extra == after.extra
+
+
+def _kind_ref(world: World, name: str) -> str:
+    (row,) = ports(world).onec.list("Catalog_ВидыКонтактнойИнформации", filter=f"Description eq '{name}'")
+    return str(row["Ref_Key"])
+
+
+def test_a_1c_address_arrives_in_parts_and_an_address_only_edit_goes_back_in_one_sweep(world: World) -> None:
+    legal, actual = _kind_ref(world, "Юридический адрес"), _kind_ref(world, "Фактический адрес")
+    created = ports(world).onec.create(
+        COUNTERPARTIES,
+        {
+            "Description": "Адресная ООО",
+            "ВидКонтрагента": "ЮридическоеЛицо",
+            "ИНН": "7712300003",
+            "Покупатель": True,
+            "КонтактнаяИнформация": [
+                {
+                    "LineNumber": 1,
+                    "Тип": "Адрес",
+                    "Вид_Key": legal,
+                    "Представление": "115054, Москва г, Валовая ул, дом 21, офис 5",
+                    "Страна": "РОССИЯ",
+                    "Регион": "Москва г",
+                    "Город": "Москва",
+                }
+            ],
+        },
+    )
+    parties(world)
+    rest = B24Rest(world.b24_webhook_url)
+    link = ports(world).links.find_by_onec(OneCRef(entity_set=COUNTERPARTIES, ref=str(created["Ref_Key"])))
+    assert link is not None
+    (requisite,) = rest.call(
+        "crm.requisite.list", {"filter": {"ENTITY_TYPE_ID": 4, "ENTITY_ID": link.b24.id}}
+    )
+    (address,) = rest.call("crm.address.list", {"filter": {"ENTITY_ID": requisite["ID"]}})
+    assert (address["POSTAL_CODE"], address["PROVINCE"], address["CITY"], address["ADDRESS_1"]) == (
+        "115054",
+        "Москва г",
+        "Москва",
+        "Валовая ул, дом 21, офис 5",
+    )
+
+    # Only an address changes in Bitrix24: no event, no DATE_MODIFY; one sweep carries it to 1C.
+    rest.call(
+        "crm.address.add",
+        {
+            "fields": {
+                "TYPE_ID": 1,
+                "ENTITY_TYPE_ID": 8,
+                "ENTITY_ID": int(requisite["ID"]),
+                "ADDRESS_1": "Тверская ул, дом 7",
+                "CITY": "Москва",
+                "POSTAL_CODE": "125009",
+            }
+        },
+    )
+    parties(world)
+
+    row = ports(world).onec.get(COUNTERPARTIES, str(created["Ref_Key"]))
+    (line,) = [r for r in row["КонтактнаяИнформация"] if r["Вид_Key"] == actual]
+    assert line["Представление"] == "125009, Москва, Тверская ул, дом 7"
+    assert line["Город"] == "Москва"

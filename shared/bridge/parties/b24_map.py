@@ -53,14 +53,15 @@ def phone_types(record: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def _address_text(row: Mapping[str, Any]) -> tuple[str, ...]:
-    line = clean_text(row.get("ADDRESS_1"))
-    extra = [clean_text(row.get(n)) for n in ("POSTAL_CODE", "CITY", "ADDRESS_2")]
-    if any(extra):
-        # An address typed in parts becomes one presentation, as 1C shows it.
-        parts = [extra[0], clean_text(row.get("PROVINCE")), extra[1], line, extra[2]]
-        line = ", ".join(p for p in parts if p)
-    return address(line, row.get("PROVINCE"))
+def _address_text(row: Mapping[str, Any]) -> Value:
+    street = ", ".join(t for t in (clean_text(row.get("ADDRESS_1")), clean_text(row.get("ADDRESS_2"))) if t)
+    return address(
+        street,
+        postal=row.get("POSTAL_CODE"),
+        region=row.get("PROVINCE"),
+        city=row.get("CITY"),
+        country=row.get("COUNTRY"),
+    )
 
 
 def _addresses(party: B24Party) -> State:
@@ -280,15 +281,17 @@ def new_requisite(
 
 
 def address_fields(field_name: str, value: Value, requisite_id: int) -> dict[str, Any]:
-    text, region = (*value, "", "")[:2]
+    """The parts in their own fields (1C's presentation split, `state.address`); ADDRESS_2 is
+    cleared because the street line carries it."""
+    postal, region, city, street, country = (*value, "", "", "", "", "")[:5]
     return {
         "TYPE_ID": ADDRESS_TYPES[field_name],
         "ENTITY_TYPE_ID": REQUISITE_OWNER,
         "ENTITY_ID": requisite_id,
-        "ADDRESS_1": text,
-        "PROVINCE": region,
-        # The presentation already holds the parts; stale parts would read back as another address.
+        "ADDRESS_1": street,
         "ADDRESS_2": "",
-        "CITY": "",
-        "POSTAL_CODE": "",
+        "CITY": city,
+        "POSTAL_CODE": postal,
+        "PROVINCE": region,
+        "COUNTRY": country,
     }

@@ -7,6 +7,8 @@ does not manage (web pages, Skype, other attributes) as they were.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,7 +18,7 @@ from bridge.onec.odata import renumber_rows
 from bridge.parties.config import PartyField as P
 from bridge.parties.config import PersonField as C
 from bridge.parties.resolved import PartiesResolved
-from bridge.parties.state import State, Value, address, clean_text, fit, texts
+from bridge.parties.state import State, Value, address, address_text, clean_text, fit, texts
 
 COUNTERPARTIES = "Catalog_Контрагенты"
 CONTACT_PERSONS = "Catalog_КонтактныеЛица"
@@ -58,6 +60,34 @@ def _attribute(row: Mapping[str, Any], prop: str | None) -> str:
     return ""
 
 
+_XML_POSTAL = re.compile(r'ТипАдрЭл="10100000"\s+Значение="(\d+)"')
+
+
+def _postal_code(row: Mapping[str, Any]) -> str:
+    """The index from the newer JSON `Значение` (`ZIPcode`) or the older `ЗначенияПолей` XML
+    (`ДопАдрЭл ТипАдрЭл="10100000"`), reference onec examples/selectchanges; "" when neither has one."""
+    raw = row.get("Значение")
+    if isinstance(raw, str) and raw.strip().startswith("{"):
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and data.get("ZIPcode"):
+            return clean_text(data["ZIPcode"])
+    match = _XML_POSTAL.search(str(row.get("ЗначенияПолей") or ""))
+    return match.group(1) if match else ""
+
+
+def _address(row: Mapping[str, Any]) -> Value:
+    return address(
+        row.get("Представление"),
+        postal=_postal_code(row),
+        region=row.get("Регион"),
+        city=row.get("Город"),
+        country=row.get("Страна"),
+    )
+
+
 def kind_of(row: Mapping[str, Any]) -> CounterpartyKind:
     try:
         return CounterpartyKind(str(row.get("ВидКонтрагента") or ""))
@@ -86,7 +116,7 @@ def counterparty_state(row: Mapping[str, Any], resolved: PartiesResolved) -> Sta
     kinds = _address_kinds(resolved)
     for field in (P.LEGAL_ADDRESS, P.ACTUAL_ADDRESS, P.POSTAL_ADDRESS):
         found = next((r for r in info if field in kinds and _ref(r.get("Вид_Key")) == kinds[field]), None)
-        state[field] = address(found.get("Представление"), found.get("Регион")) if found else ()
+        state[field] = _address(found) if found else ()
     if kind is CounterpartyKind.PRIVATE_PERSON:
         for field in PERSON_ONLY_BLANK:
             state[field] = ""
@@ -184,8 +214,12 @@ def counterparty_patch(
     kinds = _address_kinds(resolved)
     for address_field, kind_ref in kinds.items():
         if address_field in changes:
-            text, region = (*changes[address_field], "", "")[:2]
-            replace[address_field] = (ADDRESS, [_info_row(ADDRESS, kind_ref, text, Регион=region)])
+            parts = changes[address_field]
+            _, region, city, _, country = (*parts, "", "", "", "", "")[:5]
+            line = _info_row(
+                ADDRESS, kind_ref, address_text(parts), Регион=region, Город=city, Страна=country
+            )
+            replace[address_field] = (ADDRESS, [line])
     if P.PHONES in changes:
         types = b24_types or {}
         replace[P.PHONES] = (
