@@ -209,3 +209,53 @@ def test_a_1c_address_arrives_in_parts_and_an_address_only_edit_goes_back_in_one
     (line,) = [r for r in row["КонтактнаяИнформация"] if r["Вид_Key"] == actual]
     assert line["Представление"] == "125009, Москва, Тверская ул, дом 7"
     assert line["Город"] == "Москва"
+
+
+def test_a_buyer_and_supplier_counterparty_keeps_both_flags(world: World) -> None:
+    created = ports(world).onec.create(
+        COUNTERPARTIES,
+        {
+            "Description": "Двусторонняя ООО",
+            "ВидКонтрагента": "ЮридическоеЛицо",
+            "ИНН": "7712300004",
+            "Покупатель": True,
+            "Поставщик": True,
+        },
+    )
+    ref = str(created["Ref_Key"])
+    parties(world)
+    link = ports(world).links.find_by_onec(OneCRef(entity_set=COUNTERPARTIES, ref=ref))
+    assert link is not None
+    rest = B24Rest(world.b24_webhook_url)
+    assert rest.call("crm.company.get", {"id": link.b24.id})["COMPANY_TYPE"] == "CUSTOMER"
+
+    # A manager switches the single Bitrix24 type; the counterparty is still both in 1C.
+    rest.call("crm.company.update", {"id": link.b24.id, "fields": {"COMPANY_TYPE": "SUPPLIER"}})
+    parties(world)
+    parties(world)
+
+    row = ports(world).onec.get(COUNTERPARTIES, ref)
+    assert (row["Покупатель"], row["Поставщик"]) == (True, True)
+    assert rest.call("crm.company.get", {"id": link.b24.id})["COMPANY_TYPE"] == "SUPPLIER"
+
+
+def test_a_contact_persons_type_travels_as_its_first_1c_role_both_ways(world: World) -> None:
+    rest = B24Rest(world.b24_webhook_url)
+    _, contact = rest.company_with_contact("Ролевая ООО", "7712300005", "771201001")
+    rest.call("crm.contact.update", {"id": contact, "fields": {"TYPE_ID": "SUPPLIER"}})
+    parties(world)
+
+    person_ref = linked_ref(world, "CONTACT", contact)
+    person = ports(world).onec.get(PERSONS, person_ref)
+    roles = "Catalog_РолиКонтактныхЛиц"
+    first = person["Роли"][0]["Роль_Key"]
+    assert ports(world).onec.get(roles, first)["Description"] == "Поставщик"
+
+    (partner,) = ports(world).onec.list(roles, filter="Description eq 'Партнёр'")
+    ports(world).onec.update(
+        PERSONS, person_ref, {"Роли": [{"LineNumber": 1, "Роль_Key": partner["Ref_Key"]}]}
+    )
+    parties(world)
+    parties(world)
+
+    assert rest.call("crm.contact.get", {"id": contact})["TYPE_ID"] == "PARTNER"

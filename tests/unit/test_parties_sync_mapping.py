@@ -181,3 +181,13 @@ def test_contact_person_name_parts_join_into_the_single_1c_name_and_split_back()
     assert onec_person_state({**body, "Owner_Key": OWNER}, RESOLVED) == state
     fields = entity_fields("CONTACT", {"name": "Орлова Елена Павловна"}, {}, RESOLVED, CONFIG, person=True)
     assert (fields["LAST_NAME"], fields["NAME"], fields["SECOND_NAME"]) == ("Орлова", "Елена", "Павловна")
+
+
+def test_a_contact_type_becomes_the_first_role_and_other_1c_roles_stay() -> None:
+    client, supplier, boss = (f"{n}{n}{n}{n}{n}{n}{n}{n}-0000-0000-0000-000000000000" for n in "abc")
+    resolved = RESOLVED.model_copy(update={"contact_roles": {"CLIENT": client, "SUPPLIER": supplier}})
+    row = {"Роли": [{"LineNumber": 1, "Роль_Key": boss}, {"LineNumber": 2, "Роль_Key": client}]}
+    assert onec_person_state(row, resolved)["role"] == ""  # «Руководитель» is not in the map
+    body = person_patch({"role": "SUPPLIER"}, row, resolved)
+    assert body["Роли"] == [{"LineNumber": 1, "Роль_Key": supplier}, {"LineNumber": 2, "Роль_Key": boss}]
+    assert onec_person_state(body, resolved)["role"] == "SUPPLIER"

@@ -69,8 +69,17 @@ def _addresses(party: B24Party) -> State:
     return {f: _address_text(by_type[t]) if t in by_type else () for f, t in ADDRESS_TYPES.items()}
 
 
-def _relation(value: Any, buyer: str, supplier: str) -> str:
+def _relation(value: Any, buyer: str, supplier: str, both: str = "") -> str:
+    if both and value == both:
+        return "both"
     return "buyer" if value == buyer else "supplier" if value == supplier else ""
+
+
+def relation_type(relation: Any, buyer: str, supplier: str, both: str = "") -> str:
+    """The single Bitrix24 type for a relation; without a "both" type, "both" shows as the buyer's."""
+    if relation == "both":
+        return both or buyer
+    return buyer if relation == "buyer" else supplier
 
 
 def company_state(
@@ -91,7 +100,10 @@ def company_state(
         P.SCHEDULE: clean_text(record.get(config.schedule_field)),
         P.COMMENT: strip_markup(str(record.get("COMMENTS") or "")).strip(),
         P.RELATION: _relation(
-            record.get("COMPANY_TYPE"), resolved.buyer_company_type, resolved.supplier_company_type
+            record.get("COMPANY_TYPE"),
+            resolved.buyer_company_type,
+            resolved.supplier_company_type,
+            resolved.both_company_type,
         ),
         P.PHONES: _multi(record, "PHONE"),
         P.EMAILS: _multi(record, "EMAIL"),
@@ -113,7 +125,10 @@ def private_person_state(party: B24Party, resolved: PartiesResolved, responsible
         P.SCHEDULE: "",
         P.COMMENT: strip_markup(str(record.get("COMMENTS") or "")).strip(),
         P.RELATION: _relation(
-            record.get("TYPE_ID"), resolved.buyer_contact_type, resolved.supplier_contact_type
+            record.get("TYPE_ID"),
+            resolved.buyer_contact_type,
+            resolved.supplier_contact_type,
+            resolved.both_contact_type,
         ),
         P.PHONES: _multi(record, "PHONE"),
         P.EMAILS: _multi(record, "EMAIL"),
@@ -122,8 +137,10 @@ def private_person_state(party: B24Party, resolved: PartiesResolved, responsible
     return state | _addresses(party)
 
 
-def person_state(party: B24Party, owner_ref: str) -> State:
+def person_state(party: B24Party, owner_ref: str, resolved: PartiesResolved | None = None) -> State:
     record = party.record
+    type_id = str(record.get("TYPE_ID") or "")
+    roles = resolved.contact_roles if resolved is not None else {}
     return {
         C.NAME: join_person_name(record.get("LAST_NAME"), record.get("NAME"), record.get("SECOND_NAME")),
         C.POST: clean_text(record.get("POST")),
@@ -134,6 +151,7 @@ def person_state(party: B24Party, owner_ref: str) -> State:
         C.MOBILE_PHONES: _multi(record, "PHONE", ["MOBILE"]),
         C.EMAILS: _multi(record, "EMAIL"),
         C.OWNER: owner_ref,
+        C.ROLE: type_id if type_id in roles else "",
     }
 
 
@@ -188,6 +206,8 @@ def entity_fields(
     if person:
         if C.POST in changes:
             fields["POST"] = str(changes[C.POST])
+        if C.ROLE in changes:
+            fields["TYPE_ID"] = str(changes[C.ROLE])
         current = [m for m in record.get("PHONE") or [] if isinstance(m, Mapping)]
         ops: list[dict[str, Any]] = []
         if C.WORK_PHONES in changes:
@@ -209,12 +229,18 @@ def entity_fields(
     relation = changes.get(P.RELATION)
     if relation:
         if entity == "COMPANY":
-            fields["COMPANY_TYPE"] = (
-                resolved.buyer_company_type if relation == "buyer" else resolved.supplier_company_type
+            fields["COMPANY_TYPE"] = relation_type(
+                relation,
+                resolved.buyer_company_type,
+                resolved.supplier_company_type,
+                resolved.both_company_type,
             )
         else:
-            fields["TYPE_ID"] = (
-                resolved.buyer_contact_type if relation == "buyer" else resolved.supplier_contact_type
+            fields["TYPE_ID"] = relation_type(
+                relation,
+                resolved.buyer_contact_type,
+                resolved.supplier_contact_type,
+                resolved.both_contact_type,
             )
     if entity == "COMPANY":
         if P.OKOPF in changes and (enum_id := resolved.okopf_id(str(changes[P.OKOPF]))):

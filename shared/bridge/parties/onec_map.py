@@ -88,6 +88,11 @@ def _address(row: Mapping[str, Any]) -> Value:
     )
 
 
+def _relation(row: Mapping[str, Any]) -> str:
+    buyer, supplier = bool(row.get("Покупатель")), bool(row.get("Поставщик"))
+    return "both" if buyer and supplier else "buyer" if buyer else "supplier" if supplier else ""
+
+
 def kind_of(row: Mapping[str, Any]) -> CounterpartyKind:
     try:
         return CounterpartyKind(str(row.get("ВидКонтрагента") or ""))
@@ -108,7 +113,7 @@ def counterparty_state(row: Mapping[str, Any], resolved: PartiesResolved) -> Sta
         P.OKOPF: _attribute(row, resolved.okopf_property),
         P.SCHEDULE: _attribute(row, resolved.schedule_property),
         P.COMMENT: str(row.get("Комментарий") or "").strip(),
-        P.RELATION: "buyer" if row.get("Покупатель") else "supplier" if row.get("Поставщик") else "",
+        P.RELATION: _relation(row),
         P.PHONES: texts(r.get("Представление") for r in info if r.get("Тип") == PHONE),
         P.EMAILS: texts(r.get("АдресЭП") or r.get("Представление") for r in info if r.get("Тип") == EMAIL),
         P.RESPONSIBLE: _ref(row.get("Ответственный_Key")),
@@ -204,12 +209,10 @@ def counterparty_patch(
     if too_long and not clean_text(current.get("НаименованиеПолное")):
         body["НаименованиеПолное"] = name_text
     relation = changes.get(P.RELATION)
-    if relation == "buyer":
-        body["Покупатель"] = True
-    elif relation == "supplier":
-        # Supplier only: a buyer flag left on would read back as "buyer" and undo the change.
-        body["Поставщик"] = True
-        body["Покупатель"] = False
+    if relation in ("buyer", "supplier", "both"):
+        # Both flags always: one left over would read back as another relation and undo the change.
+        body["Покупатель"] = relation in ("buyer", "both")
+        body["Поставщик"] = relation in ("supplier", "both")
     replace: dict[str, tuple[str, list[dict[str, Any]]]] = {}
     kinds = _address_kinds(resolved)
     for address_field, kind_ref in kinds.items():
@@ -276,7 +279,17 @@ def person_state(row: Mapping[str, Any], resolved: PartiesResolved) -> State:
         C.MOBILE_PHONES: texts(r.get("Представление") for r in mobile),
         C.EMAILS: texts(r.get("АдресЭП") or r.get("Представление") for r in info if r.get("Тип") == EMAIL),
         C.OWNER: _ref(row.get("Owner_Key")),
+        C.ROLE: _role(row, resolved),
     }
+
+
+def _role(row: Mapping[str, Any], resolved: PartiesResolved) -> str:
+    """The contact TYPE_ID the first `Роли` row's role maps to; "" for a role not in the map."""
+    roles = sorted(_rows(row, "Роли"), key=lambda r: int(r.get("LineNumber") or 0))
+    if not roles:
+        return ""
+    first = _ref(roles[0].get("Роль_Key"))
+    return next((t for t, ref in resolved.contact_roles.items() if ref == first), "")
 
 
 def person_patch(
@@ -294,6 +307,16 @@ def person_patch(
         body["Комментарий"] = str(changes[C.COMMENT])
     if C.OWNER in changes:
         body["Owner_Key"] = str(changes[C.OWNER])
+    role = resolved.contact_roles.get(str(changes.get(C.ROLE) or ""))
+    if role:
+        # The first row is the contact's type; roles outside the map stay, after it.
+        mapped = set(resolved.contact_roles.values())
+        rest = [
+            {k: v for k, v in r.items() if k != "LineNumber"}
+            for r in _rows(current, "Роли")
+            if _ref(r.get("Роль_Key")) not in mapped
+        ]
+        body["Роли"] = renumber_rows([{"Роль_Key": role}, *rest])
     kinds, types = resolved.phone_kinds, b24_types or {}
     info = _rows(current, "КонтактнаяИнформация")
     touched = False

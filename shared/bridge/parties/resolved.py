@@ -33,6 +33,9 @@ class PartiesResolved(BaseModel):
     email_kind: str | None = None
     person_email_kind: str | None = None
     phone_kinds: PhoneKindRefs = Field(default_factory=PhoneKindRefs)
+    both_company_type: str = ""  # "" = none: either single type stands for buyer + supplier
+    both_contact_type: str = ""
+    contact_roles: dict[str, str] = Field(default_factory=dict)  # contact TYPE_ID → role Ref_Key
 
     def kind_of_preset(self, preset_id: int | None) -> CounterpartyKind | None:
         for kind, known in self.preset_ids.items():

@@ -24,7 +24,7 @@ from bridge.parties import b24_gateway as gw
 from bridge.parties import b24_map, onec_map
 from bridge.parties.b24_map import ORIGINATOR, B24Party
 from bridge.parties.config import PartiesMapping, PartyField, PersonField
-from bridge.parties.merge import MergeResult, merge
+from bridge.parties.merge import MergeResult, Sameness, merge
 from bridge.parties.onec_map import CONTACT_PERSONS, COUNTERPARTIES
 from bridge.parties.resolved import PartiesResolved
 from bridge.parties.responsible import ResponsibleMap
@@ -325,7 +325,7 @@ class PartiesFlow:
             if company:
                 link = self.ports.links.find_by_b24(B24Ref(entity="COMPANY", id=str(company)))
                 owner = link.onec.ref if link is not None else ""
-            return b24_map.person_state(party, owner)
+            return b24_map.person_state(party, owner, self.resolved)
         responsible = self.users.employee_of(party.record.get("ASSIGNED_BY_ID"))
         if party.entity == "COMPANY":
             return b24_map.company_state(party, self.resolved, self.config, responsible)
@@ -443,7 +443,7 @@ class PartiesFlow:
         onec_state = self._onec_state(row, person)
         b24_state = self._b24_state(party, person)
         owner_of = self.config.owner_of if base else self.config.first_link_owner_of
-        result = merge(base, onec_state, b24_state, owner_of, fields, onec_map.LIMITS)
+        result = merge(base, onec_state, b24_state, owner_of, fields, self._sameness(party.entity))
         if party.entity == "CONTACT" and not person:
             result.to_b24.pop(PartyField.KIND, None)  # a contact is a private person by being a contact
         wrote = []
@@ -496,6 +496,12 @@ class PartiesFlow:
             logger.info("party synced", extra={"subject": subject, "wrote": wrote})
             return "; ".join(wrote)
         return "linked" if link is None else "in sync"
+
+    def _sameness(self, entity: str) -> Sameness:
+        both = self.resolved.both_company_type if entity == "COMPANY" else self.resolved.both_contact_type
+        # Without a "both" type either single type stands for buyer + supplier (never clears a flag).
+        wider = {} if both else {PartyField.RELATION.value: {"both": ("buyer", "supplier")}}
+        return Sameness(limits=onec_map.LIMITS, wider=wider)
 
     def _onec_body(
         self, result: MergeResult, row: Mapping[str, Any], party: B24Party, person: bool
