@@ -180,6 +180,20 @@ class Mapping(BaseModel):
     # Bitrix24 user id → 1C employee description, used after the e-mail match fails.
     managers: dict[str, str] = Field(default_factory=dict)
 
+    @field_validator("onec", mode="before")
+    @classmethod
+    def _phone_kinds_moved(cls, value: Any) -> Any:
+        # [onec] ignores unknown keys; a phone kind left there would be dropped without a word.
+        moved = sorted(set(value) & _MOVED_TO_PHONES) if isinstance(value, dict) else []
+        if moved:
+            raise ValueError(f"{', '.join(moved)}: phone kinds moved to [phones] (docs/configuration.md)")
+        return value
+
+
+_MOVED_TO_PHONES = frozenset(
+    {"counterparty_phone_kind", "contact_work_phone_kind", "contact_mobile_phone_kind"}
+)
+
 
 def _describe(error: ValidationError, prefix: str) -> str:
     lines = []

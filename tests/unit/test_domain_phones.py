@@ -44,3 +44,8 @@ def test_resolve_keeps_the_kinds_found() -> None:
 def test_a_wrong_table_is_refused_at_start(table: dict[str, dict[str, str]]) -> None:
     with pytest.raises(ValidationError):
         PhoneKinds.model_validate(table)
+
+
+def test_a_phone_kind_left_in_the_old_onec_section_is_refused_not_ignored() -> None:
+    with pytest.raises(ValidationError, match=r"moved to \[phones\]"):
+        Mapping.model_validate({"onec": {"contact_mobile_phone_kind": "Мобильный"}})
