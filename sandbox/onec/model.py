@@ -2,7 +2,7 @@
 
 Built from `data/unf16.derived-odata-model.json` (the reference's derived model: UNF 1.6.4 dump
 compared with RU 3.0) with RU 1.6 adjustments, plus a few hand-written objects the derived model
-does not cover (additional-attribute sets, natural persons).
+does not cover (additional-attribute sets, natural persons, contact-person roles).
 """
 
 from __future__ import annotations
@@ -373,7 +373,16 @@ def _hand_written_sets() -> list[EntitySet]:
         tabular={"КонтактнаяИнформация": contact},
         code_length=10,
     )
-    return [sets, persons]
+    # Referenced by Catalog_КонтактныеЛица_Роли.Роль_Key (derived model) but not described there:
+    # a plain catalog with the standard attributes (needs a live check: docs/sandbox-onec.md).
+    roles = EntitySet(
+        name="Catalog_РолиКонтактныхЛиц",
+        kind="Catalog",
+        props=_std_catalog_props(100, code_length=9),
+        key=["Ref_Key"],
+        code_length=9,
+    )
+    return [sets, persons, roles]
 
 
 @dataclass

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, Validatio
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bridge.catalog.config import CatalogMapping
+from bridge.domain.phones import PhoneKinds
 from bridge.errors import ConfigurationError
 from bridge.parties.config import PartiesMapping
 from bridge.payments.config import PaymentsMapping
@@ -165,10 +166,8 @@ class OneCMapping(BaseModel):
     cancelled_order_state: str = "Отменен"
     reserve_warehouse: str = "Основной склад"  # Catalog_СтруктурныеЕдиницы; empty = none
     # Catalog_ВидыКонтактнойИнформации descriptions; empty = rows without a kind.
-    counterparty_phone_kind: str = "Телефон"
+    # Phone kinds: `[phones]` (bridge.domain.phones), one table for every flow.
     counterparty_email_kind: str = "Email"
-    contact_work_phone_kind: str = "Рабочий телефон"
-    contact_mobile_phone_kind: str = ""
     contact_email_kind: str = "Email контактного лица"
     # Catalog_Номенклатура (a service) carrying the deal's amount when the deal has no product rows.
     deal_amount_item: str = "Товары по сделке Битрикс24"
@@ -183,8 +182,24 @@ class Mapping(BaseModel):
     catalog: CatalogMapping = CatalogMapping()
     payments: PaymentsMapping = PaymentsMapping()
     parties: PartiesMapping = PartiesMapping()
+    # Bitrix24 PHONE VALUE_TYPE ⇄ 1C contact-information kind, for every flow.
+    phones: PhoneKinds = PhoneKinds()
     # Bitrix24 user id → 1C employee description, used after the e-mail match fails.
     managers: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("onec", mode="before")
+    @classmethod
+    def _phone_kinds_moved(cls, value: Any) -> Any:
+        # [onec] ignores unknown keys; a phone kind left there would be dropped without a word.
+        moved = sorted(set(value) & _MOVED_TO_PHONES) if isinstance(value, dict) else []
+        if moved:
+            raise ValueError(f"{', '.join(moved)}: phone kinds moved to [phones] (docs/configuration.md)")
+        return value
+
+
+_MOVED_TO_PHONES = frozenset(
+    {"counterparty_phone_kind", "contact_work_phone_kind", "contact_mobile_phone_kind"}
+)
 
 
 def _describe(error: ValidationError, prefix: str) -> str:

@@ -54,7 +54,15 @@ def assert_quiet(systems: Systems) -> None:
 def test_1c_buyer_supplier_and_private_person_arrive_in_bitrix24(systems: Systems) -> None:
     okopf = _ref(systems, "ChartOfCharacteristicTypes_ДополнительныеРеквизитыИСведения", "ОКОПФ")
     rows = [
-        _info(systems, "Юридический адрес", "Адрес", "119019, Москва г, Арбат ул, дом 1", Регион="Москва г"),
+        _info(
+            systems,
+            "Юридический адрес",
+            "Адрес",
+            "119019, Москва г, Арбат ул, дом 1",
+            Регион="Москва г",
+            Город="Москва",
+            Страна="РОССИЯ",
+        ),
         _info(systems, "Фактический адрес", "Адрес", "119019, Москва г, Арбат ул, дом 2", Регион="Москва г"),
         _info(systems, "Почтовый адрес", "Адрес", "119019, Москва г, а/я 10", Регион="Москва г"),
         _info(systems, "Телефон", "Телефон", "+7 495 700-00-01", НомерТелефона="+74957000001"),
@@ -116,14 +124,15 @@ def test_1c_buyer_supplier_and_private_person_arrive_in_bitrix24(systems: System
         "770101001",
         "11112222",
     )
+    # The 1C parts arrive in their own Bitrix24 address fields, the rest of the line in ADDRESS_1.
     addresses = {
-        a["TYPE_ID"]: a["ADDRESS_1"]
+        a["TYPE_ID"]: (a["POSTAL_CODE"], a["PROVINCE"], a["CITY"], a["ADDRESS_1"], a["COUNTRY"])
         for a in systems.b24("crm.address.list", {"filter": {"ENTITY_ID": requisite["ID"]}})
     }
     assert addresses == {
-        "6": "119019, Москва г, Арбат ул, дом 1",
-        "1": "119019, Москва г, Арбат ул, дом 2",
-        "8": "119019, Москва г, а/я 10",
+        "6": ("119019", "Москва г", "Москва", "Арбат ул, дом 1", "РОССИЯ"),
+        "1": ("119019", "Москва г", None, "Арбат ул, дом 2", None),
+        "8": ("119019", "Москва г", None, "а/я 10", None),
     }
     assert "Васильев Иван Петрович" not in companies  # a private person never becomes a company
     contacts = systems.b24("crm.contact.list", {"filter": {"LAST_NAME": "Васильев"}})
@@ -186,4 +195,27 @@ def test_editing_only_a_requisite_reaches_1c_and_then_all_is_quiet(systems: Syst
     systems.settle()
     [row] = systems.onec("GET", "Catalog_Контрагенты", **{"$filter": "ИНН eq '7701000001'"})
     assert row["КодПоОКПО"] == "33334444"
+    assert_quiet(systems)
+
+
+def test_editing_only_an_address_in_bitrix24_reaches_1c_within_one_run(systems: Systems) -> None:
+    [company] = systems.b24("crm.company.list", {"filter": {"TITLE": "Омега ООО"}})
+    [requisite] = systems.b24(
+        "crm.requisite.list", {"filter": {"ENTITY_TYPE_ID": 4, "ENTITY_ID": company["ID"]}}
+    )
+    fields = {"TYPE_ID": 1, "ENTITY_TYPE_ID": 8, "ENTITY_ID": int(requisite["ID"])}
+    systems.b24(
+        "crm.address.update",
+        {"fields": {**fields, "ADDRESS_1": "Тверская ул, дом 7", "CITY": "Москва", "POSTAL_CODE": "125009"}},
+    )
+    systems.settle()
+
+    systems.invoke(FUNCTION)  # one scheduled run, no event
+    systems.settle()
+
+    [row] = systems.onec("GET", "Catalog_Контрагенты", **{"$filter": "ИНН eq '7701000001'"})
+    actual = _ref(systems, "Catalog_ВидыКонтактнойИнформации", "Фактический адрес")
+    [line] = [r for r in row["КонтактнаяИнформация"] if r["Вид_Key"] == actual]
+    assert line["Представление"] == "125009, Москва г, Москва, Тверская ул, дом 7"
+    assert (line["Регион"], line["Город"]) == ("Москва г", "Москва")
     assert_quiet(systems)

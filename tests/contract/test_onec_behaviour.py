@@ -684,3 +684,31 @@ def test_sandbox_stock_helper_sets_balance(onec: httpx.Client) -> None:
 def test_app_state_is_inspectable_in_process() -> None:
     app = create_app()
     assert app.state.base.store.get("Catalog_Контрагенты", BUYER)["ИНН"] == "7705123456"
+
+
+# ------------------------------------------------------------------ contact-person roles
+
+
+def test_the_roles_catalog_that_contact_persons_refer_to_is_published(onec: httpx.Client) -> None:
+    """README §10.2: `Catalog_КонтактныеЛица` has the tabular `Роли` whose `Роль_Key` refers to
+    `Catalog_РолиКонтактныхЛиц` (derived model); the catalog itself answers like any catalog."""
+    role = create(onec, "Catalog_РолиКонтактныхЛиц", {"Description": "Клиент"})
+    assert role["odata.metadata"].endswith("#Catalog_РолиКонтактныхЛиц/@Element")
+    assert {"Ref_Key", "Code", "Description", "DeletionMark", "Predefined", "DataVersion"} <= role.keys()
+    person = create(
+        onec,
+        "Catalog_КонтактныеЛица",
+        {
+            "Description": "Сидоров Пётр",
+            "Owner_Key": BUYER,
+            "Роли": [{"LineNumber": 1, "Роль_Key": role["Ref_Key"]}],
+        },
+    )
+    path = f"Catalog_КонтактныеЛица(guid'{person['Ref_Key']}')"
+    assert get_json(onec, path)["Роли"] == [
+        {"Ref_Key": person["Ref_Key"], "LineNumber": "1", "Роль_Key": role["Ref_Key"]}
+    ]
+    listed = get_json(onec, "Catalog_РолиКонтактныхЛиц", **{"$filter": "Description eq 'Клиент'"})
+    assert names(listed) == ["Клиент"]
+    metadata = onec.get(url("$metadata")).text
+    assert 'EntityType Name="Catalog_РолиКонтактныхЛиц"' in metadata

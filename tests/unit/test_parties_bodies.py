@@ -19,6 +19,7 @@ from bridge.deals.parties import (
     main_contact_patch,
 )
 from bridge.deals.snapshot import parse_deal_snapshot
+from bridge.domain.phones import PhoneKindRefs
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 FOLDER = "f0000001-0000-11ef-9c3a-00155d0a1b01"
@@ -35,11 +36,11 @@ REFS = OneCRefs(
     completed_state="1a2b3c4d-0001-11ef-9c3a-00155d0a1b01",
     cancelled_state="1a2b3c4d-0002-11ef-9c3a-00155d0a1b01",
     counterparty_folder=FOLDER,
-    counterparty_phone_kind=PHONE_KIND,
     counterparty_email_kind=EMAIL_KIND,
-    contact_work_phone_kind=WORK_PHONE_KIND,
-    contact_mobile_phone_kind=MOBILE_KIND,
     contact_email_kind=CONTACT_EMAIL_KIND,
+    phone_kinds=PhoneKindRefs(
+        counterparty={"WORK": PHONE_KIND}, person={"WORK": WORK_PHONE_KIND, "MOBILE": MOBILE_KIND}
+    ),
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bridge.deals.config import CounterpartyKind
+from bridge.domain.phones import PhoneKindRefs
 from bridge.parties.b24_map import (
     B24Party,
     address_fields,
@@ -30,9 +31,8 @@ RESOLVED = PartiesResolved(
     },
     okopf_enum={"7": "ООО"},
     legal_address_kind=LEGAL,
-    phone_kind=PHONE_KIND,
     okopf_property=OKOPF,
-    person_mobile_phone_kind=MOBILE,
+    phone_kinds=PhoneKindRefs(counterparty={"WORK": PHONE_KIND}, person={"MOBILE": MOBILE}),
 )
 CONFIG = PartiesMapping()
 
@@ -106,16 +106,56 @@ def test_supplier_only_clears_the_buyer_flag_so_it_reads_back_as_supplier() -> N
     assert counterparty_state({**ONEC_ROW, **body}, RESOLVED)["relation"] == "supplier"
 
 
-def test_an_address_typed_in_parts_becomes_one_presentation() -> None:
+def test_a_1c_address_with_parts_lands_in_the_bitrix24_address_fields() -> None:
+    row = {
+        **ONEC_ROW,
+        "КонтактнаяИнформация": [
+            {
+                "Тип": "Адрес",
+                "Вид_Key": LEGAL,
+                "Представление": "115054, Москва г, Валовая ул, дом 21, офис 5",
+                "Страна": "РОССИЯ",
+                "Регион": "Москва г",
+                "Город": "Москва",
+            }
+        ],
+    }
+    value = counterparty_state(row, RESOLVED)["legal_address"]
+    written = address_fields("legal_address", value, 1)
+    assert {k: written[k] for k in ("ADDRESS_1", "CITY", "PROVINCE", "POSTAL_CODE", "COUNTRY")} == {
+        "ADDRESS_1": "Валовая ул, дом 21, офис 5",
+        "CITY": "Москва",
+        "PROVINCE": "Москва г",
+        "POSTAL_CODE": "115054",
+        "COUNTRY": "РОССИЯ",
+    }
+    # Read back from Bitrix24 it is the same address: nothing to write either way.
+    party = B24Party("COMPANY", {"ID": 1}, {"ID": 1}, ({**written, "TYPE_ID": 6},))
+    assert company_state(party, RESOLVED, CONFIG)["legal_address"] == value
+
+
+def test_the_index_comes_from_the_1c_json_or_xml_when_the_presentation_has_none() -> None:
+    xml = '<КонтактнаяИнформация><ДопАдрЭл ТипАдрЭл="10100000" Значение="196135"/></КонтактнаяИнформация>'
+    for extra in ({"Значение": '{"value": "x", "ZIPcode": "196135"}'}, {"ЗначенияПолей": xml}):
+        line = {"Тип": "Адрес", "Вид_Key": LEGAL, "Представление": "Санкт-Петербург г, Типанова ул, дом 18"}
+        state = counterparty_state({**ONEC_ROW, "КонтактнаяИнформация": [{**line, **extra}]}, RESOLVED)
+        postal, _, _, street, _ = state["legal_address"]
+        assert (postal, street) == ("196135", "Санкт-Петербург г, Типанова ул, дом 18")
+
+
+def test_a_bitrix24_address_typed_in_parts_goes_to_1c_as_one_presentation_with_its_parts() -> None:
     party = B24Party(
         "COMPANY",
         {"ID": 1},
         {"ID": 1},
-        ({"TYPE_ID": 6, "ADDRESS_1": "Невский 1", "CITY": "СПб", "POSTAL_CODE": "191186"},),
+        ({"TYPE_ID": 6, "ADDRESS_1": "Невский пр, 1", "CITY": "Санкт-Петербург", "POSTAL_CODE": "191186"},),
     )
-    assert company_state(party, RESOLVED, CONFIG)["legal_address"] == ("191186, СПб, Невский 1", "")
-    written = address_fields("legal_address", ("191186, СПб, Невский 1", ""), 1)
-    assert (written["ADDRESS_1"], written["CITY"], written["TYPE_ID"]) == ("191186, СПб, Невский 1", "", 6)
+    value = company_state(party, RESOLVED, CONFIG)["legal_address"]
+    body = counterparty_patch({"legal_address": value}, ONEC_ROW, RESOLVED)
+    (line,) = [r for r in body["КонтактнаяИнформация"] if r["Тип"] == "Адрес"]
+    assert line["Представление"] == "191186, Санкт-Петербург, Невский пр, 1"
+    assert line["Город"] == "Санкт-Петербург"
+    assert counterparty_state({**ONEC_ROW, **body}, RESOLVED)["legal_address"] == value
 
 
 def test_multifields_delete_the_missing_by_id_and_append_the_new() -> None:
@@ -141,3 +181,13 @@ def test_contact_person_name_parts_join_into_the_single_1c_name_and_split_back()
     assert onec_person_state({**body, "Owner_Key": OWNER}, RESOLVED) == state
     fields = entity_fields("CONTACT", {"name": "Орлова Елена Павловна"}, {}, RESOLVED, CONFIG, person=True)
     assert (fields["LAST_NAME"], fields["NAME"], fields["SECOND_NAME"]) == ("Орлова", "Елена", "Павловна")
+
+
+def test_a_contact_type_becomes_the_first_role_and_other_1c_roles_stay() -> None:
+    client, supplier, boss = (f"{n}{n}{n}{n}{n}{n}{n}{n}-0000-0000-0000-000000000000" for n in "abc")
+    resolved = RESOLVED.model_copy(update={"contact_roles": {"CLIENT": client, "SUPPLIER": supplier}})
+    row = {"Роли": [{"LineNumber": 1, "Роль_Key": boss}, {"LineNumber": 2, "Роль_Key": client}]}
+    assert onec_person_state(row, resolved)["role"] == ""  # «Руководитель» is not in the map
+    body = person_patch({"role": "SUPPLIER"}, row, resolved)
+    assert body["Роли"] == [{"LineNumber": 1, "Роль_Key": supplier}, {"LineNumber": 2, "Роль_Key": boss}]
+    assert onec_person_state(body, resolved)["role"] == "SUPPLIER"

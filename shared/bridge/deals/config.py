@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from bridge.domain.phones import PhoneKindRefs
 from bridge.settings import DealMapping
 
 EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
@@ -81,11 +82,20 @@ class OneCRefs(BaseModel):
     counterparty_folder: Guid | None = None  # Catalog_Контрагенты folder for new ones
     default_responsible: Guid | None = None  # Catalog_Сотрудники
     # Catalog_ВидыКонтактнойИнформации
-    counterparty_phone_kind: Guid | None = None  # "Телефон контрагента"
     counterparty_email_kind: Guid | None = None
-    contact_work_phone_kind: Guid | None = None
-    contact_mobile_phone_kind: Guid | None = None
     contact_email_kind: Guid | None = None
+    phone_kinds: PhoneKindRefs = PhoneKindRefs()  # the table every flow shares
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_superseded_phone_kinds(cls, data: Any) -> Any:
+        # Items stored before `[phones]` carry these; the table above replaced them.
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if k not in _SUPERSEDED}
+        return data
+
+
+_SUPERSEDED = frozenset({"counterparty_phone_kind", "contact_work_phone_kind", "contact_mobile_phone_kind"})
 
 
 class OrderConfig(BaseModel):

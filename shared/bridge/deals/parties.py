@@ -376,11 +376,13 @@ def _numbered(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def counterparty_contact_info(party: BuyerParty, refs: OneCRefs) -> list[dict[str, Any]]:
-    """One phone (work first) as "Телефон контрагента" and one e-mail (work first)."""
+    """One phone (work first) of the kind `[phones]` gives its type, and one e-mail (work first)."""
     rows: list[dict[str, Any]] = []
     phone = _preferred(party.phones, ("WORK",))
     if phone:
-        rows.append(_info_row(PHONE, phone.value, refs.counterparty_phone_kind))
+        rows.append(
+            _info_row(PHONE, phone.value, refs.phone_kinds.kind_for("counterparty", phone.value_type))
+        )
     email = _preferred(party.emails, ("WORK",))
     if email:
         rows.append(_info_row(EMAIL, email.value, refs.counterparty_email_kind))
@@ -420,11 +422,12 @@ def contact_person_body(contact: Contact, owner_ref: str, refs: OneCRefs) -> dic
         body["Должность"] = contact.post.strip()[:_POSITION_MAX]
     rows: list[dict[str, Any]] = []
     work = _preferred([p for p in contact.phones if p.value_type.upper() != "MOBILE"], ("WORK",))
+    # The same kinds the parties flow reads back (bridge.domain.phones): no second row, no WORK twin.
     if work:
-        rows.append(_info_row(PHONE, work.value, refs.contact_work_phone_kind))
+        rows.append(_info_row(PHONE, work.value, refs.phone_kinds.kind_for("person", work.value_type)))
     mobile = next((p for p in contact.phones if p.value_type.upper() == "MOBILE"), None)
     if mobile:
-        rows.append(_info_row(PHONE, mobile.value, refs.contact_mobile_phone_kind))
+        rows.append(_info_row(PHONE, mobile.value, refs.phone_kinds.kind_for("person", "MOBILE")))
     email = _preferred(contact.emails, ("WORK",))
     if email:
         rows.append(_info_row(EMAIL, email.value, refs.contact_email_kind))

@@ -17,6 +17,7 @@ from bridge.deals.config import EMPTY_GUID, OneCRefs
 from bridge.deals.resolved import NO_VAT, AmountItem, DealResolved, save
 from bridge.deals.stages import StageBook
 from bridge.deps import Ports
+from bridge.domain import phones
 from bridge.errors import ConfigurationError
 from bridge.onec.client import ODataClient
 from bridge.onec.odata import eq
@@ -230,7 +231,9 @@ def resolve_onec(ports: Ports, *, dry_run: bool) -> tuple[OneCRefs | None, dict[
     initial = refs.required(states, names.initial_order_state, "onec.initial_order_state")
     completed = refs.required(states, names.completed_order_state, "onec.completed_order_state")
     cancelled = refs.required(states, names.cancelled_order_state, "onec.cancelled_order_state")
-    values = _contact_kinds(refs, names)
+    values: dict[str, Any] = _contact_kinds(refs, names)
+    values["phone_kinds"], phone_notes = phones.ensure(onec, ports.mapping.phones, dry_run=dry_run)
+    results += phone_notes
     values["reserve_warehouse"] = refs.named(
         "Catalog_СтруктурныеЕдиницы", names.reserve_warehouse, "onec.reserve_warehouse"
     )
@@ -301,13 +304,7 @@ def _contact_kinds(refs: _Refs, names: OneCMapping) -> dict[str, str | None]:
     kinds = "Catalog_ВидыКонтактнойИнформации"
     return {
         field: refs.named(kinds, getattr(names, field), f"onec.{field}")
-        for field in (
-            "counterparty_phone_kind",
-            "counterparty_email_kind",
-            "contact_work_phone_kind",
-            "contact_mobile_phone_kind",
-            "contact_email_kind",
-        )
+        for field in ("counterparty_email_kind", "contact_email_kind")
     }
 
 

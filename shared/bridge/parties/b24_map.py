@@ -45,14 +45,23 @@ def _multi(record: Mapping[str, Any], name: str, types: Sequence[str] | None = N
     return texts(m.get("VALUE") for m in items)
 
 
-def _address_text(row: Mapping[str, Any]) -> tuple[str, ...]:
-    line = clean_text(row.get("ADDRESS_1"))
-    extra = [clean_text(row.get(n)) for n in ("POSTAL_CODE", "CITY", "ADDRESS_2")]
-    if any(extra):
-        # An address typed in parts becomes one presentation, as 1C shows it.
-        parts = [extra[0], clean_text(row.get("PROVINCE")), extra[1], line, extra[2]]
-        line = ", ".join(p for p in parts if p)
-    return address(line, row.get("PROVINCE"))
+def phone_types(record: Mapping[str, Any]) -> dict[str, str]:
+    """Phone text → its VALUE_TYPE, which picks the 1C kind (`[phones]`)."""
+    items = [m for m in record.get("PHONE") or [] if isinstance(m, Mapping)]
+    return {
+        clean_text(m.get("VALUE")): str(m.get("VALUE_TYPE") or "").upper() for m in items if m.get("VALUE")
+    }
+
+
+def _address_text(row: Mapping[str, Any]) -> Value:
+    street = ", ".join(t for t in (clean_text(row.get("ADDRESS_1")), clean_text(row.get("ADDRESS_2"))) if t)
+    return address(
+        street,
+        postal=row.get("POSTAL_CODE"),
+        region=row.get("PROVINCE"),
+        city=row.get("CITY"),
+        country=row.get("COUNTRY"),
+    )
 
 
 def _addresses(party: B24Party) -> State:
@@ -60,8 +69,17 @@ def _addresses(party: B24Party) -> State:
     return {f: _address_text(by_type[t]) if t in by_type else () for f, t in ADDRESS_TYPES.items()}
 
 
-def _relation(value: Any, buyer: str, supplier: str) -> str:
+def _relation(value: Any, buyer: str, supplier: str, both: str = "") -> str:
+    if both and value == both:
+        return "both"
     return "buyer" if value == buyer else "supplier" if value == supplier else ""
+
+
+def relation_type(relation: Any, buyer: str, supplier: str, both: str = "") -> str:
+    """The single Bitrix24 type for a relation; without a "both" type, "both" shows as the buyer's."""
+    if relation == "both":
+        return both or buyer
+    return buyer if relation == "buyer" else supplier
 
 
 def company_state(
@@ -82,7 +100,10 @@ def company_state(
         P.SCHEDULE: clean_text(record.get(config.schedule_field)),
         P.COMMENT: strip_markup(str(record.get("COMMENTS") or "")).strip(),
         P.RELATION: _relation(
-            record.get("COMPANY_TYPE"), resolved.buyer_company_type, resolved.supplier_company_type
+            record.get("COMPANY_TYPE"),
+            resolved.buyer_company_type,
+            resolved.supplier_company_type,
+            resolved.both_company_type,
         ),
         P.PHONES: _multi(record, "PHONE"),
         P.EMAILS: _multi(record, "EMAIL"),
@@ -104,7 +125,10 @@ def private_person_state(party: B24Party, resolved: PartiesResolved, responsible
         P.SCHEDULE: "",
         P.COMMENT: strip_markup(str(record.get("COMMENTS") or "")).strip(),
         P.RELATION: _relation(
-            record.get("TYPE_ID"), resolved.buyer_contact_type, resolved.supplier_contact_type
+            record.get("TYPE_ID"),
+            resolved.buyer_contact_type,
+            resolved.supplier_contact_type,
+            resolved.both_contact_type,
         ),
         P.PHONES: _multi(record, "PHONE"),
         P.EMAILS: _multi(record, "EMAIL"),
@@ -113,8 +137,10 @@ def private_person_state(party: B24Party, resolved: PartiesResolved, responsible
     return state | _addresses(party)
 
 
-def person_state(party: B24Party, owner_ref: str) -> State:
+def person_state(party: B24Party, owner_ref: str, resolved: PartiesResolved | None = None) -> State:
     record = party.record
+    type_id = str(record.get("TYPE_ID") or "")
+    roles = resolved.contact_roles if resolved is not None else {}
     return {
         C.NAME: join_person_name(record.get("LAST_NAME"), record.get("NAME"), record.get("SECOND_NAME")),
         C.POST: clean_text(record.get("POST")),
@@ -125,6 +151,7 @@ def person_state(party: B24Party, owner_ref: str) -> State:
         C.MOBILE_PHONES: _multi(record, "PHONE", ["MOBILE"]),
         C.EMAILS: _multi(record, "EMAIL"),
         C.OWNER: owner_ref,
+        C.ROLE: type_id if type_id in roles else "",
     }
 
 
@@ -136,9 +163,11 @@ def multifield_ops(
     wanted: Sequence[str],
     value_type: str = "WORK",
     only_types: Sequence[str] | None = None,
+    types: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Items that turn the multifield's values (of `only_types`) into `wanted`: delete the
-    missing ones by ID, append the new ones; others stay untouched (reference §5.3)."""
+    missing ones by ID, append the new ones (of `types[value]`, else `value_type`); others stay
+    untouched (reference §5.3)."""
     mine = [m for m in current if only_types is None or str(m.get("VALUE_TYPE") or "").upper() in only_types]
     have = {clean_text(m.get("VALUE")): m for m in mine}
     ops: list[dict[str, Any]] = [
@@ -146,7 +175,8 @@ def multifield_ops(
         for value, m in have.items()
         if value not in wanted and m.get("ID")
     ]
-    ops += [{"VALUE": v, "VALUE_TYPE": value_type} for v in wanted if v not in have]
+    kinds = types or {}
+    ops += [{"VALUE": v, "VALUE_TYPE": kinds.get(v, value_type)} for v in wanted if v not in have]
     return ops
 
 
@@ -158,8 +188,10 @@ def entity_fields(
     config: PartiesMapping,
     *,
     person: bool = False,
+    phone_types: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """`crm.company.update` / `crm.contact.update` fields for the changed values."""
+    """`crm.company.update` / `crm.contact.update` fields for the changed values. `phone_types`:
+    phone text → the VALUE_TYPE its 1C kind maps to (`[phones]`), for the phones added here."""
     fields: dict[str, Any] = {}
     # Both enums share the values "name" and "comment".
     name_field, comment_field = P.NAME.value, P.COMMENT.value
@@ -174,14 +206,18 @@ def entity_fields(
     if person:
         if C.POST in changes:
             fields["POST"] = str(changes[C.POST])
+        if C.ROLE in changes:
+            fields["TYPE_ID"] = str(changes[C.ROLE])
         current = [m for m in record.get("PHONE") or [] if isinstance(m, Mapping)]
         ops: list[dict[str, Any]] = []
         if C.WORK_PHONES in changes:
+            work_types = {v: t for v, t in (phone_types or {}).items() if t != "MOBILE"}
             ops += multifield_ops(
                 current,
                 changes[C.WORK_PHONES],
                 "WORK",
                 [t for t in ("WORK", "HOME", "OTHER", "FAX", "PAGER", "MAILING")],
+                work_types,
             )
         if C.MOBILE_PHONES in changes:
             ops += multifield_ops(current, changes[C.MOBILE_PHONES], "MOBILE", ["MOBILE"])
@@ -193,12 +229,18 @@ def entity_fields(
     relation = changes.get(P.RELATION)
     if relation:
         if entity == "COMPANY":
-            fields["COMPANY_TYPE"] = (
-                resolved.buyer_company_type if relation == "buyer" else resolved.supplier_company_type
+            fields["COMPANY_TYPE"] = relation_type(
+                relation,
+                resolved.buyer_company_type,
+                resolved.supplier_company_type,
+                resolved.both_company_type,
             )
         else:
-            fields["TYPE_ID"] = (
-                resolved.buyer_contact_type if relation == "buyer" else resolved.supplier_contact_type
+            fields["TYPE_ID"] = relation_type(
+                relation,
+                resolved.buyer_contact_type,
+                resolved.supplier_contact_type,
+                resolved.both_contact_type,
             )
     if entity == "COMPANY":
         if P.OKOPF in changes and (enum_id := resolved.okopf_id(str(changes[P.OKOPF]))):
@@ -206,7 +248,7 @@ def entity_fields(
         if P.SCHEDULE in changes:
             fields[config.schedule_field] = str(changes[P.SCHEDULE])
     if P.PHONES in changes:
-        fields["PHONE"] = multifield_ops(record.get("PHONE") or [], changes[P.PHONES])
+        fields["PHONE"] = multifield_ops(record.get("PHONE") or [], changes[P.PHONES], types=phone_types)
     if P.EMAILS in changes:
         fields["EMAIL"] = multifield_ops(record.get("EMAIL") or [], changes[P.EMAILS])
     return {k: v for k, v in fields.items() if v != []}
@@ -265,15 +307,17 @@ def new_requisite(
 
 
 def address_fields(field_name: str, value: Value, requisite_id: int) -> dict[str, Any]:
-    text, region = (*value, "", "")[:2]
+    """The parts in their own fields (1C's presentation split, `state.address`); ADDRESS_2 is
+    cleared because the street line carries it."""
+    postal, region, city, street, country = (*value, "", "", "", "", "")[:5]
     return {
         "TYPE_ID": ADDRESS_TYPES[field_name],
         "ENTITY_TYPE_ID": REQUISITE_OWNER,
         "ENTITY_ID": requisite_id,
-        "ADDRESS_1": text,
-        "PROVINCE": region,
-        # The presentation already holds the parts; stale parts would read back as another address.
+        "ADDRESS_1": street,
         "ADDRESS_2": "",
-        "CITY": "",
-        "POSTAL_CODE": "",
+        "CITY": city,
+        "POSTAL_CODE": postal,
+        "PROVINCE": region,
+        "COUNTRY": country,
     }

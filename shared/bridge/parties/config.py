@@ -31,7 +31,7 @@ class PartyField(StrEnum):
     OKOPF = "okopf"
     SCHEDULE = "schedule"
     COMMENT = "comment"
-    RELATION = "relation"  # "buyer" | "supplier"
+    RELATION = "relation"  # "buyer" | "supplier" | "both"
     LEGAL_ADDRESS = "legal_address"
     ACTUAL_ADDRESS = "actual_address"
     POSTAL_ADDRESS = "postal_address"
@@ -50,6 +50,7 @@ class PersonField(StrEnum):
     MOBILE_PHONES = "mobile_phones"
     EMAILS = "emails"
     OWNER = "owner"  # the 1C counterparty (Ref_Key) the person belongs to
+    ROLE = "role"  # contact TYPE_ID ⇄ the first row of 1C `Роли` (`contact_roles`)
 
 
 def _default_owners() -> dict[str, Side]:
@@ -58,6 +59,10 @@ def _default_owners() -> dict[str, Side]:
         f: "b24" for f in ("phones", "emails", "comment", "responsible", "work_phones", "mobile_phones")
     }
     return one_c | b24
+
+
+def _default_contact_roles() -> dict[str, str]:
+    return {"CLIENT": "Клиент", "SUPPLIER": "Поставщик", "PARTNER": "Партнёр", "OTHER": "Другое"}
 
 
 def _default_presets() -> dict[KindName, str]:
@@ -98,14 +103,20 @@ class PartiesMapping(BaseModel):
     legal_address_kind: str = "Юридический адрес"
     actual_address_kind: str = "Фактический адрес"
     postal_address_kind: str = "Почтовый адрес"
-    phone_kind: str = "Телефон"
+    # Phone kinds: `[phones]` (bridge.domain.phones), shared with the deal flow.
     email_kind: str = "Email"
-    person_work_phone_kind: str = "Рабочий телефон"
-    person_mobile_phone_kind: str = "Мобильный телефон"
     person_email_kind: str = "Email контактного лица"
     # Deletions never cascade unless asked to.
     delete_in_onec_when_b24_deleted: bool = False  # sets the 1C deletion mark
     delete_in_b24_when_onec_marked: bool = False
+    # A counterparty that is buyer *and* supplier: the COMPANY_TYPE / CONTACT_TYPE that says so.
+    # Empty (default, no such type on a stock portal): Bitrix24 shows the buyer type, either single
+    # type there stands for "both", and 1C keeps both flags until someone clears one in 1C.
+    both_company_type: str = ""
+    both_contact_type: str = ""
+    # Contact person: Bitrix24 contact TYPE_ID → 1C `Catalog_РолиКонтактныхЛиц` description (the
+    # first row of `Роли`); setup creates a missing role. Empty = contact types do not travel.
+    contact_roles: dict[str, str] = Field(default_factory=_default_contact_roles)
 
     def owner_of(self, field: str) -> Side:
         return self.owners.get(field, self.default_owner)

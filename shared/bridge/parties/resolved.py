@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from bridge.deals.config import CounterpartyKind
+from bridge.domain.phones import PhoneKindRefs
 
 if TYPE_CHECKING:
     from bridge.links.store import LinkStore
@@ -29,11 +30,12 @@ class PartiesResolved(BaseModel):
     legal_address_kind: str | None = None
     actual_address_kind: str | None = None
     postal_address_kind: str | None = None
-    phone_kind: str | None = None
     email_kind: str | None = None
-    person_work_phone_kind: str | None = None
-    person_mobile_phone_kind: str | None = None
     person_email_kind: str | None = None
+    phone_kinds: PhoneKindRefs = Field(default_factory=PhoneKindRefs)
+    both_company_type: str = ""  # "" = none: either single type stands for buyer + supplier
+    both_contact_type: str = ""
+    contact_roles: dict[str, str] = Field(default_factory=dict)  # contact TYPE_ID → role Ref_Key
 
     def kind_of_preset(self, preset_id: int | None) -> CounterpartyKind | None:
         for kind, known in self.preset_ids.items():

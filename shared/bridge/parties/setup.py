@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.deps import Ports
+from bridge.domain import phones
+from bridge.onec.errors import NotFound as OneCNotFound
 from bridge.onec.odata import all_of, eq
 from bridge.parties.config import PartiesMapping
 from bridge.parties.resolved import PartiesResolved, ResolvedStore
@@ -18,6 +20,7 @@ from bridge.parties.sync import parties_mapping
 from bridge.setup.framework import SetupProblem
 
 KINDS_SET = "Catalog_ВидыКонтактнойИнформации"
+ROLES = "Catalog_РолиКонтактныхЛиц"
 PROPERTIES = "ChartOfCharacteristicTypes_ДополнительныеРеквизитыИСведения"
 PROPERTY_SETS = "Catalog_НаборыДополнительныхРеквизитовИСведений"
 COUNTERPARTY_SET = "Справочник_Контрагенты"
@@ -109,6 +112,24 @@ class _Step:
         self.notes.append(f"created {entity_set} {description!r}")
         return str(row["Ref_Key"]).lower()
 
+    def contact_roles(self) -> dict[str, str]:
+        """Contact TYPE_ID → `Catalog_РолиКонтактныхЛиц` ref; a base that does not publish the
+        catalog gets a note and contact types simply do not travel."""
+        found: dict[str, str] = {}
+        for type_id, role in self.config.contact_roles.items():
+            status = self.status("CONTACT_TYPE", type_id)
+            try:
+                ref = self.one(ROLES, role, create={})
+            except OneCNotFound:
+                self.notes.append(
+                    f"1C {ROLES} is not published: contact types (TYPE_ID ⇄ Роли) do not travel; "
+                    "add it to the OData composition and run setup again"
+                )
+                return {}
+            if ref:
+                found[status] = ref
+        return found
+
     def property_of_counterparties(self, title: str) -> str | None:
         sets = self.ports.onec.list(PROPERTY_SETS, filter=eq("PredefinedDataName", COUNTERPARTY_SET))
         set_ref = str(sets[0]["Ref_Key"]).lower() if sets else None
@@ -145,10 +166,7 @@ def resolve(ports: Ports, *, dry_run: bool) -> tuple[PartiesResolved, list[Setup
             ("legal_address_kind", "Адрес"),
             ("actual_address_kind", "Адрес"),
             ("postal_address_kind", "Адрес"),
-            ("phone_kind", "Телефон"),
             ("email_kind", "АдресЭлектроннойПочты"),
-            ("person_work_phone_kind", "Телефон"),
-            ("person_mobile_phone_kind", "Телефон"),
             ("person_email_kind", "АдресЭлектроннойПочты"),
         )
     }
@@ -164,6 +182,16 @@ def resolve(ports: Ports, *, dry_run: bool) -> tuple[PartiesResolved, list[Setup
         ),
         okopf_property=step.property_of_counterparties(config.okopf_attribute),
         schedule_property=step.property_of_counterparties(config.schedule_attribute),
+        both_company_type=step.status("COMPANY_TYPE", config.both_company_type)
+        if config.both_company_type
+        else "",
+        both_contact_type=step.status("CONTACT_TYPE", config.both_contact_type)
+        if config.both_contact_type
+        else "",
+        contact_roles=step.contact_roles(),
+        phone_kinds=phones.resolve(
+            ports.mapping.phones, lambda name, _: step.one(KINDS_SET, name, create=phones.NEW_KIND)
+        ),
         **kinds,
     )
     return resolved, step.notes
@@ -181,7 +209,8 @@ def setup(ports: Ports, *, dry_run: bool, store: ResolvedStore | None = None) ->
 def load_or_setup(ports: Ports, store: ResolvedStore) -> PartiesResolved:
     """The stored ids; on a first run (nothing stored yet) setup runs once and stores them."""
     resolved = store.load()
-    if resolved is None:
+    # Stored before the shared phone table existed: resolve again rather than read phones kindless.
+    if resolved is None or resolved.phone_kinds.empty:
         resolved, _ = resolve(ports, dry_run=False)
         store.save(resolved)
     return resolved

@@ -8,6 +8,7 @@ here": it never overwrites the other side (§2.2.12.11).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -30,9 +31,43 @@ def texts(values: Iterable[Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t for t in (clean_text(v) for v in values) if t))
 
 
-def address(presentation: Any, region: Any) -> tuple[str, ...]:
-    text = clean_text(presentation)
-    return (text, clean_text(region)) if text else ()
+def fit(value: Value, limit: int) -> Value:
+    """What 1C keeps of a text field `limit` characters long (a tuple is not cut)."""
+    return clean_text(value[:limit]) if isinstance(value, str) else value
+
+
+_POSTAL = re.compile(r"\d{6}")
+# The parts of a neutral address value, in this order (empty parts are "").
+ADDRESS_PARTS = ("postal_code", "region", "city", "street", "country")
+
+
+def address(text: Any, *, postal: Any = "", region: Any = "", city: Any = "", country: Any = "") -> Value:
+    """(postal code, region, city, street, country), or () for no address.
+
+    1C keeps one presentation ("115054, Москва г, Валовая ул, дом 21") beside a few parts; Bitrix24
+    keeps the parts in their own fields. Both sides go through here: leading tokens of the text that
+    repeat a part are dropped and a leading six-digit token is the postal code when none is given, so
+    an address reads the same from either side and its parts land in the Bitrix24 address fields.
+    """
+    parts = {"postal": clean_text(postal), "region": clean_text(region), "city": clean_text(city)}
+    parts["country"] = clean_text(country)
+    tokens = [t for t in (clean_text(t) for t in clean_text(text).split(",")) if t]
+    while tokens:
+        head = tokens[0]
+        if not parts["postal"] and _POSTAL.fullmatch(head):
+            parts["postal"] = head
+        elif not any(head.casefold() == v.casefold() for v in parts.values() if v):
+            break
+        tokens.pop(0)
+    street = ", ".join(tokens)
+    value = (parts["postal"], parts["region"], parts["city"], street, parts["country"])
+    return value if any(value) else ()
+
+
+def address_text(value: Value) -> str:
+    """The one-line presentation of an address value, as 1C shows it (no country)."""
+    postal, region, city, street, _ = (*value, "", "", "", "", "")[:5]
+    return ", ".join(p for p in (postal, region, city, street) if p)
 
 
 def state_fingerprint(state: Mapping[str, Value]) -> str:

@@ -24,7 +24,7 @@ from bridge.parties import b24_gateway as gw
 from bridge.parties import b24_map, onec_map
 from bridge.parties.b24_map import ORIGINATOR, B24Party
 from bridge.parties.config import PartiesMapping, PartyField, PersonField
-from bridge.parties.merge import MergeResult, merge
+from bridge.parties.merge import MergeResult, Sameness, merge
 from bridge.parties.onec_map import CONTACT_PERSONS, COUNTERPARTIES
 from bridge.parties.resolved import PartiesResolved
 from bridge.parties.responsible import ResponsibleMap
@@ -32,6 +32,7 @@ from bridge.parties.state import (
     State,
     clean_text,
     dump_state,
+    fit,
     load_state,
     split_person_name,
     state_fingerprint,
@@ -172,10 +173,17 @@ class PartiesFlow:
         if not name:
             return []
         if entity == "COMPANY":
+            limit = onec_map.LIMITS[PartyField.NAME]
+            # A 1C name as long as Description allows may be the cut copy of a longer title.
+            condition = {"=%TITLE": name.replace("%", "_") + "%"} if len(name) >= limit else {"=TITLE": name}
             rows = self.ports.b24.list_all(
-                "crm.company.list", {"filter": {"=TITLE": name}, "select": ["ID", "TITLE"]}
+                "crm.company.list", {"filter": condition, "select": ["ID", "TITLE"]}
             )
-            return [int(r["ID"]) for r in rows if clean_text(r.get("TITLE")).casefold() == name.casefold()]
+            return [
+                int(r["ID"])
+                for r in rows
+                if str(fit(clean_text(r.get("TITLE")), limit)).casefold() == name.casefold()
+            ]
         last = split_person_name(name)[0]
         query: dict[str, Any] = {"=LAST_NAME": last}
         if person:
@@ -235,12 +243,20 @@ class PartiesFlow:
                 self.resolved,
                 self.config,
                 person=True,
+                phone_types=onec_map.phone_types(row, "person", self.resolved),
             )
             entity_id = gw.create_entity(self.ports.b24, entity, fields)
         else:
             changes = {k: v for k, v in state.items() if v}
             fields |= self._assigned_by(changes, f"1C#{ref}")
-            fields |= b24_map.entity_fields(entity, changes, {}, self.resolved, self.config)
+            fields |= b24_map.entity_fields(
+                entity,
+                changes,
+                {},
+                self.resolved,
+                self.config,
+                phone_types=onec_map.phone_types(row, "counterparty", self.resolved),
+            )
             if entity == "COMPANY" and not fields.get("COMPANY_TYPE"):
                 fields["COMPANY_TYPE"] = self.resolved.buyer_company_type
             entity_id = gw.create_entity(self.ports.b24, entity, fields)
@@ -309,7 +325,7 @@ class PartiesFlow:
             if company:
                 link = self.ports.links.find_by_b24(B24Ref(entity="COMPANY", id=str(company)))
                 owner = link.onec.ref if link is not None else ""
-            return b24_map.person_state(party, owner)
+            return b24_map.person_state(party, owner, self.resolved)
         responsible = self.users.employee_of(party.record.get("ASSIGNED_BY_ID"))
         if party.entity == "COMPANY":
             return b24_map.company_state(party, self.resolved, self.config, responsible)
@@ -324,7 +340,8 @@ class PartiesFlow:
             return self._ambiguous_in_onec(party, candidates)
         if candidates is None:
             row = self.ports.onec.create(
-                COUNTERPARTIES, onec_map.counterparty_create_body(state, self.resolved)
+                COUNTERPARTIES,
+                onec_map.counterparty_create_body(state, self.resolved, b24_map.phone_types(party.record)),
             )
             self.ports.links.audit(
                 FLOW, f"B24#{party.entity}#{party.id}", "created_in_onec", {"ref": row["Ref_Key"]}
@@ -357,7 +374,8 @@ class PartiesFlow:
                 return pool[0]
             if len(pool) > 1:
                 return f"several 1C counterparties have ИНН {inn}"
-        name = str(state.get(PartyField.NAME) or "")
+        # 1C keeps the first 100 characters of a longer Bitrix24 title.
+        name = str(fit(str(state.get(PartyField.NAME) or ""), onec_map.LIMITS[PartyField.NAME]))
         same_name = [
             r
             for r in usable(onec.list(COUNTERPARTIES, filter=eq("Description", name)))
@@ -405,7 +423,10 @@ class PartiesFlow:
             row = rows[0]
         else:
             body = onec_map.person_create_body(
-                {k: v for k, v in state.items() if k != PersonField.OWNER}, owner_ref, self.resolved
+                {k: v for k, v in state.items() if k != PersonField.OWNER},
+                owner_ref,
+                self.resolved,
+                b24_map.phone_types(party.record),
             )
             row = self.ports.onec.create(CONTACT_PERSONS, body)
             self.ports.links.audit(
@@ -422,16 +443,16 @@ class PartiesFlow:
         onec_state = self._onec_state(row, person)
         b24_state = self._b24_state(party, person)
         owner_of = self.config.owner_of if base else self.config.first_link_owner_of
-        result = merge(base, onec_state, b24_state, owner_of, fields)
+        result = merge(base, onec_state, b24_state, owner_of, fields, self._sameness(party.entity))
         if party.entity == "CONTACT" and not person:
             result.to_b24.pop(PartyField.KIND, None)  # a contact is a private person by being a contact
         wrote = []
         if result.to_onec:
-            body = self._onec_body(result, row, person)
+            body = self._onec_body(result, row, party, person)
             if body:
                 row = self.ports.onec.update(entity_set, row["Ref_Key"], body)
                 wrote.append("1C " + ",".join(sorted(result.to_onec)))
-        if result.to_b24 and self._write_b24(party, result, person):
+        if result.to_b24 and self._write_b24(party, result, row, person):
             wrote.append("B24 " + ",".join(sorted(result.to_b24)))
             refreshed = gw.read_party(self.ports.b24, party.entity, party.id)
             party = refreshed if refreshed is not None else party
@@ -476,28 +497,44 @@ class PartiesFlow:
             return "; ".join(wrote)
         return "linked" if link is None else "in sync"
 
-    def _onec_body(self, result: MergeResult, row: Mapping[str, Any], person: bool) -> dict[str, Any]:
+    def _sameness(self, entity: str) -> Sameness:
+        both = self.resolved.both_company_type if entity == "COMPANY" else self.resolved.both_contact_type
+        # Without a "both" type either single type stands for buyer + supplier (never clears a flag).
+        wider = {} if both else {PartyField.RELATION.value: {"both": ("buyer", "supplier")}}
+        return Sameness(limits=onec_map.LIMITS, wider=wider)
+
+    def _onec_body(
+        self, result: MergeResult, row: Mapping[str, Any], party: B24Party, person: bool
+    ) -> dict[str, Any]:
+        types = b24_map.phone_types(party.record)
         if person:
-            return onec_map.person_patch(result.to_onec, row, self.resolved)
+            return onec_map.person_patch(result.to_onec, row, self.resolved, types)
         changes = dict(result.to_onec)
         if onec_map.kind_of(row) is CounterpartyKind.PRIVATE_PERSON:
             for field in onec_map.PERSON_ONLY_BLANK:
                 changes.pop(field, None)
-        return onec_map.counterparty_patch(changes, row, self.resolved)
+        return onec_map.counterparty_patch(changes, row, self.resolved, types)
 
-    def _write_b24(self, party: B24Party, result: MergeResult, person: bool) -> bool:
+    def _write_b24(self, party: B24Party, result: MergeResult, row: Mapping[str, Any], person: bool) -> bool:
         changes = dict(result.to_b24)
+        types = onec_map.phone_types(row, "person" if person else "counterparty", self.resolved)
         if person:
             owner = changes.pop(PersonField.OWNER, None)
             fields = b24_map.entity_fields(
-                party.entity, changes, party.record, self.resolved, self.config, person=True
+                party.entity,
+                changes,
+                party.record,
+                self.resolved,
+                self.config,
+                person=True,
+                phone_types=types,
             )
             if owner and (company := self._b24_owner_of(str(owner))) is not None:
                 fields["COMPANY_ID"] = company
             return gw.write_party(self.ports.b24, party, fields, {}, None, {}) > 0
         assigned = self._assigned_by(changes, f"B24#{party.entity}#{party.id}")
         entity_fields = assigned | b24_map.entity_fields(
-            party.entity, changes, party.record, self.resolved, self.config
+            party.entity, changes, party.record, self.resolved, self.config, phone_types=types
         )
         requisite_changes = {k: v for k, v in changes.items() if k in _REQUISITE_FIELDS}
         addresses = {k: v for k, v in changes.items() if k in _ADDRESS_FIELDS}

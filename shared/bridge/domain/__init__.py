@@ -1,0 +1,1 @@
+"""Rules shared by several flows that belong to neither flow alone."""
