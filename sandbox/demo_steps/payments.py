@@ -124,6 +124,16 @@ class PaymentsWorld:
         rows: list[dict[str, Any]] = self.sandbox("workflows")
         return rows
 
+    def audit(self, flow: str) -> list[dict[str, Any]]:
+        """Today's audit items of a flow, as the operations guide reads them (subject, outcome,
+        and the detail's keys)."""
+        store = LinkStore(self.table_name, self.dynamodb)
+        return [
+            {"subject": entry.subject, "outcome": entry.outcome, **entry.detail}
+            for entry in store.list_audit(datetime.now(UTC).date())
+            if entry.flow == flow
+        ]
+
     # -- 1C -------------------------------------------------------------------------------------
     def onec(self) -> ODataClient:
         return ODataClient(self.onec_base_url, ONEC_USER, ONEC_PASSWORD, max_attempts=1)
@@ -298,7 +308,7 @@ def run(stack: LocalStack, say: Callable[[str], None]) -> None:
     deals.close_won(stack, say, deal_id)
 
 
-def mapping_file(directory: Path, *, bizproc_template_id: int | None = BIZPROC_TEMPLATE_ID) -> Path:
+def mapping_file(directory: Path, *, bizproc_template_id: int | None = None) -> Path:
     """The packaged default mapping, with a business-process template configured for the registry
     (None: the default registry, the list setup creates)."""
     text = resources.files("bridge.config").joinpath("mapping.default.toml").read_text("utf-8")

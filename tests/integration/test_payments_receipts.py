@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -85,12 +85,7 @@ def linked_deal(world: PaymentsWorld, *, stage: str = "PREPAYMENT_INVOICE") -> t
 
 
 def audit_today(world: PaymentsWorld) -> list[dict[str, object]]:
-    store = LinkStore(world.table_name, world.dynamodb)
-    return [
-        {"subject": e.subject, "outcome": e.outcome, **e.detail}
-        for e in store.list_audit(datetime.now(UTC).date())
-        if e.flow == "payments"
-    ]
+    return world.audit("payments")
 
 
 # -- 5. every receipt kind counts; a skipped one leaves an audit item ----------------------------
