@@ -305,6 +305,8 @@ def run(stack: LocalStack, say: Callable[[str], None]) -> None:
     responsible = int(deal["ASSIGNED_BY_ID"])
     for notice in world.notifications(responsible):
         say(f"Bitrix24 → notification to user {responsible} [{notice['tag']}]: {notice['message']}")
+    for entry in world.registry_elements():
+        say(f"Bitrix24 → «Реестр оплат»: {entry['NAME']}, {entry.get('Сумма')} ({entry.get('Состояние')})")
     deals.close_won(stack, say, deal_id)
 
 

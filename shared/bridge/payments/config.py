@@ -149,7 +149,8 @@ class PaymentsMapping(BaseModel):
     # Order states after which an order older than the window is no longer watched for sum and
     # state changes (an open order is watched however old it is; payments are always watched).
     closed_states: tuple[str, ...] = ("Завершен",)
-    open_orders_chunk: int = Field(40, ge=1, le=200)  # refs per 1C request when checking them
+    # Refs per 1C request when checking them: 25 keeps the URL under IIS's default 2 KB query string.
+    open_orders_chunk: int = Field(25, ge=1, le=200)
     # The stage itself is `[deal] feedback_stage`, resolved in each funnel that has it.
     partial_payment_moves_stage: bool = True
     state_stages: tuple[StateStageRule, ...] = Field(default_factory=_default_state_rules)
