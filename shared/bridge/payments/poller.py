@@ -180,7 +180,8 @@ def _scan_open_orders(
             if before is not None and before != mark.data_version:
                 result.changed.add(ref)
             if _is_open(mark, closed):
-                result.updates[ref] = mark.data_version
+                if watched.get(ref) != mark.data_version:  # an idle run writes nothing
+                    result.updates[ref] = mark.data_version
             elif ref in watched:
                 result.removals.append(ref)
                 logger.info("payments: older order closed, no longer watched", extra={"order": ref})
