@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -42,8 +43,8 @@ def servers() -> Iterator[tuple[RunningServer, RunningServer]]:
 def make_world(
     servers: tuple[RunningServer, RunningServer],
     table: str,
-    dynamodb,
-    options: PaymentsMapping,  # type: ignore[no-untyped-def]
+    dynamodb: Any,
+    options: PaymentsMapping,
 ) -> PaymentsWorld:
     b24, onec = servers
     httpx.post(f"{b24.url}/_sandbox/reset")
@@ -60,7 +61,7 @@ def make_world(
 
 
 @pytest.fixture
-def world(servers: tuple[RunningServer, RunningServer], sync_table: str, dynamodb) -> PaymentsWorld:  # type: ignore[no-untyped-def]
+def world(servers: tuple[RunningServer, RunningServer], sync_table: str, dynamodb: Any) -> PaymentsWorld:
     """The default mapping: the registry is the list setup creates."""
     return make_world(servers, sync_table, dynamodb, PaymentsMapping())
 
@@ -260,7 +261,7 @@ def test_each_payment_is_one_registry_element_withdrawn_when_unposted(world: Pay
 def test_a_business_process_stays_available_as_a_setting(
     servers: tuple[RunningServer, RunningServer],
     sync_table: str,
-    dynamodb,  # type: ignore[no-untyped-def]
+    dynamodb: Any,
 ) -> None:
     options = PaymentsMapping(registry=RegistryOptions(bizproc_template_id=7))
     world = make_world(servers, sync_table, dynamodb, options)
