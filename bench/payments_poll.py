@@ -5,6 +5,8 @@ customer orders dated inside the window (only a few linked to deals, as in life 
 30-day window have no new payment), lets a first run build the manifests, then measures:
 
 - idle: nothing changed since the last run;
+- idle with older open orders: as idle, plus `--old-open-orders` linked open orders dated before
+  the window, which stay watched by their refs (issue 10);
 - one payment: one bank receipt posted against one linked order.
 
 Figures: 1C OData requests and Bitrix24 REST calls (from the emulators' journals), SyncTable
@@ -20,6 +22,7 @@ import json
 import statistics
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,7 @@ import boto3
 import httpx
 
 from bridge.payments.config import PaymentsMapping, RegistryOptions
+from bridge.payments.manifest import OPEN_ORDERS_MANIFEST, OPEN_ORDERS_SEEDED
 from bridge.payments.models import ORDER_SET
 from bridge.payments.poller import poll
 from bridge.payments.recompute import PaymentsContext
@@ -79,10 +83,25 @@ def _seed_orders(app: Any, template_ref: str, count: int) -> None:
         store.put(ORDER_SET, clone)
 
 
+def _seed_old_open_orders(app: Any, world: PaymentsWorld, template_ref: str, count: int) -> None:
+    """Linked orders dated 60 days back and still open: watched by their refs every run."""
+    store = app.state.base.store
+    original = store.get(ORDER_SET, template_ref)
+    old_date = (datetime.now(UTC) + timedelta(hours=3) - timedelta(days=60)).strftime("%Y-%m-%dT%H:%M:%S")
+    for index in range(count):
+        clone = copy.deepcopy(original)
+        clone["Ref_Key"] = str(uuid.uuid4())
+        clone["Number"] = f"O{index:010d}"
+        clone["Date"] = old_date
+        store.put(ORDER_SET, clone)
+        world.link(100_000 + index, clone["Ref_Key"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--old-open-orders", type=int, default=200)
     args = parser.parse_args()
 
     moto, moto_url = start_moto()
@@ -128,6 +147,11 @@ def main() -> None:
         first_run_s = time.perf_counter() - started
 
         idle = [_measure(world, ctx) for _ in range(args.repeats)]
+        _seed_old_open_orders(onec, world, order_ref, args.old_open_orders)
+        # As if the flow started now with these old orders: its first run looks for them once.
+        ports.links.put_manifest_entries(OPEN_ORDERS_MANIFEST, {}, [OPEN_ORDERS_SEEDED])
+        first_with_old = _measure(world, ctx)
+        with_old = [_measure(world, ctx) for _ in range(args.repeats)]
         paid = []
         for _ in range(args.repeats):
             world.pay(order_ref, 10)
@@ -137,6 +161,12 @@ def main() -> None:
             "orders_in_window": args.orders,
             "first_run_s": round(first_run_s, 2),
             "idle_poll": {**idle[-1], "wall_s_median": statistics.median(r["wall_s"] for r in idle)},
+            "old_open_orders_watched": args.old_open_orders,
+            "first_run_finding_old_open_orders": first_with_old,
+            "idle_poll_with_old_open_orders": {
+                **with_old[-1],
+                "wall_s_median": statistics.median(r["wall_s"] for r in with_old),
+            },
             "poll_with_one_new_payment": {
                 **paid[-1],
                 "wall_s_median": statistics.median(r["wall_s"] for r in paid),

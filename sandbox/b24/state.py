@@ -36,6 +36,8 @@ TABLE_NAMES = (
     "notifications",
     "workflows",
     "list_elements",
+    "lists",
+    "list_fields",
     "event_handlers",
     "offline_events",
     "multifields",

@@ -25,7 +25,8 @@ from bridge.deps import Ports
 from bridge.links.models import B24Ref, OneCRef
 from bridge.links.store import LinkStore
 from bridge.onec.client import ODataClient
-from bridge.payments.models import BANK_SET, CASH_SET, ORDER_SET, ORDER_TYPE
+from bridge.payments.config import RegistryOptions
+from bridge.payments.models import BANK_SET, CARD_SET, CASH_SET, ORDER_SET, ORDER_TYPE, SHIPMENT_SET
 from bridge.payments.setup import setup as payments_setup
 from bridge.settings import Mapping
 from sandbox.onec.seed import seed_ref
@@ -37,6 +38,7 @@ log = logging.getLogger("sandbox.demo.payments")
 
 ONEC_USER = ONEC_PASSWORD = "odata"
 BIZPROC_TEMPLATE_ID = 7
+REGISTRY_CODE = RegistryOptions().list_code
 STATES = "Catalog_СостоянияЗаказовПокупателей"
 
 
@@ -122,6 +124,16 @@ class PaymentsWorld:
         rows: list[dict[str, Any]] = self.sandbox("workflows")
         return rows
 
+    def audit(self, flow: str) -> list[dict[str, Any]]:
+        """Today's audit items of a flow, as the operations guide reads them (subject, outcome,
+        and the detail's keys)."""
+        store = LinkStore(self.table_name, self.dynamodb)
+        return [
+            {"subject": entry.subject, "outcome": entry.outcome, **entry.detail}
+            for entry in store.list_audit(datetime.now(UTC).date())
+            if entry.flow == flow
+        ]
+
     # -- 1C -------------------------------------------------------------------------------------
     def onec(self) -> ODataClient:
         return ODataClient(self.onec_base_url, ONEC_USER, ONEC_PASSWORD, max_attempts=1)
@@ -180,20 +192,30 @@ class PaymentsWorld:
         amount: Decimal | float,
         *,
         cash: bool = False,
+        card: bool = False,
         comment: str = "",
         date: str | None = None,
         post: bool = True,
+        advance: bool = True,
+        operation: str | None = None,
     ) -> str:
-        entity_set = CASH_SET if cash else BANK_SET
+        """A customer's receipt against the order, as a manager enters it in 1C: bank (default),
+        cash or payment card; `advance` is 1C's own `ПризнакАванса` of the breakdown row (1C fills
+        it: an advance unless the payment settles goods already shipped)."""
+        entity_set = payment_set(cash=cash, card=card)
+        row: dict[str, Any] = {"LineNumber": 1, "СуммаПлатежа": float(amount), "ПризнакАванса": advance}
+        if card:
+            row["Заказ_Key"] = order_ref  # single-typed on the card document (fidelity notes §5)
+        else:
+            row |= {"Заказ": order_ref, "Заказ_Type": ORDER_TYPE}
+        default_operation = "ПоступлениеОплатыОтПокупателя" if card else "ОтПокупателя"
         body = {
             "Date": date or onec_time(minutes=-1),
-            "ВидОперации": "ОтПокупателя",
+            "ВидОперации": operation or default_operation,
             "Контрагент_Key": seed_ref("Catalog_Контрагенты", "Альфа-Строй ООО"),
             "СуммаДокумента": float(amount),
             "Комментарий": comment,
-            "РасшифровкаПлатежа": [
-                {"LineNumber": 1, "СуммаПлатежа": float(amount), "Заказ": order_ref, "Заказ_Type": ORDER_TYPE}
-            ],
+            "РасшифровкаПлатежа": [row],
         }
         with self.onec() as onec:
             ref = str(onec.create(entity_set, body)["Ref_Key"])
@@ -201,9 +223,44 @@ class PaymentsWorld:
                 onec.post_document(entity_set, ref)
         return ref
 
-    def unpost(self, payment_ref: str, *, cash: bool = False) -> None:
+    def unpost(self, payment_ref: str, *, cash: bool = False, card: bool = False) -> None:
         with self.onec() as onec:
-            onec.unpost_document(CASH_SET if cash else BANK_SET, payment_ref)
+            onec.unpost_document(payment_set(cash=cash, card=card), payment_ref)
+
+    def repost(self, payment_ref: str, *, cash: bool = False, card: bool = False) -> None:
+        with self.onec() as onec:
+            onec.post_document(payment_set(cash=cash, card=card), payment_ref)
+
+    def ship(self, order_ref: str, *, date: str | None = None) -> str:
+        """A posted shipment (РасходнаяНакладная) of the order's goods."""
+        body = {
+            "Date": date or onec_time(minutes=-30),
+            "ВидОперации": "ПродажаПокупателю",
+            "Организация_Key": seed_ref("Catalog_Организации", 'ООО "Металл-Сервис"'),
+            "Контрагент_Key": seed_ref("Catalog_Контрагенты", "Альфа-Строй ООО"),
+            "Заказ": order_ref,
+            "Заказ_Type": ORDER_TYPE,
+        }
+        with self.onec() as onec:
+            ref = str(onec.create(SHIPMENT_SET, body)["Ref_Key"])
+            onec.post_document(SHIPMENT_SET, ref)
+        return ref
+
+    def registry_elements(self) -> list[dict[str, Any]]:
+        """Elements of the payment registry list, with each field by its list field's name, as a
+        person reads them in Bitrix24 (values from `lists.element.get`, names from `lists.field.get`)."""
+        [listing] = self._b24("lists.get", {"IBLOCK_TYPE_ID": "lists", "IBLOCK_CODE": REGISTRY_CODE})
+        where = {"IBLOCK_TYPE_ID": "lists", "IBLOCK_ID": listing["ID"]}
+        names = {f["FIELD_ID"]: f["NAME"] for f in self._b24("lists.field.get", where).values()}
+        shown: list[dict[str, Any]] = []
+        for element in self._b24("lists.element.get", where):
+            row = {"NAME": element["NAME"], "CODE": element["CODE"]}
+            for key, value in element.items():
+                if key.startswith("PROPERTY_"):
+                    values = list(value.values()) if isinstance(value, dict) else [value]
+                    row[names.get(key, key)] = values[0] if len(values) == 1 else values
+            shown.append(row)
+        return shown
 
     def set_state(self, order_ref: str, state: str) -> None:
         with self.onec() as onec:
@@ -215,6 +272,10 @@ class PaymentsWorld:
                     "СостояниеЗаказа_Type": f"StandardODATA.{STATES}",
                 },
             )
+
+
+def payment_set(*, cash: bool = False, card: bool = False) -> str:
+    return CARD_SET if card else CASH_SET if cash else BANK_SET
 
 
 def run(stack: LocalStack, say: Callable[[str], None]) -> None:
@@ -244,14 +305,18 @@ def run(stack: LocalStack, say: Callable[[str], None]) -> None:
     responsible = int(deal["ASSIGNED_BY_ID"])
     for notice in world.notifications(responsible):
         say(f"Bitrix24 → notification to user {responsible} [{notice['tag']}]: {notice['message']}")
+    for entry in world.registry_elements():
+        say(f"Bitrix24 → «Реестр оплат»: {entry['NAME']}, {entry.get('Сумма')} ({entry.get('Состояние')})")
     deals.close_won(stack, say, deal_id)
 
 
-def mapping_file(directory: Path, *, bizproc_template_id: int = BIZPROC_TEMPLATE_ID) -> Path:
-    """The packaged default mapping with a business-process template configured for the registry."""
+def mapping_file(directory: Path, *, bizproc_template_id: int | None = None) -> Path:
+    """The packaged default mapping, with a business-process template configured for the registry
+    (None: the default registry, the list setup creates)."""
     text = resources.files("bridge.config").joinpath("mapping.default.toml").read_text("utf-8")
-    text = text.replace("# bizproc_template_id = 12", f"bizproc_template_id = {bizproc_template_id}")
-    path = directory / "mapping.payments.toml"
+    if bizproc_template_id is not None:
+        text = text.replace("# bizproc_template_id = 12", f"bizproc_template_id = {bizproc_template_id}")
+    path = directory / ("mapping.payments.toml" if bizproc_template_id else "mapping.payments-list.toml")
     path.write_text(text, "utf-8")
     return path
 

@@ -385,6 +385,65 @@ def _hand_written_sets() -> list[EntitySet]:
     return [sets, persons, roles]
 
 
+CARD_SET = "Document_ОперацияПоПлатежнымКартам"
+
+
+def _card_operations_set() -> EntitySet:
+    """`Document_ОперацияПоПлатежнымКартам`: a customer's payment by card (fidelity notes §5; the
+    derived model does not cover it). Its `РасшифровкаПлатежа` has the bank receipt's columns plus
+    `СуммаКомиссии`, but `Заказ` and `СчетНаОплату` are single-typed there: `Заказ_Key`,
+    `СчетНаОплату_Key`. `ВидОперации`: `ПоступлениеОплатыОтПокупателя` | `ВозвратОплатыПокупателю`."""
+    bank_rows = _load_derived()["Document_ПоступлениеНаСчет"]["tabular_sections"]["РасшифровкаПлатежа"]
+    single = {"Заказ": "Document_ЗаказПокупателя", "СчетНаОплату": None}
+    rows: list[Prop] = []
+    for prop in _props_from_rows(bank_rows["properties"], {}):
+        if prop.name in single:
+            rows.append(Prop(f"{prop.name}_Key", "Edm.Guid", ref_target=single[prop.name]))
+        elif prop.name.removesuffix("_Type") in single:
+            continue
+        else:
+            rows.append(prop)
+    _insert_after(rows, "СуммаПлатежа", Prop("СуммаКомиссии", "Edm.Double"))
+    section = TabularSection("РасшифровкаПлатежа", f"{CARD_SET}_РасшифровкаПлатежа", rows)
+    props = [
+        Prop("Ref_Key", "Edm.Guid"),
+        Prop("DataVersion", "Edm.String"),
+        Prop("Number", "Edm.String", 11),
+        Prop("Date", "Edm.DateTime"),
+        Prop("DeletionMark", "Edm.Boolean"),
+        Prop("Posted", "Edm.Boolean"),
+        Prop("ВидОперации", "Edm.String", enum="ВидыОперацийЭквайринга"),
+        Prop("Организация_Key", "Edm.Guid", ref_target="Catalog_Организации"),
+        Prop("ЭквайринговыйТерминал_Key", "Edm.Guid"),
+        Prop("Контрагент_Key", "Edm.Guid", ref_target="Catalog_Контрагенты"),
+        Prop("Договор_Key", "Edm.Guid", ref_target="Catalog_ДоговорыКонтрагентов"),
+        Prop("ВидПлатежнойКарты", "Edm.String", 50),
+        Prop("НомерПлатежнойКарты", "Edm.String", 24),
+        Prop("СсылочныйНомер", "Edm.String", 50),
+        Prop("ПроцентКомиссии", "Edm.Double"),
+        Prop("СуммаДокумента", "Edm.Double"),
+        Prop("ВалютаДенежныхСредств_Key", "Edm.Guid", ref_target="Catalog_Валюты"),
+        Prop("ДокументОснование", "Edm.String", composite=True),
+        Prop("КассаККМ_Key", "Edm.Guid"),
+        Prop("ОперацияПоПлатежнымКартамШапка", "Edm.String", composite=True),
+        Prop("Комментарий", "Edm.String"),
+        Prop("Автор_Key", "Edm.Guid", ref_target="Catalog_Пользователи"),
+        Prop("РасшифровкаПлатежа", f"Collection(StandardODATA.{section.row_type})"),
+        Prop("ДокументОснование_Type", "Edm.String"),
+        Prop("ОперацияПоПлатежнымКартамШапка_Type", "Edm.String"),
+    ]
+    navigation = {p.name[:-4]: p.ref_target for p in props if p.is_key_ref and p.ref_target}
+    return EntitySet(
+        name=CARD_SET,
+        kind="Document",
+        props=props,
+        key=["Ref_Key"],
+        tabular={"РасшифровкаПлатежа": section},
+        navigation={k: v for k, v in navigation.items() if v},
+        number_length=11,
+    )
+
+
 @dataclass
 class ServiceModel:
     sets: dict[str, EntitySet]
@@ -406,6 +465,7 @@ def full_model() -> ServiceModel:
         elif name == "AccumulationRegister_ЗапасыНаСкладах":
             sets.extend(_stock_register(spec))
     sets.extend(_hand_written_sets())
+    sets.append(_card_operations_set())
     by_name = {s.name: s for s in sets}
     tabular_sets = {ts.set_name: (s, ts) for s in sets if s.is_object for ts in s.tabular.values()}
     return ServiceModel(by_name, tabular_sets)

@@ -209,7 +209,13 @@ def test_notification_tag_replaces_and_list_codes_are_unique(rest: Rest) -> None
     notes = {n["id"]: n for n in rest.client.get("/_sandbox/notifications").json()}
     assert notes[first]["replaced_by"] == second
     assert notes[second]["replaced_by"] is None
-    element = {"IBLOCK_TYPE_ID": "lists", "IBLOCK_ID": 47, "ELEMENT_CODE": "pay-1", "FIELDS": {"NAME": "p"}}
+    iblock = rest.ok("lists.add", {"IBLOCK_TYPE_ID": "lists", "IBLOCK_CODE": "pay", "FIELDS": {"NAME": "P"}})
+    element = {
+        "IBLOCK_TYPE_ID": "lists",
+        "IBLOCK_ID": iblock,
+        "ELEMENT_CODE": "pay-1",
+        "FIELDS": {"NAME": "p"},
+    }
     rest.ok("lists.element.add", element)
     status, body = rest.call("lists.element.add", element)
     assert (status, body["error"]) == (400, "ERROR_ELEMENT_ALREADY_EXISTS")

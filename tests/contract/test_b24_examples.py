@@ -523,7 +523,10 @@ def _notify_system(rest: Rest) -> tuple[int, Any]:
 
 @scenario("lists.element.add.response.json")
 def _list_element(rest: Rest) -> tuple[int, Any]:
-    return rest.call("lists.element.add", sample("lists.element.add.request.json"))
+    # The sample's list 47 and its properties are made first: an unknown list is refused.
+    request = sample("lists.element.add.request.json")
+    iblock = rest.ok("lists.add", {"IBLOCK_TYPE_ID": "lists", "IBLOCK_CODE": "l47", "FIELDS": {"NAME": "L"}})
+    return rest.call("lists.element.add", request | {"IBLOCK_ID": iblock})
 
 
 @scenario("user.get.response.json")

@@ -11,7 +11,16 @@ from hypothesis import strategies as st
 
 from bridge.deals.stages import StageBook
 from bridge.payments.config import PaymentFieldCodes, PaymentsMapping
-from bridge.payments.models import DealFacts, OrderFacts, PaymentDoc, PaymentKind, PaymentStatus, PaymentType
+from bridge.payments.models import (
+    CARD_SET,
+    DealFacts,
+    OrderFacts,
+    PaymentDoc,
+    PaymentKind,
+    PaymentMethod,
+    PaymentStatus,
+    PaymentType,
+)
 from bridge.payments.rules import forward_target, mapped_fields, status_for, summarize, type_for
 
 ORDER = "11111111-1111-1111-1111-111111111111"
@@ -52,21 +61,79 @@ def payment(
     )
 
 
-def test_only_posted_unmarked_customer_payments_count() -> None:
+def test_every_posted_unmarked_receipt_counts_unless_its_operation_is_excluded() -> None:
     summary = summarize(
         order(),
         [
             payment(1, "100"),
             payment(2, "200", posted=False),
             payment(3, "300", deletion_mark=True),
-            payment(4, "400", operation="ОтПоставщика"),
+            payment(4, "400", operation="ВозвратОплатыПокупателю"),
+            payment(5, "50", operation="ПрочееПоступление"),  # not excluded: it counts
+            payment(6, "70", kind=PaymentKind.CARD, operation="ПоступлениеОплатыОтПокупателя"),
             payment(1, "100"),  # the same document twice counts once
         ],
         None,
         PaymentsMapping(),
     )
-    assert summary.paid == Decimal("100")
-    assert [p.ref[-1] for p in summary.counted] == ["1"]
+    assert summary.paid == Decimal("220")
+    assert [p.ref[-1] for p in summary.counted] == ["1", "5", "6"]
+    skipped = {p.ref[-1]: reason for p, reason in summary.skipped}
+    assert skipped["3"] == "marked for deletion"
+    assert "ВозвратОплатыПокупателю" in skipped["4"]
+    assert "2" not in skipped  # not posted: not a receipt yet
+    assert summary.method is PaymentMethod.NON_CASH  # the latest is a card payment
+
+
+def test_a_card_row_names_its_order_by_a_single_typed_key() -> None:
+    doc = PaymentDoc.from_onec(
+        CARD_SET,
+        {
+            "Ref_Key": "00000000-0000-0000-0000-000000000009",
+            "Posted": True,
+            "ВидОперации": "ПоступлениеОплатыОтПокупателя",
+            "РасшифровкаПлатежа": [
+                {"Заказ_Key": ORDER, "СуммаПлатежа": 300, "ПризнакАванса": False},
+                {"Заказ_Key": "00000000-0000-0000-0000-000000000000", "СуммаПлатежа": 5},
+            ],
+        },
+    )
+    assert doc.kind is PaymentKind.CARD
+    assert doc.amounts_by_order == {ORDER: Decimal("300")}
+    assert doc.advance_by_order == {ORDER: False}
+
+
+def test_1c_advance_sign_decides_the_type_where_the_receipt_carries_it() -> None:
+    shipped = datetime(2024, 3, 10)
+    after = datetime(2024, 3, 11)
+    total = Decimal("1000")
+    kwargs = {"postpayment_after_shipment": True}
+    # Not an advance: a payment for goods already shipped, whatever the dates say.
+    assert type_for(Decimal("10"), total, None, None, advance=False, **kwargs) is PaymentType.POSTPAYMENT
+    # An advance dated after a shipment (for the rest of the order) stays an advance.
+    assert type_for(total, total, after, shipped, advance=True, **kwargs) is PaymentType.FULL_PAYMENT
+    assert type_for(Decimal("10"), total, after, shipped, advance=True, **kwargs) is PaymentType.PREPAYMENT
+    # Without the sign, the shipment rule.
+    assert type_for(total, total, after, shipped, advance=None, **kwargs) is PaymentType.POSTPAYMENT
+
+
+def test_the_advance_sign_can_be_switched_off() -> None:
+    sign_false = PaymentDoc(
+        ref="00000000-0000-0000-0000-000000000001",
+        kind=PaymentKind.BANK,
+        number="1",
+        date=datetime(2024, 3, 5),
+        posted=True,
+        deletion_mark=False,
+        operation="ОтПокупателя",
+        comment="",
+        purpose="",
+        amounts_by_order={ORDER: Decimal("1000")},
+        advance_by_order={ORDER: False},
+    )
+    assert summarize(order(), [sign_false], None, PaymentsMapping()).payment_type is PaymentType.POSTPAYMENT
+    off = PaymentsMapping(use_advance_sign=False)
+    assert summarize(order(), [sign_false], None, off).payment_type is PaymentType.FULL_PAYMENT
 
 
 def test_latest_payment_gives_method_and_comment_falling_back_to_purpose() -> None:

@@ -5,6 +5,7 @@ from sandbox.b24.methods import (  # noqa: F401
     catalog_properties,
     deals,
     events,
+    lists,
     misc,
     parties,
     requisites,

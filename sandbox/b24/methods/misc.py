@@ -1,4 +1,4 @@
-"""Notifications (im.notify.*), bizproc.workflow.start, lists.element.add, timeline comments."""
+"""Notifications (im.notify.*), bizproc.workflow.start, timeline comments (lists.*: `lists.py`)."""
 
 from __future__ import annotations
 
@@ -110,44 +110,6 @@ def workflow_start(call: Call) -> str:
         },
     )
     return instance
-
-
-_IBLOCK_TYPES = {"lists", "bitrix_processes", "lists_socnet"}
-
-
-@method("lists.element.add")
-def list_element_add(call: Call) -> int:
-    portal = call.portal
-    iblock_type = call.param("iblock_type_id")
-    iblock = call.param("iblock_id") or call.param("iblock_code")
-    code = call.param("element_code")
-    fields = call.param("fields")
-    if not iblock_type or not iblock or not code or not isinstance(fields, Mapping):
-        raise errors.B24Error("ERROR_REQUIRED_PARAMETERS_MISSING", "Required parameters are missing", 400)
-    if iblock_type not in _IBLOCK_TYPES:
-        raise errors.B24Error("ERROR_IBLOCK_NOT_FOUND", "Iblock not found", 400)
-    known_lists = portal.settings.get("lists")
-    if known_lists and str(iblock) not in {str(x) for x in known_lists}:
-        raise errors.B24Error("ERROR_IBLOCK_NOT_FOUND", "Iblock not found", 400)
-    if not fields.get("NAME"):
-        raise errors.B24Error("ERROR_ADD_ELEMENT", "Field NAME is required", 400)
-    table = portal.table("list_elements")
-    if any(str(e["iblock"]) == str(iblock) and e["code"] == str(code) for e in table.values()):
-        raise errors.B24Error("ERROR_ELEMENT_ALREADY_EXISTS", "Element with this code already exists", 400)
-    new_id = table.new_id()
-    table.put(
-        new_id,
-        {
-            "id": new_id,
-            "iblock_type": iblock_type,
-            "iblock": iblock,
-            "code": str(code),
-            "section_id": call.param("iblock_section_id") or 0,
-            "fields": dict(fields),
-            "created": clock.iso(clock.now(portal.config.tz)),
-        },
-    )
-    return new_id
 
 
 # -- timeline ----------------------------------------------------------------------------------

@@ -66,9 +66,12 @@ class StateStageRule(BaseModel):
 
 
 class RegistryOptions(BaseModel):
-    """Payment registry (§2.1.1.13): a business process per payment, else a list element, else nothing."""
+    """Payment registry (§2.1.1.13, §2.2.7). Default: the universal list «Реестр оплат» that setup
+    creates, one element per payment. With `bizproc_template_id`, a business process per payment
+    instead; `kind = "none"` switches the registry off."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    kind: Literal["auto", "list", "bizproc", "none"] = "auto"  # auto: bizproc if a template is set, else list
     bizproc_template_id: int | None = Field(None, gt=0)
     # Logical value → the template's parameter name.
     bizproc_parameters: dict[str, str] = Field(
@@ -82,15 +85,37 @@ class RegistryOptions(BaseModel):
         }
     )
     list_iblock_type_id: Literal["lists", "bitrix_processes", "lists_socnet"] = "lists"
-    list_iblock_id: str = ""  # id or code of the list; empty = no list
-    # Logical value → the list's field (`PROPERTY_<id>`); NAME is always filled.
+    # An existing list (id or code) the customer made; empty = the list setup creates (below).
+    list_iblock_id: str = ""
+    # Logical value → the existing list's field (`PROPERTY_<id>`); NAME is always filled.
     list_fields: dict[str, str] = Field(default_factory=dict)
+    # The list setup creates when `list_iblock_id` is empty: its code (IBLOCK_CODE), name, and
+    # the name of each field (codes are fixed, see `bridge.payments.registry`).
+    list_code: str = Field("unf_b24_payments", pattern=r"^[A-Za-z0-9_]{1,50}$")
+    list_name: str = Field("Реестр оплат", min_length=1)
+    list_field_names: dict[str, str] = Field(
+        default_factory=lambda: {
+            "deal": "Сделка",
+            "order_number": "Номер заказа",
+            "date": "Дата оплаты",
+            "type": "Тип оплаты",
+            "amount": "Сумма",
+            "method": "Способ оплаты",
+            "comment": "Комментарий",
+            "payment_ref": "Документ 1С (ключ)",
+            "state": "Состояние",
+        }
+    )
+    # `S:Date` values in the portal's short date format (needs a live check: docs/sandbox-b24.md).
+    list_date_format: str = "%d.%m.%Y"
+    posted_text: str = "Проведена"
+    withdrawn_text: str = "Отменена в 1С"
 
     @property
     def mode(self) -> Literal["bizproc", "list", "none"]:
-        if self.bizproc_template_id is not None:
-            return "bizproc"
-        return "list" if self.list_iblock_id else "none"
+        if self.kind != "auto":
+            return self.kind
+        return "bizproc" if self.bizproc_template_id is not None else "list"
 
 
 def _default_state_rules() -> tuple[StateStageRule, ...]:
@@ -112,10 +137,20 @@ class PaymentsMapping(BaseModel):
     # runtime carries no time-zone database).
     onec_utc_offset_hours: int = Field(3, ge=-12, le=14)
     currency: str = Field("RUB", min_length=3, max_length=3)
-    # ВидОперации values of receipts that count as a customer's payment.
-    payment_operations: tuple[str, ...] = ("ОтПокупателя",)
+    # ВидОперации values whose receipts never count (refunds, the acquirer's settlement of card
+    # payments already counted from the card documents). Every other posted receipt with a
+    # breakdown row for the order counts; a skipped one leaves a log line and an audit item.
+    excluded_operations: tuple[str, ...] = ("ВозвратОплатыПокупателю", "ПоступлениеОплатыПоКартам")
+    # Payment type from 1C's own advance sign (`ПризнакАванса` of the breakdown rows) where the
+    # receipt carries it; otherwise (or when off) the shipment rule below.
+    use_advance_sign: bool = True
     # Payment type: postpayment when the latest payment is dated after the first posted shipment.
     postpayment_after_shipment: bool = True
+    # Order states after which an order older than the window is no longer watched for sum and
+    # state changes (an open order is watched however old it is; payments are always watched).
+    closed_states: tuple[str, ...] = ("Завершен",)
+    # Refs per 1C request when checking them: 25 keeps the URL under IIS's default 2 KB query string.
+    open_orders_chunk: int = Field(25, ge=1, le=200)
     # The stage itself is `[deal] feedback_stage`, resolved in each funnel that has it.
     partial_payment_moves_stage: bool = True
     state_stages: tuple[StateStageRule, ...] = Field(default_factory=_default_state_rules)

@@ -15,8 +15,13 @@ from dataclasses import dataclass
 PAYMENTS_MANIFEST = {
     "Document_ПоступлениеНаСчет": "payments-bank",
     "Document_ПоступлениеВКассу": "payments-cash",
+    "Document_ОперацияПоПлатежнымКартам": "payments-card",
 }
 ORDERS_MANIFEST = "payments-orders"
+# Linked orders dated before the window and still open: ref → DataVersion, plus a marker entry
+# once the orders that were already old on the first run have been looked through.
+OPEN_ORDERS_MANIFEST = "payments-open-orders"
+OPEN_ORDERS_SEEDED = "seeded"
 _SEP = "|"
 _UNLINKED = "u"
 

@@ -15,13 +15,15 @@ ORDER_SET = "Document_ЗаказПокупателя"
 ORDER_TYPE = "StandardODATA.Document_ЗаказПокупателя"
 BANK_SET = "Document_ПоступлениеНаСчет"
 CASH_SET = "Document_ПоступлениеВКассу"
+CARD_SET = "Document_ОперацияПоПлатежнымКартам"
 SHIPMENT_SET = "Document_РасходнаяНакладная"
-PAYMENT_SETS = (BANK_SET, CASH_SET)
+PAYMENT_SETS = (BANK_SET, CASH_SET, CARD_SET)
 
 
 class PaymentKind(StrEnum):
     BANK = "bank"
     CASH = "cash"
+    CARD = "card"
 
 
 class PaymentType(StrEnum):
@@ -41,7 +43,7 @@ class PaymentMethod(StrEnum):
     CASH = "cash"
 
 
-KIND_BY_SET = {BANK_SET: PaymentKind.BANK, CASH_SET: PaymentKind.CASH}
+KIND_BY_SET = {BANK_SET: PaymentKind.BANK, CASH_SET: PaymentKind.CASH, CARD_SET: PaymentKind.CARD}
 
 
 def money(value: Any) -> Decimal:
@@ -51,9 +53,24 @@ def money(value: Any) -> Decimal:
     return Decimal(str(value))
 
 
+def _row_order(row: Mapping[str, Any]) -> str | None:
+    """The customer order a breakdown row pays: composite `Заказ` + `Заказ_Type` on bank and cash
+    receipts, single-typed `Заказ_Key` on the card document (fidelity notes §5)."""
+    single = row.get("Заказ_Key")
+    if single and normalize_ref(single) != _EMPTY_REF:
+        return normalize_ref(single)
+    order = row.get("Заказ")
+    if row.get("Заказ_Type") == ORDER_TYPE and order and normalize_ref(order) != _EMPTY_REF:
+        return normalize_ref(order)
+    return None
+
+
+_EMPTY_REF = "00000000-0000-0000-0000-000000000000"
+
+
 @dataclass(frozen=True, slots=True)
 class PaymentDoc:
-    """One bank or cash receipt with the part of it that pays each customer order."""
+    """One bank, cash or card receipt with the part of it that pays each customer order."""
 
     ref: str
     kind: PaymentKind
@@ -66,16 +83,22 @@ class PaymentDoc:
     purpose: str
     amounts_by_order: Mapping[str, Decimal] = field(default_factory=dict)
     data_version: str = ""
+    # 1C's own advance sign (`ПризнакАванса`) of the rows for each order, where the rows carry it:
+    # False when any row for the order settles a debt (a payment after the goods), else True.
+    advance_by_order: Mapping[str, bool] = field(default_factory=dict)
 
     @classmethod
     def from_onec(cls, entity_set: str, entity: Mapping[str, Any]) -> PaymentDoc:
         amounts: dict[str, Decimal] = {}
+        advance: dict[str, bool] = {}
         for row in entity.get("РасшифровкаПлатежа") or []:
-            order = row.get("Заказ")
-            if row.get("Заказ_Type") != ORDER_TYPE or not order:
+            key = _row_order(row)
+            if key is None:
                 continue
-            key = normalize_ref(order)
             amounts[key] = amounts.get(key, Decimal(0)) + money(row.get("СуммаПлатежа"))
+            sign = row.get("ПризнакАванса")
+            if isinstance(sign, bool):
+                advance[key] = advance.get(key, True) and sign
         return cls(
             ref=normalize_ref(entity["Ref_Key"]),
             kind=KIND_BY_SET[entity_set],
@@ -88,16 +111,25 @@ class PaymentDoc:
             purpose=str(entity.get("НазначениеПлатежа") or entity.get("Основание") or "").strip(),
             amounts_by_order=amounts,
             data_version=str(entity.get("DataVersion") or ""),
+            advance_by_order=advance,
         )
 
-    def counts_for(self, order_ref: str, operations: tuple[str, ...]) -> bool:
-        """A posted, unmarked customer payment with a breakdown row for the order."""
-        return (
-            self.posted
-            and not self.deletion_mark
-            and self.operation in operations
-            and order_ref in self.amounts_by_order
-        )
+    def skip_reason(self, order_ref: str, excluded: tuple[str, ...]) -> str | None:
+        """Why this receipt does not count towards the order, or None when it counts: every
+        posted, unmarked receipt with a breakdown row for the order counts, unless its operation
+        kind is on the exclusion list (refunds and the like)."""
+        if order_ref not in self.amounts_by_order:
+            return "no breakdown row for the order"
+        if not self.posted:
+            return "not posted"
+        if self.deletion_mark:
+            return "marked for deletion"
+        if self.operation in excluded:
+            return f"operation kind {self.operation} is excluded ([payments] excluded_operations)"
+        return None
+
+    def counts_for(self, order_ref: str, excluded: tuple[str, ...]) -> bool:
+        return self.skip_reason(order_ref, excluded) is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +186,8 @@ class PaymentSummary:
     method: PaymentMethod | None
     comment: str
     counted: tuple[PaymentDoc, ...]  # the payments that make up `paid`, oldest first
+    # Posted receipts with a row for the order that do not count, with the reason (audited).
+    skipped: tuple[tuple[PaymentDoc, str], ...] = ()
 
     def amount_of(self, payment: PaymentDoc) -> Decimal:
         return payment.amounts_by_order.get(self.order.ref, Decimal(0))

@@ -4,7 +4,10 @@
    the window and diff against the SyncTable manifests; read each changed (or vanished) document to
    learn which orders its breakdown points at, now and before.
 2. Orders: list `Ref_Key, DataVersion` of customer orders in the window; a changed order (state,
-   sum) is affected when a deal is linked to it.
+   sum) is affected when a deal is linked to it. A linked order that leaves the window while still
+   open (not in a `closed_states` state, not marked) moves to the open-orders manifest and stays
+   watched there, by its refs (an `or` of `Ref_Key eq`), however old it is; on the first run the
+   orders already older than the window are looked through once for linked open ones.
 3. Recompute each affected order (`recompute.recompute_order`).
 4. Advance the manifests last, and only for what was fully handled: a document whose order failed
    (1C or Bitrix24 down, another run holding the order) stays as it was, so the next run retries.
@@ -22,6 +25,8 @@ from bridge.links.models import OneCRef
 from bridge.observability import logger
 from bridge.payments import onec_reads
 from bridge.payments.manifest import (
+    OPEN_ORDERS_MANIFEST,
+    OPEN_ORDERS_SEEDED,
     ORDERS_MANIFEST,
     PAYMENTS_MANIFEST,
     DocVersion,
@@ -105,12 +110,11 @@ def _scan_payments(ctx: PaymentsContext, since: datetime) -> _PaymentChanges:
 
 
 def _scan_orders(
-    ctx: PaymentsContext, since: datetime, now: int
+    ctx: PaymentsContext, since: datetime, now: int, stored: dict[str, str]
 ) -> tuple[dict[str, str], list[str], set[str]]:
     """New manifest values of due orders, orders gone from the window, and the linked due orders."""
     links = ctx.ports.links
     current = onec_reads.order_versions(ctx.ports.onec, since, ctx.options.manifest_page_size)
-    stored = links.get_manifest(ORDERS_MANIFEST)
     updates: dict[str, str] = {}
     linked: set[str] = set()
     for ref in orders_to_check(current, stored, now, ctx.options.unlinked_recheck_minutes * 60):
@@ -122,6 +126,66 @@ def _scan_orders(
         since_seen = before.unlinked_since if before and before.unlinked_since is not None else now
         updates[ref] = OrderEntry(current[ref], since_seen).encode()
     return updates, list(gone(current, stored)), linked
+
+
+@dataclass
+class _OpenOrders:
+    """Changes to the open-orders manifest and the orders it found changed."""
+
+    updates: dict[str, str] = field(default_factory=dict)
+    removals: list[str] = field(default_factory=list)
+    changed: set[str] = field(default_factory=set)
+
+
+def _is_open(mark: onec_reads.OrderMark, closed: frozenset[str]) -> bool:
+    return not mark.deletion_mark and (mark.state_ref is None or mark.state_ref not in closed)
+
+
+def _linked(ctx: PaymentsContext, ref: str) -> bool:
+    return ctx.ports.links.find_by_onec(OneCRef(entity_set=ORDER_SET, ref=ref)) is not None
+
+
+def _scan_open_orders(
+    ctx: PaymentsContext,
+    since: datetime,
+    resolved: ResolvedPayments,
+    left_window: Iterable[str],
+    window_stored: dict[str, str],
+) -> _OpenOrders:
+    """Keep watching linked open orders older than the window (sum and state changes)."""
+    onec, options = ctx.ports.onec, ctx.options
+    closed = frozenset(resolved.closed_states)
+    stored = ctx.ports.links.get_manifest(OPEN_ORDERS_MANIFEST)
+    result = _OpenOrders()
+    watched = {ref: version for ref, version in stored.items() if ref != OPEN_ORDERS_SEEDED}
+    if OPEN_ORDERS_SEEDED not in stored:
+        # Once: orders that were already older than the window when the flow started.
+        for ref, old in onec_reads.orders_before(onec, since, options.manifest_page_size).items():
+            if ref not in watched and _is_open(old, closed) and _linked(ctx, ref):
+                result.updates[ref] = old.data_version
+        result.updates[OPEN_ORDERS_SEEDED] = str(int(ctx.clock()))
+    newcomers = [ref for ref in left_window if ref not in watched and _linked(ctx, ref)]
+    if watched or newcomers:
+        refs = sorted({*watched, *newcomers})
+        marks = onec_reads.order_marks(onec, refs, options.open_orders_chunk)
+        for ref in refs:
+            mark = marks.get(ref)
+            if mark is None:  # deleted in 1C
+                if ref in watched:
+                    result.removals.append(ref)
+                continue
+            before = watched.get(ref)
+            if before is None and ref in window_stored:
+                before = OrderEntry.decode(window_stored[ref]).data_version
+            if before is not None and before != mark.data_version:
+                result.changed.add(ref)
+            if _is_open(mark, closed):
+                if watched.get(ref) != mark.data_version:  # an idle run writes nothing
+                    result.updates[ref] = mark.data_version
+            elif ref in watched:
+                result.removals.append(ref)
+                logger.info("payments: older order closed, no longer watched", extra={"order": ref})
+    return result
 
 
 def _recompute_all(
@@ -158,10 +222,13 @@ def poll(ctx: PaymentsContext) -> PollReport:
     report.window_start = since.isoformat()
 
     payments = _scan_payments(ctx, since)
-    order_updates, orders_gone, changed_orders = _scan_orders(ctx, since, now)
+    window_stored = ctx.ports.links.get_manifest(ORDERS_MANIFEST)
+    order_updates, orders_gone, changed_orders = _scan_orders(ctx, since, now, window_stored)
+    open_orders = _scan_open_orders(ctx, since, resolved, orders_gone, window_stored)
     report.payments_changed = len(payments.orders_of)
-    report.orders_changed = len(changed_orders)
-    affected = set(changed_orders).union(*payments.orders_of.values())
+    report.orders_changed = len(changed_orders) + len(open_orders.changed)
+    affected = set(changed_orders) | open_orders.changed
+    affected = affected.union(*payments.orders_of.values())
     retry = _recompute_all(ctx, affected, resolved, report)
 
     links = ctx.ports.links
@@ -177,7 +244,15 @@ def poll(ctx: PaymentsContext) -> PollReport:
             [ref for ref in payments.removals[name] if ref not in blocked],
         )
     links.put_manifest_entries(
-        ORDERS_MANIFEST, {ref: value for ref, value in order_updates.items() if ref not in retry}, orders_gone
+        ORDERS_MANIFEST,
+        {ref: value for ref, value in order_updates.items() if ref not in retry},
+        [ref for ref in orders_gone if ref not in retry],
     )
+    if open_orders.updates or open_orders.removals:
+        links.put_manifest_entries(
+            OPEN_ORDERS_MANIFEST,
+            {ref: value for ref, value in open_orders.updates.items() if ref not in retry},
+            [ref for ref in open_orders.removals if ref not in retry],
+        )
     logger.info("payments: poll done", extra=report.as_dict())
     return report

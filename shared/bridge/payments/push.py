@@ -46,7 +46,12 @@ def authentic(secret: str, body: bytes, headers: Mapping[str, str]) -> bool:
 
 class ChangedObject(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
-    type: Literal["Document_ПоступлениеНаСчет", "Document_ПоступлениеВКассу", "Document_ЗаказПокупателя"]
+    type: Literal[
+        "Document_ПоступлениеНаСчет",
+        "Document_ПоступлениеВКассу",
+        "Document_ОперацияПоПлатежнымКартам",
+        "Document_ЗаказПокупателя",
+    ]
     ref: str
 
     @field_validator("ref")

@@ -25,6 +25,7 @@ from bridge.links.fingerprint import fingerprint
 from bridge.links.models import OneCRef
 from bridge.observability import logger
 from bridge.payments import onec_reads, rules, text
+from bridge.payments import registry as registry_list
 from bridge.payments.config import PaymentFieldCodes, PaymentsMapping
 from bridge.payments.models import (
     ORDER_SET,
@@ -71,11 +72,14 @@ class _Plan:
     new_payments: tuple[PaymentDoc, ...] = ()
     withdrawn: tuple[AnnouncedPayment, ...] = ()
     to_register: tuple[PaymentDoc, ...] = ()
+    # Registry list elements written by this plan: command key → (payment ref, FIELDS).
+    list_writes: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
 
 
 def recompute_order(ctx: PaymentsContext, order_ref: str, resolved: ResolvedPayments) -> OrderOutcome:
     link = ctx.ports.links.find_by_onec(OneCRef(entity_set=ORDER_SET, ref=order_ref))
     if link is None or link.b24.entity != "DEAL":
+        logger.info("payments: order not linked to a deal, nothing to write", extra={"order": order_ref})
         return OrderOutcome(order_ref, None, "not linked to a deal")
     deal_id = int(link.b24.id)
     lease = ctx.states.acquire(order_ref, ctx.options.lease_seconds)
@@ -109,6 +113,7 @@ def _sync(
     if order is None:
         return OrderOutcome(order_ref, deal_id, "order no longer exists in 1C"), state, None
     summary = _read_summary(ctx, order)
+    state = _audit_skipped(ctx, summary, deal_id, state)
     try:
         deal = DealFacts.from_b24(ctx.ports.b24.call("crm.deal.get", {"id": deal_id}).result)
     except DealNotFound:
@@ -129,9 +134,14 @@ def _sync(
         if f"withdrawn:{gone.ref}" in done or f"withdrawn:{gone.ref}" not in plan.commands:
             announced.pop(gone.ref, None)
     registered = [p.ref for p in plan.to_register if f"registry:{p.ref}" in done]
+    listed = dict(state.listed)
+    for key, (ref, written) in plan.list_writes.items():
+        if key in done:
+            listed[ref] = written
     new_state = state.evolve(
         announced=announced,
         registered=state.registered | frozenset(registered),
+        listed=listed,
         fields_fingerprint=plan.fields_fingerprint if deal_written else state.fields_fingerprint,
         last_state=order.state_ref if deal_written else state.last_state,
     )
@@ -219,13 +229,111 @@ def _plan(
                 text.withdrawal_tag(gone.ref),
                 text.withdrawal_message(summary, gone, deal, ctx.portal_url, options.currency),
             )
-    for payment in plan.to_register:
-        command = _registry_command(options, summary, payment, deal)
-        if command is not None:
-            plan.commands[f"registry:{payment.ref}"] = command
-    if options.registry.mode == "none":
+    mode = options.registry.mode
+    if mode == "bizproc":
+        for payment in plan.to_register:
+            plan.commands[f"registry:{payment.ref}"] = _bizproc_command(options, summary, payment, deal)
+    elif mode == "list":
+        _plan_list(ctx, resolved, summary, deal, state, plan)
+    else:
         plan.to_register = ()
     return plan
+
+
+def _audit_skipped(
+    ctx: PaymentsContext, summary: PaymentSummary, deal_id: int, state: OrderSyncState
+) -> OrderSyncState:
+    """Nothing dropped silently: a posted receipt for the order that does not count leaves a log
+    line and an audit item with the reason (once per receipt and reason)."""
+    current = {payment.ref: reason for payment, reason in summary.skipped}
+    for payment, reason in summary.skipped:
+        if state.skipped.get(payment.ref) == reason:
+            continue
+        detail = {
+            "order": summary.order.ref,
+            "order_number": summary.order.number,
+            "deal": deal_id,
+            "payment_number": payment.number,
+            "kind": payment.kind.value,
+            "operation": payment.operation,
+            "amount": str(summary.amount_of(payment)),
+            "reason": reason,
+        }
+        logger.warning("payments: receipt not counted", extra={"payment": payment.ref, **detail})
+        ctx.ports.links.audit("payments", f"PAYMENT-{payment.ref}", "skipped", detail)
+    return state.evolve(skipped=current)
+
+
+def _list_target(ctx: PaymentsContext, resolved: ResolvedPayments) -> tuple[str, dict[str, str]] | None:
+    """The registry list: one the customer configured, else the one setup made."""
+    registry = ctx.options.registry
+    if registry.list_iblock_id:
+        return registry.list_iblock_id, dict(registry.list_fields)
+    if resolved.registry_list_id:
+        return resolved.registry_list_id, dict(resolved.registry_list_fields)
+    return None
+
+
+def _plan_list(
+    ctx: PaymentsContext,
+    resolved: ResolvedPayments,
+    summary: PaymentSummary,
+    deal: DealFacts,
+    state: OrderSyncState,
+    plan: _Plan,
+) -> None:
+    """One element per counted payment; an unposted one is rewritten as withdrawn, a payment posted
+    again as standing (the element's code is the payment's Ref_Key: never a second element)."""
+    registry = ctx.options.registry
+    target = _list_target(ctx, resolved)
+    if target is None:
+        if plan.to_register:
+            logger.warning(
+                "payments: registry list not set up, payments wait for it (run setup)",
+                extra={"order": summary.order.ref, "payments": [p.ref for p in plan.to_register]},
+            )
+        plan.to_register = ()
+        return
+    iblock_id, field_ids = target
+    state_field = field_ids.get("state")
+
+    def fields_of(payment: PaymentDoc, standing: str) -> dict[str, Any]:
+        values = text.registry_values(summary, payment, ctx.options, deal.id)
+        if payment.date is not None:
+            values["date"] = payment.date.strftime(registry.list_date_format)
+        name = text.registry_element_name(summary, payment)
+        return registry_list.element_fields(name, values, field_ids, standing)
+
+    def command(method: str, ref: str, fields: dict[str, Any]) -> CommandLike:
+        return (
+            method,
+            {
+                "IBLOCK_TYPE_ID": registry.list_iblock_type_id,
+                "IBLOCK_ID": iblock_id,
+                "ELEMENT_CODE": ref,  # unique per list: a repeat is refused, never duplicated
+                "FIELDS": fields,
+            },
+        )
+
+    for payment in plan.to_register:
+        fields = fields_of(payment, registry.posted_text)
+        key = f"registry:{payment.ref}"
+        plan.commands[key] = command("lists.element.add", payment.ref, fields)
+        plan.list_writes[key] = (payment.ref, fields)
+    if state_field is None:
+        return  # a customer's list without a state field: elements are added, never rewritten
+    counted = {p.ref: p for p in summary.counted}
+    for ref, written in state.listed.items():
+        standing = written.get(state_field) != registry.withdrawn_text
+        key = f"registry-update:{ref}"
+        if ref not in counted and standing:
+            fields = {**written, state_field: registry.withdrawn_text}
+        elif ref in counted and not standing:
+            fields = fields_of(counted[ref], registry.posted_text)
+        else:
+            continue
+        plan.commands[key] = command("lists.element.update", ref, fields)
+        plan.list_writes[key] = (ref, fields)
 
 
 def _notice(ctx: PaymentsContext, deal: DealFacts, tag: str, message: str) -> CommandLike:
@@ -240,33 +348,17 @@ def _notice(ctx: PaymentsContext, deal: DealFacts, tag: str, message: str) -> Co
     )
 
 
-def _registry_command(
+def _bizproc_command(
     options: PaymentsMapping, summary: PaymentSummary, payment: PaymentDoc, deal: DealFacts
-) -> CommandLike | None:
+) -> CommandLike:
     registry = options.registry
-    values = text.registry_values(summary, payment, options)
-    if registry.mode == "bizproc":
-        parameters = {name: values[key] for key, name in registry.bizproc_parameters.items() if key in values}
-        return (
-            "bizproc.workflow.start",
-            {
-                "TEMPLATE_ID": registry.bizproc_template_id,
-                "DOCUMENT_ID": ["crm", "CCrmDocumentDeal", f"DEAL_{deal.id}"],
-                "PARAMETERS": parameters,
-            },
-        )
-    if registry.mode == "list":
-        fields: dict[str, Any] = {
-            "NAME": f"Оплата № {payment.number} по заказу № {summary.order.number}",
-            **{name: values[key] for key, name in registry.list_fields.items() if key in values},
-        }
-        return (
-            "lists.element.add",
-            {
-                "IBLOCK_TYPE_ID": registry.list_iblock_type_id,
-                "IBLOCK_ID": registry.list_iblock_id,
-                "ELEMENT_CODE": payment.ref,  # unique per list: a repeat is refused, never duplicated
-                "FIELDS": fields,
-            },
-        )
-    return None
+    values = text.registry_values(summary, payment, options, deal.id)
+    parameters = {name: values[key] for key, name in registry.bizproc_parameters.items() if key in values}
+    return (
+        "bizproc.workflow.start",
+        {
+            "TEMPLATE_ID": registry.bizproc_template_id,
+            "DOCUMENT_ID": ["crm", "CCrmDocumentDeal", f"DEAL_{deal.id}"],
+            "PARAMETERS": parameters,
+        },
+    )

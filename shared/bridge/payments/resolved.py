@@ -28,6 +28,11 @@ class ResolvedPayments(BaseModel):
     # CATEGORY_ID → order state Ref_Key → STATUS_ID
     state_stage: dict[int, dict[str, str]] = Field(default_factory=dict)
     state_names: dict[str, str] = Field(default_factory=dict)  # state Ref_Key → Description
+    # Ref_Keys of the `[payments] closed_states`: an older order in one of them is no longer watched.
+    closed_states: list[str] = Field(default_factory=list)
+    # The payment registry list setup made or found: its id and logical value → `PROPERTY_<id>`.
+    registry_list_id: str = ""
+    registry_list_fields: dict[str, str] = Field(default_factory=dict)
 
 
 class ResolvedSource(Protocol):

@@ -2,9 +2,13 @@
 
 - Total paid: Σ `СуммаПлатежа` of the order's breakdown rows over posted, unmarked customer receipts.
 - Status: 0 → not paid; below the order sum → partially paid; at or above it → paid.
-- Type: postpayment if the latest payment is dated after the first posted shipment for the order
+- Counted: every posted, unmarked receipt (bank, cash, card) with a breakdown row for the order,
+  unless its operation kind is on the exclusion list; the others are reported as skipped.
+- Type: where the latest payment carries 1C's advance sign (`ПризнакАванса`), a non-advance row
+  means postpayment, an advance full payment when paid ≥ order sum, else prepayment. Without the
+  sign: postpayment if the latest payment is dated after the first posted shipment for the order
   (setting); else full payment if paid ≥ order sum; else prepayment.
-- Method: bank receipt → non-cash, cash receipt → cash, by the latest payment.
+- Method: bank or card receipt → non-cash, cash receipt → cash, by the latest payment.
 - Stage: forward only within the deal's own funnel; never out of WON/LOSE (semantics S/F).
 """
 
@@ -50,10 +54,14 @@ def type_for(
     first_shipment: datetime | None,
     *,
     postpayment_after_shipment: bool,
+    advance: bool | None = None,
 ) -> PaymentType | None:
+    """`advance`: 1C's own sign on the latest payment's rows for the order (None = not carried)."""
     if paid <= 0:
         return None
-    if (
+    if advance is False:
+        return PaymentType.POSTPAYMENT
+    if advance is None and (
         postpayment_after_shipment
         and first_shipment is not None
         and last_payment_date is not None
@@ -72,15 +80,20 @@ def summarize(
     options: PaymentsMapping,
 ) -> PaymentSummary:
     unique = {p.ref: p for p in payments}
-    operations = options.payment_operations
-    counted = tuple(
-        sorted((p for p in unique.values() if p.counts_for(order.ref, operations)), key=_chronological_key)
+    excluded = options.excluded_operations
+    reasons = {ref: p.skip_reason(order.ref, excluded) for ref, p in unique.items()}
+    counted = tuple(sorted((p for p in unique.values() if reasons[p.ref] is None), key=_chronological_key))
+    skipped = tuple(
+        (p, reason)
+        for p in sorted(unique.values(), key=_chronological_key)
+        if (reason := reasons[p.ref]) is not None and order.ref in p.amounts_by_order and p.posted
     )
     paid = sum((p.amounts_by_order[order.ref] for p in counted), Decimal(0))
     last = counted[-1] if counted else None
     method = None
     if last is not None:
-        method = PaymentMethod.NON_CASH if last.kind is PaymentKind.BANK else PaymentMethod.CASH
+        method = PaymentMethod.CASH if last.kind is PaymentKind.CASH else PaymentMethod.NON_CASH
+    advance = last.advance_by_order.get(order.ref) if last is not None and options.use_advance_sign else None
     return PaymentSummary(
         order=order,
         paid=paid,
@@ -92,10 +105,12 @@ def summarize(
             last.date if last else None,
             first_shipment,
             postpayment_after_shipment=options.postpayment_after_shipment,
+            advance=advance,
         ),
         method=method,
         comment=(last.comment or last.purpose) if last else "",
         counted=counted,
+        skipped=skipped,
     )
 
 

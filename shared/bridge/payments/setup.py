@@ -1,5 +1,6 @@
 """Payments setup step: the payment deal fields and their option ids, the feedback stage in each
-funnel, and the order-state → stage table; stored as `CONFIG#payments` for the flow.
+funnel, the order-state → stage table, the closed order states, and the payment registry list
+«Реестр оплат» (created when missing: `bridge.payments.registry`); stored as `CONFIG#payments`.
 
 The deal step creates the same fields first (`bridge.deals.setup.user_field_specs`); running it
 again here is a no-op that also yields the option ids, so this step works on its own too.
@@ -12,6 +13,7 @@ from bridge.deals.stages import StageBook
 from bridge.deps import Ports
 from bridge.errors import ConfigurationError
 from bridge.payments.config import EnumLabels, PaymentFieldCodes, PaymentsMapping
+from bridge.payments.registry import RegistryList, ensure_list
 from bridge.payments.resolved import ResolvedPayments, SyncTableResolved
 from bridge.payments.wiring import payments_mapping
 from bridge.settings import StageRef
@@ -95,6 +97,18 @@ def _stages(
     return feedback_stage, state_stage, state_names, results
 
 
+def _closed_states(ports: Ports, options: PaymentsMapping) -> tuple[list[str], Results]:
+    refs: list[str] = []
+    results: Results = []
+    for name in options.closed_states:
+        ref, problem = find_by_description(ports.onec, ORDER_STATES, name, setting="[payments] closed_states")
+        if problem is not None or ref is None:
+            results.append(problem or SetupProblem(f"1C {ORDER_STATES}", name, "check the name"))
+        else:
+            refs.append(ref)
+    return refs, results
+
+
 def setup(ports: Ports, *, dry_run: bool) -> list[SetupProblem | str]:
     options = payments_mapping(ports.mapping)
     codes = PaymentFieldCodes.of(ports.mapping.deal)
@@ -108,8 +122,19 @@ def setup(ports: Ports, *, dry_run: bool) -> list[SetupProblem | str]:
         ports, book, ports.mapping.deal.feedback_stage, options
     )
     results += problems + stage_problems
-    if options.registry.mode == "none":
-        results.append("payment registry: none configured (no business process template, no list)")
+    closed, closed_problems = _closed_states(ports, options)
+    results += closed_problems
+    registry = options.registry
+    made: RegistryList | None = None
+    if registry.mode == "none":
+        results.append('payment registry: switched off ([payments.registry] kind = "none")')
+    elif registry.mode == "bizproc":
+        results.append(f"payment registry: business process template {registry.bizproc_template_id}")
+    elif registry.list_iblock_id:
+        results.append(f"payment registry: the configured list {registry.list_iblock_id}")
+    else:
+        made, list_results = ensure_list(ports.b24, registry, dry_run=dry_run)
+        results += list_results
     if dry_run or problems:
         return results  # without option ids the flow cannot write the fields
     SyncTableResolved.beside(ports.links).save(
@@ -119,6 +144,9 @@ def setup(ports: Ports, *, dry_run: bool) -> list[SetupProblem | str]:
             feedback_stage=feedback,
             state_stage=state_stage,
             state_names=state_names,
+            closed_states=closed,
+            registry_list_id=made.iblock_id if made else "",
+            registry_list_fields=made.fields if made else {},
         )
     )
     results.append(

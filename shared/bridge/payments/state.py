@@ -37,6 +37,10 @@ class OrderSyncState:
     announced: dict[str, AnnouncedPayment] = field(default_factory=dict)
     registered: frozenset[str] = frozenset()
     last_state: str | None = None
+    # Registry list elements as last written, by payment ref (their FIELDS: an update replaces all).
+    listed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Receipts with a row for the order that do not count, with the reason already audited.
+    skipped: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -45,6 +49,8 @@ class OrderSyncState:
                 "announced": [a.to_json() for a in self.announced.values()],
                 "registered": sorted(self.registered),
                 "last_state": self.last_state,
+                "listed": self.listed,
+                "skipped": self.skipped,
             },
             ensure_ascii=False,
         )
@@ -60,6 +66,8 @@ class OrderSyncState:
             announced={a.ref: a for a in announced},
             registered=frozenset(data.get("registered", [])),
             last_state=data.get("last_state"),
+            listed=dict(data.get("listed") or {}),
+            skipped=dict(data.get("skipped") or {}),
         )
 
     def evolve(self, **changes: Any) -> OrderSyncState:

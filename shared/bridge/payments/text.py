@@ -59,15 +59,25 @@ def label_of(labels: EnumLabels, key: str | None) -> str:
     return str(getattr(labels, key)) if key else ""
 
 
-def registry_values(summary: PaymentSummary, payment: PaymentDoc, options: PaymentsMapping) -> dict[str, Any]:
-    """The payment's own values by logical name (date, type, amount, method, comment, order number)."""
-    return {
+def registry_values(
+    summary: PaymentSummary, payment: PaymentDoc, options: PaymentsMapping, deal_id: int | None = None
+) -> dict[str, Any]:
+    """The payment's own values by logical name (date, type, amount, method, comment, order number,
+    deal, 1C document key)."""
+    values: dict[str, Any] = {
         "date": payment.date.date().isoformat() if payment.date else "",
         "type": label_of(options.labels, summary.payment_type.value if summary.payment_type else None),
         "amount": str(summary.amount_of(payment).quantize(Decimal("0.01"))),
-        "method": label_of(options.labels, "non_cash" if payment.kind.value == "bank" else "cash"),
+        "method": label_of(options.labels, "cash" if payment.kind.value == "cash" else "non_cash"),
         "comment": payment.comment or payment.purpose,
         "order_number": summary.order.number,
         "payment_number": payment.number,
         "payment_ref": payment.ref,
     }
+    if deal_id is not None:
+        values["deal"] = str(deal_id)
+    return values
+
+
+def registry_element_name(summary: PaymentSummary, payment: PaymentDoc) -> str:
+    return f"Оплата № {payment.number} от {_date(payment)} по заказу № {summary.order.number}"

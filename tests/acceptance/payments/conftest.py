@@ -1,7 +1,8 @@
 """One full local stack for the payment acceptance tests (§2.6.3–§2.6.6), reset between tests.
 
 The real PaymentsPollFunction runs in it and is invoked as its schedule would invoke it; each test
-starts from empty emulators and an empty SyncTable, then runs setup.
+starts from empty emulators and an empty SyncTable, then runs setup. The mapping is the packaged
+default, as a customer gets it: the payment registry is the list «Реестр оплат» setup creates.
 """
 
 from __future__ import annotations

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.demo_steps.payments import (
-    BIZPROC_TEMPLATE_ID,
-    PaymentsWorld,
-    invoke_poll,
-)
+from sandbox.demo_steps.payments import PaymentsWorld, invoke_poll
 from sandbox.local.stack import LocalStack
 
 pytestmark = pytest.mark.acceptance
@@ -34,12 +30,17 @@ def test_spec_2_6_3_payment_in_1c_notifies_the_manager_and_moves_the_deal(
     assert "1 250.00 руб." in notice["message"]
     assert world.order_number(order_ref) in notice["message"]
     assert f"/crm/deal/details/{deal_id}/" in notice["message"]
-    [workflow] = world.workflows()
-    assert workflow["template_id"] == BIZPROC_TEMPLATE_ID
-    assert workflow["document_id"] == ["crm", "CCrmDocumentDeal", f"DEAL_{deal_id}"]
-    assert workflow["parameters"]["PaymentAmount"] == "1250.00"
-    assert workflow["parameters"]["PaymentMethod"] == "Безналичный расчет"
-    assert workflow["parameters"]["PaymentComment"] == "Оплата по счёту 15"
+    # The payment registry (§2.1.1.13) out of the box: one element of «Реестр оплат».
+    [entry] = world.registry_elements()
+    assert entry["Сделка"] == str(deal_id)
+    assert entry["Номер заказа"] == world.order_number(order_ref)
+    assert entry["Сумма"] == "1250.00"
+    assert entry["Тип оплаты"] == "Полная оплата"
+    assert entry["Способ оплаты"] == "Безналичный расчет"
+    assert entry["Комментарий"] == "Оплата по счёту 15"
+    assert entry["Документ 1С (ключ)"] == payment
+    assert entry["Состояние"] == "Проведена"
+    assert world.workflows() == []
 
 
 def test_spec_2_6_3_a_second_run_without_changes_writes_nothing(

@@ -27,7 +27,7 @@ def test_spec_2_6_4_payment_status_follows_1c(stack: LocalStack, world: Payments
     assert world.shown(deal_id, "UF_CRM_1C_PAY_STATUS") == "Оплачен"
     assert deal["UF_CRM_1C_PAID"] == "1250.00|RUB"
     assert len(world.notifications(3)) == 2  # one per payment
-    assert len(world.workflows()) == 2
+    assert len(world.registry_elements()) == 2
 
 
 def test_spec_2_6_4_unposting_a_payment_recomputes_the_status(
@@ -46,3 +46,5 @@ def test_spec_2_6_4_unposting_a_payment_recomputes_the_status(
     assert world.deal(deal_id)["STAGE_ID"] == "EXECUTING"  # never rolled back
     tags = [n["tag"] for n in world.notifications(3)]
     assert tags == [f"1c-pay-{payment}", f"1c-pay-{payment}-withdrawn"]
+    [entry] = world.registry_elements()  # the registry keeps the payment, marked withdrawn
+    assert (entry["Документ 1С (ключ)"], entry["Состояние"]) == (payment, "Отменена в 1С")
