@@ -1,0 +1,91 @@
+"""Scenario: the other side is down or hangs while events are queued.
+
+Each ends with every order created exactly once and nothing in the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.faults.harness import FaultWorld
+
+pytestmark = pytest.mark.faults
+
+OUTAGE_S = 30 * 60
+
+
+def test_1c_down_for_30_minutes_every_order_once_and_nothing_dead_lettered(world: FaultWorld) -> None:
+    deals = [world.new_deal(f"Сделка {n}", f"77010000{n:02d}") for n in range(3)]
+    world.onec_fault(kind="error", status=500, count=1_000_000)
+    messages = [world.event("ONCRMDEALADD", deal) for deal in deals]
+
+    def end_outage(elapsed: float) -> None:
+        if elapsed >= OUTAGE_S:
+            world.onec_faults_clear()
+
+    world.drain(on_time=end_outage)
+
+    assert world.queue.dead == []
+    for deal in deals:
+        (order,) = world.orders_for(deal)
+        assert world.rest.call("crm.deal.get", {"id": deal})["UF_CRM_1C_ORDER_REF"] == order["Ref_Key"]
+    # The retries were paced by the worker, not by the queue's 6-minute visibility timeout: the
+    # failed receives asked for growing delays, and the order came on a receive before the fifth.
+    for message in messages:
+        asked = [seconds for mid, seconds in world.queue.delays if mid == message]
+        assert asked == sorted(asked)
+        assert len(asked) >= 2
+        assert world.receives_of(message) < world.queue.max_receives
+
+
+def test_without_backoff_the_same_outage_would_dead_letter(world: FaultWorld) -> None:
+    """The control: the queue's fixed 6-minute visibility spends 5 receives in 24 minutes."""
+    world.worker_options = {"visibility": None}
+    deal = world.new_deal("Сделка", "7702000001")
+    world.onec_fault(kind="error", status=500, count=1_000_000)
+    message = world.event("ONCRMDEALADD", deal)
+
+    def end_outage(elapsed: float) -> None:
+        if elapsed >= OUTAGE_S:
+            world.onec_faults_clear()
+
+    world.drain(on_time=end_outage)
+    assert [m.id for m in world.queue.dead] == [message]
+    assert world.orders_for(deal) == []
+
+
+def test_a_hung_1c_call_fails_its_own_record_and_the_rest_of_the_batch_goes_on(world: FaultWorld) -> None:
+    world.worker_options = {"record_budget_s": 4.0, "reserve_s": 1.0}
+    deals = [world.new_deal(f"Сделка {n}", f"77030000{n:02d}") for n in range(3)]
+    messages = [world.event("ONCRMDEALADD", deal) for deal in deals]
+    # The first 1C request of the batch (the first deal's) hangs far longer than its budget, and
+    # the client would otherwise wait it out (its own timeout is 30 s).
+    world.onec_fault(kind="hang", seconds=8, count=1)
+
+    first = world.invoke_once(remaining_s=20)
+
+    assert first is not None
+    assert first.failed == [messages[0]]
+    assert len(world.orders_for(deals[1])) == 1
+    assert len(world.orders_for(deals[2])) == 1
+    assert world.orders_for(deals[0]) == []
+    world.drain()
+    assert world.queue.dead == []
+    assert all(len(world.orders_for(deal)) == 1 for deal in deals)
+    assert world.receives_of(messages[0]) == 2
+
+
+def test_a_record_is_not_started_when_the_invocation_is_nearly_over(world: FaultWorld) -> None:
+    """Too little time left: the record goes back at once (visibility 0), it is not run to be killed."""
+    world.worker_options = {"reserve_s": 5.0}
+    deal = world.new_deal("Сделка", "7704000001")
+    message = world.event("ONCRMDEALADD", deal)
+
+    first = world.invoke_once(remaining_s=6)
+
+    assert first is not None
+    assert first.failed == [message]
+    assert world.queue.delays == [(message, 0)]
+    assert world.orders_for(deal) == []
+    world.drain()
+    assert len(world.orders_for(deal)) == 1
