@@ -11,6 +11,7 @@ rules from template.yaml (visibility timeout, maxReceiveCount) on a clock the te
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -194,6 +195,7 @@ class FaultWorld:
         self.wrap_ports: Callable[[Ports], Ports] = lambda ports: ports
         self._worker: Worker | None = None
         self._product: int | None = None
+        self.last_company = 0
 
     def stop(self) -> None:
         deadline.use_clock(time.monotonic)
@@ -239,15 +241,19 @@ class FaultWorld:
         )
         return registry
 
+    def new_worker(self) -> Worker:
+        """A worker as one Lambda container builds it (its own persistence client)."""
+        deps = WorkerDeps(
+            registry=self.registry(),
+            persistence=persistence_layer(self.world.table, self.world.dynamodb()),
+            clock=self.clock.now,
+            **({"visibility": self.queue} | self.worker_options),
+        )
+        return Worker(deps)
+
     def worker(self) -> Worker:
         if self._worker is None:
-            deps = WorkerDeps(
-                registry=self.registry(),
-                persistence=persistence_layer(self.world.table, self.world.dynamodb()),
-                clock=self.clock.now,
-                **({"visibility": self.queue} | self.worker_options),
-            )
-            self._worker = Worker(deps)
+            self._worker = self.new_worker()
         return self._worker
 
     # ---- Bitrix24 events -----------------------------------------------------------------------
@@ -372,7 +378,13 @@ class FaultWorld:
             )
         product = self._product
         company, contact = rest.company_with_contact(company_title or f"{title} ООО", inn, inn[:4] + "01001")
-        row = {"PRODUCT_ID": product, "PRODUCT_NAME": "Болт М10х50", "PRICE": 15, "QUANTITY": quantity}
+        self.last_company = company
+        row: dict[str, Any] = {
+            "PRODUCT_ID": product,
+            "PRODUCT_NAME": "Болт М10х50",
+            "PRICE": 15,
+            "QUANTITY": quantity,
+        }
         return rest.deal(
             title,
             rest.stage_id("Продажи", "Продажа материала"),
@@ -380,3 +392,92 @@ class FaultWorld:
             contact,
             [row | {"MEASURE_CODE": 796}],
         )
+
+
+# ---- concurrency -------------------------------------------------------------------------------
+
+
+class Rendezvous:
+    """Holds each thread at its first matching call until every thread got there, so two workers
+    that each look something up do so before either acts on it: the worst interleaving, on purpose."""
+
+    def __init__(self, parties: int) -> None:
+        self._barrier = threading.Barrier(parties, timeout=60)
+        self._passed = threading.local()
+
+    def wait_once(self) -> None:
+        if getattr(self._passed, "done", False):
+            return
+        self._passed.done = True
+        self._barrier.wait()
+
+
+class _After:
+    """A proxy that meets the rendezvous right after the first call `matches`."""
+
+    def __init__(
+        self, real: Any, matches: Callable[[str, tuple[Any, ...], dict[str, Any]], bool], meet: Rendezvous
+    ) -> None:
+        self._real, self._matches, self._meet = real, matches, meet
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._real, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            result = attribute(*args, **kwargs)
+            if self._matches(name, args, kwargs):
+                self._meet.wait_once()
+            return result
+
+        return call
+
+
+def meet_after(
+    ports: Ports,
+    meet: Rendezvous,
+    *,
+    onec: Callable[[str, tuple[Any, ...], dict[str, Any]], bool] | None = None,
+    links: Callable[[str, tuple[Any, ...], dict[str, Any]], bool] | None = None,
+) -> Ports:
+    never: Callable[[str, tuple[Any, ...], dict[str, Any]], bool] = lambda name, args, kwargs: False  # noqa: E731
+    return Ports(
+        b24=ports.b24,
+        onec=cast(Any, _After(ports.onec, onec or never, meet)),
+        links=cast(Any, _After(ports.links, links or never, meet)),
+        mapping=ports.mapping,
+    )
+
+
+def run_side_by_side(world: FaultWorld, batches: list[list[Message]]) -> list[Invocation]:
+    """Each batch in its own worker (its own Lambda container), all at the same time."""
+    results: list[Invocation | BaseException] = [RuntimeError("not run")] * len(batches)
+
+    def run(index: int, batch: list[Message]) -> None:
+        try:
+            worker = world.new_worker()
+            event = {"Records": [world.queue.record(m) for m in batch]}
+            response = worker.process_batch(event, cast(LambdaContext, Context(world.timeout_s * 1000)))
+            failed = [item["itemIdentifier"] for item in response["batchItemFailures"]]
+            results[index] = Invocation(
+                at=world.clock.elapsed(), records=[m.id for m in batch], failed=failed
+            )
+        except BaseException as error:
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(i, b)) for i, b in enumerate(batches)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    invocations: list[Invocation] = []
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+        for message_id in result.records:
+            if message_id not in result.failed:
+                world.queue.delete(message_id)
+        world.invocations.append(result)
+        invocations.append(result)
+    return invocations
