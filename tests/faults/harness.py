@@ -192,9 +192,11 @@ class FaultWorld:
         self.invocations: list[Invocation] = []
         self.timeout_s = 60  # QueueWorkerFunction's Timeout
         self.worker_options: dict[str, Any] = {}
-        self.wrap_ports: Callable[[Ports], Ports] = lambda ports: ports
+        # How a flow run sees the ports (fault proxies), per queued event.
+        self.wrap_ports: Callable[[Ports, QueuedEvent], Ports] = lambda ports, queued: ports
         self._worker: Worker | None = None
         self._product: int | None = None
+        self._seed: dict[str, dict[str, str]] | None = None
         self.last_company = 0
 
     def stop(self) -> None:
@@ -219,9 +221,10 @@ class FaultWorld:
         self.queue = SimQueue(self.clock, *queue_rules())
         self.invocations = []
         self.worker_options = worker_options
-        self.wrap_ports = lambda ports: ports
+        self.wrap_ports = lambda ports, queued: ports
         self._worker = None
         self._product = None
+        self._seed = None
         self.onec_faults_clear()
         self.b24_faults_clear()
         return self
@@ -233,11 +236,11 @@ class FaultWorld:
     def registry(self) -> Registry:
         registry = Registry()
         registry.register(
-            ("ONCRMDEALADD", "ONCRMDEALUPDATE"), lambda q: sync_deal(q.id, self.wrap_ports(self.ports))
+            ("ONCRMDEALADD", "ONCRMDEALUPDATE"), lambda q: sync_deal(q.id, self.wrap_ports(self.ports, q))
         )
         registry.register(
             party_events.ENTITY_EVENTS + party_events.DELETE_EVENTS + party_events.REQUISITE_EVENTS,
-            lambda q: party_events.handle(q, self.parties_flow(self.wrap_ports(self.ports))),
+            lambda q: party_events.handle(q, self.parties_flow(self.wrap_ports(self.ports, q))),
         )
         return registry
 
@@ -330,9 +333,10 @@ class FaultWorld:
         return B24Rest(self.world.b24_webhook_url)
 
     def seed(self) -> dict[str, dict[str, str]]:
-        assert self.world.onec is not None
-        data: dict[str, dict[str, str]] = httpx.get(self.world.onec.url + "/_sandbox/seed").json()
-        return data
+        if self._seed is None:
+            assert self.world.onec is not None
+            self._seed = httpx.get(self.world.onec.url + "/_sandbox/seed").json()
+        return self._seed
 
     def onec_rows(self, entity_set: str, flt: str | None = None) -> list[dict[str, Any]]:
         from sandbox.onec.testing import url
@@ -481,3 +485,77 @@ def run_side_by_side(world: FaultWorld, batches: list[list[Message]]) -> list[In
         world.invocations.append(result)
         invocations.append(result)
     return invocations
+
+
+# ---- crashes -----------------------------------------------------------------------------------
+
+ONEC_WRITES = frozenset({"create", "update", "delete", "post_document", "unpost_document"})
+LINK_WRITES = frozenset(
+    {"link", "unlink", "update_sync_state", "put_cursor", "put_manifest_entries", "claim", "settle_claim"}
+)
+_B24_WRITE_SUFFIXES = (".add", ".update", ".set", ".delete", ".bind")
+
+
+def _b24_write(name: str, args: tuple[Any, ...]) -> str | None:
+    if name == "call" and args and str(args[0]).endswith(_B24_WRITE_SUFFIXES):
+        return f"b24 {args[0]}"
+    if name == "batch" and args:
+        methods = [str(getattr(c, "method", None) or c[0]) for c in dict(args[0]).values()]
+        writes = [m for m in methods if m.endswith(_B24_WRITE_SUFFIXES)]
+        if writes:
+            return "b24 batch " + "+".join(writes)
+    return None
+
+
+class WorkerDied(Exception):
+    """Stands for the process dying right after a write reached the other system."""
+
+
+@dataclass
+class CrashPlan:
+    """Counts the writes a run makes (`seen`) and dies right after write number `at` (0-based)."""
+
+    at: int | None = None
+    seen: list[str] = field(default_factory=list)
+    crashed: str | None = None
+
+    def after_write(self, label: str) -> None:
+        index = len(self.seen)
+        self.seen.append(label)
+        if self.at is not None and index == self.at and self.crashed is None:
+            self.crashed = label
+            raise WorkerDied(f"crash after write #{index}: {label}")
+
+
+class _Crashing:
+    def __init__(self, real: Any, kind: str, plan: CrashPlan) -> None:
+        self._real, self._kind, self._plan = real, kind, plan
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._real, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            result = attribute(*args, **kwargs)
+            label: str | None = None
+            if self._kind == "onec" and name in ONEC_WRITES:
+                label = f"1C {name} {args[0] if args else ''}"
+            elif self._kind == "links" and name in LINK_WRITES:
+                label = f"SyncTable {name}"
+            elif self._kind == "b24":
+                label = _b24_write(name, args)
+            if label is not None:
+                self._plan.after_write(label)
+            return result
+
+        return call
+
+
+def crashing(ports: Ports, plan: CrashPlan) -> Ports:
+    return Ports(
+        b24=cast(Any, _Crashing(ports.b24, "b24", plan)),
+        onec=cast(Any, _Crashing(ports.onec, "onec", plan)),
+        links=cast(Any, _Crashing(ports.links, "links", plan)),
+        mapping=ports.mapping,
+    )

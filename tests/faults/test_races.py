@@ -27,13 +27,13 @@ def test_a_new_company_reaching_the_deal_flow_and_the_parties_flow_at_once_is_on
     deal = world.new_deal("Сделка", "7705000001", company_title="Омега-Новая ООО")
     company = world.last_company
     meet = Rendezvous(2)
-    world.wrap_ports = lambda ports: meet_after(ports, meet, onec=_counterparty_lookup)
+    world.wrap_ports = lambda ports, queued: meet_after(ports, meet, onec=_counterparty_lookup)
     world.event("ONCRMDEALADD", deal)
     world.event("ONCRMCOMPANYADD", company)
     first, second = world.queue.receive(limit=1), world.queue.receive(limit=1)
 
     run_side_by_side(world, [first, second])
-    world.wrap_ports = lambda ports: ports
+    world.wrap_ports = lambda ports, queued: ports
     world.drain()
 
     assert world.queue.dead == []
@@ -52,7 +52,7 @@ def test_two_workers_on_one_deal_at_once_make_one_order_and_one_comment(world: F
     def deal_link_lookup(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
         return name == "find_by_b24" and bool(args) and getattr(args[0], "entity", "") == "DEAL"
 
-    world.wrap_ports = lambda ports: meet_after(ports, meet, links=deal_link_lookup)
+    world.wrap_ports = lambda ports, queued: meet_after(ports, meet, links=deal_link_lookup)
     # The event and a sweep's re-queue of the same deal, handled by two containers at once.
     world.event("ONCRMDEALADD", deal)
     first = world.queue.receive(limit=1)
@@ -61,7 +61,7 @@ def test_two_workers_on_one_deal_at_once_make_one_order_and_one_comment(world: F
     second = world.queue.receive(limit=1)
 
     run_side_by_side(world, [first, second])
-    world.wrap_ports = lambda ports: ports
+    world.wrap_ports = lambda ports, queued: ports
     world.drain()
 
     assert world.queue.dead == []

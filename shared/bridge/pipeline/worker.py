@@ -247,6 +247,14 @@ class Worker:
             )
             metrics.add_metric(name="EventsRetried", unit=MetricUnit.Count, value=1)
             raise
+        except Exception:
+            # A bug or a crash mid-flow: retried like a transient failure (then the DLQ and its
+            # alarm), and never without a trace in the log.
+            logger.exception(
+                "flow crashed; the queue will retry", extra={"step": "outcome", "outcome": "retry"}
+            )
+            metrics.add_metric(name="EventsRetried", unit=MetricUnit.Count, value=1)
+            raise
         metrics.add_metric(
             name="EventsIgnored" if outcome.status == "ignored" else "EventsProcessed",
             unit=MetricUnit.Count,
