@@ -89,3 +89,23 @@ def test_a_record_is_not_started_when_the_invocation_is_nearly_over(world: Fault
     assert world.orders_for(deal) == []
     world.drain()
     assert len(world.orders_for(deal)) == 1
+
+
+def test_a_bitrix24_503_storm_across_redeliveries_ends_with_one_order_and_one_comment(
+    world: FaultWorld,
+) -> None:
+    deals = [world.new_deal(f"Сделка {n}", f"77140000{n:02d}") for n in range(2)]
+    messages = [world.event("ONCRMDEALADD", deal) for deal in deals]
+    # Bitrix24's answer to an overfull bucket, for the next 9 calls: the reads and write-backs of
+    # three receives in a row fail, whatever step each deal had reached.
+    world.b24_fault(method="*", count=9, status=503, error="QUERY_LIMIT_EXCEEDED")
+
+    world.drain()
+
+    assert world.queue.dead == []
+    for deal in deals:
+        (order,) = world.orders_for(deal)
+        fields = world.rest.call("crm.deal.get", {"id": deal})
+        assert fields["UF_CRM_1C_ORDER_REF"] == order["Ref_Key"]
+        assert len([c for c in world.comments(deal) if "создан в 1С" in c]) == 1
+    assert max(world.receives_of(m) for m in messages) >= 3
