@@ -283,7 +283,7 @@ class FaultWorld:
         event = {"Records": [self.queue.record(m) for m in batch]}
         context = cast(LambdaContext, Context(int((remaining_s or self.timeout_s) * 1000)))
         response = self.worker().process_batch(event, context)
-        failed = [item["itemIdentifier"] for item in response["batchItemFailures"]]
+        failed = [str(item["itemIdentifier"]) for item in response["batchItemFailures"]]
         for message in batch:
             if message.id not in failed:
                 self.queue.delete(message.id)
@@ -463,7 +463,7 @@ def run_side_by_side(world: FaultWorld, batches: list[list[Message]]) -> list[In
             worker = world.new_worker()
             event = {"Records": [world.queue.record(m) for m in batch]}
             response = worker.process_batch(event, cast(LambdaContext, Context(world.timeout_s * 1000)))
-            failed = [item["itemIdentifier"] for item in response["batchItemFailures"]]
+            failed = [str(item["itemIdentifier"]) for item in response["batchItemFailures"]]
             results[index] = Invocation(
                 at=world.clock.elapsed(), records=[m.id for m in batch], failed=failed
             )
