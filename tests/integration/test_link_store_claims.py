@@ -115,8 +115,8 @@ def test_the_worker_backoff_changes_the_visibility_of_a_real_queue_message(moto_
     )
 
     def receive() -> list[dict[str, Any]]:
-        answer: dict[str, Any] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0)
-        return list(answer.get("Messages", []))
+        answer = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0)
+        return [dict(m) for m in answer.get("Messages", [])]
 
     (message,) = receive()
     record = SQSRecord(
