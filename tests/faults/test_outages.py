@@ -111,3 +111,32 @@ def test_a_bitrix24_503_storm_across_redeliveries_ends_with_one_order_and_one_co
         assert fields["UF_CRM_1C_ORDER_REF"] == order["Ref_Key"]
         assert len([c for c in world.comments(deal) if "создан в 1С" in c]) == 1
     assert max(world.receives_of(m) for m in messages) >= 3
+
+
+@pytest.mark.xfail(
+    strict=True, reason="needs wip/creds sweep healing (issue 11 item 9): the sweep's cursor passed the deal"
+)
+def test_a_deal_dead_lettered_by_a_1c_outage_longer_than_the_backoff_is_healed_by_the_sweep(
+    world: FaultWorld,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bridge.deals import sweep as deal_sweep
+    from tests.faults.test_events import QueueSender
+
+    deal = world.new_deal("Сделка", "7715000001")
+    world.onec_fault(kind="error", status=500, count=1_000_000)
+    world.event("ONCRMDEALADD", deal)
+    world.drain()  # 5 receives over ~2 h 40 min, all during the outage
+    assert len(world.queue.dead) == 1
+    world.onec_faults_clear()
+    # Four hours on: the sweep has run every 5 minutes meanwhile and other deals moved its cursor.
+    later = datetime.now(UTC) + timedelta(hours=4)
+    cursor = world.ports.links.get_cursor(deal_sweep.CURSOR)
+    world.ports.links.put_cursor(
+        deal_sweep.CURSOR, {"since": later.isoformat()}, expected_version=cursor.version if cursor else None
+    )
+    for tick in range(12):  # an hour of sweeps after 1C is back
+        deal_sweep.sweep(world.ports, QueueSender(world), now=later + timedelta(minutes=5 * tick))
+        world.drain()
+    assert len(world.orders_for(deal)) == 1
