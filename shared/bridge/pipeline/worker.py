@@ -115,7 +115,8 @@ class WorkerDeps:
     processor_factory: Callable[[], SqsFifoPartialProcessor] = fifo_processor
     visibility: Visibility | None = None
     retry_delays_s: tuple[int, ...] = DEFAULT_RETRY_DELAYS_S
-    # Most of the invocation one record may use, and what is kept back for the batch answer.
+    # What one record may use at least (a fair share of the invocation when that is more), and
+    # what is kept back for the batch answer.
     record_budget_s: float = 25.0
     reserve_s: float = 5.0
     # Below this much time left a record is not started (an attempt could not finish).
@@ -155,6 +156,7 @@ class Worker:
         self._deps = deps
         self._ends_at = float("inf")  # set per invocation by process_batch
         self._not_started: set[str] = set()
+        self._records_left = 1
         self._config = idempotency_config(deps.idempotency_ttl_s, response_hook=_log_replayed)
         self._dispatch_once: Callable[..., Outcome] = idempotent_function(
             self._dispatch,
@@ -172,6 +174,7 @@ class Worker:
         clock = self._deps.clock
         self._ends_at = clock() + context.get_remaining_time_in_millis() / 1000 - self._deps.reserve_s
         self._not_started = set()
+        self._records_left = max(len(event.get("Records", [])), 1)
         response = process_partial_response(
             event=event,
             record_handler=self.handle_record,
@@ -198,8 +201,12 @@ class Worker:
             metrics.add_metric(name="MessagesUnreadable", unit=MetricUnit.Count, value=1)
             raise
         logger.append_keys(entity_key=queued.group_id)
+        # At least `record_budget_s`, more when few records are left to share the invocation: a
+        # slow record in a small batch is not cut short for the sake of records that do not exist.
+        share = left / self._records_left
+        self._records_left = max(self._records_left - 1, 1)
         try:
-            with deadline.budget(min(self._deps.record_budget_s, left)):
+            with deadline.budget(min(left, max(self._deps.record_budget_s, share))):
                 return self._handle(queued, record.message_id)
         finally:
             logger.remove_keys(["entity_key"])
