@@ -22,6 +22,7 @@ from urllib.parse import urljoin
 import httpx
 from aws_lambda_powertools import Logger
 
+from bridge import deadline
 from bridge.b24.batching import (
     MAX_BATCH,
     BatchAccumulator,
@@ -124,6 +125,10 @@ class B24Client:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _retry_delay(self, error: B24TransientError, attempt: int) -> float | None:
+        delay = self._plain_retry_delay(error, attempt)
+        return delay if delay is None or deadline.may_wait(delay) else None
+
+    def _plain_retry_delay(self, error: B24TransientError, attempt: int) -> float | None:
         if attempt >= self._max_attempts:
             return None
         if isinstance(error, OperationTimeLimit):
@@ -158,13 +163,18 @@ class B24Client:
 
     def _post(self, method: str, params: dict[str, Any]) -> httpx.Response:
         url = f"{self._base}{method}.json"
+        timeout = self._timeout
+        left = deadline.remaining()
+        if left is not None:
+            cut = deadline.request_timeout(self._timeout.read or 20.0, f"Bitrix24 {method}")
+            timeout = httpx.Timeout(cut)
         try:
             for _ in range(_MAX_REDIRECTS + 1):
                 response = self._http.post(
                     url,
                     json=params,
                     headers={"Accept": "application/json", "User-Agent": USER_AGENT},
-                    timeout=self._timeout,
+                    timeout=timeout,
                 )
                 location = response.headers.get("location")
                 if response.status_code not in _REDIRECTS or not location:

@@ -9,6 +9,7 @@ the counterparty by INN/name and the contact person by owner and name.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict
@@ -28,7 +29,7 @@ from bridge.deals.parties import (
     name_filter,
 )
 from bridge.deps import Ports
-from bridge.links import B24Ref, LinkConflict, OneCRef, fingerprint
+from bridge.links import B24Ref, ClaimHeld, LinkConflict, OneCRef, counterparty_claim_name, fingerprint
 from bridge.observability import logger
 from bridge.onec.errors import NotFound
 from bridge.onec.odata import Filter, all_of, eq, guid
@@ -119,17 +120,15 @@ def resolve_buyer(
     if decision.kind is not CounterpartyDecisionKind.USE_LINKED:
         created_for_deal = None  # the link pointed elsewhere (a deleted counterparty)
     if created:
-        body = counterparty_body(party, responsible_for_new(), refs)
-        row = ports.onec.create(COUNTERPARTIES, body)
-        decision = CounterpartyDecision(
-            kind=CounterpartyDecisionKind.CREATE,
-            counterparty=CounterpartyCandidate.model_validate(row),
-            reason="created in 1C",
-        )
+        decision, created = _create_once(ports, party, refs, responsible_for_new)
+        if decision.kind is CounterpartyDecisionKind.AMBIGUOUS:
+            return BuyerResult(decision=decision)
+    if created and decision.counterparty is not None:
+        body = counterparty_body(party, decision.counterparty.responsible, refs)
         _link(
             ports,
             _party_ref(party),
-            OneCRef(entity_set=COUNTERPARTIES, ref=str(row["Ref_Key"])),
+            OneCRef(entity_set=COUNTERPARTIES, ref=decision.counterparty.ref),
             body,
             {CREATED_FOR_DEAL: str(deal_id)} if deal_id is not None else None,
         )
@@ -146,6 +145,63 @@ def resolve_buyer(
         person = ensure_contact_person(ports, contact, decision.counterparty, refs, fresh=created)
     return BuyerResult(
         decision=decision, created=created, contact_person=person, created_for_deal=created_for_deal
+    )
+
+
+def claim_name(party: BuyerParty) -> str:
+    return counterparty_claim_name(inn=party.inn, kpp=party.kpp, kind=party.kind.value, name=party.name)
+
+
+def _create_once(
+    ports: Ports, party: BuyerParty, refs: OneCRefs, responsible_for_new: Callable[[], str | None]
+) -> tuple[CounterpartyDecision, bool]:
+    """Create the counterparty under a SyncTable claim, so a parties-flow run (or another deal)
+    creating the same company at the same moment ends with one counterparty, not two."""
+    name, owner = claim_name(party), f"deals:{uuid.uuid4()}"
+    claim = ports.links.claim(name, owner)
+    if not claim.won:
+        if claim.result is None:
+            logger.info("counterparty is being created by another worker", extra={"claim": name})
+            raise ClaimHeld(f"another worker is creating the 1C counterparty for {party.name!r}; retried")
+        return _created_elsewhere(ports, party, claim.result), False
+    if claim.taken_over:
+        # The previous holder died; it may have created the counterparty before it did.
+        found = _search(ports, party)
+        again = decide_counterparty(party, None, by_inn=found, by_name=found)
+        if again.kind is not CounterpartyDecisionKind.CREATE:
+            if again.counterparty is not None:
+                ports.links.settle_claim(name, owner, again.counterparty.ref)
+            else:
+                ports.links.release_claim(name, owner)
+            return again, False
+    body = counterparty_body(party, responsible_for_new(), refs)
+    row = ports.onec.create(COUNTERPARTIES, body)
+    ports.links.settle_claim(name, owner, str(row["Ref_Key"]))
+    decision = CounterpartyDecision(
+        kind=CounterpartyDecisionKind.CREATE,
+        counterparty=CounterpartyCandidate.model_validate(row),
+        reason="created in 1C",
+    )
+    return decision, True
+
+
+def _created_elsewhere(ports: Ports, party: BuyerParty, ref: str) -> CounterpartyDecision:
+    """Another worker created the counterparty after this one looked: find it again (the normal
+    rules decide), or take the one the claim names."""
+    found = _search(ports, party)
+    decision = decide_counterparty(party, None, by_inn=found, by_name=found)
+    if decision.kind is not CounterpartyDecisionKind.CREATE:
+        return decision
+    try:
+        row = ports.onec.get(COUNTERPARTIES, ref, select=CANDIDATE_FIELDS)
+    except NotFound:
+        raise ClaimHeld(f"the counterparty claimed for {party.name!r} is gone from 1C; retried") from None
+    return CounterpartyDecision(
+        kind=CounterpartyDecisionKind.USE_MATCHED_BY_INN
+        if party.inn
+        else CounterpartyDecisionKind.USE_MATCHED_BY_NAME,
+        counterparty=CounterpartyCandidate.model_validate(row),
+        reason="created by another worker at the same time",
     )
 
 

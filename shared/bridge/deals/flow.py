@@ -9,6 +9,7 @@ an audit item and a metric, and the event counts as handled so it is not retried
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -69,7 +70,7 @@ from bridge.deals.writeback import (
 )
 from bridge.deps import Ports, default_ports
 from bridge.errors import BridgeError, ConfigurationError, PermanentError, TransientError
-from bridge.links import B24Ref, CursorConflict, Link, OneCRef, fingerprint
+from bridge.links import B24Ref, ClaimHeld, CursorConflict, Link, OneCRef, fingerprint
 from bridge.observability import logger, metrics
 from bridge.onec.odata import all_of, any_of, eq, guid
 from bridge.pipeline.dispatch import register
@@ -403,22 +404,51 @@ def _write_back(
     created_comment: bool,
     fields: dict[str, Any] | None = None,
 ) -> None:
-    """One batch: the order number and key on the deal, and the "created" comment."""
+    """One batch: the order number and key on the deal, and the "created" comment.
+
+    The "created" comment goes out once even when two workers (or a retry after a crash) both get
+    here: a claim per deal decides who writes it, and is settled once Bitrix24 accepted it.
+    """
     deal = run.snapshot.deal
     values = deal_writeback(number, order_ref, run.ports.mapping.deal) if fields is None else fields
     commands: dict[str, Command] = {}
     if values:
         commands["update"] = Command("crm.deal.update", {"id": deal.id, "fields": values})
+    comment_claim = None
     if created_comment:
+        comment_claim = _claim_created_comment(run)
+    if comment_claim is not None:
         commands["created"] = Command(
             "crm.timeline.comment.add", timeline_comment(deal.id, order_created_text(number))
         )
     if not commands:
         return
     answer = run.ports.b24.batch(commands)
+    if comment_claim is not None:
+        name, owner = comment_claim
+        if "created" in answer.result:
+            run.ports.links.settle_claim(name, owner, str(answer.result["created"]), keep_s=_COMMENT_KEEP_S)
+        else:
+            run.ports.links.release_claim(name, owner)
     if answer.errors:
         # The order and its link exist; the next event (or the sweep) writes these again.
         raise TransientError(f"deal {deal.id}: write-back failed: {next(iter(answer.errors.values()))}")
+
+
+# Kept as long as a redelivery or a DLQ replay of the deal's first event can come (14 days).
+_COMMENT_KEEP_S = 14 * 86_400
+
+
+def _claim_created_comment(run: Run) -> tuple[str, str] | None:
+    """(claim, owner) when this worker is to write the deal's "order created" comment; None when
+    it is already written; ClaimHeld (retried) while another worker is writing it."""
+    name, owner = f"comment:order-created:deal:{run.deal_id}", f"deals:{uuid.uuid4()}"
+    claim = run.ports.links.claim(name, owner, keep_s=_COMMENT_KEEP_S)
+    if claim.won:
+        return name, owner
+    if claim.result is not None:
+        return None
+    raise ClaimHeld(f"deal {run.deal_id}: another worker is writing the order's comment; retried")
 
 
 def _ensure_writeback(run: Run, link: Link) -> None:

@@ -8,6 +8,7 @@ crashed after 1C answered — is the order looked up by the deal id in 1C.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,7 +24,7 @@ from bridge.deals.mapping import (
     shipment_body,
 )
 from bridge.deps import Ports
-from bridge.links import CursorConflict
+from bridge.links import ClaimHeld, CursorConflict
 from bridge.onec.odata import Filter, cast_ref
 
 ORDER_FIELDS = ["Ref_Key", "Number", "DeletionMark"]
@@ -50,13 +51,36 @@ def find_order(ports: Ports, deal_id: int, config: OrderConfig) -> dict[str, Any
     return live[0] if live else None
 
 
+def order_claim(deal_id: int) -> str:
+    return f"order:deal:{deal_id}"
+
+
 def create_order(ports: Ports, draft: OrderDraft, config: OrderConfig) -> tuple[dict[str, Any], bool]:
-    """The deal's order: found (a previous attempt created it) or created now; (order, created)."""
-    if not claim_create(ports, draft.deal_id):
+    """The deal's order: found (a previous attempt created it) or created now; (order, created).
+
+    The intent marker makes every later attempt look up first; the claim makes sure only one
+    worker at a time gets from the lookup to the create. Without it two workers on one deal (an
+    event and the sweep, or a redelivery racing a slow first run) both find nothing and both
+    create: the marker alone does not stop the second while the first is still between the two.
+    """
+    first = claim_create(ports, draft.deal_id)
+    name, owner = order_claim(draft.deal_id), f"order:{uuid.uuid4()}"
+    claim = ports.links.claim(name, owner)
+    if not claim.won:
+        if claim.result is None:
+            raise ClaimHeld(f"deal {draft.deal_id}: another worker is creating its order; retried")
+        existing = find_order(ports, draft.deal_id, config)
+        if existing is None:
+            raise ClaimHeld(f"deal {draft.deal_id}: the order created at the same time is not found yet")
+        return existing, False
+    if not first or claim.taken_over:
         existing = find_order(ports, draft.deal_id, config)
         if existing is not None:
+            ports.links.settle_claim(name, owner, str(existing["Ref_Key"]))
             return existing, False
-    return ports.onec.create(ORDER_SET, draft.body), True
+    row = ports.onec.create(ORDER_SET, draft.body)
+    ports.links.settle_claim(name, owner, str(row["Ref_Key"]))
+    return row, True
 
 
 def update_order(ports: Ports, order_ref: str, draft: OrderDraft) -> dict[str, Any]:

@@ -7,6 +7,7 @@ before deciding whether to create something.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -17,6 +18,14 @@ from typing import TYPE_CHECKING, Any, cast
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bridge.errors import BridgeError
+from bridge.links.claims import (
+    CLAIM_SK,
+    Claim,
+    ClaimHeld,
+    claim_attributes,
+    claim_from_attributes,
+    claim_pk,
+)
 from bridge.links.errors import CursorConflict, LinkConflict, LinkNotFound, StoreBusy, translate
 from bridge.links.items import (
     CONFIG_SK,
@@ -287,6 +296,75 @@ class LinkStore:
     def list_audit(self, day: date) -> list[AuditEntry]:
         """The day's (UTC) audit records, oldest first, without those past their expiry."""
         return [AuditItem.from_attributes(a).to_entry() for a in self._query(audit_pk(day.isoformat()))]
+
+    # ---- claims (create-once across workers, see bridge.links.claims) -------------------------
+
+    def claim(self, name: str, owner: str, *, lease_s: float = 120, keep_s: float = 3600) -> Claim:
+        """Take the claim `name` for `owner`, or return whoever holds it (`won=False`).
+
+        Free means: no item, or a lease that ran out before its holder settled it. A settled claim
+        is kept `keep_s` (long enough for every racing worker to see the result) and then expires.
+        """
+        now = self._clock()
+        attributes = claim_attributes(name, owner, now + lease_s, now + max(lease_s, keep_s))
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Item": attributes,
+            "ConditionExpression": (
+                "attribute_not_exists(pk) OR expires_at <= :now"
+                " OR (attribute_not_exists(#result) AND lease_until <= :now)"
+            ),
+            "ExpressionAttributeNames": {"#result": "result"},
+            "ExpressionAttributeValues": {":now": {"N": f"{now:.3f}"}},
+            "ReturnValues": "ALL_OLD",
+        }
+
+        def held() -> BridgeError:
+            return ClaimHeld(f"claim {name!r} is held")
+
+        try:
+            answer = self._call(lambda: self._db.put_item(**request), conflict=held)
+        except ClaimHeld:
+            current = self._get(claim_pk(name), CLAIM_SK)
+            if current is None:  # settled and expired between the two calls: try once more
+                return self.claim(name, owner, lease_s=lease_s, keep_s=keep_s)
+            return claim_from_attributes(name, current)
+        claim = claim_from_attributes(name, attributes, won=True)
+        return claim.model_copy(update={"taken_over": bool(answer.get("Attributes"))})
+
+    def settle_claim(self, name: str, owner: str, result: str, *, keep_s: float = 3600) -> None:
+        """Record what the holder created; fails (`ClaimHeld`) if the lease was lost meanwhile."""
+        expires = self._clock() + keep_s
+        self._call(
+            lambda: self._db.update_item(
+                TableName=self._table,
+                Key=key(claim_pk(name), CLAIM_SK),
+                UpdateExpression="SET #result = :result, expires_at = :expires",
+                ConditionExpression="#owner = :owner",
+                ExpressionAttributeNames={"#result": "result", "#owner": "owner"},
+                ExpressionAttributeValues={
+                    ":result": _s(result),
+                    ":expires": {"N": str(int(expires))},
+                    ":owner": _s(owner),
+                },
+            ),
+            conflict=lambda: ClaimHeld(f"claim {name!r} was taken over before it was settled"),
+        )
+
+    def release_claim(self, name: str, owner: str) -> None:
+        """Give an unsettled claim back (the holder decided not to create after all)."""
+        # Someone else's now, or settled: then there is nothing of ours to give back.
+        with contextlib.suppress(ClaimHeld):
+            self._call(
+                lambda: self._db.delete_item(
+                    TableName=self._table,
+                    Key=key(claim_pk(name), CLAIM_SK),
+                    ConditionExpression="#owner = :owner AND attribute_not_exists(#result)",
+                    ExpressionAttributeNames={"#owner": "owner", "#result": "result"},
+                    ExpressionAttributeValues={":owner": _s(owner)},
+                ),
+                conflict=lambda: ClaimHeld(f"claim {name!r} is no longer ours"),
+            )
 
     # ---- internals ---------------------------------------------------------------------------
 

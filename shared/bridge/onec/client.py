@@ -29,6 +29,7 @@ from urllib.parse import quote
 
 import httpx
 
+from bridge import deadline
 from bridge.observability import logger
 from bridge.onec.errors import (
     NotFound,
@@ -369,9 +370,10 @@ class ODataClient:
         while True:
             attempt += 1
             error: ODataError
+            timeout = deadline.request_timeout(self._timeout_s, f"1C {method} {mask_url(url)}")
             try:
                 response = self._http.request(
-                    method, httpx.URL(url), headers=headers, content=content, timeout=self._timeout_s
+                    method, httpx.URL(url), headers=headers, content=content, timeout=timeout
                 )
             except httpx.TransportError as exc:
                 error = unavailable(exc, url)
@@ -384,6 +386,8 @@ class ODataClient:
             if not retryable or attempt >= self._max_attempts:
                 raise error
             delay = min(self._backoff_base_s * 2 ** (attempt - 1), _MAX_BACKOFF_S)
+            if not deadline.may_wait(delay):
+                raise error  # no time left for another attempt in this invocation
             logger.warning(
                 "1C OData call failed; retrying",
                 extra={

@@ -8,6 +8,7 @@ fingerprints equal and writes nothing.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ from bridge.b24.errors import NotFound as B24NotFound
 from bridge.deals import directory
 from bridge.deals.config import CounterpartyKind
 from bridge.deps import Ports
+from bridge.links.claims import ClaimHeld, counterparty_claim_name
 from bridge.links.models import B24Ref, Link, OneCRef
 from bridge.observability import logger
 from bridge.onec.errors import NotFound as OneCNotFound
@@ -339,16 +341,54 @@ class PartiesFlow:
         if isinstance(candidates, str):
             return self._ambiguous_in_onec(party, candidates)
         if candidates is None:
-            row = self.ports.onec.create(
-                COUNTERPARTIES,
-                onec_map.counterparty_create_body(state, self.resolved, b24_map.phone_types(party.record)),
-            )
-            self.ports.links.audit(
-                FLOW, f"B24#{party.entity}#{party.id}", "created_in_onec", {"ref": row["Ref_Key"]}
-            )
+            found = self._create_counterparty_once(party, state)
+            if isinstance(found, str):
+                return self._ambiguous_in_onec(party, found)
+            row = found
         else:
             row = candidates
         return self._reconcile(None, row, party, person=False)
+
+    def _create_counterparty_once(self, party: B24Party, state: State) -> dict[str, Any] | str:
+        """Create the counterparty under the SyncTable claim the deal flow also takes, so the
+        same brand-new company reaching both flows at once ends as one counterparty."""
+        name = counterparty_claim_name(
+            inn=str(state.get(PartyField.INN) or ""),
+            kpp=str(state.get(PartyField.KPP) or ""),
+            # No requisite means a legal entity to the deal flow too (`buyer_party`).
+            kind=str(state.get(PartyField.KIND) or CounterpartyKind.LEGAL_ENTITY.value),
+            name=str(state.get(PartyField.NAME) or ""),
+        )
+        owner = f"parties:{uuid.uuid4()}"
+        claim = self.ports.links.claim(name, owner)
+        if not claim.won:
+            if claim.result is None:
+                raise ClaimHeld(f"another worker is creating the 1C counterparty {name!r}; retried")
+            again = self._onec_candidates(state)
+            if again is not None:
+                return again
+            try:
+                return self.ports.onec.get(COUNTERPARTIES, claim.result)
+            except OneCNotFound:
+                raise ClaimHeld(f"the counterparty claimed as {name!r} is gone from 1C; retried") from None
+        if claim.taken_over:
+            # The previous holder died, perhaps right after its create: look again first.
+            again = self._onec_candidates(state)
+            if isinstance(again, dict):
+                self.ports.links.settle_claim(name, owner, str(again["Ref_Key"]))
+                return again
+            if again is not None:
+                self.ports.links.release_claim(name, owner)
+                return again
+        row = self.ports.onec.create(
+            COUNTERPARTIES,
+            onec_map.counterparty_create_body(state, self.resolved, b24_map.phone_types(party.record)),
+        )
+        self.ports.links.settle_claim(name, owner, str(row["Ref_Key"]))
+        self.ports.links.audit(
+            FLOW, f"B24#{party.entity}#{party.id}", "created_in_onec", {"ref": row["Ref_Key"]}
+        )
+        return row
 
     def _onec_candidates(self, state: State) -> dict[str, Any] | str | None:
         """The one unlinked 1C counterparty with the same INN(+KPP), else the same name; a text

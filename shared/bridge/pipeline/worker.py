@@ -10,6 +10,14 @@ The one place that decides what a failure means for a queued event:
   hand-made message. It is reported failed so that it ends in the DLQ (with the alarm) after 5
   receives instead of vanishing; a person can read it there.
 
+Time and retries (docs/reliability.md): each record runs under a time budget cut from what is left
+of the invocation (`bridge.deadline`), so one hung call fails its own record instead of timing out
+the whole invocation (which would return every record of the batch, done or not, to the queue).
+A record that failed for a transient reason is made invisible for a growing delay chosen by its
+receive count (`retry_delays_s`), so the 5 receives before the DLQ span hours, not the 30 minutes
+of the queue's fixed visibility timeout: an outage of the other side shorter than that never
+parks an event in the DLQ. A record not started for lack of time is returned at once.
+
 Idempotency is keyed on the event itself (event, entity, id, ts), so a redelivery or a duplicate
 delivery of the same Bitrix24 event runs the flow once; the stored `Outcome` is returned instead.
 A flow that failed leaves no record, so its retry runs it again.
@@ -18,7 +26,7 @@ A flow that failed leaves no record, so its retry runs it again.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Protocol
 
@@ -33,7 +41,7 @@ from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import P
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from bridge import deps
+from bridge import aws, deadline, deps
 from bridge.errors import BridgeError, PermanentError, TransientError
 from bridge.observability import logger, metrics
 from bridge.pipeline.audit import LinkStoreAudit
@@ -45,6 +53,41 @@ from bridge.settings import runtime_settings
 
 class UnreadableMessage(BridgeError):
     """A queue message that is not a QueuedEvent."""
+
+
+class NotStarted(TransientError):
+    """Too little of the invocation was left to start this record; it goes back at once."""
+
+
+class Visibility(Protocol):
+    """Makes a received message invisible for `seconds` from now (SQS ChangeMessageVisibility)."""
+
+    def delay(self, record: SQSRecord, seconds: int) -> None: ...
+
+
+class SqsVisibility:
+    """ChangeMessageVisibility on the record's own queue (the events queue's URL from settings, or
+    built from the record's ARN)."""
+
+    def __init__(self, sqs: Any, queue_url: str | None) -> None:
+        self._sqs = sqs
+        self._queue_url = queue_url
+
+    def _url(self, record: SQSRecord) -> str:
+        if self._queue_url:
+            return self._queue_url
+        _, _, _, region, account, name = record.event_source_arn.split(":", 5)
+        return f"https://sqs.{region}.amazonaws.com/{account}/{name}"
+
+    def delay(self, record: SQSRecord, seconds: int) -> None:
+        self._sqs.change_message_visibility(
+            QueueUrl=self._url(record), ReceiptHandle=record.receipt_handle, VisibilityTimeout=seconds
+        )
+
+
+# After the n-th failed receive the message waits retry_delays_s[n-1] (the last one repeats).
+# 2 + 10 + 30 + 120 minutes: the 5th and last receive comes ~2 h 40 min after the first.
+DEFAULT_RETRY_DELAYS_S = (120, 600, 1800, 7200)
 
 
 class AuditSink(Protocol):
@@ -70,6 +113,15 @@ class WorkerDeps:
     idempotency_ttl_s: int = 3600
     audit: AuditSink | None = None
     processor_factory: Callable[[], SqsFifoPartialProcessor] = fifo_processor
+    visibility: Visibility | None = None
+    retry_delays_s: tuple[int, ...] = DEFAULT_RETRY_DELAYS_S
+    # What one record may use at least (a fair share of the invocation when that is more), and
+    # what is kept back for the batch answer.
+    record_budget_s: float = 25.0
+    reserve_s: float = 5.0
+    # Below this much time left a record is not started (an attempt could not finish).
+    min_start_s: float = 2.0
+    clock: Callable[[], float] = field(default=deadline.now)
 
 
 @cache
@@ -80,6 +132,7 @@ def default_worker_deps() -> WorkerDeps:
         persistence=default_persistence_layer(),
         idempotency_ttl_s=settings.idempotency_ttl_s,
         audit=LinkStoreAudit(deps.link_store()),
+        visibility=SqsVisibility(aws.sqs_client(), settings.queue_url),
     )
 
 
@@ -101,6 +154,9 @@ def _log_replayed(response: Any, idempotent_data: DataRecord) -> Any:
 class Worker:
     def __init__(self, deps: WorkerDeps) -> None:
         self._deps = deps
+        self._ends_at = float("inf")  # set per invocation by process_batch
+        self._not_started: set[str] = set()
+        self._records_left = 1
         self._config = idempotency_config(deps.idempotency_ttl_s, response_hook=_log_replayed)
         self._dispatch_once: Callable[..., Outcome] = idempotent_function(
             self._dispatch,
@@ -115,14 +171,29 @@ class Worker:
     def process_batch(self, event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
         # Lets the idempotency layer expire an in-progress record when this invocation times out.
         self._config.register_lambda_context(context)
-        return process_partial_response(
+        clock = self._deps.clock
+        self._ends_at = clock() + context.get_remaining_time_in_millis() / 1000 - self._deps.reserve_s
+        self._not_started = set()
+        self._records_left = max(len(event.get("Records", [])), 1)
+        response = process_partial_response(
             event=event,
             record_handler=self.handle_record,
             processor=self._deps.processor_factory(),
             context=context,
         )
+        self._schedule_retries(event, response)
+        return response
 
     def handle_record(self, record: SQSRecord) -> Outcome:
+        left = self._ends_at - self._deps.clock()
+        if left < self._deps.min_start_s:
+            self._not_started.add(record.message_id)
+            logger.warning(
+                "record not started: the invocation is nearly out of time; returned to the queue",
+                extra={"step": "received", "message_id": record.message_id, "left_s": round(left, 3)},
+            )
+            metrics.add_metric(name="EventsDeferred", unit=MetricUnit.Count, value=1)
+            raise NotStarted(f"{left:.1f} s left in the invocation")
         try:
             queued = parse_message(record.body)
         except UnreadableMessage as error:
@@ -130,10 +201,43 @@ class Worker:
             metrics.add_metric(name="MessagesUnreadable", unit=MetricUnit.Count, value=1)
             raise
         logger.append_keys(entity_key=queued.group_id)
+        # At least `record_budget_s`, more when few records are left to share the invocation: a
+        # slow record in a small batch is not cut short for the sake of records that do not exist.
+        share = left / self._records_left
+        self._records_left = max(self._records_left - 1, 1)
         try:
-            return self._handle(queued, record.message_id)
+            with deadline.budget(min(left, max(self._deps.record_budget_s, share))):
+                return self._handle(queued, record.message_id)
         finally:
             logger.remove_keys(["entity_key"])
+
+    def retry_delay(self, receive_count: int) -> int:
+        delays = self._deps.retry_delays_s
+        return delays[min(max(receive_count, 1), len(delays)) - 1]
+
+    def _schedule_retries(self, event: dict[str, Any], response: PartialItemFailureResponse) -> None:
+        """Back off each failed record by its receive count; return the not-started ones at once."""
+        visibility = self._deps.visibility
+        failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
+        if visibility is None or not failed:
+            return
+        for raw in event.get("Records", []):
+            record = SQSRecord(raw)
+            if record.message_id not in failed:
+                continue
+            if record.message_id in self._not_started:
+                seconds = 0
+            else:
+                receives = int(record.attributes.approximate_receive_count or 1)
+                seconds = self.retry_delay(receives)
+            try:
+                visibility.delay(record, seconds)
+            except Exception as error:
+                # The queue's own visibility timeout still brings it back; only the pacing is lost.
+                logger.warning(
+                    "could not set the retry delay",
+                    extra={"message_id": record.message_id, "error": type(error).__name__},
+                )
 
     def _handle(self, queued: QueuedEvent, message_id: str) -> Outcome:
         logger.info(
@@ -147,6 +251,14 @@ class Worker:
             logger.warning(
                 "flow failed; the queue will retry",
                 extra={"step": "outcome", "outcome": "retry", "reason": str(error)},
+            )
+            metrics.add_metric(name="EventsRetried", unit=MetricUnit.Count, value=1)
+            raise
+        except Exception:
+            # A bug or a crash mid-flow: retried like a transient failure (then the DLQ and its
+            # alarm), and never without a trace in the log.
+            logger.exception(
+                "flow crashed; the queue will retry", extra={"step": "outcome", "outcome": "retry"}
             )
             metrics.add_metric(name="EventsRetried", unit=MetricUnit.Count, value=1)
             raise
