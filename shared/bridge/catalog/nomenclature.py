@@ -46,6 +46,11 @@ from bridge.catalog.writer import Unit, run_units
 from bridge.deps import Ports
 from bridge.observability import logger
 
+# Product batches sent before the first answer is back. Each batch holds whole units (a product and
+# its price), so batches never refer to each other; a portal takes seconds per batch of 50 writes
+# and the request bucket allows one every 0.5 s, hence several in flight.
+BATCHES_IN_FLIGHT = 4
+
 
 def _missing(errors: Mapping[str, B24Error]) -> bool:
     return any("not found" in str(error).lower() for error in errors.values())
@@ -71,15 +76,22 @@ def sync_nomenclature(
     stored_items = load_stored(ports.links, MANIFEST_ITEMS)
     # Reads that do not depend on Bitrix24 start now and overlap the section writes. Stock is only
     # needed for products created with their quantity, which on a first load is every product.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="onec-prefetch") as pool:
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="catalog-prefetch") as pool:
+        # On a first load, what Bitrix24 already holds is asked for at once too (one request).
+        probe = (
+            pool.submit(lookup.probe, ports.b24, resolved.iblock_id)
+            if not stored_items and not dry_run
+            else None
+        )
         prefetch = _Prefetch(
+            probe=probe,
             prices=pool.submit(reader.prices, ports.onec, resolved.price_kind_ref),
             quantities=pool.submit(reader.quantities, ports.onec, resolved.warehouse_refs)
             if not stored_items and resolved.stock_mode == "quantity"
             else None,
         )
         headlines = reader.headlines(ports.onec)
-        section_ids, gone_sections = _sync_sections(ports, resolved, report, buffer, should_stop)
+        section_ids, gone_sections = _sync_sections(ports, resolved, prefetch, report, buffer, should_stop)
         if not report.stopped:
             current = synced_items(
                 headlines, include_services=settings.include_services, service_kinds=settings.service_kinds
@@ -109,6 +121,7 @@ def sync_nomenclature(
 def _sync_sections(
     ports: Ports,
     resolved: CatalogResolved,
+    prefetch: _Prefetch,
     report: RunReport,
     buffer: ManifestBuffer,
     should_stop: Callable[[], bool],
@@ -120,7 +133,8 @@ def _sync_sections(
     fingerprints = {f.ref: section_fingerprint(f) for f in folders}
     found: dict[str, int] = {}
     if diff.new and not report.dry_run:
-        found = lookup.sections_by_xml_id(ports.b24, resolved.iblock_id)
+        probed = prefetch.probe.result().sections if prefetch.probe is not None else None
+        found = probed if probed is not None else lookup.sections_by_xml_id(ports.b24, resolved.iblock_id)
     plan = decide([f for f in folders if f.ref in wanted], stored, diff.gone, fingerprints, found)
     section_ids = {ref: s.b24_id for ref, s in stored.items() if ref not in diff.gone}
     section_ids |= {obj.ref: b24_id for obj, b24_id in plan.update}
@@ -198,6 +212,7 @@ def _section_key(ref: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Prefetch:
+    probe: Future[lookup.Probe] | None
     prices: Future[dict[str, Decimal]]
     quantities: Future[dict[str, Decimal]] | None
 
@@ -235,7 +250,8 @@ def _sync_products(
     fingerprints = {item.ref: item_fingerprint(item, resolved) for item in items}
     found: dict[str, int] = {}
     if diff.new and not report.dry_run:
-        if _products_exist(ports, resolved.iblock_id):
+        exist = prefetch.probe.result().has_products if prefetch.probe is not None else None
+        if exist if exist is not None else _products_exist(ports, resolved.iblock_id):
             found = lookup.products_by_xml_id(ports.b24, resolved.iblock_id, list(diff.new))
         else:
             logger.info("catalog holds no product: new items are created without an xmlId lookup")
@@ -273,7 +289,12 @@ def _sync_products(
         ports, resolved, plan, fingerprints, section_ids, targets, quantities, prices, adopted, report, buffer
     )
     outcome = run_units(
-        ports.b24, units, after_batch=buffer.flush, progress=progress, should_stop=should_stop
+        ports.b24,
+        units,
+        after_batch=buffer.flush,
+        progress=progress,
+        should_stop=should_stop,
+        in_flight=BATCHES_IN_FLIGHT,
     )
     report.failed += outcome.failed
     report.stopped = outcome.stopped
