@@ -136,6 +136,14 @@ def _populate_b24(portal: Any, count: int, iblock_id: int = 23) -> None:
     table.next_id = count + 1
 
 
+def _serve_moto(conn: Any) -> None:
+    from sandbox.moto_server import start_moto
+
+    _, url = start_moto()
+    conn.send(url)
+    conn.recv()
+
+
 def scaled_clock(base: float, speed: float) -> Callable[[], float]:
     """Unix time running `speed` times faster from `base`; both processes derive the same clock."""
     return lambda: base + (time.time() - base) * speed
@@ -147,12 +155,10 @@ def _serve(
     from sandbox.b24 import create_app as create_b24
     from sandbox.b24.config import B24EmulatorConfig
     from sandbox.b24.limits import LeakyBucket
-    from sandbox.moto_server import start_moto
     from sandbox.onec import create_app as create_onec
     from sandbox.onec.config import OneCEmulatorConfig
     from sandbox.serve import free_port, serve_in_thread
 
-    _, moto_url = start_moto()
     b24_app = create_b24(
         B24EmulatorConfig(rate_limit_enabled=True, plan="standard", operating_limit_enabled=operating)
     )
@@ -166,7 +172,7 @@ def _serve(
     _populate_onec(onec_app.state.base, items)
     b24 = serve_in_thread(b24_app, "127.0.0.1", None)
     onec = serve_in_thread(onec_app, "127.0.0.1", port)
-    conn.send({"moto": moto_url, "b24": b24.url, "onec": onec.url})
+    conn.send({"b24": b24.url, "onec": onec.url})
     conn.recv()
 
 
@@ -242,6 +248,12 @@ def world(items: int, speed: float, b24_products: int = 0, operating: bool = Fal
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     base = time.time()
+    # DynamoDB is not on the Bitrix24 server: moto gets a process of its own, so its CPU does not
+    # slow the emulators down (the peer writes no manifests at all).
+    moto_parent, moto_child = multiprocessing.get_context("fork").Pipe()
+    moto = multiprocessing.get_context("fork").Process(target=_serve_moto, args=(moto_child,), daemon=True)
+    moto.start()
+    moto_url = moto_parent.recv()
     parent, child = multiprocessing.get_context("fork").Pipe()
     process = multiprocessing.get_context("fork").Process(
         target=_serve, args=(child, items, speed, b24_products, operating, base), daemon=True
@@ -249,12 +261,14 @@ def world(items: int, speed: float, b24_products: int = 0, operating: bool = Fal
     process.start()
     urls = parent.recv()
     try:
-        yield World(urls["moto"], urls["b24"], urls["onec"], speed, base)
+        yield World(moto_url, urls["b24"], urls["onec"], speed, base)
     finally:
         parent.send("stop")
-        process.join(5)
-        if process.is_alive():
-            process.terminate()
+        moto_parent.send("stop")
+        for child_process in (process, moto):
+            child_process.join(5)
+            if child_process.is_alive():
+                child_process.terminate()
 
 
 def request_figures(calls: list[dict[str, Any]]) -> dict[str, int]:
@@ -308,9 +322,13 @@ def run_flow(
 
 
 def run_fast_bitrix24(items: int, speed: float, *, operating: bool = False) -> dict[str, Any]:
+    """fast_bitrix24 given ready-made fields (no 1C, no manifests): the same products as ours."""
     from fast_bitrix24 import BitrixAsync
 
+    from sandbox.onec.seed import NOMENCLATURE_ITEMS
+
     with world(items, speed, operating=operating) as env:
+        items += len(NOMENCLATURE_ITEMS)  # ours also loads the 1C sandbox's own items
         fields = [
             {
                 "fields": {
@@ -377,7 +395,9 @@ def quick() -> bool:
 def compare(size: int, speed: float, skip_peer: bool = False) -> dict[str, Any]:
     ours = run_flow(size, speed, lambda line: None)
     theirs = None if skip_peer else run_fast_bitrix24(size, speed)
-    ceiling = ceiling_s(size, speed)
+    from sandbox.onec.seed import NOMENCLATURE_ITEMS
+
+    ceiling = ceiling_s(size + len(NOMENCLATURE_ITEMS), speed)
     peer_done = theirs is not None and theirs["error"] is None and theirs["prices"] >= size
     row = {
         "size": size,

@@ -36,22 +36,26 @@ class _Ledger:
     costs: deque[float] = field(default_factory=lambda: deque(maxlen=_COST_SAMPLES))
     last_seen: float | None = None  # the portal's figure at the last observation
     reset_at: float | None = None
+    total: float = 0.0  # sum of `entries`, kept as they come and go (thousands in a bulk run)
 
     def live(self, now: float) -> float:
         while self.entries and self.entries[0][0] <= now:
-            self.entries.popleft()
-        return sum(seconds for _, seconds in self.entries)
+            self.total -= self.entries.popleft()[1]
+        if not self.entries:
+            self.total = 0.0  # no drift from float rounding once the window is empty
+        return self.total
 
     def trim_to(self, total: float) -> None:
         """The portal released more than we assumed: drop the oldest usage down to its figure."""
-        excess = sum(seconds for _, seconds in self.entries) - total
+        excess = self.total - total
         while excess > 1e-9 and self.entries:
             oldest = self.entries[0]
             if oldest[1] <= excess:
                 excess -= oldest[1]
-                self.entries.popleft()
+                self.total -= self.entries.popleft()[1]
             else:
                 oldest[1] -= excess
+                self.total -= excess
                 excess = 0.0
 
     def add(self, expires_at: float, seconds: float) -> None:
@@ -60,6 +64,11 @@ class _Ledger:
         while index and self.entries[index - 1][0] > expires_at:
             index -= 1
         self.entries.insert(index, [expires_at, seconds])
+        self.total += seconds
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.total = 0.0
 
 
 class OperatingBudget:
@@ -102,7 +111,7 @@ class OperatingBudget:
         """Bitrix24 said 429: treat the method as over budget until `reset_at` (or the window's end)."""
         with self._lock:
             ledger = self._ledger(method)
-            ledger.entries.clear()
+            ledger.clear()
             ledger.add(reset_at if reset_at is not None else now + WINDOW_S, self.budget_s)
             ledger.last_seen = self.budget_s
             ledger.reset_at = reset_at
