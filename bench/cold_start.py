@@ -117,7 +117,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-build", action="store_true", help="measure the existing .aws-sam/build")
     args = parser.parse_args(argv if argv is not None else [])
     print(f"P5: cold start, import time median of {args.runs}, package zipped (targets < 300 ms, < 15 MB)")
-    build_error = None if args.no_build else sam_build()
+    reuse = args.no_build or (os.environ.get("BENCH_QUICK", "") not in ("", "0") and layer_dir() is not None)
+    build_error = None if reuse else sam_build()
     if build_error:
         print(f"  sam build failed: {build_error}")
     layer = layer_dir()
