@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     if "--quick" in args:
         args.remove("--quick")
         os.environ["BENCH_QUICK"] = "1"
+    sys.argv = sys.argv[:1]  # each module parses its own options; run from here, it takes its defaults
     failed = 0
     for module in sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)])):
         if module.startswith("_") or (args and module not in args):
