@@ -217,6 +217,36 @@ class _Prefetch:
     quantities: Future[dict[str, Decimal]] | None
 
 
+class _WriteBehind:
+    """Records each batch's manifest changes in a background thread, in order.
+
+    Sending does not wait for DynamoDB; at most `lag` batches are written behind. Should the run die
+    in between, those products exist in Bitrix24 unrecorded — the next run's probe finds the catalog
+    not empty and adopts them by `xmlId` instead of creating duplicates.
+    """
+
+    def __init__(self, buffer: ManifestBuffer, lag: int = 2) -> None:
+        self._buffer = buffer
+        self._lag = lag
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="manifest-writer")
+        self._writes: list[Future[None]] = []
+
+    def after_batch(self) -> None:
+        self._writes.append(self._pool.submit(self._buffer.write, self._buffer.take()))
+        while len(self._writes) > self._lag:
+            self._writes.pop(0).result()
+
+    def __enter__(self) -> _WriteBehind:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            for write in self._writes:
+                write.result()
+        finally:
+            self._pool.shutdown(wait=True)
+
+
 def _products_exist(ports: Ports, iblock_id: int) -> bool:
     """Whether the catalog holds any product: one list call instead of a lookup per 50 new items."""
     answer = ports.b24.call(
@@ -288,14 +318,15 @@ def _sync_products(
     units: Iterator[Unit] = _product_units(
         ports, resolved, plan, fingerprints, section_ids, targets, quantities, prices, adopted, report, buffer
     )
-    outcome = run_units(
-        ports.b24,
-        units,
-        after_batch=buffer.flush,
-        progress=progress,
-        should_stop=should_stop,
-        in_flight=BATCHES_IN_FLIGHT,
-    )
+    with _WriteBehind(buffer) as recorder:
+        outcome = run_units(
+            ports.b24,
+            units,
+            after_batch=recorder.after_batch,
+            progress=progress,
+            should_stop=should_stop,
+            in_flight=BATCHES_IN_FLIGHT,
+        )
     report.failed += outcome.failed
     report.stopped = outcome.stopped
     buffer.flush()
