@@ -17,7 +17,7 @@ PYTHON313 ?= $(shell for c in python3.13 /usr/bin/python3.13 /usr/local/bin/pyth
 	  if [ -x "$$(command -v $$c 2>/dev/null)" ] && "$$c" -c 'import sys, venv; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1; then \
 	    command -v "$$c"; break; fi; done)
 
-.PHONY: help python venv sam-venv test test-fast lint sandbox demo validate build lock bench clean
+.PHONY: help python venv sam-venv test test-fast lint sandbox demo validate build lock bench bench-quick clean
 
 help:
 	@echo "make demo      run the integration on the local sandbox and show each step"
@@ -25,7 +25,7 @@ help:
 	@echo "make sandbox   start emulators + local stack (Ctrl-C stops all)"
 	@echo "make lint      ruff + mypy (strict on the bridge package)"
 	@echo "make validate  cfn-lint + sam validate --lint;  make build: sam build"
-	@echo "make bench     benchmarks in bench/"
+	@echo "make bench     benchmarks in bench/ (make bench-quick: bounded time)"
 
 python:
 	@if [ -z "$(PYTHON313)" ]; then \
@@ -85,6 +85,10 @@ demo: venv
 
 bench: venv
 	$(PY) -m bench
+
+# The same figures in bounded time (scaled clocks, no fresh sam build): see bench/__main__.py.
+bench-quick: venv
+	BENCH_QUICK=1 $(PY) -m bench
 
 lock:
 	uv pip compile --universal --python-version 3.13 --generate-hashes -q requirements/runtime.in -o requirements/runtime.txt

@@ -1,15 +1,19 @@
 """P1: initial load of N products into a rate-limited Bitrix24 emulator (standard plan, 50 / 2 per s).
 
-    python -m bench.catalog_load [--scale 10000] [--speed 10]
+    python -m bench.catalog_load [--sizes 1000,3000,10000] [--speed 1] [--quick]
 
-Both emulators and moto run in a child process (their CPU does not compete with the flow's).
-`--speed k` runs the emulator's leaky bucket *and* our client's limiter on a clock k times faster
-than real (the emulator has no accelerated mode of its own, so the bench swaps in a bucket with a
-scaled clock); figures are then extrapolated to the real 2 requests/s:
-time ≈ max((requests − 50 burst) / 2, processing time without rate waits). `--speed 1` measures at
-the real rate. The same products are then loaded by fast_bitrix24 (its own batching and
-throttling, also k× faster) into a fresh emulator, and both are compared with the ceiling
-2 req/s × 50 commands ÷ commands per product. Writes bench/results/catalog_load.json.
+Both emulators and moto run in a child process (their CPU does not compete with the flow's). For
+each size our flow and fast_bitrix24 load the same products into a fresh emulator with the same
+settings, one after the other, and each is timed from its first line of work to its last answer.
+
+`--speed 1` (the default of `make bench`) is the real rate: no extrapolation. `--speed k` runs the
+emulator's leaky bucket, our client's limiter and fast_bitrix24's throttle on a clock k times
+faster (the quick mode, k = 4): rate-bound time shrinks k-fold, local processing does not, so
+only the ratios between runs on the same clock are reported for such runs, never a real-rate
+figure. The ceiling is the request floor of the API — 2 commands per priced product (the price
+cannot travel with catalog.product.add, docs: "use the methods catalog.price.*"), 50 per batch —
+through the bucket: (⌈2N/50⌉ − 50) ÷ 2 s at the real rate, ÷ k on a k× clock.
+Writes bench/results/catalog_load.json.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -30,7 +35,8 @@ import boto3
 import httpx
 
 from bridge.b24.client import B24Client
-from bridge.b24.ratelimit import LocalBucket
+from bridge.b24.operating import WINDOW_S
+from bridge.b24.ratelimit import SAFETY_MARGIN, LocalBucket
 from bridge.catalog.model import NOMENCLATURE
 from bridge.catalog.nomenclature import sync_nomenclature
 from bridge.catalog.resolved import ResolvedStore
@@ -130,29 +136,43 @@ def _populate_b24(portal: Any, count: int, iblock_id: int = 23) -> None:
     table.next_id = count + 1
 
 
-def _serve(conn: Any, items: int, speed: float, b24_products: int) -> None:
+def _serve_moto(conn: Any) -> None:
+    from sandbox.moto_server import start_moto
+
+    _, url = start_moto()
+    conn.send(url)
+    conn.recv()
+
+
+def scaled_clock(base: float, speed: float) -> Callable[[], float]:
+    """Unix time running `speed` times faster from `base`; both processes derive the same clock."""
+    return lambda: base + (time.time() - base) * speed
+
+
+def _serve(
+    conn: Any, items: int, speed: float, b24_products: int, operating: bool = False, base: float = 0.0
+) -> None:
     from sandbox.b24 import create_app as create_b24
     from sandbox.b24.config import B24EmulatorConfig
     from sandbox.b24.limits import LeakyBucket
-    from sandbox.moto_server import start_moto
     from sandbox.onec import create_app as create_onec
     from sandbox.onec.config import OneCEmulatorConfig
     from sandbox.serve import free_port, serve_in_thread
 
-    _, moto_url = start_moto()
-    b24_app = create_b24(B24EmulatorConfig(rate_limit_enabled=True, plan="standard"))
-    emulator = b24_app.state.emulator
-    started = time.monotonic()
-    emulator.bucket = LeakyBucket(
-        BURST, PER_SECOND, clock=lambda: started + (time.monotonic() - started) * speed
+    b24_app = create_b24(
+        B24EmulatorConfig(rate_limit_enabled=True, plan="standard", operating_limit_enabled=operating)
     )
+    emulator = b24_app.state.emulator
+    clock = scaled_clock(base, speed)
+    emulator.bucket = LeakyBucket(BURST, PER_SECOND, clock=clock)
+    emulator.ledger.clock = clock
     _populate_b24(emulator.portal, b24_products)
     port = free_port("127.0.0.1")
     onec_app = create_onec(OneCEmulatorConfig(port=port, journal_limit=1_000_000))
     _populate_onec(onec_app.state.base, items)
     b24 = serve_in_thread(b24_app, "127.0.0.1", None)
     onec = serve_in_thread(onec_app, "127.0.0.1", port)
-    conn.send({"moto": moto_url, "b24": b24.url, "onec": onec.url})
+    conn.send({"b24": b24.url, "onec": onec.url})
     conn.recv()
 
 
@@ -162,23 +182,40 @@ class World:
     b24: str
     onec: str
     speed: float
+    base: float
     waited_s: float = 0.0
+    first_request_at: float | None = None
+
+    def clock(self) -> float:
+        return scaled_clock(self.base, self.speed)()
+
+    def sleep(self, seconds: float) -> None:
+        self.waited_s += seconds / self.speed
+        time.sleep(seconds / self.speed)
 
     def limiter(self) -> LocalBucket:
-        started = time.monotonic()
+        world = self
 
-        def sleep(seconds: float) -> None:
-            self.waited_s += seconds / self.speed
-            time.sleep(seconds / self.speed)
+        class Timed(LocalBucket):
+            def acquire(self, cost: int = 1) -> None:
+                super().acquire(cost)
+                if world.first_request_at is None:
+                    world.first_request_at = time.monotonic()
 
-        return LocalBucket(
-            BURST, PER_SECOND, clock=lambda: started + (time.monotonic() - started) * self.speed, sleep=sleep
-        )
+        return Timed(BURST, PER_SECOND, clock=self.clock, sleep=self.sleep, margin=SAFETY_MARGIN)
 
     def ports(self, table: str) -> Ports:
         db = boto3.client("dynamodb", endpoint_url=self.moto, region_name="eu-central-1")
         return Ports(
-            b24=B24Client(self.b24 + WEBHOOK, limiter=self.limiter(), max_attempts=6),
+            b24=B24Client(
+                self.b24 + WEBHOOK,
+                limiter=self.limiter(),
+                max_attempts=6,
+                clock=self.clock,
+                sleep=self.sleep,
+                # A bulk load may wait out the operating window rather than stop and resume.
+                max_operating_wait_s=WINDOW_S,
+            ),
             onec=ODataClient(self.onec + ODATA, "odata", "odata", page_size=1000),
             links=LinkStore(table, db),
             mapping=Mapping(),
@@ -204,25 +241,34 @@ class World:
 
 
 @contextmanager
-def world(items: int, speed: float, b24_products: int = 0) -> Iterator[World]:
+def world(items: int, speed: float, b24_products: int = 0, operating: bool = False) -> Iterator[World]:
     import os
 
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    base = time.time()
+    # DynamoDB is not on the Bitrix24 server: moto gets a process of its own, so its CPU does not
+    # slow the emulators down (the peer writes no manifests at all).
+    moto_parent, moto_child = multiprocessing.get_context("fork").Pipe()
+    moto = multiprocessing.get_context("fork").Process(target=_serve_moto, args=(moto_child,), daemon=True)
+    moto.start()
+    moto_url = moto_parent.recv()
     parent, child = multiprocessing.get_context("fork").Pipe()
     process = multiprocessing.get_context("fork").Process(
-        target=_serve, args=(child, items, speed, b24_products), daemon=True
+        target=_serve, args=(child, items, speed, b24_products, operating, base), daemon=True
     )
     process.start()
     urls = parent.recv()
     try:
-        yield World(urls["moto"], urls["b24"], urls["onec"], speed)
+        yield World(moto_url, urls["b24"], urls["onec"], speed, base)
     finally:
         parent.send("stop")
-        process.join(5)
-        if process.is_alive():
-            process.terminate()
+        moto_parent.send("stop")
+        for child_process in (process, moto):
+            child_process.join(5)
+            if child_process.is_alive():
+                child_process.terminate()
 
 
 def request_figures(calls: list[dict[str, Any]]) -> dict[str, int]:
@@ -232,41 +278,42 @@ def request_figures(calls: list[dict[str, Any]]) -> dict[str, int]:
         "commands": sum(1 for c in calls if c.get("batch") is not None)
         + sum(1 for c in top if c["method"] != "batch"),
         "http_503": sum(1 for c in top if c.get("status") == 503),
+        "blocked_429": sum(1 for c in calls if c.get("error") == "OPERATION_TIME_LIMIT"),
     }
 
 
-def extrapolated_s(requests: int, processing_s: float) -> float:
-    """Time at the real 2 req/s once the 50-request burst is spent (a sustained load)."""
-    return max(requests / PER_SECOND, processing_s)
+def ceiling_s(products: int, speed: float) -> float:
+    """The API's floor for N priced products through the bucket (burst spent first)."""
+    requests = -(-2 * products // 50)
+    return max(0.0, (requests - BURST) / PER_SECOND) / speed
 
 
 # ---- our flow ---------------------------------------------------------------------------------
 
 
-def run_flow(items: int, speed: float, progress: Callable[[str], None]) -> dict[str, Any]:
-    with world(items, speed) as env:
+def run_flow(
+    items: int, speed: float, progress: Callable[[str], None], *, operating: bool = False
+) -> dict[str, Any]:
+    with world(items, speed, operating=operating) as env:
         table, _db = env.table()
         ports = env.ports(table)
         resolved = ensure_resolved(ports, ResolvedStore(ports.links))
         env.clear_journals()
-        env.waited_s = 0.0
+        env.waited_s, env.first_request_at = 0.0, None
         started = time.monotonic()
         report = sync_nomenclature(ports, resolved, sink=progress)
         elapsed = time.monotonic() - started
         figures = request_figures(env.b24_calls())
         products = report.counts["products created"]
-        processing = elapsed - env.waited_s
-        real = extrapolated_s(figures["requests"], processing)
+        first = env.first_request_at
         return {
             **figures,
             "products": products,
             "failed": report.failed,
             "commands_per_product": round(figures["commands"] / max(products, 1), 3),
-            "elapsed_s": round(elapsed, 1),
-            "rate_waits_s": round(env.waited_s, 1),
-            "processing_s": round(processing, 1),
-            "extrapolated_real_s": round(real, 1),
-            "products_per_s_real": round(products / real, 1) if real else None,
+            "elapsed_s": round(elapsed, 2),
+            "to_first_request_s": round(first - started, 2) if first else None,
+            "waits_s": round(env.waited_s, 1),
             "onec_requests": len(env.onec_calls()),
         }
 
@@ -274,10 +321,14 @@ def run_flow(items: int, speed: float, progress: Callable[[str], None]) -> dict[
 # ---- fast_bitrix24 ----------------------------------------------------------------------------
 
 
-def run_fast_bitrix24(items: int, speed: float) -> dict[str, Any]:
+def run_fast_bitrix24(items: int, speed: float, *, operating: bool = False) -> dict[str, Any]:
+    """fast_bitrix24 given ready-made fields (no 1C, no manifests): the same products as ours."""
     from fast_bitrix24 import BitrixAsync
 
-    with world(items, speed) as env:
+    from sandbox.onec.seed import NOMENCLATURE_ITEMS
+
+    with world(items, speed, operating=operating) as env:
+        items += len(NOMENCLATURE_ITEMS)  # ours also loads the 1C sandbox's own items
         fields = [
             {
                 "fields": {
@@ -325,50 +376,85 @@ def run_fast_bitrix24(items: int, speed: float) -> dict[str, Any]:
         elapsed = time.monotonic() - started
         figures = request_figures(env.b24_calls())
         real_products = len(httpx.get(f"{env.b24}/_sandbox/tables/products", timeout=120).json())
-        real = extrapolated_s(figures["requests"], 0.0)
+        prices = len(httpx.get(f"{env.b24}/_sandbox/tables/prices", timeout=120).json())
         return {
             **figures,
             "products": real_products,
+            "prices": prices,
             "error": error,
             "commands_per_product": round(figures["commands"] / max(real_products, 1), 3),
-            "elapsed_s": round(elapsed, 1),
-            "extrapolated_real_s": round(real, 1),
-            "products_per_s_real": round(real_products / real, 1) if real else None,
+            "elapsed_s": round(elapsed, 2),
             "returned": products,
         }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", type=int, default=10_000, help="products to load (default 10 000)")
-    parser.add_argument("--speed", type=float, default=10.0, help="limiter clock speed-up (1 = real rate)")
-    parser.add_argument("--skip-fast-bitrix24", action="store_true")
-    args = parser.parse_args()
-    print(
-        f"P1: initial load of {args.scale} products, standard plan 50/2 req/s, limiter clock ×{args.speed:g}"
-    )
-    ours = run_flow(args.scale, args.speed, lambda line: print("  " + line, flush=True))
-    print(f"  ours: {json.dumps(ours, ensure_ascii=False)}")
-    theirs = None if args.skip_fast_bitrix24 else run_fast_bitrix24(args.scale, args.speed)
-    if theirs is not None:
-        print(f"  fast_bitrix24: {json.dumps(theirs, ensure_ascii=False)}")
-    ceiling = PER_SECOND * 50 / ours["commands_per_product"] if ours["commands_per_product"] else None
-    result = {
-        "bench": "P1 catalog initial load",
-        "scale": args.scale,
-        "speed": args.speed,
-        "plan": {"burst": BURST, "per_second": PER_SECOND},
+def quick() -> bool:
+    return os.environ.get("BENCH_QUICK", "") not in ("", "0")
+
+
+def compare(size: int, speed: float, skip_peer: bool = False) -> dict[str, Any]:
+    ours = run_flow(size, speed, lambda line: None)
+    theirs = None if skip_peer else run_fast_bitrix24(size, speed)
+    from sandbox.onec.seed import NOMENCLATURE_ITEMS
+
+    ceiling = ceiling_s(size + len(NOMENCLATURE_ITEMS), speed)
+    peer_done = theirs is not None and theirs["error"] is None and theirs["prices"] >= size
+    row = {
+        "size": size,
         "ours": ours,
         "fast_bitrix24": theirs,
-        "ceiling_products_per_s": round(ceiling, 1) if ceiling else None,
+        "ceiling_s": round(ceiling, 2),
+        "ours_vs_peer": round(ours["elapsed_s"] / theirs["elapsed_s"], 3) if peer_done and theirs else None,
+        "ours_vs_ceiling": round(ours["elapsed_s"] / ceiling, 3) if ceiling else None,
     }
-    print(
-        f"  ceiling: 2 req/s × 50 ÷ {ours['commands_per_product']} = "
-        f"{result['ceiling_products_per_s']} products/s"
+    peer = (
+        f"{theirs['elapsed_s']:.1f} s ({theirs['requests']} req, {theirs['http_503']} × 503)"
+        if peer_done and theirs
+        else f"did not finish: {theirs['products'] if theirs else 0} products, "
+        f"{theirs['prices'] if theirs else 0} prices, {theirs['error'] if theirs else 'skipped'}"
     )
+    print(
+        f"  P1 {size:>6}: ours {ours['elapsed_s']:.1f} s ({ours['requests']} req, {ours['http_503']} × 503, "
+        f"first request after {ours['to_first_request_s']} s) | fast_bitrix24 {peer} | "
+        f"ceiling {ceiling:.1f} s | ours/peer {row['ours_vs_peer']} | ours/ceiling {row['ours_vs_ceiling']}",
+        flush=True,
+    )
+    return row
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,3000,10000", help="products per run, comma-separated")
+    parser.add_argument("--speed", type=float, default=None, help="limiter clock speed-up (1 = real rate)")
+    parser.add_argument("--quick", action="store_true", help="clock ×4 (also BENCH_QUICK=1)")
+    parser.add_argument("--skip-fast-bitrix24", action="store_true")
+    args = parser.parse_args(argv if argv is not None else [])
+    speed = args.speed if args.speed is not None else (4.0 if args.quick or quick() else 1.0)
+    sizes = [int(size) for size in args.sizes.split(",")]
+    print(f"P1: initial load, standard plan 50 / 2 req/s, clock ×{speed:g}, sizes {sizes}", flush=True)
+    rows = [compare(size, speed, args.skip_fast_bitrix24) for size in sizes]
+    result = {
+        "bench": "P1 catalog initial load",
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": machine(),
+        "speed": speed,
+        "plan": {"burst": BURST, "per_second": PER_SECOND, "client_margin": SAFETY_MARGIN},
+        "runs": rows,
+    }
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "catalog_load.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), "utf-8")
+    name = "catalog_load.json" if speed == 1 else f"catalog_load_x{speed:g}.json"
+    (RESULTS / name).write_text(json.dumps(result, ensure_ascii=False, indent=1), "utf-8")
+
+
+def machine() -> str:
+    import platform
+
+    return (
+        f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])

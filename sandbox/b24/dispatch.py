@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.b24 import envelope, errors
+from sandbox.b24.config import DEFAULT_METHOD_COSTS
 from sandbox.b24.limits import OperatingLedger
 from sandbox.b24.registry import METHODS, Call, PendingEvent, Result, as_result
 from sandbox.b24.state import Portal
@@ -37,7 +38,10 @@ class Dispatcher:
         self.operating_enabled = portal.config.operating_limit_enabled
 
     def cost_of(self, method: str) -> float:
-        costs = {k.lower(): v for k, v in self.portal.config.method_costs.items()}
+        """Simulated server time of one call; only while the operating limit is on."""
+        if not self.operating_enabled:
+            return 0.0
+        costs = DEFAULT_METHOD_COSTS | {k.lower(): v for k, v in self.portal.config.method_costs.items()}
         return float(costs.get(method, self.portal.config.default_method_cost))
 
     def run(

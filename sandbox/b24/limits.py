@@ -43,7 +43,7 @@ class OperatingLedger:
 
     def __init__(self, window: float = 600.0, clock: Callable[[], float] = time.time) -> None:
         self.window = window
-        self._clock = clock
+        self.clock = clock  # public: benches swap in a scaled clock, tests a fake one
         self._buckets: dict[str, list[list[float]]] = defaultdict(list)  # [bucket_start, seconds]
         self._lock = threading.Lock()
 
@@ -55,7 +55,7 @@ class OperatingLedger:
     def used(self, method: str) -> tuple[float, int]:
         """(seconds used in the window, unix time when the oldest bucket expires)."""
         with self._lock:
-            now = self._clock()
+            now = self.clock()
             buckets = self._live(method, now)
             reset_at = int(buckets[0][0] + self.window) if buckets else int(now + self.window)
             return sum(b[1] for b in buckets), reset_at
@@ -64,7 +64,7 @@ class OperatingLedger:
         if seconds <= 0:
             return
         with self._lock:
-            now = self._clock()
+            now = self.clock()
             buckets = self._live(method, now)
             if buckets and now - buckets[-1][0] < 60:
                 buckets[-1][1] += seconds

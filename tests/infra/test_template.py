@@ -176,6 +176,15 @@ def test_sam_build_puts_the_bridge_package_and_arm64_wheels_in_the_layer(build_d
     assert (layer / "aws_lambda_powertools").is_dir()
 
 
+def test_the_layer_leaves_the_aws_sdk_to_the_runtime(build_dir: Path) -> None:
+    # README "Libraries": bundling boto3/botocore broke the 15 MB cold-start target (P5).
+    layer = build_dir / "BridgeLayer" / "python"
+    assert (layer / "httpx").is_dir()
+    assert not [
+        p.name for p in layer.iterdir() if p.name.split("-")[0] in ("boto3", "botocore", "s3transfer")
+    ]
+
+
 def test_sam_build_keeps_functions_thin(build_dir: Path) -> None:
     for function in ("B24EventsReceiverFunction", "QueueWorkerFunction"):
         files = {p.name for p in (build_dir / function).iterdir()}

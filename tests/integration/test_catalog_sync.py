@@ -68,6 +68,24 @@ def test_first_run_builds_the_nested_tree_with_every_item(world: World) -> None:
     }
 
 
+def test_a_first_load_into_an_empty_catalog_looks_nothing_up_and_sends_the_tree_at_once(
+    world: World,
+) -> None:
+    world.resolved()
+    seq = world.b24_seq()
+
+    world.sync()
+
+    calls = world.b24_calls(seq)
+    lists = [c for c in calls if c["method"] == "catalog.product.list"]
+    assert len(lists) == 1  # "is there any product?" — and no lookup by xmlId per 50 items
+    assert "xmlId" not in lists[0]["params"].get("filter", {})
+    section_adds = [c for c in calls if c["method"] == "catalog.section.add"]
+    assert len(section_adds) == len(NOMENCLATURE_FOLDERS)
+    assert len({c["batch"] for c in section_adds}) == 1  # three levels deep, one request
+    assert len(world.table("sections")) == len(NOMENCLATURE_FOLDERS)
+
+
 def test_a_second_run_with_nothing_changed_writes_nothing(world: World) -> None:
     world.sync()
     world.stock()

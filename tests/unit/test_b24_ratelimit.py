@@ -138,7 +138,19 @@ def test_limiter_from_settings_uses_the_plan_and_table(
     try:
         bucket = limiter_from_settings(dynamodb_client=client)
         assert (bucket.table_name, bucket.burst, bucket.per_second) == (name, 250, 5.0)
+        assert bucket.capacity == 249.0  # one slot of margin below the portal's bucket
         custom = limiter_from_settings(RateLimit(burst=10, per_second=1.0), dynamodb_client=client)
         assert (custom.burst, custom.per_second) == (10, 1.0)
     finally:
         reset_caches()
+
+
+def test_a_safety_margin_keeps_slots_free_below_the_portals_bucket() -> None:
+    fake_time = FakeTime()
+    bucket = LocalBucket(burst=5, per_second=2.0, clock=fake_time.clock, sleep=fake_time.sleep, margin=1.0)
+
+    for _ in range(4):
+        bucket.acquire()
+    assert fake_time.sleeps == []
+    bucket.acquire()  # the fifth would fill the portal's bucket to the brim: wait one slot instead
+    assert fake_time.sleeps == [pytest.approx(0.5)]

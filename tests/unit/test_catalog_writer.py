@@ -73,3 +73,44 @@ def test_the_deadline_stops_between_batches_and_says_so() -> None:
     assert len(fake.batches) == 1
     assert outcome.stopped
     assert outcome.ok == 2
+
+
+class SlowFirstB24(FakeB24):
+    """Answers the first batch last: overlapping batches finish out of order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        import threading
+
+        self.first_may_answer = threading.Event()
+        self.concurrent = 0
+        self.most_concurrent = 0
+        self._lock = threading.Lock()
+
+    def batch(self, commands: Mapping[str, Command]) -> BatchResult:
+        with self._lock:
+            first = not self.batches
+            self.concurrent += 1
+            self.most_concurrent = max(self.most_concurrent, self.concurrent)
+            answer = super().batch(commands)
+        if first:
+            self.first_may_answer.wait(5)
+        else:
+            self.first_may_answer.set()
+        with self._lock:
+            self.concurrent -= 1
+        return answer
+
+
+def test_batches_in_flight_overlap_but_are_recorded_in_the_order_sent() -> None:
+    fake, flushed = SlowFirstB24(), []
+    seen: list[str] = []
+    units = [unit(f"u{i}", 25, seen) for i in range(8)]  # two units per batch, four batches
+
+    outcome = run_units(
+        cast(B24Client, fake), units, after_batch=lambda: flushed.append(list(seen)), in_flight=3
+    )
+
+    assert outcome.ok == 8
+    assert fake.most_concurrent >= 2  # the second batch went out before the first answered
+    assert flushed == [[f"u{i}" for i in range(n)] for n in (2, 4, 6, 8)]

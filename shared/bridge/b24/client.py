@@ -7,7 +7,8 @@ Sync httpx (Lambdas are sync). Every HTTP request first takes a slot from the in
 Retries: only what can succeed unchanged a moment later — 503 QUERY_LIMIT_EXCEEDED / OVERLOAD_LIMIT,
 other 5xx, timeouts and connection errors — with exponential backoff and jitter. Never 4xx. A 429
 OPERATION_TIME_LIMIT blocks one method for up to 10 minutes: waiting is only worth it when the
-known reset is close; otherwise it is raised (transient) and the queue retries later.
+known reset is close; otherwise it is raised (transient) and the queue retries later. Calls are
+paced on `time.operating` (`operating.OperatingBudget`) so that the 429 is not reached at all.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urljoin
@@ -104,12 +106,13 @@ class B24Client:
 
     def call(self, method: str, params: Mapping[str, Any] | None = None) -> B24Response:
         """One method call; raises a typed `B24Error` after the retries it deserves."""
-        return self._call(method, dict(params or {}), nested_methods=())
+        return self._call(method, dict(params or {}), nested_methods={})
 
-    def _call(self, method: str, params: dict[str, Any], nested_methods: tuple[str, ...]) -> B24Response:
+    def _call(self, method: str, params: dict[str, Any], nested_methods: Mapping[str, int]) -> B24Response:
+        """`nested_methods`: method → number of its commands inside this batch."""
         for attempt in range(1, self._max_attempts + 1):
-            for name in (method, *nested_methods):
-                self._respect_operating_budget(name)
+            for name, calls in ({method: 1} | dict(nested_methods)).items():
+                self._respect_operating_budget(name, calls)
             self._limiter.acquire()
             try:
                 return self._answer(method, self._post(method, params))
@@ -139,9 +142,9 @@ class B24Client:
         backoff = self._backoff_base_s * 2.0 ** (attempt - 1)
         return backoff * (0.5 + self._rng.random())
 
-    def _respect_operating_budget(self, method: str) -> None:
+    def _respect_operating_budget(self, method: str, calls: int = 1) -> None:
         now = self._clock()
-        until = self.operating.blocked_until(method, now)
+        until = self.operating.blocked_until(method, now, calls)
         if until is None:
             return
         wait = until - now
@@ -159,7 +162,6 @@ class B24Client:
             extra={"b24_method": method, "wait_s": round(wait, 3)},
         )
         self._sleep(wait)
-        self.operating.forget(method)
 
     def _post(self, method: str, params: dict[str, Any]) -> httpx.Response:
         url = f"{self._base}{method}.json"
@@ -250,7 +252,7 @@ class B24Client:
             response = self._call(
                 "batch",
                 {"halt": int(halt), "cmd": {key: encode_command(command) for key, command in chunk}},
-                nested_methods=tuple(sorted(set(methods.values()))),
+                nested_methods=Counter(methods.values()),
             )
             errors_before = len(merged.errors)
             merged.add(response.result, methods)

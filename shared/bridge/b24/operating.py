@@ -1,71 +1,159 @@
 """Per-method operating-time budget, learned from each response's `time.operating`.
 
-Bitrix24 sums each method's server time over a sliding 10 minutes and answers 429 once the sum
-passes the budget (480 s in the docs' example). We stop calling a method a little before that,
-because a 429 costs a request from the leaky bucket and tells us nothing new. The view is per
-process: another Lambda learns the same numbers from its own responses.
+Bitrix24 sums each method's server time over a sliding 10 minutes (ten one-minute buckets) and
+answers 429 OPERATION_TIME_LIMIT once the sum passes the budget (480 s in the docs). A 429 costs a
+request from the leaky bucket and blocks the method for everyone on the portal, so we pace instead:
+before each call we check that the call's expected cost still fits under `headroom × budget` and
+otherwise wait until enough of the window has expired.
+
+To know *when* usage expires we keep a mirror of the portal's ledger per method: every observed
+rise of `time.operating` is an entry stamped with the moment we saw it. The portal's bucket holding
+that charge opened no later than that moment, so our entry expires no earlier than the portal's —
+the mirror errs on the safe side. Usage we did not see being charged (the first observation of a
+method, other Lambdas' calls) is assumed to expire at the reported `operating_reset_at`, and every
+answer re-synchronises the mirror with the portal's figure. The expected cost of one call is the
+median rise seen for one call recently (a median, so another client's usage arriving between two
+of our calls does not inflate it). The view is per process: another Lambda learns the same
+numbers from its own responses.
 """
 
 from __future__ import annotations
 
+import statistics
 import threading
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 
 from bridge.b24.models import CallTime
 
 WINDOW_S = 600.0  # the budget's sliding window; an observation older than this is void
+_COST_SAMPLES = 100  # per-call rises remembered for the cost estimate
 
 
-@dataclass(frozen=True, slots=True)
-class Usage:
-    operating: float
-    reset_at: float | None
-    observed_at: float
+@dataclass(slots=True)
+class _Ledger:
+    entries: deque[list[float]] = field(default_factory=deque)  # [expires_at, seconds], oldest first
+    costs: deque[float] = field(default_factory=lambda: deque(maxlen=_COST_SAMPLES))
+    last_seen: float | None = None  # the portal's figure at the last observation
+    reset_at: float | None = None
+    total: float = 0.0  # sum of `entries`, kept as they come and go (thousands in a bulk run)
 
-    def expires_at(self) -> float:
-        """When this observation stops mattering: the reported reset, or the window's end."""
-        return self.reset_at if self.reset_at is not None else self.observed_at + WINDOW_S
+    def live(self, now: float) -> float:
+        while self.entries and self.entries[0][0] <= now:
+            self.total -= self.entries.popleft()[1]
+        if not self.entries:
+            self.total = 0.0  # no drift from float rounding once the window is empty
+        return self.total
+
+    def trim_to(self, total: float) -> None:
+        """The portal released more than we assumed: drop the oldest usage down to its figure."""
+        excess = self.total - total
+        while excess > 1e-9 and self.entries:
+            oldest = self.entries[0]
+            if oldest[1] <= excess:
+                excess -= oldest[1]
+                self.total -= self.entries.popleft()[1]
+            else:
+                oldest[1] -= excess
+                self.total -= excess
+                excess = 0.0
+
+    def add(self, expires_at: float, seconds: float) -> None:
+        # Kept sorted by expiry: usage assumed to expire at the reported reset may precede entries.
+        index = len(self.entries)
+        while index and self.entries[index - 1][0] > expires_at:
+            index -= 1
+        self.entries.insert(index, [expires_at, seconds])
+        self.total += seconds
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.total = 0.0
 
 
 class OperatingBudget:
     def __init__(self, budget_s: float = 480.0, headroom: float = 0.9) -> None:
         self.budget_s = budget_s
         self.headroom = headroom
-        self._usage: dict[str, Usage] = {}
+        self._ledgers: dict[str, _Ledger] = {}
         self._lock = threading.Lock()
 
     @property
     def threshold_s(self) -> float:
         return self.budget_s * self.headroom
 
+    def _ledger(self, method: str) -> _Ledger:
+        return self._ledgers.setdefault(method.lower(), _Ledger())
+
     def record(self, method: str, call_time: CallTime, now: float) -> None:
-        if call_time.operating is None:
+        """One answered call of `method` and the portal's figure after it."""
+        reported = call_time.operating
+        if reported is None:
             return
         with self._lock:
-            self._usage[method.lower()] = Usage(call_time.operating, call_time.operating_reset_at, now)
+            ledger = self._ledger(method)
+            known = ledger.live(now)
+            if reported > known:
+                rise = reported - known
+                if ledger.last_seen is None:
+                    # Usage from before we looked: assume it goes when the portal says a part does.
+                    expires = call_time.operating_reset_at or now + WINDOW_S
+                else:
+                    expires = now + WINDOW_S
+                    ledger.costs.append(rise)
+                ledger.add(max(expires, now), rise)
+            elif reported < known:
+                ledger.trim_to(reported)
+            ledger.last_seen = reported
+            ledger.reset_at = call_time.operating_reset_at
 
     def exhausted(self, method: str, reset_at: float | None, now: float) -> None:
         """Bitrix24 said 429: treat the method as over budget until `reset_at` (or the window's end)."""
         with self._lock:
-            self._usage[method.lower()] = Usage(self.budget_s, reset_at, now)
+            ledger = self._ledger(method)
+            ledger.clear()
+            ledger.add(reset_at if reset_at is not None else now + WINDOW_S, self.budget_s)
+            ledger.last_seen = self.budget_s
+            ledger.reset_at = reset_at
 
     def reset_at(self, method: str) -> float | None:
         with self._lock:
-            usage = self._usage.get(method.lower())
-        return usage.reset_at if usage else None
+            ledger = self._ledgers.get(method.lower())
+        return ledger.reset_at if ledger else None
 
-    def blocked_until(self, method: str, now: float) -> float | None:
-        """The time to wait for, if the method is above the headroom; None when it may be called."""
+    def cost_per_call(self, method: str) -> float:
+        """The median rise seen for one call of `method` lately (0 until one was seen)."""
         with self._lock:
-            usage = self._usage.get(method.lower())
-            if usage is None or usage.operating <= self.threshold_s:
+            ledger = self._ledgers.get(method.lower())
+            return _median(ledger.costs) if ledger else 0.0
+
+    def used(self, method: str, now: float) -> float:
+        with self._lock:
+            ledger = self._ledgers.get(method.lower())
+            return ledger.live(now) if ledger else 0.0
+
+    def blocked_until(self, method: str, now: float, calls: int = 1) -> float | None:
+        """When `calls` more calls of `method` fit under the headroom; None when they fit now."""
+        with self._lock:
+            ledger = self._ledgers.get(method.lower())
+            if ledger is None:
                 return None
-            until = usage.expires_at()
-            if until <= now:
-                del self._usage[method.lower()]
+            need = calls * _median(ledger.costs)
+            remaining = ledger.live(now)
+            if remaining + need <= self.threshold_s:
                 return None
+            until = now
+            for expires_at, seconds in ledger.entries:
+                remaining -= seconds
+                until = expires_at
+                if remaining + need <= self.threshold_s:
+                    break
             return until
 
     def forget(self, method: str) -> None:
         with self._lock:
-            self._usage.pop(method.lower(), None)
+            self._ledgers.pop(method.lower(), None)
+
+
+def _median(values: deque[float]) -> float:
+    return statistics.median(values) if values else 0.0

@@ -40,6 +40,10 @@ Sleep = Callable[[float], None]
 
 RATE_KEY = "RATE#b24"
 RATE_SORT_KEY = "STATE"
+# Requests kept free below the portal's bucket size. Our copy of the bucket and the portal's start
+# at different moments and see each request at slightly different times; filled to exactly the
+# burst, that jitter costs a 503 and its back-off now and then. One slot is 0.5 s at 2 req/s.
+SAFETY_MARGIN = 1.0
 _MAX_RACES = 50  # consecutive lost races before we call the table unusable
 
 
@@ -56,7 +60,13 @@ def drained_level(level: float, updated_at: float, now: float, per_second: float
     return max(0.0, level - max(0.0, now - updated_at) * per_second)
 
 
-def _check_cost(cost: int, burst: int) -> None:
+def _capacity(burst: int, margin: float) -> float:
+    if not 0.0 <= margin < burst:
+        raise ValueError(f"margin must be between 0 and the burst size {burst}, got {margin}")
+    return burst - margin
+
+
+def _check_cost(cost: int, burst: float) -> None:
     if cost < 1 or cost > burst:
         raise ValueError(f"cost must be between 1 and the burst size {burst}, got {cost}")
 
@@ -70,9 +80,11 @@ class LocalBucket:
         per_second: float = 2.0,
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
+        margin: float = 0.0,
     ) -> None:
         self.burst = burst
         self.per_second = per_second
+        self.capacity = _capacity(burst, margin)
         self._clock = clock
         self._sleep = sleep
         self._level = 0.0
@@ -80,16 +92,16 @@ class LocalBucket:
         self._lock = threading.Lock()
 
     def acquire(self, cost: int = 1) -> None:
-        _check_cost(cost, self.burst)
+        _check_cost(cost, self.capacity)
         while True:
             with self._lock:
                 now = self._clock()
                 level = drained_level(self._level, self._updated_at, now, self.per_second)
-                if level + cost <= self.burst:
+                if level + cost <= self.capacity:
                     self._level = level + cost
                     self._updated_at = now
                     return
-                wait = (level + cost - self.burst) / self.per_second
+                wait = (level + cost - self.capacity) / self.per_second
             self._sleep(wait)
 
 
@@ -105,11 +117,13 @@ class SharedBucket:
         per_second: float = 2.0,
         clock: Clock = time.time,
         sleep: Sleep = time.sleep,
+        margin: float = 0.0,
     ) -> None:
         self.table_name = table_name
         self.key = key
         self.burst = burst
         self.per_second = per_second
+        self.capacity = _capacity(burst, margin)
         self._dynamodb = dynamodb_client
         self._clock = clock
         self._sleep = sleep
@@ -118,14 +132,14 @@ class SharedBucket:
         return f"SharedBucket(table={self.table_name!r}, key={self.key!r}, {self.burst}/{self.per_second}/s)"
 
     def acquire(self, cost: int = 1) -> None:
-        _check_cost(cost, self.burst)
+        _check_cost(cost, self.capacity)
         races = 0
         while True:
             level, updated_at, version = self._read()
             now = self._clock()
             current = drained_level(level, updated_at, now, self.per_second)
-            if current + cost > self.burst:
-                self._sleep((current + cost - self.burst) / self.per_second)
+            if current + cost > self.capacity:
+                self._sleep((current + cost - self.capacity) / self.per_second)
                 continue
             if self._write(current + cost, max(now, updated_at), version):
                 return
@@ -199,4 +213,5 @@ def limiter_from_settings(
         dynamodb_client,
         burst=rate.burst,
         per_second=rate.per_second,
+        margin=SAFETY_MARGIN,
     )

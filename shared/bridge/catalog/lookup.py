@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -58,6 +59,41 @@ def price_ids(
     ]
     rows = _batched_lists(b24, "prices", commands)
     return {int(row["productId"]): (int(row["id"]), Decimal(str(row["price"]))) for row in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """What one request tells about the catalog before a first load."""
+
+    sections: dict[str, int] | None  # xmlId → section id; None when there are more than one page
+    has_products: bool
+
+
+def probe(b24: B24Client, iblock_id: int) -> Probe:
+    """The sections by `xmlId` and whether any product exists, in one batch."""
+    answer = b24.batch(
+        {
+            "s": Command(
+                "catalog.section.list", {"select": ["id", "xmlId"], "filter": {"iblockId": iblock_id}}
+            ),
+            "p": Command(
+                "catalog.product.list",
+                {"select": ["id", "iblockId"], "filter": {"iblockId": iblock_id}, "start": -1},
+            ),
+        }
+    )
+    if answer.errors:
+        raise next(iter(answer.errors.values()))
+    sections = answer.result["s"]
+    rows = sections.get("sections", []) if isinstance(sections, dict) else sections
+    products = answer.result["p"]
+    found = products.get("products", []) if isinstance(products, dict) else products
+    return Probe(
+        sections=None
+        if "s" in answer.next
+        else {str(row["xmlId"]).lower(): int(row["id"]) for row in rows or [] if row.get("xmlId")},
+        has_products=bool(found),
+    )
 
 
 def sections_by_xml_id(b24: B24Client, iblock_id: int) -> dict[str, int]:

@@ -4,15 +4,23 @@ Change detection (architecture §4): the cheap 1C manifest (Ref_Key, DataVersion
 diffed against what SyncTable remembers; only new and changed objects are read in full, and only
 those whose mapped fields changed are written. Prices have their own diff because a price change
 does not touch the item's DataVersion. Every write goes through `batch`; the manifests are updated
-after each batch, and anything not yet recorded is looked up by `xmlId` before being created.
+after each batch, and anything not yet recorded is looked up by `xmlId` before being created —
+unless the catalog holds no product at all (one cheap read says so), the common first load.
+
+Throughput (docs/performance.md, P1): sections go in the fewest batches their nesting allows
+(children refer to a parent created in the same batch by `$result[…]`), and the 1C price and stock
+reads run beside the section writes instead of before them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from bridge.b24.batching import MAX_BATCH
 from bridge.b24.errors import B24Error
 from bridge.b24.models import Command
 from bridge.catalog import lookup, reader
@@ -38,6 +46,11 @@ from bridge.catalog.writer import Unit, run_units
 from bridge.deps import Ports
 from bridge.observability import logger
 
+# Product batches sent before the first answer is back. Each batch holds whole units (a product and
+# its price), so batches never refer to each other; a portal takes seconds per batch of 50 writes
+# and the request bucket allows one every 0.5 s, hence several in flight.
+BATCHES_IN_FLIGHT = 4
+
 
 def _missing(errors: Mapping[str, B24Error]) -> bool:
     return any("not found" in str(error).lower() for error in errors.values())
@@ -60,13 +73,42 @@ def sync_nomenclature(
     settings: CatalogMapping = ports.mapping.catalog
     report = RunReport("nomenclature", dry_run=dry_run)
     buffer = ManifestBuffer(ports.links)
-    headlines = reader.headlines(ports.onec)
-    section_ids, gone_sections = _sync_sections(ports, resolved, report, buffer, should_stop)
-    if not report.stopped:
-        current = synced_items(
-            headlines, include_services=settings.include_services, service_kinds=settings.service_kinds
+    stored_items = load_stored(ports.links, MANIFEST_ITEMS)
+    # Reads that do not depend on Bitrix24 start now and overlap the section writes. Stock is only
+    # needed for products created with their quantity, which on a first load is every product.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="catalog-prefetch") as pool:
+        # On a first load, what Bitrix24 already holds is asked for at once too (one request).
+        probe = (
+            pool.submit(lookup.probe, ports.b24, resolved.iblock_id)
+            if not stored_items and not dry_run
+            else None
         )
-        _sync_products(ports, resolved, settings, current, section_ids, report, buffer, sink, should_stop)
+        prefetch = _Prefetch(
+            probe=probe,
+            prices=pool.submit(reader.prices, ports.onec, resolved.price_kind_ref),
+            quantities=pool.submit(reader.quantities, ports.onec, resolved.warehouse_refs)
+            if not stored_items and resolved.stock_mode == "quantity"
+            else None,
+        )
+        headlines = reader.headlines(ports.onec)
+        section_ids, gone_sections = _sync_sections(ports, resolved, prefetch, report, buffer, should_stop)
+        if not report.stopped:
+            current = synced_items(
+                headlines, include_services=settings.include_services, service_kinds=settings.service_kinds
+            )
+            _sync_products(
+                ports,
+                resolved,
+                settings,
+                current,
+                stored_items,
+                section_ids,
+                prefetch,
+                report,
+                buffer,
+                sink,
+                should_stop,
+            )
     if not report.stopped:
         _delete(ports, gone_sections, "catalog.section.delete", "section", report, buffer, should_stop)
     logger.info(report.summary(), extra=report.as_dict())
@@ -79,6 +121,7 @@ def sync_nomenclature(
 def _sync_sections(
     ports: Ports,
     resolved: CatalogResolved,
+    prefetch: _Prefetch,
     report: RunReport,
     buffer: ManifestBuffer,
     should_stop: Callable[[], bool],
@@ -90,7 +133,8 @@ def _sync_sections(
     fingerprints = {f.ref: section_fingerprint(f) for f in folders}
     found: dict[str, int] = {}
     if diff.new and not report.dry_run:
-        found = lookup.sections_by_xml_id(ports.b24, resolved.iblock_id)
+        probed = prefetch.probe.result().sections if prefetch.probe is not None else None
+        found = probed if probed is not None else lookup.sections_by_xml_id(ports.b24, resolved.iblock_id)
     plan = decide([f for f in folders if f.ref in wanted], stored, diff.gone, fingerprints, found)
     section_ids = {ref: s.b24_id for ref, s in stored.items() if ref not in diff.gone}
     section_ids |= {obj.ref: b24_id for obj, b24_id in plan.update}
@@ -98,20 +142,24 @@ def _sync_sections(
         for folder, b24_id in plan.touch:
             buffer.section(folder.ref, Stored(b24_id, folder.data_version, fingerprints[folder.ref]))
     writing = {f.ref: None for f in plan.create} | {f.ref: b24_id for f, b24_id in plan.update}
-    # Level by level: a new parent gets its id before its children are written under it, and a
-    # moved group is re-parented under a section that already exists.
-    for level in folder_levels(folders):
+    # Parents before children; a child whose parent is created in the same batch names it by
+    # `$result[…]`, so a tree of up to 50 groups is one request whatever its depth.
+    ordered = [folder for level in folder_levels(folders) for folder in level if folder.ref in writing]
+    for start in range(0, len(ordered), MAX_BATCH):
+        chunk = ordered[start : start + MAX_BATCH]
+        in_chunk = {folder.ref for folder in chunk if writing[folder.ref] is None}
         units = [
-            _section_unit(folder, writing[folder.ref], resolved, section_ids, fingerprints, report, buffer)
-            for folder in level
-            if folder.ref in writing
+            _section_unit(
+                folder, writing[folder.ref], resolved, section_ids, in_chunk, fingerprints, report, buffer
+            )
+            for folder in chunk
         ]
-        if report.dry_run or not units:
+        if report.dry_run:
             continue
         outcome = run_units(ports.b24, units, after_batch=buffer.flush, should_stop=should_stop)
         report.failed += outcome.failed
-        if outcome.stopped:
-            report.stopped = True
+        if outcome.stopped or should_stop():
+            report.stopped = outcome.stopped or start + MAX_BATCH < len(ordered)
             break
     if not report.dry_run:
         buffer.flush()
@@ -123,14 +171,18 @@ def _section_unit(
     b24_id: int | None,
     resolved: CatalogResolved,
     section_ids: dict[str, int],
+    created_in_batch: set[str],
     fingerprints: Mapping[str, str],
     report: RunReport,
     buffer: ManifestBuffer,
 ) -> Unit:
     parent_id = section_ids.get(folder.parent) if folder.parent else None
     fields = section_fields(folder, resolved, parent_id)
-    key = "s" + folder.ref.replace("-", "")
+    key = _section_key(folder.ref)
     where = f"under section {parent_id}" if parent_id else "at the top level"
+    if parent_id is None and folder.parent in created_in_batch:
+        fields["iblockSectionId"] = f"$result[{_section_key(folder.parent)}][section][id]"
+        where = "under a section created in the same batch"
     if b24_id is None:
         report.note("sections created", f"create section {folder.name!r} {where}")
         command = Command("catalog.section.add", {"fields": fields})
@@ -151,7 +203,58 @@ def _section_unit(
     return Unit(((key, command),), done)
 
 
+def _section_key(ref: str) -> str:
+    return "s" + ref.replace("-", "")
+
+
 # ---- products and prices ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Prefetch:
+    probe: Future[lookup.Probe] | None
+    prices: Future[dict[str, Decimal]]
+    quantities: Future[dict[str, Decimal]] | None
+
+
+class _WriteBehind:
+    """Records each batch's manifest changes in a background thread, in order.
+
+    Sending does not wait for DynamoDB; at most `lag` batches are written behind. Should the run die
+    in between, those products exist in Bitrix24 unrecorded — the next run's probe finds the catalog
+    not empty and adopts them by `xmlId` instead of creating duplicates.
+    """
+
+    def __init__(self, buffer: ManifestBuffer, lag: int = 2) -> None:
+        self._buffer = buffer
+        self._lag = lag
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="manifest-writer")
+        self._writes: list[Future[None]] = []
+
+    def after_batch(self) -> None:
+        self._writes.append(self._pool.submit(self._buffer.write, self._buffer.take()))
+        while len(self._writes) > self._lag:
+            self._writes.pop(0).result()
+
+    def __enter__(self) -> _WriteBehind:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            for write in self._writes:
+                write.result()
+        finally:
+            self._pool.shutdown(wait=True)
+
+
+def _products_exist(ports: Ports, iblock_id: int) -> bool:
+    """Whether the catalog holds any product: one list call instead of a lookup per 50 new items."""
+    answer = ports.b24.call(
+        "catalog.product.list",
+        {"select": ["id", "iblockId"], "filter": {"iblockId": iblock_id}, "start": -1},
+    )
+    rows = answer.result.get("products") if isinstance(answer.result, Mapping) else answer.result
+    return bool(rows)
 
 
 def _sync_products(
@@ -159,13 +262,14 @@ def _sync_products(
     resolved: CatalogResolved,
     settings: CatalogMapping,
     current: Mapping[str, str],
+    stored: Mapping[str, Stored],
     section_ids: Mapping[str, int],
+    prefetch: _Prefetch,
     report: RunReport,
     buffer: ManifestBuffer,
     sink: Sink | None,
     should_stop: Callable[[], bool],
 ) -> None:
-    stored = load_stored(ports.links, MANIFEST_ITEMS)
     diff = manifest_diff(current, stored)
     items = reader.items(
         ports.onec,
@@ -176,9 +280,13 @@ def _sync_products(
     fingerprints = {item.ref: item_fingerprint(item, resolved) for item in items}
     found: dict[str, int] = {}
     if diff.new and not report.dry_run:
-        found = lookup.products_by_xml_id(ports.b24, resolved.iblock_id, list(diff.new))
+        exist = prefetch.probe.result().has_products if prefetch.probe is not None else None
+        if exist if exist is not None else _products_exist(ports, resolved.iblock_id):
+            found = lookup.products_by_xml_id(ports.b24, resolved.iblock_id, list(diff.new))
+        else:
+            logger.info("catalog holds no product: new items are created without an xmlId lookup")
     plan = decide(items, stored, diff.gone, fingerprints, found)
-    targets = reader.prices(ports.onec, resolved.price_kind_ref)
+    targets = prefetch.prices.result()
     stored_prices = load_prices(ports.links)
     adopted = {obj.ref: b24_id for obj, b24_id in plan.update if obj.ref not in stored}
     if adopted and not report.dry_run:
@@ -192,7 +300,10 @@ def _sync_products(
                 stored_prices.pop(ref, None)
     quantities: Mapping[str, Decimal] = {}
     if plan.create and resolved.stock_mode == "quantity":
-        quantities = reader.quantities(ports.onec, resolved.warehouse_refs)
+        if prefetch.quantities is not None:
+            quantities = prefetch.quantities.result()
+        else:
+            quantities = reader.quantities(ports.onec, resolved.warehouse_refs)
     if not report.dry_run:
         for item, b24_id in plan.touch:
             buffer.item(item.ref, Stored(b24_id, item.data_version, fingerprints[item.ref]))
@@ -207,9 +318,15 @@ def _sync_products(
     units: Iterator[Unit] = _product_units(
         ports, resolved, plan, fingerprints, section_ids, targets, quantities, prices, adopted, report, buffer
     )
-    outcome = run_units(
-        ports.b24, units, after_batch=buffer.flush, progress=progress, should_stop=should_stop
-    )
+    with _WriteBehind(buffer) as recorder:
+        outcome = run_units(
+            ports.b24,
+            units,
+            after_batch=recorder.after_batch,
+            progress=progress,
+            should_stop=should_stop,
+            in_flight=BATCHES_IN_FLIGHT,
+        )
     report.failed += outcome.failed
     report.stopped = outcome.stopped
     buffer.flush()

@@ -62,9 +62,17 @@ class ManifestBuffer:
             self.remove(name, ref)
 
     def flush(self) -> None:
-        for name in sorted(set(self.entries) | set(self.removed)):
-            entries, removed = self.entries.get(name, {}), self.removed.get(name, set())
+        self.write(self.take())
+
+    def take(self) -> tuple[dict[str, dict[str, str]], dict[str, set[str]]]:
+        """The pending changes, handed over; the buffer starts empty again."""
+        pending = (self.entries, self.removed)
+        self.entries, self.removed = {}, {}
+        return pending
+
+    def write(self, pending: tuple[dict[str, dict[str, str]], dict[str, set[str]]]) -> None:
+        entries_by_name, removed_by_name = pending
+        for name in sorted(set(entries_by_name) | set(removed_by_name)):
+            entries, removed = entries_by_name.get(name, {}), removed_by_name.get(name, set())
             if entries or removed:
                 self.links.put_manifest_entries(name, entries, removed)
-        self.entries.clear()
-        self.removed.clear()

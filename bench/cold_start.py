@@ -1,0 +1,165 @@
+"""P5: cold start per function — import time and deployed package size.
+
+    python -m bench.cold_start [--runs 5] [--no-build]
+
+Import time: a fresh `python -X importtime -c "import app"` per run, in the function's folder with
+the layer (`shared/`) on the path, as Lambda imports the handler module during init; the figure is
+the cumulative time of the `app` module, median of `--runs` (5). The environment is the one a
+deployed function gets (POWERTOOLS_*, BRIDGE_* names), without credentials: nothing is called.
+
+Package size: `sam build` (`make build`, .venv-sam) writes each function and the layer under
+.aws-sam/build; each is zipped here (deflate, as SAM uploads it) and function + layer is what one
+cold start downloads. The layer is measured twice: as built (with boto3/botocore, pinned in
+requirements/runtime.txt) and without them (the copy the python3.13 runtime already carries).
+Targets: < 300 ms import, < 15 MB zipped. Writes bench/results/cold_start.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).parents[1]
+RESULTS = Path(__file__).parent / "results"
+BUILD = ROOT / ".aws-sam" / "build"
+IMPORT_TARGET_MS = 300.0
+SIZE_TARGET_MB = 15.0
+AWS_SDK = ("boto3", "botocore", "s3transfer", "jmespath")  # what the runtime already provides
+ENV = {
+    "AWS_REGION": "eu-central-1",
+    "AWS_DEFAULT_REGION": "eu-central-1",
+    "POWERTOOLS_SERVICE_NAME": "unf-b24-bridge",
+    "POWERTOOLS_METRICS_NAMESPACE": "UnfB24Bridge",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "BRIDGE_TABLE_NAME": "SyncTable",
+}
+
+
+def functions() -> list[str]:
+    return sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "app.py").exists())
+
+
+# CPU time of the import beside the wall-clock figure: on a shared machine the wall clock measures
+# the neighbours too, the CPU time is close to what a Lambda with its own vCPU spends.
+_PROBE = "import time; t = time.process_time(); import app; print(time.process_time() - t)"
+
+
+def import_ms(function: str) -> tuple[float, float]:
+    """(wall ms from -X importtime, CPU ms) of importing the handler module in a fresh interpreter."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIDGE_", "POWERTOOLS_"))} | ENV
+    env["PYTHONPATH"] = str(ROOT / "shared")
+    answer = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", _PROBE],
+        cwd=ROOT / "functions" / function,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    # "import time: self [us] | cumulative | imported package"; the `app` line closes the tree.
+    for line in answer.stderr.splitlines():
+        match = re.match(r"import time:\s+\d+ \|\s+(\d+) \|\s*app$", line)
+        if match:
+            return int(match.group(1)) / 1000, float(answer.stdout.strip()) * 1000
+    raise RuntimeError(f"no import time for {function}: {answer.stderr[-500:]}")
+
+
+def zipped_mb(folder: Path, skip: tuple[str, ...] = ()) -> float:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            relative = path.relative_to(folder)
+            top = relative.parts[1] if relative.parts[0] == "python" and len(relative.parts) > 1 else ""
+            if path.is_file() and not any(top == s or top.startswith(s + "-") for s in skip):
+                archive.write(path, relative)
+    return buffer.tell() / 1_000_000
+
+
+def sam_build() -> str | None:
+    """Runs `make build`; None when it worked, else the reason."""
+    try:
+        answer = subprocess.run(["make", "build"], cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return str(error)
+    return None if answer.returncode == 0 else (answer.stdout + answer.stderr)[-800:]
+
+
+def layer_dir() -> Path | None:
+    candidates = (
+        [p for p in BUILD.iterdir() if p.is_dir() and (p / "python").is_dir()] if BUILD.exists() else []
+    )
+    return candidates[0] if candidates else None
+
+
+def function_dir(function: str) -> Path | None:
+    if not BUILD.exists():
+        return None
+    source = (ROOT / "functions" / function / "app.py").read_bytes()
+    for path in BUILD.iterdir():
+        if path.is_dir() and (path / "app.py").exists() and (path / "app.py").read_bytes() == source:
+            return path
+    return None
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-build", action="store_true", help="measure the existing .aws-sam/build")
+    args = parser.parse_args(argv if argv is not None else [])
+    print(f"P5: cold start, import time median of {args.runs}, package zipped (targets < 300 ms, < 15 MB)")
+    reuse = args.no_build or (os.environ.get("BENCH_QUICK", "") not in ("", "0") and layer_dir() is not None)
+    build_error = None if reuse else sam_build()
+    if build_error:
+        print(f"  sam build failed: {build_error}")
+    layer = layer_dir()
+    layer_full = zipped_mb(layer) if layer else None
+    layer_lean = zipped_mb(layer, skip=AWS_SDK) if layer else None
+    rows: list[dict[str, Any]] = []
+    for function in functions():
+        times = [import_ms(function) for _ in range(args.runs)]
+        wall = statistics.median(t[0] for t in times)
+        cpu = statistics.median(t[1] for t in times)
+        built = function_dir(function)
+        own = zipped_mb(built) if built else None
+        row = {
+            "function": function,
+            "import_ms_median": round(wall, 1),
+            "import_cpu_ms_median": round(cpu, 1),
+            "import_ms_runs": [round(t[0], 1) for t in times],
+            "function_zip_mb": round(own, 3) if own is not None else None,
+            "with_layer_zip_mb": round(own + layer_full, 2) if own is not None and layer_full else None,
+            "with_lean_layer_zip_mb": round(own + layer_lean, 2) if own is not None and layer_lean else None,
+        }
+        rows.append(row)
+        print(
+            f"  P5 {function:<20} import {wall:>7.1f} ms wall, {cpu:>6.1f} ms CPU "
+            f"({wall / IMPORT_TARGET_MS:.2f} / {cpu / IMPORT_TARGET_MS:.2f} of target) | "
+            f"zipped function+layer {row['with_layer_zip_mb']} MB "
+            f"(without the runtime's boto3: {row['with_lean_layer_zip_mb']} MB; target {SIZE_TARGET_MB:g})",
+            flush=True,
+        )
+    result = {
+        "bench": "P5 cold start",
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "python": sys.version.split()[0],
+        "build_error": build_error,
+        "layer_zip_mb": round(layer_full, 2) if layer_full else None,
+        "layer_without_aws_sdk_zip_mb": round(layer_lean, 2) if layer_lean else None,
+        "functions": rows,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "cold_start.json").write_text(json.dumps(result, indent=1), "utf-8")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
