@@ -319,7 +319,24 @@ class _SecretSlot[M: BaseModel]:
             self._value = self._model.model_validate(data)
         except ValidationError as error:
             raise ConfigurationError(f"bad setting: {source}{_describe(error, prefix)}") from None
+        _register_for_masking(self._value)
         self._read_at = clock()
+
+
+def _register_for_masking(value: BaseModel) -> None:
+    """Every secret just read is masked in logs from now on, with its usual disguises."""
+    from bridge.b24.masking import register_secret, webhook_code
+
+    for field_value in value.__dict__.values():
+        if isinstance(field_value, SecretStr):
+            text = field_value.get_secret_value()
+            register_secret(text)
+            code = webhook_code(text)
+            if code:
+                register_secret(code)
+    if isinstance(value, Credentials):
+        # The 1C Basic header is base64("login:password").
+        register_secret(f"{value.onec_user}:{value.onec_password.get_secret_value()}")
 
 
 def _values_from_env(model: type[BaseModel]) -> dict[str, Any]:
