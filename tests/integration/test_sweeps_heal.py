@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -13,9 +14,14 @@ from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
 from bridge.deals.sweep import CURSOR, MAX_RETRIES, sweep
 from bridge.errors import TransientError
+from bridge.parties.poller import SWEEP_CURSOR
+from bridge.parties.poller import SWEEP_MAX_RETRIES as PARTIES_MAX_RETRIES
+from bridge.parties.poller import run as run_parties
 from bridge.pipeline.models import QueuedEvent
 from bridge.setup import run_steps
 from sandbox.demo_steps.deal_world import B24Rest, World
+from tests.integration.parties_world import World as PartiesWorld
+from tests.integration.parties_world import start_world
 
 pytestmark = pytest.mark.integration
 
@@ -110,3 +116,80 @@ def test_a_deal_that_keeps_failing_is_reported_once_and_then_costs_nothing(world
     later = sweep(world.ports, worker, now=moment + timedelta(hours=6))
     assert (later.checked, later.retried, later.queued) == (0, (), ())
     assert deal_list_calls(world) - before == 1  # the window listing only
+
+
+# --- parties ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def parties(sync_table: str, dynamodb: Any) -> Iterator[PartiesWorld]:
+    yield from start_world(sync_table, dynamodb)
+
+
+def break_counterparty_creation(world: PartiesWorld) -> None:
+    """1C refuses every new counterparty (500) until the faults are cleared."""
+    httpx.post(
+        world.onec_url + "/_sandbox/faults",
+        json={"kind": "error", "count": 100_000, "method": "POST", "path_prefix": "Catalog_Контрагенты"},
+    ).raise_for_status()
+
+
+def onec_writes_for(world: PartiesWorld, since: int) -> int:
+    return len(world.onec_writes(since))
+
+
+def test_a_failing_company_no_longer_pins_the_parties_cursor_and_heals_when_1c_is_back(
+    parties: PartiesWorld,
+) -> None:
+    parties.run()
+    break_counterparty_creation(parties)
+    company = parties.b24("crm.company.add", {"fields": {"TITLE": "Омега Лтд"}})
+    t0 = datetime.now(UTC)
+    first = run_parties(parties.flow(), now=t0)
+    assert f"B24#COMPANY#{company}" in first.failures
+    cursor = parties.ports.links.get_cursor(SWEEP_CURSOR)
+    assert cursor is not None
+    assert f"COMPANY#{company}" in cursor.value["retry"]
+
+    # Not due yet: the failed company costs nothing, although the window boundary lists it.
+    seq = parties.onec_seq()
+    quiet = run_parties(parties.flow(), now=t0 + timedelta(minutes=5))
+    assert quiet.failures == {}
+    assert f"B24#COMPANY#{company}" not in quiet.outcomes
+    assert onec_writes_for(parties, seq) == 0
+
+    httpx.delete(parties.onec_url + "/_sandbox/faults").raise_for_status()  # nobody edits the company
+    healed = run_parties(parties.flow(), now=t0 + timedelta(minutes=11))
+    assert healed.retried == [f"B24#COMPANY#{company}"]
+    assert healed.failures == {}
+    assert parties.onec_list("Catalog_Контрагенты", Description="Омега Лтд")
+    cursor = parties.ports.links.get_cursor(SWEEP_CURSOR)
+    assert cursor is not None
+    assert "retry" not in cursor.value
+
+
+def test_an_always_failing_company_is_reported_once_then_left_alone(parties: PartiesWorld) -> None:
+    parties.run()
+    break_counterparty_creation(parties)
+    company = parties.b24("crm.company.add", {"fields": {"TITLE": "Вечно Ломаная"}})
+    key = f"B24#COMPANY#{company}"
+    moment = datetime.now(UTC)
+    reports = [run_parties(parties.flow(), now=moment)]
+    for _ in range(PARTIES_MAX_RETRIES + 2):
+        moment += timedelta(hours=6)
+        reports.append(run_parties(parties.flow(), now=moment))
+    attempts = [r for r in reports if key in r.failures]
+    assert len(attempts) == 1 + PARTIES_MAX_RETRIES  # the first failure, then the retries
+    assert [r.gave_up for r in reports if r.gave_up] == [[key]]
+    today = datetime.now(UTC).date()
+    audit = [e for e in parties.ports.links.list_audit(today) if e.outcome == "sweep-gave-up"]
+    assert [e.subject for e in audit] == [key]
+
+    # Later runs: no attempt, no write, no new report — and another company still syncs.
+    httpx.delete(parties.onec_url + "/_sandbox/faults").raise_for_status()
+    other = parties.b24("crm.company.add", {"fields": {"TITLE": "Новая Надёжная"}})
+    later = run_parties(parties.flow(), now=moment + timedelta(hours=6))
+    assert key not in later.outcomes
+    assert key not in later.failures
+    assert later.gave_up == []
+    assert f"B24#COMPANY#{other}" in later.outcomes
