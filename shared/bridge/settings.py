@@ -276,6 +276,8 @@ def runtime_settings() -> RuntimeSettings:
 
 # Monotonic seconds; tests move it to age a cached secret.
 clock: Callable[[], float] = time.monotonic
+_MIN_REFRESH_S = 5.0  # forced re-reads closer together than this return the value just forced
+_RETRY_READ_S = 30.0  # after a failed re-read, the next attempt
 
 
 class _SecretSlot[M: BaseModel]:
@@ -286,26 +288,46 @@ class _SecretSlot[M: BaseModel]:
         self._id_setting = id_setting
         self._value: M | None = None
         self._read_at = 0.0
+        self._forced_at = float("-inf")
         self._lock = threading.Lock()
 
     def get(self) -> M:
         with self._lock:
             max_age = runtime_settings().secret_max_age_s
-            if self._value is None or clock() - self._read_at >= max_age:
+            if self._value is None:
                 self._load()
+            elif clock() - self._read_at >= max_age:
+                try:
+                    self._load()
+                except ConfigurationError:
+                    raise  # a broken secret must be seen, not papered over
+                except Exception as error:
+                    # Secrets Manager unreachable or throttled: the value held is still the best
+                    # guess; try again shortly instead of failing every call meanwhile.
+                    from bridge.observability import logger
+
+                    logger.warning(
+                        "secret could not be re-read; using the one held",
+                        extra={"secret": self._id_setting, "error": type(error).__name__},
+                    )
+                    self._read_at = clock() - max_age + _RETRY_READ_S
             assert self._value is not None
             return self._value
 
     def refresh(self) -> M:
-        """Read the secret again now (the other side just refused what we hold)."""
+        """Read the secret again now (the other side just refused what we hold). A forced read
+        moments ago is as fresh as it gets: a burst of refusals costs one read, not one each."""
         with self._lock:
-            self._load()
+            if self._value is None or clock() - self._forced_at >= _MIN_REFRESH_S:
+                self._load()
+                self._forced_at = clock()
             assert self._value is not None
             return self._value
 
     def clear(self) -> None:
         with self._lock:
             self._value = None
+            self._forced_at = float("-inf")
 
     def _load(self) -> None:
         secret_id: str | None = getattr(runtime_settings(), self._id_setting)

@@ -231,3 +231,48 @@ def test_onec_401_with_an_unchanged_secret_is_transient_and_counted(clock: Clock
     # One request, one re-read of the secret (unchanged), no blind resend of the same login.
     assert server.logins == ["odata:old-password"]
     assert auth_failures() == before + 1
+
+
+def test_a_burst_of_refusals_costs_one_read_of_the_secret(
+    clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.credentials()
+    monkeypatch.setenv("BRIDGE_ONEC_PASSWORD", "new-password")
+    assert settings.refresh_credentials().onec_password.get_secret_value() == "new-password"
+    monkeypatch.setenv("BRIDGE_ONEC_PASSWORD", "newer-password")
+    clock.now += 1
+    # Refused again a second later (other records of the batch): the value just read stands.
+    assert settings.refresh_credentials().onec_password.get_secret_value() == "new-password"
+    clock.now += 5
+    assert settings.refresh_credentials().onec_password.get_secret_value() == "newer-password"
+
+
+def test_an_unreachable_secrets_manager_keeps_the_value_held(
+    clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BRIDGE_SECRET_ID", "bridge/credentials")
+    reads: list[str] = []
+
+    def read(secret_id: str) -> dict[str, str]:
+        reads.append(secret_id)
+        if len(reads) > 1:
+            raise ConnectionError("secretsmanager unreachable")
+        return {
+            "b24_webhook_url": OLD_HOOK,
+            "onec_base_url": ONEC,
+            "onec_user": "odata",
+            "onec_password": "held",
+        }
+
+    monkeypatch.setattr(settings, "_read_secret_json", read)
+    settings.reset_caches()
+    assert settings.credentials().onec_password.get_secret_value() == "held"
+    clock.now += 300
+    assert settings.credentials().onec_password.get_secret_value() == "held"  # stale beats down
+    assert len(reads) == 2
+    clock.now += 1
+    settings.credentials()
+    assert len(reads) == 2  # no hammering: the next attempt waits a little
+    clock.now += 30
+    settings.credentials()
+    assert len(reads) == 3
