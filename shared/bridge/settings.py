@@ -276,7 +276,6 @@ def runtime_settings() -> RuntimeSettings:
 
 # Monotonic seconds; tests move it to age a cached secret.
 clock: Callable[[], float] = time.monotonic
-_MIN_REFRESH_S = 5.0  # forced re-reads closer together than this return the value just forced
 _RETRY_READ_S = 30.0  # after a failed re-read, the next attempt
 
 
@@ -315,10 +314,13 @@ class _SecretSlot[M: BaseModel]:
             return self._value
 
     def refresh(self) -> M:
-        """Read the secret again now (the other side just refused what we hold). A forced read
-        moments ago is as fresh as it gets: a burst of refusals costs one read, not one each."""
+        """Read the secret again now (the other side just refused what we hold). Threads refused
+        at the same moment share one read: whoever waited for the lock while another thread
+        re-read takes that fresh value. A later refusal always reads again, since a rotation may
+        be written into the secret only after the other side already refuses the old value."""
+        asked_at = clock()
         with self._lock:
-            if self._value is None or clock() - self._forced_at >= _MIN_REFRESH_S:
+            if self._value is None or self._forced_at < asked_at:
                 self._load()
                 self._forced_at = clock()
             assert self._value is not None

@@ -55,15 +55,21 @@ def onec_orders(stack: LocalStack, deal_id: int, password: str) -> list[dict[str
     return rows
 
 
-def dlq_depth(stack: LocalStack) -> int:
+def queue_depth(stack: LocalStack, logical_id: str) -> int:
     sqs = stack.client("sqs")
     attributes = sqs.get_queue_attributes(
-        QueueUrl=stack.queue_urls["EventsDeadLetterQueue"],
+        QueueUrl=stack.queue_urls[logical_id],
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
     )["Attributes"]
     return int(attributes["ApproximateNumberOfMessages"]) + int(
         attributes["ApproximateNumberOfMessagesNotVisible"]
     )
+
+
+def settled(stack: LocalStack) -> bool:
+    """Nothing queued or running: the events of deal 1 (and its write-back) are all handled."""
+    busy = any(not i.done for i in stack.journal.entries())
+    return not busy and queue_depth(stack, "EventsQueue") == 0
 
 
 def log_records(lines: list[str]) -> list[dict[str, Any]]:
@@ -83,6 +89,9 @@ def test_secret_rotated_mid_run_next_deal_reaches_1c_without_a_restart(stack: Lo
     old_rest = B24Rest(stack.b24_webhook_url)
     first = deal_with_new_company(stack, old_rest)
     settled_order(stack, first)  # the worker is warm and holds the old credentials
+    # Rotate on a quiet pipeline: an event handled between the emulators' rotation and the
+    # secret's update would be refused and alarmed, correctly, but this scenario is the clean one.
+    eventually(lambda: settled(stack) and settled(stack))
     workers_before = [i for i in stack.journal.entries() if i.function == "QueueWorkerFunction"]
     assert workers_before
 
@@ -115,12 +124,28 @@ def test_secret_rotated_mid_run_next_deal_reaches_1c_without_a_restart(stack: Lo
             return found[0]
         return None
 
-    order = eventually(order_linked)
+    try:
+        order = eventually(order_linked)
+    except AssertionError:
+        runs = [i for i in stack.journal.entries() if i not in workers_before]
+        detail = [
+            (
+                i.function,
+                i.outcome,
+                i.error,
+                [(r.get("message"), r.get("reason")) for r in log_records(i.logs)],
+            )
+            for i in runs
+            if i.function == "QueueWorkerFunction"
+        ]
+        raise AssertionError(
+            f"no order for deal {second}; invocations after the rotation: {detail}"
+        ) from None
     assert order["Ref_Key"]
     # Exactly once each, nothing parked, no alarm.
     assert len(onec_orders(stack, first, NEW_PASSWORD)) == 1
     assert len(onec_orders(stack, second, NEW_PASSWORD)) == 1
-    assert dlq_depth(stack) == 0
+    assert queue_depth(stack, "EventsDeadLetterQueue") == 0
     runs = [
         i for i in stack.journal.entries() if i.function == "QueueWorkerFunction" and i not in workers_before
     ]
