@@ -30,4 +30,6 @@ def handler(
         metrics.add_metric(
             name="Catalog" + "".join(w.title() for w in name.split()), unit=MetricUnit.Count, value=count
         )
+    # Alarmed in template.yaml (CatalogItemsFailedAlarm).
+    metrics.add_metric(name="CatalogItemsFailed", unit=MetricUnit.Count, value=report.failed)
     return report.as_dict()

@@ -28,4 +28,6 @@ def handler(
     metrics.add_metric(
         name="StockQuantitiesWritten", unit=MetricUnit.Count, value=report.counts["quantities written"]
     )
+    # Alarmed in template.yaml (StockItemsFailedAlarm).
+    metrics.add_metric(name="StockItemsFailed", unit=MetricUnit.Count, value=report.failed)
     return report.as_dict()

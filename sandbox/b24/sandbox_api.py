@@ -28,6 +28,13 @@ async def _json(request: Request) -> dict[str, Any]:
 def routes(emulator: Emulator) -> list[Route]:
     portal = emulator.portal
 
+    async def credentials(request: Request) -> Response:
+        """Issue a new inbound-webhook code (a rotation); the old code gets NO_AUTH_FOUND from now on."""
+        body = await _json(request)
+        with portal.lock:
+            emulator.config.webhook_code = str(body["webhook_code"])
+        return JSONResponse({"ok": True})
+
     async def reset(request: Request) -> Response:
         emulator.reset()
         return JSONResponse({"ok": True})
@@ -132,6 +139,7 @@ def routes(emulator: Emulator) -> list[Route]:
 
     return [
         Route("/_sandbox/reset", reset, methods=["POST"]),
+        Route("/_sandbox/credentials", credentials, methods=["POST"]),
         Route("/_sandbox/snapshot", snapshot_get, methods=["GET"]),
         Route("/_sandbox/snapshot", snapshot_post, methods=["POST"]),
         Route("/_sandbox/calls", calls, methods=["GET"]),

@@ -18,6 +18,7 @@ FUNCTION = "AWS::Serverless::Function"
 QUEUE = "AWS::SQS::Queue"
 TABLE = "AWS::DynamoDB::Table"
 SIMPLE_TABLE = "AWS::Serverless::SimpleTable"
+SECRET = "AWS::SecretsManager::Secret"
 
 # Lambda defaults when neither the function nor Globals say otherwise.
 DEFAULT_TIMEOUT_S = 3
@@ -69,6 +70,15 @@ class TableSpec:
 
 
 @dataclass(frozen=True)
+class SecretSpec:
+    """A Secrets Manager secret of the template; `keys` are the JSON keys its value holds."""
+
+    logical_id: str
+    name: str
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class SqsSourceSpec:
     function: str
     event_id: str
@@ -99,6 +109,7 @@ class StackModel:
     routes: list[RouteSpec] = field(default_factory=list)
     queues: dict[str, QueueSpec] = field(default_factory=dict)
     tables: dict[str, TableSpec] = field(default_factory=dict)
+    secrets: dict[str, SecretSpec] = field(default_factory=dict)
     sqs_sources: list[SqsSourceSpec] = field(default_factory=list)
     schedules: list[ScheduleSpec] = field(default_factory=list)
 
@@ -155,6 +166,11 @@ def _name_data_resources(model: StackModel, resources: dict[str, Any], prefix: s
             model.resolver.resources[logical_id] = LocalResource(
                 ref=None, attributes={"Arn": arn, "QueueName": name}
             )
+        elif body.get("Type") == SECRET:
+            name = model.resolver.resolve(props.get("Name")) or f"{prefix}{logical_id}"
+            model.secrets[logical_id] = SecretSpec(logical_id, name, _secret_keys(props))
+            # Ref of a secret is its ARN in AWS; the name serves as SecretId just as well on moto.
+            model.resolver.resources[logical_id] = LocalResource(ref=name)
         elif body.get("Type") in (TABLE, SIMPLE_TABLE):
             name = model.resolver.resolve(props.get("TableName")) or f"{prefix}{logical_id}"
             arn = f"arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{name}"
@@ -162,6 +178,20 @@ def _name_data_resources(model: StackModel, resources: dict[str, Any], prefix: s
             model.resolver.resources[logical_id] = LocalResource(
                 ref=name, attributes={"Arn": arn, "StreamArn": f"{arn}/stream/local"}
             )
+
+
+def _secret_keys(props: dict[str, Any]) -> tuple[str, ...]:
+    generate = props.get("GenerateSecretString") or {}
+    keys: list[str] = []
+    template = generate.get("SecretStringTemplate") or props.get("SecretString")
+    if isinstance(template, str):
+        try:
+            keys = list(json.loads(template))
+        except ValueError:
+            keys = []
+    if generate.get("GenerateStringKey"):
+        keys.append(str(generate["GenerateStringKey"]))
+    return tuple(keys)
 
 
 def _add_function(model: StackModel, logical_id: str, props: dict[str, Any], prefix: str) -> None:

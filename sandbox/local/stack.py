@@ -50,6 +50,10 @@ class LocalStackConfig:
     region: str = "eu-central-1"
     extra_env: dict[str, str] = field(default_factory=dict)  # added to every function's environment
     prewarm: bool = True  # start one container per function at start-up (its init runs meanwhile)
+    # Functions read their secrets from the template's Secrets Manager secrets on moto (created
+    # with the sandbox values) instead of BRIDGE_* variables: rotation and per-function secrets
+    # then behave as in AWS.
+    secrets_manager: bool = False
 
     @classmethod
     def ephemeral(cls, **overrides: Any) -> LocalStackConfig:
@@ -135,6 +139,7 @@ class LocalStack:
         if config.emulators:
             self.b24 = emulators.start_b24(config.host, config.b24_port)
             self.onec = emulators.start_onec(config.host, config.onec_port)
+        self._create_secrets()
         self._create_functions()
         self.api = serve_in_thread(
             create_router(self.model.routes, self.invoker, self.status, self.default_event),
@@ -240,6 +245,44 @@ class LocalStack:
             attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
         return attributes
 
+    def sandbox_secret_values(self) -> dict[str, str]:
+        """The sandbox value of each secret key (as `Secrets` names them); extra_env overrides."""
+        values = {
+            "b24_webhook_url": self.b24_webhook_url,
+            "b24_application_token": emulators.APPLICATION_TOKEN,
+            "onec_base_url": self.onec_base_url,
+            "onec_user": emulators.ONEC_USER,
+            "onec_password": emulators.ONEC_PASSWORD,
+            "onec_push_secret": emulators.ONEC_PUSH_SECRET,
+            "stock_refresh_token": emulators.STOCK_REFRESH_TOKEN,
+        }
+        for key in values:
+            override = self.config.extra_env.get("BRIDGE_" + key.upper())
+            if override is not None:
+                values[key] = override
+        return values
+
+    def _create_secrets(self) -> None:
+        """Every secret the template names, on moto, holding the sandbox values of its keys."""
+        if not self.model.secrets:
+            return
+        client = self.client("secretsmanager")
+        values = self.sandbox_secret_values()
+        for spec in self.model.secrets.values():
+            text = json.dumps({key: values[key] for key in spec.keys if key in values})
+            try:
+                client.create_secret(Name=spec.name, SecretString=text)
+            except client.exceptions.ResourceExistsException:
+                client.put_secret_value(SecretId=spec.name, SecretString=text)
+            log.info("secret %s → %s (%s)", spec.logical_id, spec.name, ", ".join(spec.keys))
+
+    def put_secret(self, logical_id: str, **values: str) -> None:
+        """Change keys of a template secret on moto (a rotation, as an operator would do it)."""
+        client = self.client("secretsmanager")
+        name = self.model.secrets[logical_id].name
+        current = json.loads(client.get_secret_value(SecretId=name)["SecretString"])
+        client.put_secret_value(SecretId=name, SecretString=json.dumps({**current, **values}))
+
     def function_variables(self, logical_id: str) -> dict[str, str]:
         """The function's environment as the local stack resolves it (without Lambda's own variables)."""
         spec = self.model.functions[logical_id]
@@ -248,18 +291,15 @@ class LocalStack:
             value = self.model.resolver.resolve(raw)
             if value is not None:
                 variables[name] = str(value).lower() if isinstance(value, bool) else str(value)
-        variables.pop("BRIDGE_SECRET_ID", None)  # locally the secrets come from the variables below
+        variables["BRIDGE_AWS_ENDPOINT_URL"] = self.moto_url
+        if self.config.secrets_manager:
+            # The secret ids stay (they name the secrets on moto); no secret travels in a variable.
+            variables.update({k: v for k, v in self.config.extra_env.items() if not _is_secret_variable(k)})
+            return variables
+        for name in [n for n in variables if n.endswith("SECRET_ID")]:
+            del variables[name]  # locally the secrets come from the variables below
         variables.update(
-            {
-                "BRIDGE_AWS_ENDPOINT_URL": self.moto_url,
-                "BRIDGE_B24_WEBHOOK_URL": self.b24_webhook_url,
-                "BRIDGE_B24_APPLICATION_TOKEN": emulators.APPLICATION_TOKEN,
-                "BRIDGE_ONEC_BASE_URL": self.onec_base_url,
-                "BRIDGE_ONEC_USER": emulators.ONEC_USER,
-                "BRIDGE_ONEC_PASSWORD": emulators.ONEC_PASSWORD,
-                "BRIDGE_ONEC_PUSH_SECRET": emulators.ONEC_PUSH_SECRET,
-                "BRIDGE_STOCK_REFRESH_TOKEN": emulators.STOCK_REFRESH_TOKEN,
-            }
+            {"BRIDGE_" + key.upper(): value for key, value in self.sandbox_secret_values().items()}
         )
         variables.update(self.config.extra_env)
         return variables
@@ -381,3 +421,15 @@ class LocalStack:
             },
             "last_runs": [i.summary() for i in self.journal.entries()[-20:]],
         }
+
+
+def _is_secret_variable(name: str) -> bool:
+    return name in {
+        "BRIDGE_B24_WEBHOOK_URL",
+        "BRIDGE_B24_APPLICATION_TOKEN",
+        "BRIDGE_ONEC_BASE_URL",
+        "BRIDGE_ONEC_USER",
+        "BRIDGE_ONEC_PASSWORD",
+        "BRIDGE_ONEC_PUSH_SECRET",
+        "BRIDGE_STOCK_REFRESH_TOKEN",
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from typing import Any
@@ -175,8 +176,22 @@ async def prices(request: Request) -> Response:
     return _ok({"records": written}, status=201)
 
 
+async def credentials(request: Request) -> Response:
+    """Change the publication's login (a password rotation); the old one is refused from now on."""
+    state = _state(request)
+    body = await _json(request)
+    with state.lock:
+        state.config = dataclasses.replace(
+            state.config,
+            username=str(body.get("username", state.config.username)),
+            password=str(body.get("password", state.config.password)),
+        )
+    return _ok({"username": state.config.username})
+
+
 routes = [
     Route("/reset", reset, methods=["POST"]),
+    Route("/credentials", credentials, methods=["POST"]),
     Route("/snapshot", snapshot, methods=["GET", "POST"]),
     Route("/calls", calls, methods=["GET", "DELETE"]),
     Route("/faults", faults, methods=["GET", "POST", "DELETE"]),

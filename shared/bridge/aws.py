@@ -16,6 +16,7 @@ from bridge.settings import runtime_settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
@@ -34,3 +35,9 @@ def sqs_client() -> SQSClient:
 def reset() -> None:
     dynamodb_client.cache_clear()
     sqs_client.cache_clear()
+    secretsmanager_client.cache_clear()
+
+
+@cache
+def secretsmanager_client() -> SecretsManagerClient:
+    return boto3.client("secretsmanager", endpoint_url=runtime_settings().aws_endpoint_url, config=_CONFIG)

@@ -14,7 +14,7 @@ from bridge.b24 import factory as b24_factory
 from bridge.b24.client import B24Client
 from bridge.links.store import LinkStore
 from bridge.onec.client import ODataClient
-from bridge.settings import Mapping, mapping, runtime_settings, secrets
+from bridge.settings import Mapping, credentials, mapping, refresh_credentials, runtime_settings
 
 
 @dataclass(frozen=True)
@@ -25,15 +25,21 @@ class Ports:
     mapping: Mapping
 
 
+def current_onec_login(fresh: bool) -> tuple[str, str, str]:
+    """(base URL, login, password) as the credentials secret holds them (re-read now when `fresh`)."""
+    held = refresh_credentials() if fresh else credentials()
+    return str(held.onec_base_url), held.onec_user, held.onec_password.get_secret_value()
+
+
 @cache
 def onec_client() -> ODataClient:
-    settings, credentials = runtime_settings(), secrets()
+    settings = runtime_settings()
+    # The client asks for the login before each request, so a rotated password needs no restart.
     return ODataClient(
-        str(credentials.onec_base_url),
-        credentials.onec_user,
-        credentials.onec_password.get_secret_value(),
+        *current_onec_login(False),
         timeout_s=settings.http_timeout_s,
         max_attempts=settings.max_attempts,
+        credentials_source=current_onec_login,
     )
 
 

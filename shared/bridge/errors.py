@@ -11,6 +11,12 @@ class TransientError(BridgeError):
     """The other side is down, slow or rate-limiting: retry later (the queue redelivers)."""
 
 
+class CredentialsRejected(TransientError):
+    """The other system refused our credentials (1C 401/403, a Bitrix24 auth error), even after the
+    secret was re-read. Not bad data but an outage of the integration: the work waits in the queue,
+    then reaches the DLQ, and `AuthFailed` raises an alarm so a person fixes the secret."""
+
+
 class PermanentError(BridgeError):
     """Bad data or configuration: retrying cannot help; tell a person and stop."""
 

@@ -1,10 +1,17 @@
 """One typed configuration: runtime settings from the environment, secrets, and the mapping file.
 
 - Runtime settings (`BRIDGE_*` environment variables; SAM sets them in template.yaml).
-- Secrets (Bitrix24 inbound webhook URL and outbound application token, 1C OData URL and
-  credentials): from Secrets Manager through Powertools Parameters when `BRIDGE_SECRET_ID` is set
-  (AWS), else from `BRIDGE_B24_WEBHOOK_URL`, `BRIDGE_B24_APPLICATION_TOKEN`, `BRIDGE_ONEC_BASE_URL`,
-  `BRIDGE_ONEC_USER`, `BRIDGE_ONEC_PASSWORD` (local stack, tests).
+- Secrets, one Secrets Manager secret per reader so each function reads only what it needs
+  (least privilege): the credentials of both systems (`BRIDGE_SECRET_ID`: Bitrix24 webhook URL,
+  1C OData URL, login and password), the receiver's application token
+  (`BRIDGE_RECEIVER_SECRET_ID`), the 1C push route's secret (`BRIDGE_PUSH_SECRET_ID`) and the
+  stock refresh route's token (`BRIDGE_REFRESH_SECRET_ID`). Without an id, the values come from
+  `BRIDGE_B24_WEBHOOK_URL`, `BRIDGE_B24_APPLICATION_TOKEN`, `BRIDGE_ONEC_BASE_URL`,
+  `BRIDGE_ONEC_USER`, `BRIDGE_ONEC_PASSWORD`, `BRIDGE_ONEC_PUSH_SECRET`,
+  `BRIDGE_STOCK_REFRESH_TOKEN` (local stack, tests). Each secret is re-read after
+  `BRIDGE_SECRET_MAX_AGE_S` and at once when the other side rejects the credentials
+  (`refresh_credentials()`), so a rotation reaches warm containers without a restart.
+  Accessors: `credentials()`, `receiver_secret()`, `push_secret()`, `refresh_secret()`.
 - The mapping (names of funnels and stages, user-field codes, price kind, warehouses, the 1C folder
   for new counterparties, the manager map): a TOML file, `BRIDGE_MAPPING_FILE`, defaulting to the
   packaged `config/mapping.default.toml`.
@@ -17,7 +24,10 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+import time
 import tomllib
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -55,7 +65,14 @@ class RuntimeSettings(BaseSettings):
     table_name: str = Field(min_length=1)
     queue_url: str | None = None
     aws_endpoint_url: str | None = None  # moto server in the local stack; None in AWS
-    secret_id: str | None = None  # Secrets Manager secret holding `Secrets` as JSON
+    secret_id: str | None = None  # Secrets Manager secret holding `Credentials` as JSON
+    # One secret per HTTP route, so a route's function cannot read the systems' credentials.
+    receiver_secret_id: str | None = None  # {"b24_application_token": …}
+    push_secret_id: str | None = None  # {"onec_push_secret": …}
+    refresh_secret_id: str | None = None  # {"stock_refresh_token": …}
+    # A warm container re-reads each secret after this long (a rotation reaches it without a
+    # restart); a 401/403 from the other side re-reads at once.
+    secret_max_age_s: float = Field(300.0, ge=0)
     mapping_file: Path | None = None
     b24_rate_limit: RateLimit = RateLimit()
     http_timeout_s: float = Field(20.0, gt=0)
@@ -94,6 +111,63 @@ class Secrets(BaseModel):
         if not value.get_secret_value().strip():
             raise ValueError("must not be empty")
         return value
+
+
+def _webhook_shape(value: SecretStr) -> SecretStr:
+    url = value.get_secret_value()
+    if not url.startswith(("http://", "https://")) or "/rest/" not in url:
+        raise ValueError("must look like https://<portal>/rest/<user id>/<code>/")
+    if not url.endswith("/"):
+        return SecretStr(url + "/")
+    return value
+
+
+def _not_blank(value: SecretStr) -> SecretStr:
+    if not value.get_secret_value().strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+class Credentials(BaseModel):
+    """What the flows need to call both systems (`BRIDGE_SECRET_ID`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    b24_webhook_url: SecretStr
+    onec_base_url: HttpUrl
+    onec_user: str = Field(min_length=1)
+    onec_password: SecretStr
+
+    @field_validator("b24_webhook_url")
+    @classmethod
+    def _webhook(cls, value: SecretStr) -> SecretStr:
+        return _webhook_shape(value)
+
+
+class ReceiverSecret(BaseModel):
+    """The only secret of the webhook receiver (`BRIDGE_RECEIVER_SECRET_ID`)."""
+
+    model_config = ConfigDict(frozen=True)
+    b24_application_token: SecretStr
+
+    @field_validator("b24_application_token")
+    @classmethod
+    def _token(cls, value: SecretStr) -> SecretStr:
+        return _not_blank(value)
+
+
+class PushSecret(BaseModel):
+    """POST /1c/events (`BRIDGE_PUSH_SECRET_ID`); absent means every push is refused."""
+
+    model_config = ConfigDict(frozen=True)
+    onec_push_secret: SecretStr | None = None
+
+
+class RefreshSecret(BaseModel):
+    """POST /stock/refresh (`BRIDGE_REFRESH_SECRET_ID`); absent means every request is refused."""
+
+    model_config = ConfigDict(frozen=True)
+    stock_refresh_token: SecretStr | None = None
 
 
 class StageRef(BaseModel):
@@ -222,33 +296,160 @@ def runtime_settings() -> RuntimeSettings:
         raise ConfigurationError(f"bad setting: {_describe(error, ENV_PREFIX)}") from None
 
 
-def _secrets_from_env() -> dict[str, Any]:
-    found = {name: os.environ.get(ENV_PREFIX + name.upper()) for name in Secrets.model_fields}
+# Monotonic seconds; tests move it to age a cached secret.
+clock: Callable[[], float] = time.monotonic
+_RETRY_READ_S = 30.0  # after a failed re-read, the next attempt
+
+
+class _SecretSlot[M: BaseModel]:
+    """One secret, validated into `model`, re-read after `secret_max_age_s` or on demand."""
+
+    def __init__(self, model: type[M], id_setting: str) -> None:
+        self._model = model
+        self._id_setting = id_setting
+        self._value: M | None = None
+        self._read_at = 0.0
+        self._forced_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def get(self) -> M:
+        with self._lock:
+            max_age = runtime_settings().secret_max_age_s
+            if self._value is None:
+                self._load()
+            elif clock() - self._read_at >= max_age:
+                try:
+                    self._load()
+                except ConfigurationError:
+                    raise  # a broken secret must be seen, not papered over
+                except Exception as error:
+                    # Secrets Manager unreachable or throttled: the value held is still the best
+                    # guess; try again shortly instead of failing every call meanwhile.
+                    from bridge.observability import logger
+
+                    logger.warning(
+                        "secret could not be re-read; using the one held",
+                        extra={"secret": self._id_setting, "error": type(error).__name__},
+                    )
+                    self._read_at = clock() - max_age + _RETRY_READ_S
+            assert self._value is not None
+            return self._value
+
+    def refresh(self) -> M:
+        """Read the secret again now (the other side just refused what we hold). Threads refused
+        at the same moment share one read: whoever waited for the lock while another thread
+        re-read takes that fresh value. A later refusal always reads again, since a rotation may
+        be written into the secret only after the other side already refuses the old value."""
+        asked_at = clock()
+        with self._lock:
+            if self._value is None or self._forced_at < asked_at:
+                self._load()
+                self._forced_at = clock()
+            assert self._value is not None
+            return self._value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._value = None
+            self._forced_at = float("-inf")
+
+    def _load(self) -> None:
+        secret_id: str | None = getattr(runtime_settings(), self._id_setting)
+        if secret_id:
+            data = _read_secret_json(secret_id)
+            source, prefix = f"secret {secret_id}: ", ""
+        else:
+            data = _values_from_env(self._model)
+            source, prefix = "", ENV_PREFIX
+        try:
+            self._value = self._model.model_validate(data)
+        except ValidationError as error:
+            raise ConfigurationError(f"bad setting: {source}{_describe(error, prefix)}") from None
+        _register_for_masking(self._value)
+        self._read_at = clock()
+
+
+def _register_for_masking(value: BaseModel) -> None:
+    """Every secret just read is masked in logs from now on, with its usual disguises."""
+    from bridge.b24.masking import register_secret, webhook_code
+
+    for field_value in value.__dict__.values():
+        if isinstance(field_value, SecretStr):
+            text = field_value.get_secret_value()
+            register_secret(text)
+            code = webhook_code(text)
+            if code:
+                register_secret(code)
+    if isinstance(value, Credentials):
+        # The 1C Basic header is base64("login:password").
+        register_secret(f"{value.onec_user}:{value.onec_password.get_secret_value()}")
+
+
+def _values_from_env(model: type[BaseModel]) -> dict[str, Any]:
+    found = {name: os.environ.get(ENV_PREFIX + name.upper()) for name in model.model_fields}
     return {name: value for name, value in found.items() if value is not None}
 
 
-@cache
-def secrets() -> Secrets:
-    """Secrets Manager (through Powertools Parameters, cached) in AWS; environment locally."""
-    secret_id = runtime_settings().secret_id
-    if secret_id:
-        from aws_lambda_powertools.utilities import parameters
+def _read_secret_json(secret_id: str) -> dict[str, Any]:
+    """Secrets Manager through Powertools; always fetched, because the slot decides freshness."""
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-        raw = parameters.get_secret(secret_id, max_age=300)
-        try:
-            data: dict[str, Any] = json.loads(raw) if isinstance(raw, str) else json.loads(raw.decode())
-        except ValueError:
-            raise ConfigurationError(f"secret {secret_id}: not a JSON object") from None
-        source = f"secret {secret_id}: "
-        prefix = ""
-    else:
-        data = _secrets_from_env()
-        source = ""
-        prefix = ENV_PREFIX
+    from bridge import aws
+
+    raw = SecretsProvider(boto3_client=aws.secretsmanager_client()).get(secret_id, force_fetch=True)
     try:
-        return Secrets.model_validate(data)
-    except ValidationError as error:
-        raise ConfigurationError(f"bad setting: {source}{_describe(error, prefix)}") from None
+        data = json.loads(raw) if isinstance(raw, str) else json.loads(bytes(raw or b"").decode())
+    except (ValueError, TypeError):
+        raise ConfigurationError(f"secret {secret_id}: not a JSON object") from None
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"secret {secret_id}: not a JSON object")
+    return data
+
+
+_credentials = _SecretSlot(Credentials, "secret_id")
+_receiver = _SecretSlot(ReceiverSecret, "receiver_secret_id")
+_push = _SecretSlot(PushSecret, "push_secret_id")
+_refresh = _SecretSlot(RefreshSecret, "refresh_secret_id")
+
+
+def credentials() -> Credentials:
+    """Bitrix24 webhook and 1C login, at most `secret_max_age_s` old."""
+    return _credentials.get()
+
+
+def refresh_credentials() -> Credentials:
+    """Re-read the credentials now: Bitrix24 or 1C answered 401/403 to the ones held."""
+    return _credentials.refresh()
+
+
+def receiver_secret() -> SecretStr:
+    """The application token Bitrix24 sends with each outbound event (POST /b24/events)."""
+    return _receiver.get().b24_application_token
+
+
+def push_secret() -> SecretStr | None:
+    """The shared secret of POST /1c/events; None when not configured."""
+    return _push.get().onec_push_secret
+
+
+def refresh_secret() -> SecretStr | None:
+    """The shared token of POST /stock/refresh; None when not configured."""
+    return _refresh.get().stock_refresh_token
+
+
+def secrets() -> Secrets:
+    """Every secret in one object (all four must be readable). Prefer the accessor of the one
+    secret a caller needs: in AWS each function may read only its own."""
+    creds = credentials()
+    return Secrets(
+        b24_webhook_url=creds.b24_webhook_url,
+        b24_application_token=receiver_secret(),
+        onec_base_url=creds.onec_base_url,
+        onec_user=creds.onec_user,
+        onec_password=creds.onec_password,
+        onec_push_secret=push_secret(),
+        stock_refresh_token=refresh_secret(),
+    )
 
 
 def load_mapping(path: Path | None) -> Mapping:
@@ -278,5 +479,6 @@ def mapping() -> Mapping:
 def reset_caches() -> None:
     """For tests and the local stack, after the environment changed."""
     runtime_settings.cache_clear()
-    secrets.cache_clear()
+    for slot in (_credentials, _receiver, _push, _refresh):
+        slot.clear()
     mapping.cache_clear()

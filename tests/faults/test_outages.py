@@ -113,9 +113,6 @@ def test_a_bitrix24_503_storm_across_redeliveries_ends_with_one_order_and_one_co
     assert max(world.receives_of(m) for m in messages) >= 3
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs wip/creds sweep healing (issue 11 item 9): the sweep's cursor passed the deal"
-)
 def test_a_deal_dead_lettered_by_a_1c_outage_longer_than_the_backoff_is_healed_by_the_sweep(
     world: FaultWorld,
 ) -> None:

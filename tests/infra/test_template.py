@@ -258,7 +258,7 @@ def test_receiver_may_only_enqueue_and_read_the_secret(resources: dict[str, Any]
     }
     assert grants == {
         ("sqs:SendMessage", str({"Fn::GetAtt": ["EventsQueue", "Arn"]})),
-        ("secretsmanager:GetSecretValue", str({"Ref": "BridgeSecrets"})),
+        ("secretsmanager:GetSecretValue", str({"Ref": "ReceiverSecret"})),
     }
 
 
@@ -278,3 +278,84 @@ def test_sync_table_is_unchanged_by_the_skeleton(resources: dict[str, Any]) -> N
     assert table["DeletionPolicy"] == "Retain"
     assert table["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert [k["AttributeName"] for k in table["Properties"]["KeySchema"]] == ["pk", "sk"]
+
+
+# --- credentials and visibility (issue 11) ------------------------------------------------------------
+
+_FAILURE_WORDS = ("Failed", "GaveUp", "Unreadable", "NotQueued")
+
+
+def _secret_reads(function: dict[str, Any]) -> set[str]:
+    return {
+        s["Resource"]["Ref"] for s in _statements(function) if s["Action"] == "secretsmanager:GetSecretValue"
+    }
+
+
+def test_each_function_reads_only_the_secrets_it_needs(resources: dict[str, Any]) -> None:
+    reads = {name: _secret_reads(f) for name, f in _functions(resources).items()}
+    assert reads.pop("B24EventsReceiverFunction") == {"ReceiverSecret"}
+    assert reads.pop("OneCEventsFunction") == {"BridgeSecrets", "PushSecret"}
+    assert reads.pop("StockRefreshFunction") == {"BridgeSecrets", "RefreshSecret"}
+    assert all(found == {"BridgeSecrets"} for found in reads.values()), reads
+    env = resources["B24EventsReceiverFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["BRIDGE_RECEIVER_SECRET_ID"] == {"Ref": "ReceiverSecret"}
+
+
+def test_every_function_has_an_errors_alarm_on_the_topic(resources: dict[str, Any]) -> None:
+    alarmed = {
+        r["Properties"]["Dimensions"][0]["Value"]["Ref"]
+        for r in resources.values()
+        if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"].get("MetricName") == "Errors"
+    }
+    assert alarmed == set(_functions(resources))
+    for resource in resources.values():
+        if resource["Type"] == "AWS::CloudWatch::Alarm":
+            assert resource["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_every_failure_metric_the_code_emits_has_an_alarm(resources: dict[str, Any]) -> None:
+    import re
+
+    emitted: set[str] = set()
+    for path in [*(ROOT / "shared" / "bridge").rglob("*.py"), *(ROOT / "functions").rglob("*.py")]:
+        emitted |= set(re.findall(r'add_metric\(\s*name="(\w+)"', path.read_text("utf-8")))
+    emitted |= {"DealSyncFailed"}  # built from the notice kind (deals/notices.py)
+    failures = {name for name in emitted if any(word in name for word in _FAILURE_WORDS)}
+    assert {"AuthFailed", "EventsFailedPermanently", "PaymentOrdersFailed", "PartiesFailed"} <= failures
+    alarmed = {
+        r["Properties"]["MetricName"]
+        for r in resources.values()
+        if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"].get("Namespace") == "UnfBitrixBridge"
+    }
+    assert failures <= alarmed, failures - alarmed
+
+
+def test_alarm_topic_is_encrypted_with_a_key_cloudwatch_may_use(resources: dict[str, Any]) -> None:
+    assert resources["AlarmTopic"]["Properties"]["KmsMasterKeyId"] == {"Ref": "AlarmTopicKey"}
+    statements = resources["AlarmTopicKey"]["Properties"]["KeyPolicy"]["Statement"]
+    assert any(s["Principal"] == {"Service": "cloudwatch.amazonaws.com"} for s in statements)
+
+
+def test_every_queue_refuses_plain_http(resources: dict[str, Any]) -> None:
+    queues = {name for name, r in resources.items() if r["Type"] == "AWS::SQS::Queue"}
+    covered: set[str] = set()
+    for resource in resources.values():
+        if resource["Type"] != "AWS::SQS::QueuePolicy":
+            continue
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
+            if statement["Effect"] == "Deny" and statement["Condition"] == {
+                "Bool": {"aws:SecureTransport": "false"}
+            }:
+                covered |= {ref["Fn::GetAtt"][0] for ref in statement["Resource"]}
+    assert covered == queues
+
+
+def test_scheduled_flows_cannot_touch_the_worker_idempotency_records(resources: dict[str, Any]) -> None:
+    for name, function in _functions(resources).items():
+        for statement in _statements(function):
+            if statement.get("Sid") != "SyncTableItems" or name == "QueueWorkerFunction":
+                continue
+            keys = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            assert not any(k.startswith("IDEMPOTENCY") for k in keys), name
+            if not name.startswith(("PaymentsPoll", "OneCEvents")):
+                assert "PAYORDER#*" not in keys, name

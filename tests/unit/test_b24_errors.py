@@ -57,10 +57,10 @@ def failing_call(status: int, body: Any, method: str = "crm.deal.get") -> B24Err
 DOCUMENTED = [
     ("error.QUERY_LIMIT_EXCEEDED.json", 503, QueryLimitExceeded, True),
     ("error.OPERATION_TIME_LIMIT.json", 429, OperationTimeLimit, True),
-    ("error.NO_AUTH_FOUND.json", 401, AuthError, False),
-    ("error.expired_token.json", 401, AuthError, False),
-    ("error.insufficient_scope.json", 403, AuthError, False),
-    ("error.INVALID_CREDENTIALS.json", 403, AuthError, False),
+    ("error.NO_AUTH_FOUND.json", 401, AuthError, True),
+    ("error.expired_token.json", 401, AuthError, True),
+    ("error.insufficient_scope.json", 403, AuthError, True),
+    ("error.INVALID_CREDENTIALS.json", 403, AuthError, True),
     ("error.ACCESS_DENIED.json", 403, AccessDenied, False),
     ("error.ERROR_METHOD_NOT_FOUND.json", 404, MethodNotFound, False),
     ("error.generic.json", 400, ValidationFailed, False),
@@ -113,7 +113,7 @@ def test_integer_catalog_codes_keep_their_digits() -> None:
         (400, {"error": "", "error_description": "Access denied."}, AccessDenied, False),
         (400, {"error": "", "error_description": "Not found"}, NotFound, False),
         # the code decides even where b24pysdk and the docs disagree on the status (README §12)
-        (401, {"error": "insufficient_scope", "error_description": ""}, AuthError, False),
+        (401, {"error": "insufficient_scope", "error_description": ""}, AuthError, True),
         (410, {"error": "PORTAL_DELETED", "error_description": ""}, PortalDeleted, False),
         (
             503,

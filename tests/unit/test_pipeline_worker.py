@@ -17,7 +17,9 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from bridge.b24.errors import AuthError as B24AuthError
 from bridge.errors import PermanentError, TransientError
+from bridge.onec.errors import AccessDenied as OneCAccessDenied
 from bridge.pipeline.dispatch import Registry
 from bridge.pipeline.models import QueuedEvent
 from bridge.pipeline.worker import Worker, WorkerDeps
@@ -225,3 +227,28 @@ def test_sample_sqs_event_from_events_dir_is_processed(harness: Harness) -> None
     response = harness.worker().process_batch(event, CONTEXT)
     assert _failed_ids(dict(response)) == []
     assert harness.calls == [("ONCRMDEALADD", 7405)]
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        pytest.param(lambda: OneCAccessDenied(401, None, "Unauthorized", "http://1c/odata/"), id="1c-401"),
+        pytest.param(lambda: OneCAccessDenied(403, None, "Forbidden", "http://1c/odata/"), id="1c-403"),
+        pytest.param(
+            lambda: B24AuthError("NO_AUTH_FOUND", "Wrong authorization data", 401, "crm.deal.get"),
+            id="b24-auth",
+        ),
+    ],
+)
+def test_refused_credentials_are_retried_not_acknowledged(refusal: Callable[[], Exception]) -> None:
+    """An auth failure is the integration's outage: the message waits (then the DLQ), no audit."""
+    registry = Registry()
+
+    def deal_flow(queued: QueuedEvent) -> str:
+        raise refusal()
+
+    registry.register(["ONCRMDEALADD"], deal_flow)
+    harness = Harness(registry, InMemoryIdempotencyStore(), FakeAudit(), [])
+    response = harness.run(_record("refused", _queued()))
+    assert _failed_ids(response) == ["refused"]
+    assert harness.audit.failures == []

@@ -34,6 +34,7 @@ from bridge.b24.batching import (
     plan_chunks,
 )
 from bridge.b24.errors import (
+    AuthError,
     B24TransientError,
     B24Unavailable,
     OperationTimeLimit,
@@ -68,10 +69,16 @@ class B24Client:
         max_operating_wait_s: float = 30.0,
         rng: random.Random | None = None,
         logger: Logger | logging.Logger | None = None,
+        webhook_source: Callable[[bool], str] | None = None,
     ) -> None:
+        """`webhook_source(fresh)` returns the webhook URL the secret holds now (`fresh`: re-read
+        it at once); the client adopts a changed URL before each call and, after an auth error,
+        re-reads it once and retries with the new one (a rotated webhook, no restart)."""
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
-        self._base = webhook_url if webhook_url.endswith("/") else webhook_url + "/"
+        self._base = _with_slash(webhook_url)
+        self._source_url = self._base
+        self._webhook_source = webhook_source
         code = webhook_code(self._base)
         if code:
             register_secret(code)
@@ -110,12 +117,29 @@ class B24Client:
 
     def _call(self, method: str, params: dict[str, Any], nested_methods: Mapping[str, int]) -> B24Response:
         """`nested_methods`: method → number of its commands inside this batch."""
-        for attempt in range(1, self._max_attempts + 1):
+        rotated = False
+        attempt = 0
+        while attempt < self._max_attempts:
+            attempt += 1
             for name, calls in ({method: 1} | dict(nested_methods)).items():
                 self._respect_operating_budget(name, calls)
+            self._adopt_webhook(fresh=False)
             self._limiter.acquire()
             try:
                 return self._answer(method, self._post(method, params))
+            except AuthError as error:
+                if not rotated and self._adopt_webhook(fresh=True):
+                    rotated = True
+                    attempt -= 1  # the refused call was made with the old webhook; not a retry
+                    self._log.warning(
+                        f"Bitrix24 {method} refused the webhook; the secret holds a new one, retrying",
+                        extra={"b24_method": method},
+                    )
+                    continue
+                from bridge.observability import report_auth_failure
+
+                report_auth_failure("Bitrix24", str(error))
+                raise
             except B24TransientError as error:
                 delay = self._retry_delay(error, attempt)
                 if delay is None:
@@ -125,7 +149,21 @@ class B24Client:
                     extra={"b24_method": method, "attempt": attempt, "retry_in_s": round(delay, 3)},
                 )
                 self._sleep(delay)
-        raise AssertionError("unreachable: the last attempt returns or raises")
+        raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
+
+    def _adopt_webhook(self, *, fresh: bool) -> bool:
+        """Switch to the webhook the secret holds now; True when it differs from the one in use."""
+        if self._webhook_source is None:
+            return False
+        url = _with_slash(self._webhook_source(fresh))
+        if url == self._source_url:
+            return False
+        code = webhook_code(url)
+        if code:
+            register_secret(code)
+        # A redirect may have moved `_base` away from the secret's URL; the new secret wins.
+        self._source_url = self._base = url
+        return True
 
     def _retry_delay(self, error: B24TransientError, attempt: int) -> float | None:
         delay = self._plain_retry_delay(error, attempt)
@@ -349,6 +387,10 @@ class B24Client:
                         "", f"fast paging by {id_field} did not advance past {last_id}", None, method
                     )
                 last_id = new_last
+
+
+def _with_slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"
 
 
 def _rows(result: Any, rows_key: str | None, method: str) -> tuple[str | None, list[dict[str, Any]]]:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bridge.b24.masking import mask_secret
-from bridge.errors import PermanentError, TransientError
+from bridge.errors import CredentialsRejected, PermanentError, TransientError
 
 
 class B24Error(Exception):
@@ -72,8 +72,10 @@ class B24Unavailable(B24TransientError):
     """No answer at all: timeout, refused or reset connection, TLS failure."""
 
 
-class AuthError(B24PermanentError):
-    """The webhook code or token is wrong, expired, or lacks the method's scope."""
+class AuthError(B24TransientError, CredentialsRejected):
+    """The webhook code or token is wrong, expired, or lacks the method's scope. Transient: it is
+    the integration's outage (a rotated or revoked webhook), not bad data, so the queue keeps the
+    work until the secret is fixed (then the DLQ), and the client re-reads the secret first."""
 
 
 class AccessDenied(B24PermanentError):

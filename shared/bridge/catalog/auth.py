@@ -1,4 +1,4 @@
-"""The shared secret of `POST /stock/refresh` (`Secrets.stock_refresh_token`), checked in
+"""The shared secret of `POST /stock/refresh` (`settings.refresh_secret()`), checked in
 constant time. No token configured means every request is refused.
 """
 
@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import hmac
 
-from bridge.settings import secrets
+from bridge.settings import refresh_secret
 
 HEADER = "x-bridge-token"
 
 
 def refresh_token() -> str | None:
-    token = secrets().stock_refresh_token
+    token = refresh_secret()
     value = token.get_secret_value().strip() if token is not None else ""
     return value or None
 

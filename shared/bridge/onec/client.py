@@ -32,6 +32,7 @@ import httpx
 from bridge import deadline
 from bridge.observability import logger
 from bridge.onec.errors import (
+    AccessDenied,
     NotFound,
     ODataError,
     ServerError,
@@ -112,9 +113,25 @@ class ODataClient:
         sleep: Callable[[float], None] = time.sleep,
         backoff_base_s: float = 0.5,
         page_size: int = 500,
+        credentials_source: Callable[[bool], tuple[str, str, str]] | None = None,
     ) -> None:
+        """`credentials_source(fresh)` returns (base URL, login, password) as the secret holds
+        them now (`fresh`: re-read at once); the client adopts changed values before each request
+        and, after a 401/403, re-reads them once and resends with the new ones."""
         if max_attempts < 1 or page_size < 1:
             raise ValueError("max_attempts and page_size must be at least 1")
+        self._credentials_source = credentials_source
+        self._held = (base_url, user, password)
+        self._use(base_url, user, password)
+        self._owns_http = http is None
+        self._http = http if http is not None else httpx.Client(timeout=timeout_s)
+        self._timeout_s = timeout_s
+        self._max_attempts = max_attempts
+        self._sleep = sleep
+        self._backoff_base_s = backoff_base_s
+        self._page_size = page_size
+
+    def _use(self, base_url: str, user: str, password: str) -> None:
         # Credentials travel only in the Authorization header; userinfo in the URL is dropped so
         # httpx cannot build a second, conflicting auth from it.
         root = mask_url(base_url)
@@ -123,13 +140,17 @@ class ODataClient:
             "Authorization": basic_auth_header(user, password),
             "Accept": "application/json",
         }
-        self._owns_http = http is None
-        self._http = http if http is not None else httpx.Client(timeout=timeout_s)
-        self._timeout_s = timeout_s
-        self._max_attempts = max_attempts
-        self._sleep = sleep
-        self._backoff_base_s = backoff_base_s
-        self._page_size = page_size
+
+    def _adopt_credentials(self, *, fresh: bool) -> bool:
+        """Switch to what the secret holds now; True when it differs from what is in use."""
+        if self._credentials_source is None:
+            return False
+        current = self._credentials_source(fresh)
+        if current == self._held:
+            return False
+        self._held = current
+        self._use(*current)
+        return True
 
     def __repr__(self) -> str:
         return f"ODataClient({mask_url(self._base_url)!r})"
@@ -360,15 +381,19 @@ class ODataClient:
         body: Mapping[str, Any] | None = None,
         resend_if_unsure: bool = True,
     ) -> httpx.Response:
-        url = f"{self._base_url}{path}?{build_query(options)}"
-        headers = dict(self._headers)
+        query = build_query(options)
         content: bytes | None = None
         if body is not None:
             content = json.dumps(body, ensure_ascii=False).encode("utf-8")
-            headers["Content-Type"] = "application/json; charset=utf-8"
+        self._adopt_credentials(fresh=False)
+        rotated = False
         attempt = 0
         while True:
             attempt += 1
+            url = f"{self._base_url}{path}?{query}"
+            headers = dict(self._headers)
+            if content is not None:
+                headers["Content-Type"] = "application/json; charset=utf-8"
             error: ODataError
             timeout = deadline.request_timeout(self._timeout_s, f"1C {method} {mask_url(url)}")
             try:
@@ -383,6 +408,20 @@ class ODataClient:
                     return response
                 error = error_from_response(response)
                 retryable = isinstance(error, ServerError) and resend_if_unsure
+                if isinstance(error, AccessDenied):
+                    # 1C refused before doing anything, so resending is safe even for a create.
+                    if not rotated and self._adopt_credentials(fresh=True):
+                        rotated = True
+                        attempt -= 1
+                        logger.warning(
+                            "1C refused the login; the secret holds a new one, resending",
+                            extra={"method": method, "url": error.url_masked, "status": error.status},
+                        )
+                        continue
+                    from bridge.observability import report_auth_failure
+
+                    report_auth_failure("1C", str(error))
+                    raise error
             if not retryable or attempt >= self._max_attempts:
                 raise error
             delay = min(self._backoff_base_s * 2 ** (attempt - 1), _MAX_BACKOFF_S)

@@ -3,7 +3,9 @@
 Classification (the one place that decides retry for 1C):
 
 - 404 or 1C code 9 → `NotFound` (permanent: the object is not there).
-- 401/403 → `AccessDenied` (permanent: credentials or the OData user's rights; a person must act).
+- 401/403 → `AccessDenied` (transient: a rotated password or a revoked right is an outage of the
+  integration, not bad data; the client re-reads the secret once, then the queue keeps the work
+  until a person fixes the credentials or rights, and `AuthFailed` raises an alarm).
 - any other 4xx → `BadRequest` (permanent: codes 1, 6, 14 … mean our request is wrong).
 - 5xx → `ServerError` (transient). 1C answers 500 / code -1 both for internal hiccups and for
   exceptions raised by configuration code (`ПередЗаписью`/`ПриЗаписи`), and the two can only be
@@ -24,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from bridge.errors import BridgeError, PermanentError, TransientError
+from bridge.errors import BridgeError, CredentialsRejected, PermanentError, TransientError
 
 _NOT_FOUND_CODE = "9"
 _TEXT_SNIPPET = 300
@@ -52,7 +54,7 @@ class BadRequest(ODataError, PermanentError):
     """1C rejected the request itself (parse errors, unknown property, bad literal …)."""
 
 
-class AccessDenied(ODataError, PermanentError):
+class AccessDenied(ODataError, CredentialsRejected):
     """Authentication failed or the OData user lacks rights."""
 
 

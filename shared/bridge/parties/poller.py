@@ -4,18 +4,27 @@
 person is diffed against the versions stored in SyncTable (architecture §4); only changed objects
 are read. Bitrix24's sweep lists companies, contacts and requisites modified since the last sweep
 (the events' safety net: an edited requisite alone has no company event).
+
+The Bitrix24 sweep's cursor always moves on: a company or contact that fails joins the cursor's
+retry set instead of pinning the cursor (which made every later run re-list everything since the
+first failure). Due entries are synced again directly (no listing) with a doubling backoff; after
+`SWEEP_MAX_RETRIES` the sweep gives up and reports (audit item, error log, `PartiesSweepGaveUp`
+metric, alarmed). A run costs its window plus the due retries, never the old failures.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
 
 from bridge.b24.models import Command
 from bridge.errors import BridgeError, TransientError
 from bridge.links.fingerprint import fingerprint
-from bridge.observability import logger
+from bridge.observability import logger, metrics
 from bridge.parties.b24_map import REQUISITE_OWNER
 from bridge.parties.onec_map import CONTACT_PERSONS, COUNTERPARTIES
 from bridge.parties.sync import FLOW, MANIFESTS, PartiesFlow
@@ -39,15 +48,25 @@ _ADDRESS_SELECT = [
 ]
 _OWNER_TYPES = {"4": "COMPANY", "3": "CONTACT"}
 _PAGE = 50
+# Retries of a failed company/contact: after 10, 20, 40, 80, 160 minutes, then reported.
+SWEEP_RETRY_BASE = timedelta(minutes=10)
+SWEEP_MAX_RETRIES = 5
 
 
 @dataclass
 class RunReport:
     outcomes: dict[str, str] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
+    gave_up: list[str] = field(default_factory=list)  # reported by the Bitrix24 sweep this run
+    retried: list[str] = field(default_factory=list)  # earlier failures synced again this run
 
     def as_dict(self) -> dict[str, Any]:
-        return {"outcomes": self.outcomes, "failures": self.failures}
+        return {
+            "outcomes": self.outcomes,
+            "failures": self.failures,
+            "gave_up": self.gave_up,
+            "retried": self.retried,
+        }
 
 
 def poll_onec(flow: PartiesFlow, report: RunReport) -> None:
@@ -157,51 +176,129 @@ def address_changes(
     return owners, changed, gone
 
 
-def sweep_b24(flow: PartiesFlow, report: RunReport) -> None:
+def _retry_set(raw: Any, now: datetime) -> dict[str, dict[str, Any]]:
+    entries: dict[str, dict[str, Any]] = {}
+    for key, value in raw.items() if isinstance(raw, dict) else ():
+        entity, _, entity_id = str(key).partition("#")
+        if entity not in ("COMPANY", "CONTACT") or not entity_id.isdigit():
+            continue
+        try:
+            entries[str(key)] = {
+                "attempts": int(value["attempts"]),
+                "due": datetime.fromisoformat(str(value["due"])).isoformat(),
+                "first": str(value.get("first") or now.isoformat()),
+                "seen": str(value.get("seen") or ""),
+            }
+        except (KeyError, TypeError, ValueError):
+            entries[str(key)] = {"attempts": 1, "due": now.isoformat(), "first": now.isoformat()}
+    return entries
+
+
+def _failed_again(entry: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
+    attempts = int(entry["attempts"]) + 1 if entry else 1
+    first = entry["first"] if entry else now.isoformat()
+    due = now + SWEEP_RETRY_BASE * 2 ** (attempts - 1)
+    return {"attempts": attempts, "due": due.isoformat(), "first": first}
+
+
+def sweep_b24(flow: PartiesFlow, report: RunReport, now: datetime | None = None) -> None:
+    now = now or datetime.now(UTC)
     links = flow.ports.links
     cursor = links.get_cursor(SWEEP_CURSOR)
     since = str(cursor.value.get("since", "")) if cursor else ""
+    retry = _retry_set(cursor.value.get("retry") if cursor else None, now)
+    raw_memo = cursor.value.get("gave_up") if cursor else None
+    # Given up on, with the DATE_MODIFY seen then: the inclusive window may list them again, but
+    # only an edit makes them worth another try.
+    given_up = {str(k): str(v) for k, v in raw_memo.items()} if isinstance(raw_memo, dict) else {}
     latest = since
-    targets: dict[tuple[str, int], None] = {}
+    # (entity, id) → the newest DATE_MODIFY seen for it (its own or one of its requisites').
+    targets: dict[tuple[str, int], str] = {}
+
+    def seen(entity: str, entity_id: int, modified: str) -> None:
+        targets[(entity, entity_id)] = max(targets.get((entity, entity_id), ""), modified)
+
     for entity in ("COMPANY", "CONTACT"):
         for row in _modified(flow, f"crm.{entity.lower()}.list", since, ["ID", "DATE_MODIFY"]):
-            targets[(entity, int(row["ID"]))] = None
-            latest = max(latest, str(row.get("DATE_MODIFY") or ""))
+            modified = str(row.get("DATE_MODIFY") or "")
+            seen(entity, int(row["ID"]), modified)
+            latest = max(latest, modified)
     for row in _modified(
         flow, "crm.requisite.list", since, ["ID", "ENTITY_TYPE_ID", "ENTITY_ID", "DATE_MODIFY"]
     ):
+        modified = str(row.get("DATE_MODIFY") or "")
         owner = {"4": "COMPANY", "3": "CONTACT"}.get(str(row.get("ENTITY_TYPE_ID")))
         if owner and str(row.get("ENTITY_ID") or "").isdigit():
-            targets[(owner, int(row["ENTITY_ID"]))] = None
-        latest = max(latest, str(row.get("DATE_MODIFY") or ""))
+            seen(owner, int(row["ENTITY_ID"]), modified)
+        latest = max(latest, modified)
+    for (entity, entity_id), modified in list(targets.items()):
+        tracked = f"{entity}#{entity_id}"
+        entry = retry.get(tracked)
+        if (
+            entry is not None
+            and modified <= entry.get("seen", "")
+            and datetime.fromisoformat(entry["due"]) > now
+        ):
+            del targets[(entity, entity_id)]  # failed before, not edited since, not due yet
+        elif tracked in given_up and modified <= given_up[tracked]:
+            del targets[(entity, entity_id)]  # reported already; only an edit brings it back
+        else:
+            given_up.pop(tracked, None)
+            if entry is not None:
+                report.retried.append(f"B24#{tracked}")  # listed again and due (or edited)
+    # An address-only edit moves no DATE_MODIFY: it counts as an edit, past any backoff.
     address_owners, digests, gone = address_changes(flow, first_sweep=cursor is None)
-    targets.update(dict.fromkeys(address_owners))
+    for address_owner in address_owners:
+        targets.setdefault(address_owner, "")
+        given_up.pop(f"{address_owner[0]}#{address_owner[1]}", None)
+    # Earlier failures whose backoff is due are synced again even when nobody touched them.
+    for tracked, entry in retry.items():
+        kind, _, raw_id = tracked.partition("#")
+        if (kind, int(raw_id)) not in targets and datetime.fromisoformat(entry["due"]) <= now:
+            targets[(kind, int(raw_id))] = str(entry.get("seen", ""))
+            report.retried.append(f"B24#{tracked}")
     # Companies before contacts: a contact person needs its company's link.
     for entity, entity_id in sorted(targets, key=lambda t: (t[0] != "COMPANY", t[1])):
         key = f"B24#{entity}#{entity_id}"
+        tracked = f"{entity}#{entity_id}"
         try:
             report.outcomes[key] = flow.sync_b24(entity, entity_id)
         except BridgeError as error:
             report.failures[key] = f"{type(error).__name__}: {error}"
             logger.warning("party sync failed", extra={"subject": key, "error": str(error)})
-    # A failed owner's addresses stay unrecorded, so the next sweep tries it again.
-    failed = {
-        r
-        for owner, rqs in address_owners.items()
-        if f"B24#{owner[0]}#{owner[1]}" in report.failures
-        for r in rqs
-    }
-    links.put_manifest_entries(
-        ADDRESS_MANIFEST,
-        {r: d for r, d in digests.items() if r not in failed},
-        [r for r in gone if r not in failed],
-    )
-    if latest != since and not report.failures:
-        links.put_cursor(SWEEP_CURSOR, {"since": latest}, expected_version=cursor.version if cursor else None)
+            entry = _failed_again(retry.get(tracked), now) | {"seen": targets[(entity, entity_id)]}
+            if entry["attempts"] > SWEEP_MAX_RETRIES:
+                retry.pop(tracked, None)
+                given_up[tracked] = targets[(entity, entity_id)]
+                _give_up(flow, report, key, entry, str(error))
+            else:
+                retry[tracked] = entry
+        else:
+            retry.pop(tracked, None)
+    # Every digest is recorded: a failed owner lives on in the retry set, like any other failure.
+    links.put_manifest_entries(ADDRESS_MANIFEST, digests, gone)
+    value: dict[str, Any] = {"since": latest}
+    if retry:
+        value["retry"] = dict(sorted(retry.items()))
+    # Older than the window: it cannot be listed again without an edit, so the memo is dropped.
+    kept = {k: v for k, v in sorted(given_up.items()) if v >= latest}
+    if kept:
+        value["gave_up"] = kept
+    if cursor is None or value != cursor.value:
+        # The cursor moves past failures: they live on in the retry set, not in the window.
+        links.put_cursor(SWEEP_CURSOR, value, expected_version=cursor.version if cursor else None)
 
 
-def run(flow: PartiesFlow) -> RunReport:
+def _give_up(flow: PartiesFlow, report: RunReport, key: str, entry: dict[str, Any], error: str) -> None:
+    reason = f"still failing after {entry['attempts']} attempts since {entry['first']}: {error}"
+    flow.ports.links.audit(FLOW, key, "sweep-gave-up", {"reason": reason})
+    logger.error("parties sweep gave up on a party", extra={"subject": key, "reason": reason})
+    metrics.add_metric(name="PartiesSweepGaveUp", unit=MetricUnit.Count, value=1)
+    report.gave_up.append(key)
+
+
+def run(flow: PartiesFlow, now: datetime | None = None) -> RunReport:
     report = RunReport()
     poll_onec(flow, report)
-    sweep_b24(flow, report)
+    sweep_b24(flow, report, now)
     return report

@@ -11,7 +11,8 @@ from bridge.payments.config import PaymentFieldCodes, PaymentsMapping
 from bridge.payments.recompute import PaymentsContext
 from bridge.payments.resolved import SyncTableResolved
 from bridge.payments.state import OrderStateStore
-from bridge.settings import Mapping, runtime_settings, secrets
+from bridge.settings import Mapping, credentials, runtime_settings
+from bridge.settings import push_secret as settings_push_secret
 
 
 def payments_mapping(mapping: Mapping) -> PaymentsMapping:
@@ -37,12 +38,12 @@ def default_context() -> PaymentsContext:
         resolved=SyncTableResolved.beside(ports.links),
         states=OrderStateStore(table, db),
         codes=PaymentFieldCodes.of(ports.mapping.deal),
-        portal_url=options.portal_url or portal_origin(secrets().b24_webhook_url.get_secret_value()),
+        portal_url=options.portal_url or portal_origin(credentials().b24_webhook_url.get_secret_value()),
     )
 
 
 def push_secret() -> str:
-    """The shared secret of POST /1c/events (`Secrets.onec_push_secret`); empty when not
+    """The shared secret of POST /1c/events (`settings.push_secret()`); empty when not
     configured, and then every push is refused."""
-    secret = secrets().onec_push_secret
+    secret = settings_push_secret()
     return secret.get_secret_value() if secret is not None else ""

@@ -25,7 +25,7 @@ from bridge.errors import BridgeError, ConfigurationError, TransientError
 from bridge.observability import logger, metrics
 from bridge.pipeline.models import B24Event, QueuedEvent, deduplication_id, entity_for_event
 from bridge.pipeline.queue import EventSender, event_sender
-from bridge.settings import secrets
+from bridge.settings import receiver_secret
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -72,7 +72,7 @@ class Answer:
 
 
 def _application_token_from_secrets() -> str:
-    return secrets().b24_application_token.get_secret_value()
+    return receiver_secret().get_secret_value()
 
 
 def _now() -> datetime:
