@@ -126,14 +126,19 @@ def test_a_deal_dead_lettered_by_a_1c_outage_longer_than_the_backoff_is_healed_b
     world.event("ONCRMDEALADD", deal)
     world.drain()  # 5 receives over ~2 h 40 min, all during the outage
     assert len(world.queue.dead) == 1
+    # The sweep runs every 5 minutes during the outage too: it sees the deal (no order yet) once.
+    now = datetime.now(UTC)
+    deal_sweep.sweep(world.ports, QueueSender(world), now=now)
+    world.drain(horizon_s=24 * 3600)  # dead-lettered again: the outage outlasts the back-off
+    assert len(world.queue.dead) == 2
     world.onec_faults_clear()
-    # Four hours on: the sweep has run every 5 minutes meanwhile and other deals moved its cursor.
-    later = datetime.now(UTC) + timedelta(hours=4)
+    # Four hours on: other deals have moved the sweep's cursor far past this one.
+    later = now + timedelta(hours=4)
     cursor = world.ports.links.get_cursor(deal_sweep.CURSOR)
     world.ports.links.put_cursor(
         deal_sweep.CURSOR, {"since": later.isoformat()}, expected_version=cursor.version if cursor else None
     )
     for tick in range(12):  # an hour of sweeps after 1C is back
         deal_sweep.sweep(world.ports, QueueSender(world), now=later + timedelta(minutes=5 * tick))
-        world.drain()
+        world.drain(horizon_s=24 * 3600)
     assert len(world.orders_for(deal)) == 1

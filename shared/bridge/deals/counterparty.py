@@ -31,7 +31,7 @@ from bridge.deals.parties import (
 from bridge.deps import Ports
 from bridge.links import B24Ref, ClaimHeld, LinkConflict, OneCRef, counterparty_claim_name, fingerprint
 from bridge.observability import logger
-from bridge.onec.errors import NotFound
+from bridge.onec.errors import NotFound, nothing_written
 from bridge.onec.odata import Filter, all_of, eq, guid
 
 COUNTERPARTIES = "Catalog_Контрагенты"
@@ -175,7 +175,12 @@ def _create_once(
                 ports.links.release_claim(name, owner)
             return again, False
     body = counterparty_body(party, responsible_for_new(), refs)
-    row = ports.onec.create(COUNTERPARTIES, body)
+    try:
+        row = ports.onec.create(COUNTERPARTIES, body)
+    except Exception as error:
+        if nothing_written(error):  # a retry (or the parties flow) may create it at once
+            ports.links.release_claim(name, owner)
+        raise
     ports.links.settle_claim(name, owner, str(row["Ref_Key"]))
     decision = CounterpartyDecision(
         kind=CounterpartyDecisionKind.CREATE,

@@ -70,6 +70,12 @@ class ODataUnavailable(ODataError, TransientError):
     """No usable answer: timeout, refused or dropped connection."""
 
 
+def nothing_written(error: BaseException) -> bool:
+    """1C answered the write with an error status, so the object was not created. A timeout or a
+    dropped connection (`ODataUnavailable`) leaves that open: the write may have landed."""
+    return isinstance(error, ODataError) and not isinstance(error, ODataUnavailable)
+
+
 def mask_url(url: httpx.URL | str) -> str:
     """The URL without user information (`user:password@`), safe for logs and messages."""
     parsed = httpx.URL(str(url))

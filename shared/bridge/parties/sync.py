@@ -21,6 +21,7 @@ from bridge.links.claims import ClaimHeld, counterparty_claim_name
 from bridge.links.models import B24Ref, Link, OneCRef
 from bridge.observability import logger
 from bridge.onec.errors import NotFound as OneCNotFound
+from bridge.onec.errors import nothing_written
 from bridge.onec.odata import all_of, eq, guid
 from bridge.parties import b24_gateway as gw
 from bridge.parties import b24_map, onec_map
@@ -380,10 +381,15 @@ class PartiesFlow:
             if again is not None:
                 self.ports.links.release_claim(name, owner)
                 return again
-        row = self.ports.onec.create(
-            COUNTERPARTIES,
-            onec_map.counterparty_create_body(state, self.resolved, b24_map.phone_types(party.record)),
-        )
+        try:
+            row = self.ports.onec.create(
+                COUNTERPARTIES,
+                onec_map.counterparty_create_body(state, self.resolved, b24_map.phone_types(party.record)),
+            )
+        except Exception as error:
+            if nothing_written(error):  # a retry (or the deal flow) may create it at once
+                self.ports.links.release_claim(name, owner)
+            raise
         self.ports.links.settle_claim(name, owner, str(row["Ref_Key"]))
         self.ports.links.audit(
             FLOW, f"B24#{party.entity}#{party.id}", "created_in_onec", {"ref": row["Ref_Key"]}
