@@ -467,7 +467,7 @@ class Seeder:
             {
                 "Description": BITRIX_DEAL_PROPERTY,
                 "Заголовок": BITRIX_DEAL_PROPERTY,
-                "ValueType": {"Types": ["Edm.String"]},
+                "ValueType": {"Types": ["String"]},
                 "НаборСвойств_Key": order_set,
                 "Виден": True,
                 "Доступен": True,

@@ -145,3 +145,44 @@ def test_the_client_sends_condition_in_the_guides_form_and_gets_only_matching_ro
 
     assert {row["Номенклатура_Key"] for row in prices} == {NUT}
     assert stock == [{"Номенклатура_Key": BOLT, "КоличествоBalance": 500}]
+
+
+# ------------------------------------------------------------------ §1 ValueType, §2 folders
+
+PROPERTIES = "ChartOfCharacteristicTypes_ДополнительныеРеквизитыИСведения"
+
+
+def test_value_type_reads_back_with_all_four_qualifiers_in_their_wire_types(onec: httpx.Client) -> None:
+    body = {
+        "Description": "bitrix_id",
+        "Заголовок": "Bitrix ID",
+        "Виден": True,
+        "Доступен": True,
+        "ValueType": {"Types": ["String"], "StringQualifiers": {"AllowedLength": "Variable", "Length": "50"}},
+    }
+    created = onec.post(url(PROPERTIES, **{"$format": "json"}), json=body)
+    assert created.status_code == 201, created.text
+
+    value_type = get_json(onec, f"{PROPERTIES}(guid'{created.json()['Ref_Key']}')")["ValueType"]
+
+    assert value_type == {
+        "Types": ["String"],
+        "NumberQualifiers": {"AllowedSign": "Any", "Digits": 0, "FractionDigits": 0},
+        "StringQualifiers": {"AllowedLength": "Variable", "Length": "50"},
+        "DateQualifiers": {"DateFractions": "DateTime"},
+        "BinaryDataQualifiers": {"AllowedLength": "Variable", "Length": "0"},
+    }
+
+
+def test_the_seeded_deal_property_is_a_string_by_the_platforms_type_name(onec: httpx.Client) -> None:
+    rows = get_json(onec, PROPERTIES, **{"$filter": "Description eq 'ID сделки Битрикс24'"})["value"]
+    assert [row["ValueType"]["Types"] for row in rows] == [["String"]]
+
+
+def test_a_counterparty_folder_is_created_at_the_top_level(onec: httpx.Client) -> None:
+    created = onec.post(
+        url("Catalog_Контрагенты", **{"$format": "json"}), json={"Description": "Bitrix24", "IsFolder": True}
+    )
+    assert created.status_code == 201, created.text
+    folder = created.json()
+    assert (folder["IsFolder"], folder["Parent_Key"]) == (True, EMPTY_GUID)

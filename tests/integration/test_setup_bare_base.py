@@ -31,16 +31,19 @@ def bare(moto_endpoint: str) -> Iterator[World]:
         yield running
 
 
-def _folders(running: World) -> list[dict[str, Any]]:
+def _named(running: World, entity_set: str, name: str) -> list[dict[str, Any]]:
     answer = httpx.get(
-        running.onec_url
-        + url("Catalog_Контрагенты", **{"$format": "json", "$filter": f"Description eq '{FOLDER}'"}),
+        running.onec_url + url(entity_set, **{"$format": "json", "$filter": f"Description eq '{name}'"}),
         auth=(emulators.ONEC_USER, emulators.ONEC_PASSWORD),
         timeout=10,
     )
     answer.raise_for_status()
     rows: list[dict[str, Any]] = answer.json()["value"]
     return rows
+
+
+def _folders(running: World) -> list[dict[str, Any]]:
+    return _named(running, "Catalog_Контрагенты", FOLDER)
 
 
 def _cli_setup(running: World, moto_endpoint: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -85,3 +88,16 @@ def test_first_setup_on_a_base_without_the_folder_exits_zero(bare: World, moto_e
     assert again.returncode == 0, again.stdout + again.stderr
     assert "created the 1C folder" not in again.stdout
     assert [row["Ref_Key"] for row in _folders(bare)] == [folder["Ref_Key"]]  # still one folder
+
+
+def test_attributes_setup_creates_are_strings_by_the_platforms_type_name(
+    bare: World, moto_endpoint: str
+) -> None:
+    done = _cli_setup(bare, moto_endpoint)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    (okopf,) = _named(bare, "ChartOfCharacteristicTypes_ДополнительныеРеквизитыИСведения", "ОКОПФ")
+
+    # fidelity-notes §1: `String`, not `Edm.String`; Int64 Length as a string, bounded.
+    assert okopf["ValueType"]["Types"] == ["String"]
+    assert okopf["ValueType"]["StringQualifiers"] == {"AllowedLength": "Variable", "Length": "150"}

@@ -24,7 +24,7 @@ from bridge.onec.odata import eq
 from bridge.settings import DealMapping, OneCMapping
 from bridge.setup.b24_fields import UserFieldSpec, ensure_user_fields
 from bridge.setup.framework import SetupProblem
-from bridge.setup.onec_names import ensure_folder, find_by_description, only_one
+from bridge.setup.onec_names import ensure_folder, find_by_description, only_one, string_value_type
 
 PROPERTIES = "ChartOfCharacteristicTypes_ДополнительныеРеквизитыИСведения"
 PROPERTY_SETS = "Catalog_НаборыДополнительныхРеквизитовИСведений"
@@ -168,7 +168,7 @@ def ensure_deal_property(onec: ODataClient, name: str, *, dry_run: bool) -> tupl
                 {
                     "Description": name,
                     "Заголовок": name,
-                    "ValueType": {"Types": ["Edm.String"]},
+                    "ValueType": string_value_type(),
                     "НаборСвойств_Key": order_set["Ref_Key"],
                     "Виден": True,
                     "Доступен": True,

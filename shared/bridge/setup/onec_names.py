@@ -87,3 +87,11 @@ def ensure_folder(
             )
         ]
     return str(created["Ref_Key"]), [f"created the 1C folder {name!r} in {entity_set}"]
+
+
+def string_value_type(length: int = 150) -> dict[str, Any]:
+    """`ValueType` of a string additional attribute, in the shape 1C answers on read
+    (fidelity-notes §1): the platform's type name `String`, not `Edm.String`, and Int64 `Length`
+    as a string. Bounded: 1C cannot compare unlimited strings, and the flows filter on the value.
+    Whether a POST takes this shape is not confirmed live (docs/sandbox-onec.md)."""
+    return {"Types": ["String"], "StringQualifiers": {"AllowedLength": "Variable", "Length": str(length)}}
