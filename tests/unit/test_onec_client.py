@@ -192,6 +192,7 @@ def test_count_tolerates_text_and_json_answers(body: str) -> None:
     onec = OneC(httpx.Response(200, text=body))
 
     assert onec.client().count("Catalog_Контрагенты") == 1103
+    assert onec.lines()[0] == b"GET " + ROOT + CYR_CATALOG + b"/$count"  # no dangling `?`
 
 
 def test_count_that_is_not_a_number_is_an_unexpected_response() -> None:

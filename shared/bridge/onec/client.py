@@ -390,7 +390,8 @@ class ODataClient:
         resend_if_unsure: bool = True,
         json_format: bool = True,
     ) -> httpx.Response:
-        url = f"{self._base_url}{path}?{build_query(options, json_format=json_format)}"
+        query = build_query(options, json_format=json_format)
+        url = f"{self._base_url}{path}?{query}" if query else f"{self._base_url}{path}"
         headers = dict(self._headers)
         content: bytes | None = None
         if body is not None:
