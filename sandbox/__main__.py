@@ -4,11 +4,13 @@ Ctrl-C stops everything."""
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
 import threading
 from pathlib import Path
+from typing import Any
 
 from sandbox.local import LocalStack, LocalStackConfig
 from sandbox.local.logs import configure
@@ -38,11 +40,51 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="compress schedule time N times, e.g. 60 fires rate(1 minute) every second "
         "(env SANDBOX_SCHEDULE_SPEED)",
     )
+    parser.add_argument(
+        "--ready-file",
+        type=Path,
+        default=None,
+        help="once setup has run, write the addresses and the setup verdict there as JSON "
+        "(scripts and tests wait for it)",
+    )
     parser.add_argument("--verbose", "-v", action="store_true")
     args = parser.parse_args(argv)
     if args.schedule_speed <= 0:
         parser.error("--schedule-speed must be positive")
     return args
+
+
+def make_ready(stack: LocalStack) -> dict[str, Any]:
+    """Setup on the started stack, so a deal created through the webhook flows at once: user
+    fields, stages, the 1C folder and attribute, every flow's ids resolved (docs/sandbox.md)."""
+    ready: dict[str, Any] = {
+        "api_url": stack.api_url,
+        "moto_url": stack.moto_url,
+        "b24_webhook_url": stack.b24_webhook_url if stack.b24 is not None else None,
+        "onec_base_url": stack.onec_base_url if stack.onec is not None else None,
+        "setup": None,
+    }
+    if stack.b24 is None or stack.onec is None:
+        log.warning("setup skipped: it needs both emulators (or run `python -m bridge.cli setup` yourself)")
+        return ready
+    from sandbox.demo_steps.deal_world import run_setup
+
+    report = run_setup(stack)
+    for line in report.lines():
+        log.info("setup: %s", line)
+    for problem in report.problems:
+        # The world still starts, but a flow that needs this will refuse its events.
+        log.error("setup problem: %s", problem.line())
+    ready["setup"] = {"ok": report.ok, "lines": report.lines()}
+    log.info("sandbox %s", "ready" if report.ok else "started, but setup left problems (see above)")
+    return ready
+
+
+def write_ready_file(path: Path, ready: dict[str, Any]) -> None:
+    # Written whole, then renamed: a reader never sees half a file.
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(ready, ensure_ascii=False, indent=2), "utf-8")
+    partial.replace(path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,12 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     stack = LocalStack(config)
     try:
         stack.start()
-        if stack.b24 is not None and stack.onec is not None:
-            # A ready world: user fields, stages, the 1C attribute and every flow's ids resolved.
-            from sandbox.demo_steps.deal_world import run_setup
-
-            for line in run_setup(stack).lines():
-                log.info("setup: %s", line)
+        ready = make_ready(stack)
+        if args.ready_file is not None:
+            write_ready_file(args.ready_file, ready)
         log.info("Ctrl-C stops everything")
         while not stop.wait(0.5):
             pass

@@ -22,7 +22,7 @@ import httpx
 from sandbox.local import LocalStack, LocalStackConfig
 from sandbox.local.invoker import echo_line
 from sandbox.local.logs import configure
-from sandbox.local.samples import HttpSample, http_samples
+from sandbox.local.samples import HttpSample, b24_entity, http_samples, with_b24_id
 from sandbox.template import ROOT
 
 DISPATCH_WAIT_S = 20.0
@@ -45,11 +45,22 @@ def _latest_seq(stack: LocalStack) -> int:
     return entries[-1].seq if entries else 0
 
 
-def _follow_dispatch(stack: LocalStack, after_seq: int, report: Report, what: str) -> None:
-    """Wait for the worker run that picked up what was just queued, and show its outcome."""
+def _carries(run: Any, message_id: str | None) -> bool:
+    return message_id is None or any(r.get("messageId") == message_id for r in run.event.get("Records", []))
+
+
+def _follow_dispatch(
+    stack: LocalStack, after_seq: int, report: Report, what: str, message_id: str | None = None
+) -> None:
+    """Wait for the worker run that picked up what was just queued, and show its outcome.
+
+    With `message_id` (the receiver names it) the run carrying that message, not merely the next
+    one: a flow's own writes make the portal send further events that may be dispatched first.
+    """
     try:
         run = stack.journal.wait_for(
-            lambda i: i.trigger == "sqs" and i.seq > after_seq, timeout=DISPATCH_WAIT_S
+            lambda i: i.trigger == "sqs" and i.seq > after_seq and _carries(i, message_id),
+            timeout=DISPATCH_WAIT_S,
         )
     except TimeoutError:
         report.fail(f"{what}: accepted but no worker run within {DISPATCH_WAIT_S:.0f} s")
@@ -66,6 +77,9 @@ def _follow_dispatch(stack: LocalStack, after_seq: int, report: Report, what: st
         echoed = echo_line(line)
         if not echoed.startswith("METRICS"):
             report.step(f"    │ {echoed[:160]}")
+        if echoed.startswith(("ERROR", "CRITICAL")):
+            # The demo's own events must flow cleanly; an error here is a broken sample or flow.
+            report.fail(f"{what}: the worker logged {echoed[:200]}")
     kept = run.notes.get("kept", [])
     if run.outcome != "ok":
         report.fail(f"{what}: worker {run.outcome}: {(run.error or {}).get('errorMessage')}")
@@ -78,11 +92,52 @@ def _follow_dispatch(stack: LocalStack, after_seq: int, report: Report, what: st
         report.step(f"outcome  → ok, {len(run.notes.get('deleted', []))} message(s) done and deleted")
 
 
+SAMPLE_OBJECTS: dict[str, dict[str, Any]] = {
+    "DEAL": {"TITLE": "Образец из events/: сделка {id}"},
+    "COMPANY": {"TITLE": "Образец из events/: компания {id}"},
+    "CONTACT": {"NAME": "Образец", "LAST_NAME": "из events/ {id}"},
+}
+
+
+def sample_objects(stack: LocalStack, samples: list[HttpSample]) -> dict[tuple[str, int], int]:
+    """The sandbox portal's own object for each Bitrix24 id the samples name.
+
+    The samples carry ids of some real portal (deal 7405); on the sandbox those do not exist and
+    the flows would refuse them. They are created with the portal's events paused, so only the
+    replayed sample travels the path.
+    """
+    wanted = sorted({found for sample in samples if (found := b24_entity(sample)) is not None})
+    if not wanted or stack.b24 is None:
+        return {}
+    created: dict[tuple[str, int], int] = {}
+    with httpx.Client(timeout=30) as client:
+        client.post(f"{stack.b24.url}/_sandbox/events/pause", json={"drop": True}).raise_for_status()
+        try:
+            for entity, sample_id in wanted:
+                fields = {k: v.format(id=sample_id) for k, v in SAMPLE_OBJECTS[entity].items()}
+                answer = client.post(
+                    f"{stack.b24_webhook_url}crm.{entity.lower()}.add", json={"fields": fields}
+                )
+                answer.raise_for_status()
+                created[(entity, sample_id)] = int(answer.json()["result"])
+        finally:
+            client.post(f"{stack.b24.url}/_sandbox/events/resume").raise_for_status()
+    return created
+
+
 def replay_samples(stack: LocalStack, samples: list[HttpSample], report: Report) -> None:
     print(f"\n1. Replaying {len(samples)} sample request(s) from events/ against {stack.api_url}", flush=True)
+    targets = sample_objects(stack, samples)
     with httpx.Client(base_url=stack.api_url, timeout=30) as client:
         for sample in samples:
             print(f"\n  {sample.name}", flush=True)
+            about = b24_entity(sample)
+            if about is not None and about in targets:
+                sample = with_b24_id(sample, targets[about])
+                report.step(
+                    f"about    → {about[0].lower()} {about[1]} of the sample's portal = sandbox "
+                    f"{about[0].lower()} {targets[about]} (made for this replay)"
+                )
             before = _latest_seq(stack)
             report.step(
                 f"sent     → {sample.method} {sample.path} "
@@ -99,13 +154,22 @@ def replay_samples(stack: LocalStack, samples: list[HttpSample], report: Report)
             if answer.status_code >= 500:
                 report.fail(f"{sample.name}: HTTP {answer.status_code}")
             elif answer.is_success and sample.path == "/b24/events" and _queued(answer):
-                _follow_dispatch(stack, before, report, sample.name)
+                _follow_dispatch(stack, before, report, sample.name, _message_id(answer))
             else:
                 report.step(
                     "refused, nothing queued (as intended for this sample)"
                     if answer.status_code >= 400
                     else "not queued"
                 )
+
+
+def _message_id(answer: httpx.Response) -> str | None:
+    try:
+        body: Any = answer.json()
+    except ValueError:
+        return None
+    found = body.get("message_id") if isinstance(body, dict) else None
+    return str(found) if found else None
 
 
 def _queued(answer: httpx.Response) -> bool:
@@ -238,8 +302,11 @@ def run_setup_step(stack: LocalStack, report: Report) -> None:
     from sandbox.demo_steps.deal_world import run_setup
 
     print("\n0. Setup: user fields, stages, the 1C attribute, every flow's ids resolved", flush=True)
-    for line in run_setup(stack).lines():
+    result = run_setup(stack)
+    for line in result.lines():
         report.step(line)
+    if not result.ok:
+        report.fail(f"setup: {len(result.problems)} problem(s) on a fresh sandbox")
 
 
 def walk_flows(stack: LocalStack, report: Report) -> None:

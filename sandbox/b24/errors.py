@@ -43,7 +43,8 @@ def query_limit() -> B24Error:
 
 
 def operation_time_limit() -> B24Error:
-    return B24Error("OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.", 429)
+    # The official RU docs' text, no final period (fidelity-notes §8); never observed live.
+    return B24Error("OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit", 429)
 
 
 def batch_too_long() -> B24Error:

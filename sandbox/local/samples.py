@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 # Headers API Gateway adds or that belong to the original connection, not to the client's request.
 _HOP_HEADERS = frozenset(
@@ -66,3 +66,29 @@ def http_samples(events_dir: Path) -> list[HttpSample]:
         if sample is not None:
             samples.append(sample)
     return samples
+
+
+# Bitrix24 event name → the entity its `data[FIELDS][ID]` names (ONCRMDEALADD → DEAL).
+_B24_ENTITIES = ("DEAL", "COMPANY", "CONTACT")
+_B24_ID_FIELD = "data[FIELDS][ID]"
+
+
+def b24_entity(sample: HttpSample) -> tuple[str, int] | None:
+    """(entity, id) a Bitrix24 outbound-event sample is about; None for other samples."""
+    if "x-www-form-urlencoded" not in sample.headers.get("content-type", ""):
+        return None
+    form = dict(parse_qsl(sample.body.decode("utf-8", "replace"), keep_blank_values=True))
+    event, raw_id = form.get("event", "").upper(), form.get(_B24_ID_FIELD, "")
+    entity = next((e for e in _B24_ENTITIES if event.startswith(f"ONCRM{e}")), None)
+    if entity is None or not raw_id.isdigit():
+        return None
+    return entity, int(raw_id)
+
+
+def with_b24_id(sample: HttpSample, new_id: int) -> HttpSample:
+    """The same event about another entity id (the sandbox portal's own object)."""
+    pairs = [
+        (key, str(new_id) if key == _B24_ID_FIELD else value)
+        for key, value in parse_qsl(sample.body.decode("utf-8"), keep_blank_values=True)
+    ]
+    return replace(sample, body=urlencode(pairs).encode("utf-8"))

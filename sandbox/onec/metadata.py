@@ -137,7 +137,18 @@ class _Edmx:
                         )
         self.complex_types.append(
             '<ComplexType Name="TypeDescription"><Property Name="Types" Type="Collection(Edm.String)" '
-            'Nullable="true"/></ComplexType>'
+            'Nullable="true"/><Property Name="NumberQualifiers" Type="StandardODATA.NumberQualifiers" '
+            'Nullable="true"/><Property Name="StringQualifiers" Type="StandardODATA.StringQualifiers" '
+            'Nullable="true"/><Property Name="DateQualifiers" Type="StandardODATA.DateQualifiers" '
+            'Nullable="true"/><Property Name="BinaryDataQualifiers" '
+            'Type="StandardODATA.BinaryDataQualifiers" Nullable="true"/></ComplexType>'
+            '<ComplexType Name="NumberQualifiers"><Property Name="AllowedSign" Type="Edm.String"/>'
+            '<Property Name="Digits" Type="Edm.Int16"/><Property Name="FractionDigits" Type="Edm.Int16"/>'
+            '</ComplexType><ComplexType Name="StringQualifiers"><Property Name="AllowedLength" '
+            'Type="Edm.String"/><Property Name="Length" Type="Edm.Int64"/></ComplexType>'
+            '<ComplexType Name="DateQualifiers"><Property Name="DateFractions" Type="Edm.String"/>'
+            '</ComplexType><ComplexType Name="BinaryDataQualifiers"><Property Name="AllowedLength" '
+            'Type="Edm.String"/><Property Name="Length" Type="Edm.Int64"/></ComplexType>'
         )
         return (
             "<?xml version='1.0' encoding='UTF-8'?>"

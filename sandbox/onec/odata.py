@@ -144,7 +144,10 @@ class ODataRequest:
         head = resource.head
         if head.name == "$metadata":
             return Response(metadata_document(self.model), media_type=XML_TYPE)
-        bodiless = method == "DELETE" or any(s.name in ("Post", "Unpost") for s in resource.segments[1:])
+        # `$count` answers text/plain whatever $format says (developer guide; fidelity-notes).
+        bodiless = method == "DELETE" or any(
+            s.name in ("Post", "Unpost", "$count") for s in resource.segments[1:]
+        )
         if not self.wants_json() and not bodiless:
             return atom_not_supported()
         entity_set = self.model.entity_set(head.name)
@@ -292,7 +295,7 @@ class ODataRequest:
             if function.name in ("SliceLast", "SliceFirst") and method == "GET":
                 if not register.periodic:
                     raise method_not_found()
-                args = virtual.parse_function_args(function.args or "")
+                args = virtual.parse_function_args(function.args or "", self.options)
                 records = virtual.slice_records(
                     self.model, self.store, register, args, function.name == "SliceLast"
                 )
@@ -335,7 +338,7 @@ class ODataRequest:
             if register.record_set_of is None:
                 raise method_not_found()
             if function.name == "Balance":
-                args = virtual.parse_function_args(function.args or "")
+                args = virtual.parse_function_args(function.args or "", self.options)
                 props, rows = virtual.balance_rows(self.model, self.store, record_type, args)
                 section = TabularSection("Balance", f"{register.name}_Balance", props)
                 items, count = self.filtered(section, rows)

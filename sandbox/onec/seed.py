@@ -320,7 +320,7 @@ class Seeder:
             if self.config.managers
             else None
         )
-        self.add("Catalog_Контрагенты", "Битрикс24", {"Description": "Битрикс24", "IsFolder": True})
+        # No «Битрикс24» folder: like a fresh base, setup creates it (issue 10 item 12).
         self.add("Catalog_Контрагенты", "Покупатели", {"Description": "Покупатели", "IsFolder": True})
         self.add("Catalog_Контрагенты", "Поставщики", {"Description": "Поставщики", "IsFolder": True})
         buyer = self.add(
@@ -473,7 +473,7 @@ class Seeder:
             {
                 "Description": BITRIX_DEAL_PROPERTY,
                 "Заголовок": BITRIX_DEAL_PROPERTY,
-                "ValueType": {"Types": ["Edm.String"]},
+                "ValueType": {"Types": ["String"]},
                 "НаборСвойств_Key": order_set,
                 "Виден": True,
                 "Доступен": True,

@@ -30,8 +30,40 @@ def default_value(prop: Prop, companion_of: Prop | None = None) -> Any:
         case "Edm.Int16" | "Edm.Int32" | "Edm.Int64":
             return 0
         case "StandardODATA.TypeDescription":
-            return {"Types": []}
+            return type_description({})
     return ""
+
+
+# The qualifiers a real ValueType always carries on read, with the platform's defaults
+# (fidelity-notes §1: Int64 lengths as strings, Int16 digits as numbers).
+_QUALIFIER_DEFAULTS: dict[str, dict[str, Any]] = {
+    "NumberQualifiers": {"AllowedSign": "Any", "Digits": 0, "FractionDigits": 0},
+    "StringQualifiers": {"AllowedLength": "Variable", "Length": "0"},
+    "DateQualifiers": {"DateFractions": "DateTime"},
+    "BinaryDataQualifiers": {"AllowedLength": "Variable", "Length": "0"},
+}
+
+
+def type_description(raw: Any) -> dict[str, Any]:
+    """A `StandardODATA.TypeDescription` as 1C answers it: `Types` plus all four qualifiers.
+
+    Type names are the platform's (`String`, `Number`); an `Edm.` prefix some clients send is
+    taken off, since whether 1C accepts it is unconfirmed (docs/sandbox-onec.md).
+    """
+    given: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    types = given.get("Types")
+    described: dict[str, Any] = {
+        "Types": [str(t).removeprefix("Edm.") for t in types] if isinstance(types, list) else []
+    }
+    for name, defaults in _QUALIFIER_DEFAULTS.items():
+        part = given.get(name)
+        sent: dict[str, Any] = part if isinstance(part, dict) else {}
+        described[name] = {key: sent.get(key, default) for key, default in defaults.items()}
+        for key in ("Length", "Digits", "FractionDigits"):
+            if key in described[name]:
+                value = described[name][key]
+                described[name][key] = str(value) if key == "Length" else int(value)
+    return described
 
 
 def coerce(prop: Prop, raw: Any) -> Any:
@@ -70,7 +102,7 @@ def coerce(prop: Prop, raw: Any) -> Any:
                 raise cannot_parse_value(raw, edm) from None
             return int(number)
         case "StandardODATA.TypeDescription":
-            return raw if isinstance(raw, dict) else {"Types": []}
+            return type_description(raw)
     if prop.composite:
         # Composite values keep their JSON form: a GUID for references, the primitive otherwise.
         return raw if isinstance(raw, bool | int | float) else ("" if raw is None else str(raw))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from .actions import STOCK_DIMENSIONS
@@ -10,28 +12,52 @@ from .filter import Evaluator, compile_filter, normalize_datetime
 from .model import EntitySet, Prop, ServiceModel, TabularSection, balance_props
 from .storage import Store
 
+# Parameters of the virtual-table functions (metadata: SliceLast/SliceFirst, Balance, Turnovers).
+_PARAMETERS = ("Period", "Condition", "Dimensions", "StartPeriod", "EndPeriod")
+_PARAMETER_RE = re.compile(r"(?:^|,)\s*(" + "|".join(_PARAMETERS) + r")\s*=")
 
-def parse_function_args(text: str) -> dict[str, str]:
-    """`Period=datetime'…',Condition='… guid''…'' …'` → raw literal per name (quotes doubled inside)."""
-    from .query import split_top_level
 
+def parse_function_args(text: str, options: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Raw literal per parameter name, from `(Period=datetime'…',Condition='…')` and from the
+    query string (`?Condition=…`, the developer guide's form, fidelity-notes §3).
+
+    Parameters are split at `,Name=` of a known parameter, not at every top-level comma: inside a
+    Condition whose quotes are nested unescaped (`'A eq 'x''`) quote counting cannot tell where
+    the literal ends, so a comma inside such a literal would otherwise split it.
+    """
     args: dict[str, str] = {}
-    if not text.strip():
-        return args
-    for part in split_top_level(text):
-        name, sep, value = part.partition("=")
-        if not sep:
+    if text.strip():
+        matches = list(_PARAMETER_RE.finditer(text))
+        if not matches or text[: matches[0].start()].strip():
             raise query_option_parse_error("параметров функции")
-        args[name.strip()] = value.strip()
+        for index, match in enumerate(matches):
+            end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
+            args[match.group(1)] = text[match.end() : end].strip()
+    query_condition = (options or {}).get("Condition")
+    if query_condition is not None:
+        if "Condition" in args:
+            raise query_option_parse_error("Condition")
+        # Plain filter text there; quoted the OData way so all forms leave here alike.
+        args["Condition"] = "'" + query_condition.replace("'", "''") + "'"
     return args
 
 
+def condition_arg(args: Mapping[str, str]) -> str | None:
+    """The Condition as filter text, in any of the three forms fidelity-notes §3 lists."""
+    text = string_arg(args.get("Condition"))
+    if text is None:
+        return None
+    # Doubled quotes (`guid''…''`) are OData escaping; the nested form (`guid'…'`) has none.
+    return text.replace("''", "'") if "''" in text else text
+
+
 def string_arg(raw: str | None) -> str | None:
+    """The text of a quoted parameter, quotes inside it left as sent."""
     if raw is None:
         return None
     if len(raw) < 2 or raw[0] != "'" or raw[-1] != "'":
         raise query_option_parse_error("параметров функции")
-    return raw[1:-1].replace("''", "'")
+    return raw[1:-1]
 
 
 def period_arg(raw: str | None) -> str | None:
@@ -57,7 +83,7 @@ def slice_records(
     model: ServiceModel, store: Store, register: EntitySet, args: dict[str, str], last: bool
 ) -> list[dict[str, Any]]:
     period = period_arg(args.get("Period"))
-    condition = _condition(model, register, store, string_arg(args.get("Condition")))
+    condition = _condition(model, register, store, condition_arg(args))
     dimensions = [k for k in register.key if k != "Period"]
     chosen: dict[tuple[Any, ...], dict[str, Any]] = {}
     for record in store.records(register.name):
@@ -89,7 +115,7 @@ def balance_rows(
             if key not in STOCK_DIMENSIONS:
                 raise path_segment_not_found(name)
             dimensions.append(key)
-    condition = _condition(model, record_type, store, string_arg(args.get("Condition")))
+    condition = _condition(model, record_type, store, condition_arg(args))
     totals: dict[tuple[Any, ...], float] = {}
     for record in store.stock_records:
         # Balance at a date excludes movements of that very moment (the platform's "на начало").

@@ -55,7 +55,9 @@ def test_new_company_and_contact_give_one_order_with_everything_filled(
     )
     counterparty = onec_get(stack, f"Catalog_Контрагенты(guid'{order['Контрагент_Key']}')")
     assert (counterparty["ИНН"], counterparty["КПП"]) == ("7712345678", "771201001")
-    assert counterparty["Parent_Key"] == seed(stack)["Catalog_Контрагенты"]["Битрикс24"]
+    (folder,) = onec_get(stack, "Catalog_Контрагенты", **{"$filter": "Description eq 'Битрикс24'"})["value"]
+    assert folder["IsFolder"]
+    assert counterparty["Parent_Key"] == folder["Ref_Key"]
     same_inn = onec_get(stack, "Catalog_Контрагенты", **{"$filter": "ИНН eq '7712345678'"})["value"]
     assert len(same_inn) == 1
     people = onec_get(

@@ -237,7 +237,7 @@ def test_inventory_mode_locks_quantity(rest: Rest) -> None:
         "catalog.product.add", {"fields": {"iblockId": 23, "name": "Brick", "xmlId": "guid-7", "quantity": 5}}
     )["element"]
     assert product["quantity"] == 5
-    assert rest.ok("catalog.document.mode.status") is False
+    assert rest.ok("catalog.document.mode.status") == "N"
     rest.client.post("/_sandbox/inventory", json={"enabled": True})
     status, body = rest.call("catalog.product.update", {"id": product["id"], "fields": {"quantity": 9}})
     assert status == 400

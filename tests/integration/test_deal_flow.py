@@ -101,7 +101,9 @@ def test_new_deal_creates_one_order_with_counterparty_and_writes_back(world: Wor
     assert order["Запасы"][0]["Количество"] == 10
     counterparty = onec(world, f"Catalog_Контрагенты(guid'{order['Контрагент_Key']}')")
     assert (counterparty["ИНН"], counterparty["КПП"]) == ("7712345678", "771201001")
-    assert counterparty["Parent_Key"] == seed(world)["Catalog_Контрагенты"]["Битрикс24"]
+    (folder,) = onec(world, "Catalog_Контрагенты", **{"$filter": "Description eq 'Битрикс24'"})["value"]
+    assert folder["IsFolder"]
+    assert counterparty["Parent_Key"] == folder["Ref_Key"]
     people = onec(
         world, "Catalog_КонтактныеЛица", **{"$filter": f"Owner_Key eq guid'{counterparty['Ref_Key']}'"}
     )

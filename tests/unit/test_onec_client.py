@@ -175,14 +175,34 @@ def test_iter_all_pages_with_top_skip_and_a_stable_orderby() -> None:
     assert not any(b"%20gt%20guid" in line for line in onec.lines())
 
 
-def test_count_reads_the_inline_count_string() -> None:
-    onec = OneC(collection([{"Ref_Key": COUNTERPARTY}], **{"odata.count": "1103"}))
+def test_count_asks_the_count_segment_and_reads_the_text_plain_number() -> None:
+    onec = OneC(httpx.Response(200, text="1103", headers={"content-type": "text/plain;charset=utf-8"}))
 
     assert onec.client().count("Catalog_Контрагенты", filter="DeletionMark eq false") == 1103
-    assert onec.lines()[0].endswith(b"&$top=1&$inlinecount=allpages")
+    line = onec.lines()[0]
+    assert line == b"GET " + ROOT + CYR_CATALOG + b"/$count?$filter=DeletionMark%20eq%20false"
+    assert b"$format" not in line  # the guide's $count answers text/plain, not JSON
 
 
-def test_slice_last_puts_period_and_condition_in_the_path_with_doubled_quotes() -> None:
+@pytest.mark.parametrize(
+    "body",
+    ["1103", '"1103"', '{"value": 1103}', '{"odata.count": "1103"}', " 1103\r\n"],
+)
+def test_count_tolerates_text_and_json_answers(body: str) -> None:
+    onec = OneC(httpx.Response(200, text=body))
+
+    assert onec.client().count("Catalog_Контрагенты") == 1103
+    assert onec.lines()[0] == b"GET " + ROOT + CYR_CATALOG + b"/$count"  # no dangling `?`
+
+
+def test_count_that_is_not_a_number_is_an_unexpected_response() -> None:
+    onec = OneC(httpx.Response(200, text="<html>login</html>"))
+
+    with pytest.raises(UnexpectedResponse):
+        onec.client().count("Catalog_Контрагенты")
+
+
+def test_slice_last_sends_condition_as_a_query_parameter_as_the_developer_guide_does() -> None:
     price_kind = "7f4b5034-0331-11e3-b914-5404a6a68c42"
     onec = OneC(collection([{"Цена": 150}]))
 
@@ -194,13 +214,15 @@ def test_slice_last_puts_period_and_condition_in_the_path_with_doubled_quotes() 
     )
 
     assert rows == [{"Цена": 150}]
-    path = unquote(onec.requests[0].url.path)
-    assert path.endswith(
-        "/InformationRegister_ЦеныНоменклатуры/SliceLast(Period=datetime'2030-01-01T00:00:00',"
-        f"Condition='ВидЦен_Key eq guid''{price_kind}''')"
+    url = onec.requests[0].url
+    assert unquote(url.path).endswith(
+        "/InformationRegister_ЦеныНоменклатуры/SliceLast(Period=datetime'2030-01-01T00:00:00')"
     )
+    assert b"&Condition=" + quote("ВидЦен_Key").encode() + b"%20eq%20guid'" + price_kind.encode() + b"'" in (
+        url.query
+    )
+    assert b"''" not in onec.lines()[0]
     assert b" " not in onec.lines()[0].split(b" ", 1)[1]
-    assert b"%20eq%20guid''" in onec.lines()[0]
 
 
 def test_balance_url_carries_period_and_dimensions_and_filter_applies_to_result() -> None:

@@ -555,8 +555,10 @@ def change_stock(portal: Portal, product_id: int, store_id: int, delta: float) -
 
 # -- inventory documents -----------------------------------------------------------------------
 @method("catalog.document.mode.status")
-def document_mode_status(call: Call) -> bool:
-    return inventory_on(call.portal)
+def document_mode_status(call: Call) -> str:
+    # The docs' table says "boolean", and their type dictionary defines that as "Y"/"N": the
+    # sample answer is {"result":"Y"} (fidelity-notes §4).
+    return "Y" if inventory_on(call.portal) else "N"
 
 
 _DOC_TYPES = {"A", "S", "M", "R", "D"}

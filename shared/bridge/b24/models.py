@@ -31,6 +31,19 @@ def optional_int(value: Any) -> int | None:
     return int(number) if number is not None else None
 
 
+def yes_no(value: Any) -> bool | None:
+    """A Bitrix24 "boolean": `"Y"`/`"N"` in the docs' sense (fidelity-notes §4), also tolerating a
+    JSON true/false, 1/0 and "true"/"false". None for anything else: the caller says so."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().casefold() if isinstance(value, str | int) else None
+    if text in ("y", "yes", "true", "1"):
+        return True
+    if text in ("n", "no", "false", "0", ""):
+        return False
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class CallTime:
     """The `time` object. Every key is optional: samples and portals differ (README §1.3, §12)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.b24.errors import B24Error, MethodNotFound
+from bridge.b24.models import yes_no
 from bridge.catalog.resolved import CatalogResolved, ResolvedStore, StockMode
 from bridge.deps import Ports
 from bridge.onec.odata import eq, normalize_ref
@@ -88,7 +89,18 @@ def resolve(ports: Ports, *, dry_run: bool) -> tuple[CatalogResolved | None, Set
                 "Bitrix24 catalog", "no price type found", "set catalog.price_type to an existing name"
             )
         )
-    inventory = bool(ports.b24.call("catalog.document.mode.status", {}).result)
+    mode = ports.b24.call("catalog.document.mode.status", {}).result
+    # The answer is the string "Y"/"N", and bool("N") is true: parse it, never cast it.
+    inventory = yes_no(mode)
+    if inventory is None:
+        out.append(
+            SetupProblem(
+                "Bitrix24 catalog",
+                f"catalog.document.mode.status answered {mode!r}, neither Y nor N",
+                "report it; stock is written as product quantity until setup can tell",
+            )
+        )
+        inventory = False
     stock_mode: StockMode = "documents" if inventory else "quantity"
     store_id: int | None = None
     if inventory:

@@ -3,7 +3,8 @@
 Bitrix24: builds the `StageBook` (`crm.category.list` + `crm.status.list`), checks every configured
 funnel and stage, creates the deal user fields the deal and payment flows write. 1C: resolves the
 organization, order states, warehouse, price kind, folder for new counterparties, default employee,
-contact-information kinds, units and VAT rates; finds or creates the additional attribute
+contact-information kinds, units and VAT rates; creates the folder for new counterparties when a
+fresh base has none; finds or creates the additional attribute
 "ID сделки Битрикс24" and attaches it to the set `Документ_ЗаказПокупателя`. With no problems
 (and not a dry run) the ids are stored in SyncTable for the flows (`bridge.deals.resolved`).
 """
@@ -24,7 +25,7 @@ from bridge.onec.odata import eq
 from bridge.settings import DealMapping, OneCMapping
 from bridge.setup.b24_fields import UserFieldSpec, ensure_user_fields
 from bridge.setup.framework import SetupProblem
-from bridge.setup.onec_names import find_by_description, only_one
+from bridge.setup.onec_names import ensure_folder, find_by_description, only_one, string_value_type
 
 PROPERTIES = "ChartOfCharacteristicTypes_ДополнительныеРеквизитыИСведения"
 PROPERTY_SETS = "Catalog_НаборыДополнительныхРеквизитовИСведений"
@@ -174,7 +175,7 @@ def ensure_deal_property(onec: ODataClient, name: str, *, dry_run: bool) -> tupl
                 {
                     "Description": name,
                     "Заголовок": name,
-                    "ValueType": {"Types": ["Edm.String"]},
+                    "ValueType": string_value_type(),
                     "НаборСвойств_Key": order_set["Ref_Key"],
                     "Виден": True,
                     "Доступен": True,
@@ -238,9 +239,17 @@ def resolve_onec(ports: Ports, *, dry_run: bool) -> tuple[OneCRefs | None, dict[
         "Catalog_СтруктурныеЕдиницы", names.reserve_warehouse, "onec.reserve_warehouse"
     )
     values["price_kind"] = refs.named("Catalog_ВидыЦен", names.price_kind, "onec.price_kind")
-    values["counterparty_folder"] = refs.named(
-        "Catalog_Контрагенты", names.new_counterparty_folder, "onec.new_counterparty_folder", folder=True
-    )
+    if names.new_counterparty_folder.strip():
+        folder, folder_results = ensure_folder(
+            onec,
+            "Catalog_Контрагенты",
+            names.new_counterparty_folder,
+            setting="onec.new_counterparty_folder",
+            dry_run=dry_run,
+        )
+        values["counterparty_folder"] = folder
+        refs.problems += [r for r in folder_results if isinstance(r, SetupProblem)]
+        results += [r for r in folder_results if isinstance(r, str)]
     # Required: an order is never written without Ответственный (§2.6.1).
     values["default_responsible"] = refs.required(
         "Catalog_Сотрудники", names.default_responsible, "onec.default_responsible"

@@ -71,9 +71,9 @@ def encode_path(text: str) -> str:
     return quote(text, safe=_PATH_SAFE)
 
 
-def build_query(options: Sequence[tuple[str, str]]) -> str:
+def build_query(options: Sequence[tuple[str, str]], *, json_format: bool = True) -> str:
     """`$format=json` first, then the options; spaces as %20, never `+`."""
-    pairs = [("$format", "json"), *options]
+    pairs = [("$format", "json"), *options] if json_format else list(options)
     return "&".join(f"{quote(k, safe='$')}={quote(v, safe=_QUERY_SAFE)}" for k, v in pairs)
 
 
@@ -96,6 +96,23 @@ def _clean(entity: Mapping[str, Any]) -> Entity:
         for name, value in entity.items()
         if name != "odata.metadata" and not name.endswith("@navigationLinkUrl")
     }
+
+
+def _count_from(response: httpx.Response, where: str) -> int:
+    text = response.text.strip()
+    value: Any = text
+    if text[:1] in ("{", '"'):
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = text
+    if isinstance(value, dict):
+        value = value.get("value", value.get("odata.count"))
+    try:
+        return parse_int64(value)
+    except (TypeError, ValueError):
+        message = f"$count answered {text[:40]!r}"
+        raise UnexpectedResponse(response.status_code, None, message, where) from None
 
 
 class ODataClient:
@@ -226,16 +243,16 @@ class ODataClient:
             skip += size
 
     def count(self, entity_set: str, *, filter: FilterArg = None) -> int:
-        """Number of matching entities via `$inlinecount=allpages` (1C sends the count as text).
+        """Number of matching entities: `GET <Set>/$count[?$filter=…]`.
 
-        `$top=1` keeps the payload small; `$top=0` is not documented for 1C.
+        The developer guide says 1C answers the bare number as text/plain; a JSON answer (a
+        number, a string, or an object with `value`/`odata.count`) is read too, since what a
+        publication does with `$count` and `$format` together is not confirmed live
+        (docs/sandbox-onec.md).
         """
-        options = self._options(filter=filter, top=1)
-        options.append(("$inlinecount", "allpages"))
-        data = self._json("GET", encode_path(entity_set), options)
-        if "odata.count" not in data:
-            raise UnexpectedResponse(200, None, "no odata.count in the answer", self._masked(entity_set))
-        return parse_int64(data["odata.count"])
+        path = f"{encode_path(entity_set)}/$count"
+        response = self._send("GET", path, self._options(filter=filter), expected=_OK, json_format=False)
+        return _count_from(response, self._masked(path))
 
     def slice_last(
         self,
@@ -246,10 +263,10 @@ class ODataClient:
         filter: FilterArg = None,
         select: Names = None,
     ) -> Entities:
-        """`InformationRegister_X/SliceLast(Period=datetime'…',Condition='…')`."""
-        arguments = self._virtual_table_arguments(period=period, condition=condition)
-        path = f"{encode_path(register)}/SliceLast({encode_path(arguments)})"
-        return self._values(self._json("GET", path, self._options(filter=filter, select=select)))
+        """`InformationRegister_X/SliceLast(Period=datetime'…')?Condition=…`."""
+        return self._virtual_table(
+            register, "SliceLast", self._virtual_table_arguments(period=period), condition, filter, select
+        )
 
     def balance(
         self,
@@ -261,10 +278,26 @@ class ODataClient:
         filter: FilterArg = None,
         select: Names = None,
     ) -> Entities:
-        """`AccumulationRegister_X/Balance(Period=…,Condition='…',Dimensions='A,B')`."""
-        arguments = self._virtual_table_arguments(period=period, condition=condition, dimensions=dimensions)
-        path = f"{encode_path(register)}/Balance({encode_path(arguments)})"
-        return self._values(self._json("GET", path, self._options(filter=filter, select=select)))
+        """`AccumulationRegister_X/Balance(Period=…,Dimensions='A,B')?Condition=…`."""
+        arguments = self._virtual_table_arguments(period=period, dimensions=dimensions)
+        return self._virtual_table(register, "Balance", arguments, condition, filter, select)
+
+    def _virtual_table(
+        self,
+        register: str,
+        function: str,
+        arguments: str,
+        condition: FilterArg,
+        filter: FilterArg,
+        select: Names,
+    ) -> Entities:
+        # Condition goes as a query parameter, the developer guide's form (fidelity-notes §3):
+        # no quoting inside a quoted literal, and IIS refuses ?, + and backslash in a path-embedded one.
+        path = f"{encode_path(register)}/{function}({encode_path(arguments)})"
+        options = self._options(filter=filter, select=select)
+        if condition is not None:
+            options.append(("Condition", str(condition)))
+        return self._values(self._json("GET", path, options))
 
     # ---- writes ------------------------------------------------------------------------------
 
@@ -308,14 +341,11 @@ class ODataClient:
     def _virtual_table_arguments(
         *,
         period: datetime | date | None,
-        condition: FilterArg,
         dimensions: Sequence[str] | None = None,
     ) -> str:
         arguments: list[str] = []
         if period is not None:
             arguments.append(f"Period={datetime_literal(period)}")
-        if condition is not None:
-            arguments.append(f"Condition={quote_string(str(condition))}")
         if dimensions:
             arguments.append(f"Dimensions={quote_string(','.join(dimensions))}")
         return ",".join(arguments)
@@ -380,8 +410,9 @@ class ODataClient:
         expected: Sequence[int],
         body: Mapping[str, Any] | None = None,
         resend_if_unsure: bool = True,
+        json_format: bool = True,
     ) -> httpx.Response:
-        query = build_query(options)
+        query = build_query(options, json_format=json_format)
         content: bytes | None = None
         if body is not None:
             content = json.dumps(body, ensure_ascii=False).encode("utf-8")
@@ -390,7 +421,7 @@ class ODataClient:
         attempt = 0
         while True:
             attempt += 1
-            url = f"{self._base_url}{path}?{query}"
+            url = f"{self._base_url}{path}?{query}" if query else f"{self._base_url}{path}"
             headers = dict(self._headers)
             if content is not None:
                 headers["Content-Type"] = "application/json; charset=utf-8"

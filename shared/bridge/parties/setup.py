@@ -18,6 +18,7 @@ from bridge.parties.config import PartiesMapping
 from bridge.parties.resolved import PartiesResolved, ResolvedStore
 from bridge.parties.sync import parties_mapping
 from bridge.setup.framework import SetupProblem
+from bridge.setup.onec_names import string_value_type
 
 KINDS_SET = "Catalog_ВидыКонтактнойИнформации"
 ROLES = "Catalog_РолиКонтактныхЛиц"
@@ -138,7 +139,7 @@ class _Step:
             title,
             create={
                 "Заголовок": title,
-                "ValueType": {"Types": ["Edm.String"]},
+                "ValueType": string_value_type(),
                 "Виден": True,
                 "Доступен": True,
                 **({"НаборСвойств_Key": set_ref} if set_ref else {}),

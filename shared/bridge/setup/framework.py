@@ -35,7 +35,9 @@ class SetupStep(Protocol):
 
 
 # Modules whose `setup` function is a step, in order (the deal step first: payments rely on its
-# user fields). A module not written yet is skipped.
+# user fields). A module not written yet is skipped. A step creates what it needs itself (shared
+# helpers: `bridge.setup.onec_names.ensure_folder`, `bridge.setup.b24_fields`), so a new step can
+# be appended here without caring what the others made: one run on a fresh base must pass.
 STEP_MODULES: tuple[str, ...] = (
     "bridge.deals.setup",
     "bridge.payments.setup",
