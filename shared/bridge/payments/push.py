@@ -37,7 +37,7 @@ _MAX_TIMESTAMP_DIGITS = 12
 
 def sign(secret: str, timestamp: int | str, body: bytes) -> str:
     """`sha256=<hex>` of HMAC-SHA256(secret, "<timestamp>." + body): what the 1C side sends."""
-    message = str(timestamp).encode("ascii") + b"." + body
+    message = str(timestamp).encode() + b"." + body
     return _SIGNATURE_PREFIX + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
