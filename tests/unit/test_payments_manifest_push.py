@@ -55,7 +55,9 @@ def test_push_accepts_a_fresh_signature_and_nothing_else() -> None:
     body = '{"type": "Document_ЗаказПокупателя"}'.encode()
     stamp = str(int(NOW.timestamp()))
     assert authentic("k", body, signed_headers("k", body, NOW), NOW)
-    assert authentic("k", body, {"x-bridge-timestamp": stamp, "x-bridge-signature": sign("k", stamp, body)}, NOW)
+    assert authentic(
+        "k", body, {"x-bridge-timestamp": stamp, "x-bridge-signature": sign("k", stamp, body)}, NOW
+    )
     assert not authentic("k", body, signed_headers("other", body, NOW), NOW)
     assert not authentic("k", body + b" ", signed_headers("k", body, NOW), NOW)
     assert not authentic("k", body, {"x-bridge-signature": sign("k", stamp, body)}, NOW)  # no timestamp
@@ -115,3 +117,20 @@ def test_push_body_single_or_list() -> None:
 
 def test_notification_tag_is_per_payment() -> None:
     assert payment_tag(REF) == f"1c-pay-{REF}"
+
+
+def test_upper_case_hex_from_1c_is_accepted() -> None:
+    body = '{"type": "Document_ЗаказПокупателя"}'.encode()
+    headers = signed_headers("k", body, NOW)
+    headers["x-bridge-signature"] = "sha256=" + headers["x-bridge-signature"].removeprefix("sha256=").upper()
+    assert authentic("k", body, headers, NOW)
+
+
+def test_the_documented_1c_test_vector() -> None:
+    # docs/payments-flow.md gives these values so the 1C side can check its HMAC before going live.
+    body = (
+        '{"objects": [{"type": "Document_ЗаказПокупателя", "ref": "5f1b2c3d-0000-4000-8000-000000000001"}]}'
+    )
+    assert sign("sandbox-push-secret", 1766047124, body.encode()) == (
+        "sha256=138c1c530dfc0cb13bc660437e42c359d2ba2edf9f043c97f63a6ad25284b2c0"
+    )

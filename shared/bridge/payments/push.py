@@ -58,7 +58,8 @@ def refusal(secret: str, body: bytes, headers: Mapping[str, str], now: datetime)
     if not (0 < len(stamp) <= _MAX_TIMESTAMP_DIGITS and stamp.isascii() and stamp.isdigit()):
         return f"missing or malformed {TIMESTAMP_HEADER} (unix seconds)"
     expected = sign(secret, stamp, body).encode()
-    if not hmac.compare_digest(signature.strip().encode("utf-8", "surrogatepass"), expected):
+    # Lower-cased: 1C's ПолучитьHexСтрокуИзДвоичныхДанных writes upper-case hex.
+    if not hmac.compare_digest(signature.strip().lower().encode("utf-8", "surrogatepass"), expected):
         return f"{SIGNATURE_HEADER} does not match"
     # Checked after the signature, so an unauthenticated caller learns nothing about our clock.
     if abs(now.timestamp() - int(stamp)) > MAX_CLOCK_SKEW_S:
