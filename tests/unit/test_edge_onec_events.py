@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bridge.payments.push import MAX_CLOCK_SKEW_S, PushBody, PushReport, sign, signed_headers
+from sandbox.local.samples import http_samples, signed_now
 from sandbox.template import ROOT
 from tests.unit.edge_requests import LambdaContext, generated, handler_module, http_event, spliced
 
@@ -305,3 +306,13 @@ def test_generated_raw_bytes_get_2xx_or_4xx_and_act_only_when_signed(
     app: ModuleType, raw: bytes, auth: str
 ) -> None:
     _check(app, raw, auth)
+
+
+def test_the_demo_signs_the_sample_again_for_now(app: ModuleType) -> None:
+    sample = next(s for s in http_samples(ROOT / "events") if s.path == "/1c/events")
+    assert post(app, sample.body, sample.headers, secret="sandbox-push-secret")[0] == 401  # stale
+
+    fresh = signed_now(sample, "sandbox-push-secret", NOW)
+
+    assert post(app, fresh.body, fresh.headers, secret="sandbox-push-secret")[0] == 202
+    assert "x-bridge-token" not in fresh.headers
