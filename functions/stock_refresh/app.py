@@ -2,7 +2,8 @@
 
 Body `{"product_ids": [12, 15]}` (Bitrix24 product ids) or `{}` / `{"all": true}` for every synced
 product. Header `X-Bridge-Token` must equal the shared secret (bridge.catalog.auth), compared in
-constant time; otherwise 401 and nothing runs.
+constant time; otherwise 401 and nothing runs. The body is strict: an unknown field (a typo such
+as `produkt_ids`) is a 400, never read as "refresh everything"; over 64 KB is a 413.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bridge.catalog.auth import HEADER, refresh_token, token_matches
+from bridge.catalog.refresh_request import MAX_BODY_BYTES, requested_ids
 from bridge.catalog.resolved import ResolvedStore
 from bridge.catalog.runs import run_refresh
 from bridge.deps import Ports, default_ports
 from bridge.errors import PermanentError, TransientError
+from bridge.http_edge import BodyRejected, raw_body
 from bridge.observability import logger, metrics, tracer
 
 app = APIGatewayHttpResolver()
@@ -32,28 +35,6 @@ def _json(status: int, body: dict[str, Any]) -> Response[str]:
     )
 
 
-def _product_ids(raw: str | None) -> list[int] | None:
-    """The ids asked for, None for all; ValueError with a reason for a malformed body."""
-    if not raw or not raw.strip():
-        return None
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise ValueError("body is not JSON") from None
-    if not isinstance(body, dict):
-        raise ValueError("body must be a JSON object")
-    ids = body.get("product_ids")
-    if ids is None:
-        if body.get("all", True) is not True:
-            raise ValueError("give product_ids or all: true")
-        return None
-    if not isinstance(ids, list) or not all(
-        isinstance(i, int) or (isinstance(i, str) and i.isdigit()) for i in ids
-    ):
-        raise ValueError("product_ids must be a list of Bitrix24 product ids")
-    return [int(i) for i in ids]
-
-
 @app.post("/stock/refresh")
 def stock_refresh() -> Response[str]:
     event = app.current_event
@@ -61,9 +42,12 @@ def stock_refresh() -> Response[str]:
         logger.warning("stock refresh refused: missing or wrong token")
         return _json(401, {"error": "unauthorized", "reason": f"missing or wrong {HEADER} header"})
     try:
-        ids = _product_ids(event.decoded_body)
-    except ValueError as error:
-        return _json(400, {"error": "bad_request", "reason": str(error)})
+        raw = raw_body(event.body, is_base64_encoded=bool(event.is_base64_encoded), max_bytes=MAX_BODY_BYTES)
+        ids = requested_ids(raw)
+    except BodyRejected as error:
+        logger.warning("stock refresh refused", extra={"status": error.status, "reason": error.reason})
+        label = "payload_too_large" if error.status == 413 else "bad_request"
+        return _json(error.status, {"error": label, "reason": error.reason})
     context = app.context
     try:
         report = run_refresh(ids, context["ports"], store=context.get("store"), budget_s=context["budget_s"])

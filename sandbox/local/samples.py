@@ -6,9 +6,12 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
+
+from bridge.payments.push import SIGNATURE_HEADER, signed_headers
 
 # Headers API Gateway adds or that belong to the original connection, not to the client's request.
 _HOP_HEADERS = frozenset(
@@ -92,3 +95,16 @@ def with_b24_id(sample: HttpSample, new_id: int) -> HttpSample:
         for key, value in parse_qsl(sample.body.decode("utf-8"), keep_blank_values=True)
     ]
     return replace(sample, body=urlencode(pairs).encode("utf-8"))
+
+
+def signed_now(sample: HttpSample, secret: str, now: datetime | None = None) -> HttpSample:
+    """A signed push sample (`x-bridge-signature`) signed again for `now`; any other unchanged.
+
+    The recorded timestamp is long past, and `POST /1c/events` refuses a push more than
+    5 minutes old (that is the replay protection), so a replay must sign like the 1C side would.
+    """
+    if SIGNATURE_HEADER not in {k.lower() for k in sample.headers}:
+        return sample
+    headers = {k: v for k, v in sample.headers.items() if not k.lower().startswith("x-bridge-")}
+    headers.update(signed_headers(secret, sample.body, now or datetime.now(UTC)))
+    return replace(sample, headers=headers)

@@ -212,13 +212,18 @@ def test_1c_down_during_a_run_loses_nothing(world: PaymentsWorld) -> None:
     assert len(world.notifications(3)) == 1
 
 
-def test_signature_is_the_hmac_of_the_raw_body() -> None:
+def test_signature_is_the_hmac_of_timestamp_dot_raw_body() -> None:
+    from datetime import UTC, datetime
+
     from bridge.payments.push import authentic, sign
 
     body = json.dumps(
         {"type": "Document_ЗаказПокупателя", "ref": "00000000-0000-0000-0000-000000000001"}
     ).encode()
-    expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
-    assert sign("s3cret", body) == expected
-    assert authentic("s3cret", body, {"x-bridge-signature": expected})
-    assert not authentic("s3cret", body + b" ", {"x-bridge-signature": expected})
+    now = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
+    stamp = str(int(now.timestamp()))
+    expected = "sha256=" + hmac.new(b"s3cret", stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    assert sign("s3cret", stamp, body) == expected
+    headers = {"x-bridge-timestamp": stamp, "x-bridge-signature": expected}
+    assert authentic("s3cret", body, headers, now)
+    assert not authentic("s3cret", body + b" ", headers, now)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.b24.php_query import decode, encode
+from bridge.b24.php_query import QueryRejected, decode, encode
 
 _key = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ_>%=!@", min_size=1, max_size=8)
 _scalar = st.text(max_size=12)
@@ -50,3 +51,40 @@ def test_empty_brackets_append_like_php() -> None:
 @given(st.dictionaries(_key, _tree, min_size=1, max_size=4))
 def test_encode_then_decode_gives_the_same_tree(tree: dict[str, Any]) -> None:
     assert decode(encode(tree)) == tree
+
+
+def test_an_all_digit_root_key_stays_a_key() -> None:
+    assert decode("0=x") == {"0": "x"}
+    assert decode("0=x&1=y") == {"0": "x", "1": "y"}
+
+
+def test_only_php_integers_are_indexes() -> None:
+    # PHP reads "05", "０" (full-width) and "²" (superscript) as text keys, never as list positions.
+    assert decode("a[%EF%BC%90]=1") == {"a": {"０": "1"}}
+    assert decode("a[%C2%B2]=1") == {"a": {"²": "1"}}
+    assert decode("a[05]=1") == {"a": {"05": "1"}}
+    assert decode("a[0]=x&a[1]=y") == {"a": ["x", "y"]}
+
+
+def test_a_4301_digit_index_is_a_text_key() -> None:
+    digits = "7" * 4301
+    assert decode(f"a[{digits}]=1&a[]=2") == {"a": {digits: "1", "0": "2"}}
+
+
+def test_appends_continue_after_the_largest_index_like_php() -> None:
+    assert decode("a[]=x&a[5]=y&a[]=z&a[2]=w") == {"a": {"0": "x", "5": "y", "6": "z", "2": "w"}}
+    assert decode("&".join(f"a[]={i}" for i in range(13_000))) == {"a": [str(i) for i in range(13_000)]}
+
+
+def test_names_nested_past_the_limit_are_refused() -> None:
+    assert decode("a" + "[b]" * 64 + "=1")["a"]["b"]
+    with pytest.raises(QueryRejected, match="nested deeper than 64 levels"):
+        decode("a" + "[b]" * 1000 + "=1")
+    with pytest.raises(QueryRejected, match="nested deeper than 3 levels"):
+        decode("a[b][c][d][e]=1", max_depth=3)
+
+
+def test_the_field_count_is_capped_before_parsing() -> None:
+    with pytest.raises(QueryRejected, match="more than 10 fields"):
+        decode("&".join(["a[]="] * 11), max_fields=10)
+    assert decode("&".join(["a[]="] * 10), max_fields=10) == {"a": [""] * 10}

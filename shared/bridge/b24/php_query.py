@@ -13,6 +13,16 @@ from urllib.parse import parse_qsl, quote
 
 type Nested = dict[str, Any] | list[Any]
 
+# PHP's own default `max_input_nesting_level`; deeper names are refused, not decoded.
+DEFAULT_MAX_DEPTH = 64
+# Digits of the largest index taken as a number; PHP_INT_MAX has 19 digits, and longer digit runs
+# stay text keys (as in PHP), so no decode ever converts an unbounded digit string to an int.
+_MAX_INDEX_DIGITS = 18
+
+
+class QueryRejected(ValueError):
+    """A query over a limit (fields, nesting); the message names the limit."""
+
 
 def flatten(params: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
     """Nested mapping → ordered (bracket key, text value) pairs; lists get explicit indices."""
@@ -67,45 +77,86 @@ def parse_key(key: str) -> list[str]:
     return parts
 
 
-def unflatten(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
-    """Ordered (bracket key, value) pairs → nested dicts; `[]` appends; 0..n-1 keys become lists."""
-    root: dict[str, Any] = {}
+def unflatten(pairs: Iterable[tuple[str, str]], *, max_depth: int = DEFAULT_MAX_DEPTH) -> dict[str, Any]:
+    """Ordered (bracket key, value) pairs → nested dicts; `[]` appends; 0..n-1 keys become lists.
+
+    Linear in the number of pairs: each dict keeps PHP's "next free index" instead of rescanning
+    its keys for every `[]`. Names with more than `max_depth` bracket levels raise QueryRejected.
+    The root stays a mapping whatever its keys (`0=x` → {"0": "x"}).
+    """
+    root = _Node()
     for key, value in pairs:
         path = parse_key(key)
-        node: dict[str, Any] = root
-        for index, part in enumerate(path):
-            last = index == len(path) - 1
+        if len(path) - 1 > max_depth:
+            raise QueryRejected(f"field {_shown(key)} is nested deeper than {max_depth} levels")
+        node = root
+        for position, part in enumerate(path):
             if part == "":
-                part = str(_next_index(node))
-            if last:
+                part = str(node.next_index)
+            node.note(part)
+            if position == len(path) - 1:
                 node[part] = value
             else:
                 child = node.get(part)
-                if not isinstance(child, dict):
-                    child = {}
+                if not isinstance(child, _Node):
+                    child = _Node()
                     node[part] = child
                 node = child
-    tree = _listify(root)
-    assert isinstance(tree, dict)  # a mapping of names stays a mapping: its keys are not all digits
-    return tree
+    return {k: _listify(v) for k, v in root.items()}
 
 
-def decode(query: str) -> dict[str, Any]:
-    """A form body or query string → nested structure (see `unflatten`)."""
-    return unflatten(parse_qsl(query, keep_blank_values=True))
+def decode(
+    query: str, *, max_fields: int | None = None, max_depth: int = DEFAULT_MAX_DEPTH
+) -> dict[str, Any]:
+    """A form body or query string → nested structure (see `unflatten`).
+
+    `max_fields` is checked on the raw text before any parsing (QueryRejected when over).
+    """
+    return unflatten(flat_pairs(query, max_fields=max_fields), max_depth=max_depth)
 
 
-def _next_index(node: dict[str, Any]) -> int:
-    numeric = [int(k) for k in node if k.isdigit()]
-    return max(numeric) + 1 if numeric else 0
+def flat_pairs(query: str, *, max_fields: int | None = None) -> list[tuple[str, str]]:
+    """The (name, value) pairs of a query, undecoded names (`auth[application_token]`); linear."""
+    try:
+        return parse_qsl(query, keep_blank_values=True, max_num_fields=max_fields)
+    except ValueError:  # parse_qsl's only ValueError here is its field count
+        raise QueryRejected(f"more than {max_fields} fields") from None
+
+
+def index_value(key: str) -> int | None:
+    """The integer PHP reads a key as (`0`, `17`); None for any other text (`05`, `０`, `²`, `-1`)."""
+    if key == "0":
+        return 0
+    if 0 < len(key) <= _MAX_INDEX_DIGITS and key.isascii() and key.isdigit() and key[0] != "0":
+        return int(key)
+    return None
+
+
+class _Node(dict[str, Any]):
+    """A dict that remembers PHP's next free integer index, so `[]` costs O(1)."""
+
+    __slots__ = ("next_index",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.next_index = 0
+
+    def note(self, key: str) -> None:
+        number = index_value(key)
+        if number is not None and number >= self.next_index:
+            self.next_index = number + 1
+
+
+def _shown(key: str) -> str:
+    return repr(key if len(key) <= 40 else key[:40] + "…")
 
 
 def _listify(value: Any) -> Any:
+    # Recursion is bounded by max_depth (the nesting of the names), never by the input's size.
     if isinstance(value, dict):
         converted = {k: _listify(v) for k, v in value.items()}
-        if converted and all(k.isdigit() for k in converted):
-            indices = sorted(int(k) for k in converted)
-            if indices == list(range(len(indices))):
-                return [converted[str(i)] for i in indices]
+        indices = {index_value(k) for k in converted}
+        if converted and indices == set(range(len(converted))):
+            return [converted[str(i)] for i in range(len(converted))]
         return converted
     return value

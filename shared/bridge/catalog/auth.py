@@ -20,4 +20,5 @@ def refresh_token() -> str | None:
 def token_matches(presented: str | None, expected: str | None) -> bool:
     if not presented or not expected:
         return False
-    return hmac.compare_digest(presented.encode("utf-8"), expected.encode("utf-8"))
+    # surrogatepass: a header that is not valid text compares unequal instead of raising.
+    return hmac.compare_digest(presented.encode("utf-8", "surrogatepass"), expected.encode("utf-8"))

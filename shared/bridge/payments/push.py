@@ -1,7 +1,10 @@
 """POST /1c/events: a 1C-side extension announces "object X changed" (docs/payments-flow.md).
 
-Authentication: `X-Bridge-Signature: sha256=<hex HMAC-SHA256 of the raw body>` with the shared
-secret, or `X-Bridge-Token: <the shared secret>`; both compared in constant time. The work is the
+Authentication: `X-Bridge-Timestamp: <unix seconds>` and `X-Bridge-Signature: sha256=<hex
+HMAC-SHA256 of "<timestamp>.<raw body>">` with the shared secret, compared in constant time. A
+timestamp more than 5 minutes from now is refused, so a captured request cannot be replayed later
+(within the window a replay only recomputes the same orders again, which is idempotent). There is
+no plain-token mode: a token in a header replays forever. The work is the
 poller's: the affected orders are recomputed at once, under the same per-order lease, so a push and
 a poll of the same payment announce it once. The push never advances the manifests: the poll
 still looks at the document afterwards and finds nothing left to write, which keeps it the
@@ -14,6 +17,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -25,45 +29,72 @@ from bridge.payments.recompute import OrderOutcome, PaymentsContext, recompute_o
 from bridge.payments.state import OrderBusy
 
 SIGNATURE_HEADER = "x-bridge-signature"
-TOKEN_HEADER = "x-bridge-token"
+TIMESTAMP_HEADER = "x-bridge-timestamp"
+MAX_CLOCK_SKEW_S = 300
 _SIGNATURE_PREFIX = "sha256="
+_MAX_TIMESTAMP_DIGITS = 12
 
 
-def sign(secret: str, body: bytes) -> str:
-    return _SIGNATURE_PREFIX + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign(secret: str, timestamp: int | str, body: bytes) -> str:
+    """`sha256=<hex>` of HMAC-SHA256(secret, "<timestamp>." + body): what the 1C side sends."""
+    message = str(timestamp).encode() + b"." + body
+    return _SIGNATURE_PREFIX + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def authentic(secret: str, body: bytes, headers: Mapping[str, str]) -> bool:
-    """Whether the request carries a valid signature or token (header names in lower case)."""
+def signed_headers(secret: str, body: bytes, now: datetime) -> dict[str, str]:
+    """The two headers of a push sent at `now` (the sandbox and tests sign like the 1C side)."""
+    timestamp = int(now.timestamp())
+    return {TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: sign(secret, timestamp, body)}
+
+
+def refusal(secret: str, body: bytes, headers: Mapping[str, str], now: datetime) -> str | None:
+    """Why the request is not authentic (header names in lower case); None when it is."""
     if not secret:
-        return False
+        return "no push secret is configured"
     signature = headers.get(SIGNATURE_HEADER)
-    if signature is not None:
-        return hmac.compare_digest(signature.strip().encode(), sign(secret, body).encode())
-    token = headers.get(TOKEN_HEADER)
-    return token is not None and hmac.compare_digest(token.strip().encode(), secret.encode())
+    stamp = (headers.get(TIMESTAMP_HEADER) or "").strip()
+    if signature is None:
+        return f"missing {SIGNATURE_HEADER}"
+    if not (0 < len(stamp) <= _MAX_TIMESTAMP_DIGITS and stamp.isascii() and stamp.isdigit()):
+        return f"missing or malformed {TIMESTAMP_HEADER} (unix seconds)"
+    expected = sign(secret, stamp, body).encode()
+    # Lower-cased: 1C's ПолучитьHexСтрокуИзДвоичныхДанных writes upper-case hex.
+    if not hmac.compare_digest(signature.strip().lower().encode("utf-8", "surrogatepass"), expected):
+        return f"{SIGNATURE_HEADER} does not match"
+    # Checked after the signature, so an unauthenticated caller learns nothing about our clock.
+    if abs(now.timestamp() - int(stamp)) > MAX_CLOCK_SKEW_S:
+        return f"{TIMESTAMP_HEADER} is more than {MAX_CLOCK_SKEW_S} s away from now"
+    return None
+
+
+def authentic(secret: str, body: bytes, headers: Mapping[str, str], now: datetime) -> bool:
+    return refusal(secret, body, headers, now) is None
 
 
 class ChangedObject(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="forbid")
     type: Literal[
         "Document_ПоступлениеНаСчет",
         "Document_ПоступлениеВКассу",
         "Document_ОперацияПоПлатежнымКартам",
         "Document_ЗаказПокупателя",
     ]
-    ref: str
+    ref: str = Field(max_length=64)
 
     @field_validator("ref")
     @classmethod
     def _guid(cls, value: str) -> str:
-        return normalize_ref(value)
+        try:
+            return normalize_ref(value)
+        except ValueError:
+            raise ValueError("not a 1C Ref_Key (GUID)") from None
 
 
 class PushBody(BaseModel):
     """`{"objects": [{"type": "Document_ПоступлениеНаСчет", "ref": "<Ref_Key>"}, …]}` or one object."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # Unknown fields are refused: a misspelt key must not be read as "nothing to do".
+    model_config = ConfigDict(frozen=True, extra="forbid")
     objects: tuple[ChangedObject, ...] = Field(min_length=1, max_length=100)
 
     @model_validator(mode="before")

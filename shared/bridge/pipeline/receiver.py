@@ -1,18 +1,17 @@
 """Webhook receiver logic: verify a Bitrix24 outbound event, answer at once, queue it per entity.
 
 Bitrix24 never retries a delivery (reference §3.1), so the receiver does the least that can fail:
-size check, parse, token check, validation, one SQS send. The flows do the real work from the queue.
-Order matters: the token is checked before the payload is validated, so a caller without the
-token learns nothing about what a valid event looks like.
+size check, flat parse, token check, nested decode, validation, one SQS send. The flows do the
+real work from the queue. Order matters: the token is read from a flat parse of the form (one
+linear pass, field count capped) and checked before anything is decoded into a tree or validated,
+so a caller without the token costs little CPU and learns nothing about what a valid event looks
+like. Every step before the send is linear in the body and bounded in depth.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,12 +21,18 @@ from pydantic import ValidationError
 
 from bridge.b24 import php_query
 from bridge.errors import BridgeError, ConfigurationError, TransientError
+from bridge.http_edge import BodyRejected, load_json_object, raw_body, utf8_text
 from bridge.observability import logger, metrics
 from bridge.pipeline.models import B24Event, QueuedEvent, deduplication_id, entity_for_event
 from bridge.pipeline.queue import EventSender, event_sender
 from bridge.settings import receiver_secret
 
 MAX_BODY_BYTES = 64 * 1024
+# A Bitrix24 event has about 15 form fields nested 3 levels (data[FIELDS][ID]); far more is not
+# Bitrix24, and is refused before any decoding.
+MAX_FORM_FIELDS = 200
+MAX_NESTING = 8
+TOKEN_FIELD = "auth[application_token]"
 
 
 class RejectedEvent(BridgeError):
@@ -128,12 +133,11 @@ def _answer(request: HttpRequest, deps: ReceiverDeps) -> Answer:
 
 
 def _accept(request: HttpRequest, deps: ReceiverDeps) -> tuple[QueuedEvent, str]:
-    raw = _decode_body(request)
-    _verify_token(raw, deps.application_token())
+    raw = _authenticated_body(request, deps.application_token)
     event = _validate(raw)
     entity = entity_for_event(event.event)
     if entity is None:
-        raise MalformedEvent(f"unsupported event {event.event}")
+        raise MalformedEvent(f"unsupported event {event.event[:80]}")
     queued = QueuedEvent.from_b24(event, entity, received_at=deps.clock())
     logger.append_keys(entity_key=queued.group_id)
     logger.info("event received", extra={"step": "received", "event": queued.event, "ts": queued.ts})
@@ -144,35 +148,29 @@ def _accept(request: HttpRequest, deps: ReceiverDeps) -> tuple[QueuedEvent, str]
     return queued, message_id
 
 
-def _decode_body(request: HttpRequest) -> dict[str, Any]:
-    text = request.body or ""
-    if request.is_base64_encoded:
-        # base64 is 4/3 of the payload: refuse before decoding something huge.
-        if len(text) > (MAX_BODY_BYTES * 4) // 3 + 4:
-            raise PayloadTooLarge(f"body over {MAX_BODY_BYTES} bytes")
-        try:
-            payload = base64.b64decode(text, validate=True)
-        except binascii.Error:
-            raise MalformedEvent("body is not valid base64") from None
-    else:
-        payload = text.encode()
-    if len(payload) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"body over {MAX_BODY_BYTES} bytes")
-    if not payload.strip():
-        raise MalformedEvent("empty body")
+def _authenticated_body(request: HttpRequest, expected_token: Callable[[], str]) -> dict[str, Any]:
+    """The body as a tree, decoded only once its token matched."""
     try:
-        decoded_text = payload.decode("utf-8")
-    except UnicodeDecodeError:
-        raise MalformedEvent("body is not UTF-8") from None
-    if _is_json(request.content_type, decoded_text):
-        try:
-            parsed = json.loads(decoded_text)
-        except ValueError:
-            raise MalformedEvent("body is not valid JSON") from None
-        if not isinstance(parsed, dict):
-            raise MalformedEvent("JSON body must be an object")
-        return parsed
-    return php_query.decode(decoded_text)
+        text = utf8_text(
+            raw_body(request.body, is_base64_encoded=request.is_base64_encoded, max_bytes=MAX_BODY_BYTES)
+        )
+        if not text.strip():
+            raise MalformedEvent("empty body")
+        if _is_json(request.content_type, text):
+            # json is linear and its nesting is capped before parsing: no flat pass needed.
+            tree = load_json_object(text, max_depth=MAX_NESTING)
+            auth = tree.get("auth")
+            _verify_token(
+                auth.get("application_token") if isinstance(auth, Mapping) else None, expected_token()
+            )
+            return tree
+        pairs = php_query.flat_pairs(text, max_fields=MAX_FORM_FIELDS)
+        _verify_token(_form_token(pairs), expected_token())
+        return php_query.unflatten(pairs, max_depth=MAX_NESTING)
+    except BodyRejected as error:
+        raise (PayloadTooLarge if error.status == 413 else MalformedEvent)(error.reason) from None
+    except php_query.QueryRejected as error:
+        raise MalformedEvent(str(error)) from None
 
 
 def _is_json(content_type: str | None, text: str) -> bool:
@@ -182,13 +180,20 @@ def _is_json(content_type: str | None, text: str) -> bool:
     return text.lstrip().startswith("{")
 
 
-def _verify_token(raw: Mapping[str, Any], expected: str) -> None:
-    auth = raw.get("auth")
-    presented = auth.get("application_token") if isinstance(auth, Mapping) else None
+def _form_token(pairs: Sequence[tuple[str, str]]) -> str | None:
+    # The last occurrence wins, as in the nested decode (and in PHP).
+    for key, value in reversed(pairs):
+        if key == TOKEN_FIELD:
+            return value
+    return None
+
+
+def _verify_token(presented: object, expected: str) -> None:
     if not isinstance(presented, str) or not presented:
-        raise Unauthorized("missing auth[application_token]")
-    if not hmac.compare_digest(presented.encode(), expected.encode()):
-        raise Unauthorized("auth[application_token] does not match")
+        raise Unauthorized(f"missing {TOKEN_FIELD}")
+    # surrogatepass: any text compares (and fails) instead of raising on a lone surrogate.
+    if not hmac.compare_digest(presented.encode("utf-8", "surrogatepass"), expected.encode()):
+        raise Unauthorized(f"{TOKEN_FIELD} does not match")
 
 
 def _validate(raw: Mapping[str, Any]) -> B24Event:
