@@ -132,13 +132,38 @@ def test_a_deal_dead_lettered_by_a_1c_outage_longer_than_the_backoff_is_healed_b
     world.drain(horizon_s=24 * 3600)  # dead-lettered again: the outage outlasts the back-off
     assert len(world.queue.dead) == 2
     world.onec_faults_clear()
-    # Four hours on: other deals have moved the sweep's cursor far past this one.
+    # Four hours on: other deals have moved the sweep's cursor far past this one. Only the sweep
+    # writes its cursor, and it carries its retry set along, so only `since` moves here.
     later = now + timedelta(hours=4)
     cursor = world.ports.links.get_cursor(deal_sweep.CURSOR)
+    assert cursor is not None
     world.ports.links.put_cursor(
-        deal_sweep.CURSOR, {"since": later.isoformat()}, expected_version=cursor.version if cursor else None
+        deal_sweep.CURSOR, cursor.value | {"since": later.isoformat()}, expected_version=cursor.version
     )
+    results = []
     for tick in range(12):  # an hour of sweeps after 1C is back
-        deal_sweep.sweep(world.ports, QueueSender(world), now=later + timedelta(minutes=5 * tick))
+        results.append(
+            deal_sweep.sweep(world.ports, QueueSender(world), now=later + timedelta(minutes=5 * tick))
+        )
         world.drain(horizon_s=24 * 3600)
+    (order,) = world.orders_for(deal)
+    assert world.rest.call("crm.deal.get", {"id": deal})["UF_CRM_1C_ORDER_REF"] == order["Ref_Key"]
+    # Healed from the retry set (the window no longer lists the deal), then forgotten: nothing
+    # given up, nothing tracked, nothing waiting in the queue.
+    assert all(deal not in r.queued for r in results)
+    assert [r.healed for r in results if r.healed] == [(deal,)]
+    assert all(r.gave_up == () for r in results)
+    cursor = world.ports.links.get_cursor(deal_sweep.CURSOR)
+    assert cursor is not None
+    assert "retry" not in cursor.value
+    assert world.queue.messages == []
+    # What is left in the DLQ is stale: redriving it (an operator's reflex) makes no second order.
+    stale = list(world.queue.dead)
+    world.queue.dead.clear()
+    for message in stale:
+        world.queue.messages.append(message)
+        message.receives = 0
+        message.visible_at = world.clock.now()
+    world.drain(horizon_s=48 * 3600)
+    assert world.queue.dead == []
     assert len(world.orders_for(deal)) == 1
