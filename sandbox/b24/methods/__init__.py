@@ -7,6 +7,7 @@ from sandbox.b24.methods import (  # noqa: F401
     events,
     misc,
     parties,
+    placement,
     requisites,
     statuses,
     users,
