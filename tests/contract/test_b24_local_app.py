@@ -268,6 +268,18 @@ def test_placement_bind_is_refused_to_a_webhook_and_to_a_non_admin(
     assert webhook(client, "placement.get")[1]["error"] == "WRONG_AUTH_TYPE"
 
 
+def test_placement_list_follows_the_app_scope(stack: tuple[httpx.Client, Application]) -> None:
+    client, application = stack
+    app = register(client, application, scope=["placement"])
+    token = token_for(client, app, 2)
+    codes = call(client, "placement.list", token)[1]["result"]
+    assert "LEFT_MENU" in codes
+    assert "CRM_DEAL_DETAIL_TAB" not in codes
+    assert "CRM_DEAL_DETAIL_TAB" in call(client, "placement.list", token, SCOPE="crm")[1]["result"]
+    assert "LEFT_MENU" not in call(client, "placement.list", token, SCOPE="crm")[1]["result"]
+    assert webhook(client, "placement.list")[0] == 403
+
+
 def test_a_crm_placement_needs_the_crm_scope(stack: tuple[httpx.Client, Application]) -> None:
     client, application = stack
     app = register(client, application, scope=["placement"])

@@ -147,7 +147,14 @@ def placement_unbind(call: Call) -> dict[str, int]:
 
 @method("placement.list")
 def placement_list(call: Call) -> list[str]:
+    """Codes available to this app: its scopes' plus the global ones; `SCOPE` narrows to one scope,
+    `FULL` lists every scope's (placement-list.md)."""
     _auth, app = app_context(call)
+    only = call.param("scope")
+    if only not in (None, ""):
+        return [code for code, scope in PLACEMENTS.items() if scope == str(only)]
+    if str(call.param("full", "")).lower() in ("1", "true", "y"):
+        return list(PLACEMENTS)
     return [code for code, scope in PLACEMENTS.items() if scope is None or scope in app.scope]
 
 
