@@ -216,7 +216,30 @@ def routes(emulator: Emulator) -> list[Route]:
             return Response(response["body"], status_code=response["status"], headers=headers)
         return JSONResponse({"request": {"query": query, "form": form}, "response": response})
 
+    async def oauth_token(request: Request) -> Response:
+        """`oauth.bitrix.info/oauth/token/` (settings/oauth/index.md), served here so a sandboxed app
+        can renew its token: grant_type=refresh_token, client_id, client_secret, refresh_token."""
+        params = dict(request.query_params)
+        if request.method == "POST":
+            params.update({k: str(v) for k, v in (await request.form()).items()})
+        app = apps.find(params.get("client_id", ""))
+        if app is None or params.get("client_secret") != app.client_secret:
+            return JSONResponse(
+                {"error": "invalid_client", "error_description": "Invalid client credentials"}, 401
+            )
+        old = apps.refresh.get(params.get("refresh_token", ""))
+        if params.get("grant_type") != "refresh_token" or old is None or old.app_id != app.id:
+            return JSONResponse({"error": "invalid_grant", "error_description": "Invalid grant"}, 400)
+        # A refresh token is single-use: it and its access token give way to the new pair.
+        apps.refresh.pop(old.refresh_token, None)
+        apps.tokens.pop(old.access_token, None)
+        issued = apps.issue(app, old.user_id)
+        event = install_event(portal.config, app, issued)["auth"]
+        numbers = {"user_id": issued.user_id, "expires": int(issued.expires_at), "expires_in": 3600}
+        return JSONResponse(event | numbers)
+
     return [
+        Route("/oauth/token/", oauth_token, methods=["GET", "POST"]),
         Route("/_sandbox/apps", guarded(register), methods=["POST"]),
         Route("/_sandbox/apps", guarded(listing), methods=["GET"]),
         Route("/_sandbox/app-tokens/expire", guarded(expire), methods=["POST"]),

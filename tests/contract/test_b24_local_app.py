@@ -446,3 +446,26 @@ def test_sandbox_controls_reject_bad_input(stack: tuple[httpx.Client, Applicatio
     assert client.post("/_sandbox/deal-access", json={"user_id": 2, "deals": "some"}).status_code == 400
     assert client.post("/_sandbox/deal-access", json={"user_id": 999}).status_code == 400
     assert client.post("/_sandbox/apps", content=b"[1]").status_code == 400
+
+
+def test_a_refresh_token_renews_the_access_token_once(stack: tuple[httpx.Client, Application]) -> None:
+    client, application = stack
+    app = register(client, application)
+    issued = client.post(f"/_sandbox/apps/{app['id']}/tokens", json={"user_id": 2}).json()
+    query = {
+        "grant_type": "refresh_token",
+        "client_id": app["client_id"],
+        "client_secret": app["client_secret"],
+        "refresh_token": issued["refresh_token"],
+    }
+    renewed = client.get("/oauth/token/", params=query)
+    assert renewed.status_code == 200
+    body = renewed.json()
+    assert body["member_id"] == CONFIG.member_id
+    assert body["user_id"] == 2
+    assert body["refresh_token"] != issued["refresh_token"]
+    assert call(client, "user.current", body["access_token"])[1]["result"]["ID"] == "2"
+    assert call(client, "user.current", issued["access_token"])[1]["error"] == "invalid_token"
+    assert client.get("/oauth/token/", params=query).json()["error"] == "invalid_grant"
+    wrong_secret = client.get("/oauth/token/", params=query | {"client_secret": "x"})
+    assert (wrong_secret.status_code, wrong_secret.json()["error"]) == (401, "invalid_client")
