@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 import sandbox.b24.batch
 import sandbox.b24.methods  # noqa: F401  (registers every REST method)
-from sandbox.b24 import errors, sandbox_api, transport
+from sandbox.b24 import apps_api, errors, sandbox_api, transport
 from sandbox.b24.config import B24EmulatorConfig
 from sandbox.b24.dispatch import Dispatcher
 from sandbox.b24.limits import LeakyBucket, OperatingLedger
@@ -51,6 +51,7 @@ class Emulator:
         self.bucket.reset()
         self.ledger.reset()
         self.bus.paused = False
+        self.dispatcher.apps.clear()
 
     def configure_limits(self, body: dict[str, Any]) -> None:
         if "plan" in body:
@@ -118,9 +119,32 @@ class Emulator:
         return JSONResponse(error.body(), status_code=error.status)
 
     async def oauth_rest(self, request: Request) -> Response:
-        """`/rest/{method}` is the OAuth form; the sandbox has no applications, so no token is valid."""
-        return self._answer(
-            transport.split_method(request.path_params["method"]).lower(), {}, errors.no_auth()
+        """`/rest/{method}` with `auth=<access token>`: the call acts as the token's user and app."""
+        method = transport.split_method(request.path_params["method"])
+        try:
+            params = await transport.read_params(request)
+        except errors.B24Error as exc:
+            return self._answer(method.lower(), {}, exc)
+        token = params.pop("auth", None)
+        try:
+            auth = self.dispatcher.apps.authenticate(token)
+        except errors.B24Error as exc:
+            return self._answer(method.lower(), params, exc)
+        if self.rate_limit_enabled and not self.bucket.admit():
+            return self._answer(method.lower(), params, errors.query_limit())
+        events: list[PendingEvent] = []
+        sub_calls: list[dict[str, Any]] = []
+        outcome = self.dispatcher.run(method, params, events, sub_calls=sub_calls, auth=auth)
+        # The journal names the acting app and user, never the token.
+        who = {"app_id": auth.app_id, "user_id": auth.user_id}
+        entry = self.portal.record_call(
+            {"method": outcome.method, "params": params, "status": outcome.status, "auth": who}
+            | ({"error": outcome.error.code} if outcome.error else {})
+        )
+        for sub in sub_calls:
+            self.portal.record_call(sub | {"batch": entry["seq"], "auth": who})
+        return JSONResponse(
+            outcome.body(), status_code=outcome.status, background=BackgroundTask(self.bus.publish, events)
         )
 
 
@@ -138,6 +162,7 @@ def create_app(config: B24EmulatorConfig | None = None) -> Starlette:
 
     route_list = [
         *sandbox_api.routes(emulator),
+        *apps_api.routes(emulator),
         Route("/rest/{user_id}/{code}/{method:path}", emulator.rest, methods=["GET", "POST"]),
         Route("/rest/{method}", emulator.oauth_rest, methods=["GET", "POST"]),
     ]

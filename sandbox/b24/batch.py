@@ -78,7 +78,7 @@ def batch(call: Call) -> Result:
     times: dict[str, Any] = {}
     for key, command in commands.items():
         name, params = parse_command(str(command), results)
-        outcome = call.dispatcher.run(name, params, call.events, in_batch=True)
+        outcome = call.dispatcher.run(name, params, call.events, in_batch=True, auth=call.auth)
         call.sub_calls.append(
             {"method": name.lower(), "params": params, "status": outcome.status, "batch_key": str(key)}
             | ({"error": outcome.error.code} if outcome.error else {})

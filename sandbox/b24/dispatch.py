@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.b24 import envelope, errors
+from sandbox.b24.apps import AppRegistry, AuthContext
 from sandbox.b24.config import DEFAULT_METHOD_COSTS
 from sandbox.b24.limits import OperatingLedger
 from sandbox.b24.registry import METHODS, Call, PendingEvent, Result, as_result
@@ -36,6 +37,7 @@ class Dispatcher:
         self.portal = portal
         self.ledger = ledger
         self.operating_enabled = portal.config.operating_limit_enabled
+        self.apps = AppRegistry()
 
     def cost_of(self, method: str) -> float:
         """Simulated server time of one call; only while the operating limit is on."""
@@ -52,13 +54,16 @@ class Dispatcher:
         *,
         in_batch: bool = False,
         sub_calls: list[dict[str, Any]] | None = None,
+        auth: AuthContext | None = None,
     ) -> Outcome:
         method = method_name.strip().lower()
         start = time.time()
         result: Result | None = None
         error: errors.B24Error | None = None
         try:
-            result = self._invoke(method, raw, events, in_batch, sub_calls if sub_calls is not None else [])
+            result = self._invoke(
+                method, raw, events, in_batch, sub_calls if sub_calls is not None else [], auth
+            )
         except errors.B24Error as exc:
             error = exc
         except Exception:
@@ -81,12 +86,15 @@ class Dispatcher:
         events: list[PendingEvent],
         in_batch: bool,
         sub_calls: list[dict[str, Any]],
+        auth: AuthContext | None = None,
     ) -> Result:
         handler = METHODS.get(method)
         if handler is None:
             raise errors.method_not_found()
         if in_batch and method == "batch":
             raise errors.batch_method_not_allowed()
+        if auth is not None:
+            self.apps.check_scope(auth, method)
         fault = self.portal.take_fault(method)
         if fault is not None:
             raise errors.B24Error(fault.error, fault.description, fault.status)
@@ -94,9 +102,8 @@ class Dispatcher:
             used, _ = self.ledger.used(method)
             if used > self.portal.config.operating_budget_seconds:
                 raise errors.operation_time_limit()
-        call = Call(
-            method, raw, self.portal, self.portal.config.webhook_user_id, in_batch=in_batch, dispatcher=self
-        )
+        user_id = auth.user_id if auth is not None else self.portal.config.webhook_user_id
+        call = Call(method, raw, self.portal, user_id, in_batch=in_batch, dispatcher=self, auth=auth)
         with self.portal.lock:
             value = as_result(handler(call))
         # Events only leave once the change committed; a failed call emits nothing.

@@ -27,6 +27,8 @@ class Call:
     dispatcher: Any = None
     # Journal entries of a batch's sub-commands, recorded by the transport after the batch entry.
     sub_calls: list[dict[str, Any]] = field(default_factory=list)
+    # `sandbox.b24.apps.AuthContext` when the call came with an application token; None for the webhook.
+    auth: Any = None
 
     @property
     def params(self) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from sandbox.b24.methods import (  # noqa: F401
     lists,
     misc,
     parties,
+    placement,
     requisites,
     statuses,
     users,
