@@ -313,3 +313,22 @@ def test_generated_raw_bytes_get_2xx_or_4xx_and_queue_nothing(
 ) -> None:
     status, body, queue = post(handler, raw, content_type)
     _assert_answered(status, body, queue, raw.decode("utf-8", "replace"))
+
+
+# --- well-signed but impossible events: refused, not queued ----------------------------------------
+
+IMPOSSIBLE_EVENTS = {
+    "id past 64 bits": VALID_FORM.replace("%5BID%5D=7405", "%5BID%5D=" + "1" + "0" * 40),
+    "ts past 64 bits": VALID_FORM.replace("ts=1766047124", "ts=" + "9" * 30),
+    "NUL in the event name": VALID_FORM.replace("event=ONCRMDEALADD", "event=ONCRMDEAL%00ADD"),
+    "line break in the event name": VALID_FORM.replace("event=ONCRMDEALADD", "event=ONCRMDEALADD%0Ax"),
+}
+
+
+@pytest.mark.parametrize("body", IMPOSSIBLE_EVENTS.values(), ids=IMPOSSIBLE_EVENTS.keys())
+def test_an_impossible_event_with_a_valid_token_is_400_and_not_queued(handler: Handler, body: str) -> None:
+    status, answer, queue = post(handler, body)
+
+    assert status == 400
+    assert answer.get("error") or answer.get("message")
+    assert queue.sent == []

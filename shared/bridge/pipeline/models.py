@@ -65,8 +65,11 @@ def _empty_as_no_fields(value: Any) -> Any:
     return {} if value == "" else value
 
 
-type WholeNumber = Annotated[int, BeforeValidator(_whole_number), Field(ge=0)]
-type PositiveId = Annotated[int, BeforeValidator(_whole_number), Field(gt=0)]
+# Bitrix24 ids and timestamps are database integers: anything past a signed 64-bit value is not one
+# of its objects (and would not survive DynamoDB's number type or 1C's attribute).
+_MAX_ID = 2**63 - 1
+type WholeNumber = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=_MAX_ID)]
+type PositiveId = Annotated[int, BeforeValidator(_whole_number), Field(gt=0, le=_MAX_ID)]
 
 
 class B24EventAuth(BaseModel):
@@ -96,7 +99,8 @@ class B24Event(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    event: str = Field(min_length=1)
+    # Event codes are ASCII names (ONCRMDEALUPDATE, catalog.product.on.add): no control characters.
+    event: str = Field(min_length=1, max_length=100, pattern=r"^\s*[A-Za-z0-9_.]+\s*$")
     event_handler_id: str | None = None
     data: Annotated[B24EventData, BeforeValidator(_empty_as_no_fields)]
     ts: WholeNumber
