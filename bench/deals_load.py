@@ -166,7 +166,8 @@ def _load(stack: Any, rest: Any, deals: int, timeout_s: float, rate_limit: bool)
     wall = (max(written_at.values()) - started) if written_at else float("nan")
 
     # Let the echoes (our own write-back raises ONCRMDEALUPDATE again) settle before counting.
-    _settle(stack, rest, journal_from)
+    # At the client's 2 requests/s an echo costs ~1 s, so allow for all of them.
+    _settle(stack, rest, journal_from, limit_s=deals * 1.5 + 30)
 
     journal = rest.sandbox(f"/_sandbox/calls?since={b24_from}")["calls"]
     own = {
@@ -194,6 +195,7 @@ def _load(stack: Any, rest: Any, deals: int, timeout_s: float, rate_limit: bool)
         "file": "deals_load_rate_limited.json" if rate_limit else "deals_load.json",
         "wall_s": round(wall, 3),
         "written_back": len(written_at),
+        "settled_s": round(time.perf_counter() - started, 3),
         "orders_per_deal": {str(k): v for k, v in sorted(order_counts.items())},
         "event_to_order_no_s": {
             "p50": round(statistics.median(latencies), 3) if latencies else None,
