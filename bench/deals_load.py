@@ -89,11 +89,20 @@ def run(deals: int = 100, timeout_s: float = 180.0, *, rate_limit: bool = False)
 
 
 def _load(stack: Any, rest: Any, deals: int, timeout_s: float, rate_limit: bool) -> dict[str, Any]:
+    from bridge.links import B24Ref, OneCRef
+    from sandbox.demo_steps.deal_world import stack_ports
+
     onec_root = stack.onec.url
     seed = httpx.get(onec_root + "/_sandbox/seed").json()
     bolt = seed["Catalog_Номенклатура"]["Болт М10х50"]
     deal_property = seed["ChartOfCharacteristicTypes_ДополнительныеРеквизитыИСведения"]["ID сделки Битрикс24"]
     product = rest.product("Болт М10х50", bolt)
+    # As after a catalog sync: the product's link is in SyncTable (bench.deal_flow does the same).
+    stack_ports(stack).links.link(
+        B24Ref(entity="PRODUCT", id=str(product)),
+        OneCRef(entity_set="Catalog_Номенклатура", ref=bolt),
+        fingerprint="bench",
+    )
     waiting = rest.stage_id("Продажи", "Новая")
     trigger = rest.stage_id("Продажи", "Продажа материала")
 
