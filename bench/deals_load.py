@@ -214,6 +214,7 @@ def _load(stack: Any, rest: Any, deals: int, timeout_s: float, rate_limit: bool)
         },
         "b24_calls": len(b24_calls),
         "b24_calls_per_deal": round(len(b24_calls) / deals, 3),
+        "b24_refused_503": sum(1 for c in b24_calls if c.get("status") == 503),
         "b24_methods": dict(Counter(c["method"] for c in b24_calls).most_common()),
         "b24_commands_in_batches": dict(Counter(c["method"] for c in sub_calls).most_common()),
         "onec_calls": len(onec_calls),
@@ -324,7 +325,7 @@ def main() -> None:
     wall_target = TARGETS["wall_s"] * n / 100
     print(
         f"deals_load: {result['written_back']}/{n} order numbers written back in {result['wall_s']:.2f} s "
-        f"(target ≤ {wall_target:.0f} s: {_ratio(result['wall_s'], wall_target)})"
+        f"(target ≤ {wall_target:g} s: {_ratio(result['wall_s'], wall_target)})"
     )
     print(f"deals_load: orders per deal {result['orders_per_deal']} (target: every deal exactly 1)")
     print(
