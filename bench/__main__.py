@@ -2,7 +2,8 @@
 
 `--quick` (or BENCH_QUICK=1, `make bench-quick`) asks each module for its bounded variant: P1 on a
 4× clock instead of the real rate, the operating-time load on an 8× clock, P5 without a new
-`sam build` when one exists. Naming modules runs only those.
+`sam build` when one exists; P3 (`deals_load`, 100 deals on the local stack) is already bounded and
+runs the same either way. Naming modules runs only those.
 """
 
 from __future__ import annotations
