@@ -6,6 +6,13 @@ Import time: a fresh `python -X importtime -c "import app"` per run, in the func
 the layer (`shared/`) on the path, as Lambda imports the handler module during init; the figure is
 the cumulative time of the `app` module, median of `--runs` (5). The environment is the one a
 deployed function gets (POWERTOOLS_*, BRIDGE_* names), without credentials: nothing is called.
+It is measured with two interpreters: the dev venv (.venv, the figure earlier runs reported) and
+the runtime set (requirements/runtime.txt alone, in .venv/runtime-set, built here with uv): the
+layer's packages plus boto3, i.e. what a deployed function can import. They differ where a
+dev-only package is picked up on import (httpx loads its CLI, and so click and pygments, when
+click is installed). `--tracing-on` imports as a traced deployed function does (LAMBDA_TASK_ROOT
+set, tracing not disabled: the X-Ray SDK and botocore load at init) and writes
+cold_start_traced.json.
 
 Package size: `sam build` (`make build`, .venv-sam) writes each function and the layer under
 .aws-sam/build; each is zipped here (deflate, as SAM uploads it) and function + layer is what one
@@ -54,12 +61,37 @@ def functions() -> list[str]:
 _PROBE = "import time; t = time.process_time(); import app; print(time.process_time() - t)"
 
 
-def import_ms(function: str) -> tuple[float, float]:
+TRACING_ON = False  # --tracing-on
+RUNTIME_VENV = ROOT / ".venv" / "runtime-set"  # inside .venv: ignored by git, rebuilt with it
+
+
+def runtime_python() -> str | None:
+    """An interpreter with only requirements/runtime.txt installed; None (and why) when uv is missing."""
+    python = RUNTIME_VENV / "bin" / "python"
+    uv = ROOT / ".venv" / "bin" / "uv"
+    if python.exists():
+        return str(python)
+    if not uv.exists():
+        print("  runtime set not measured: .venv/bin/uv missing (make venv)")
+        return None
+    subprocess.run([str(uv), "venv", "-q", "-p", sys.executable, str(RUNTIME_VENV)], check=True)
+    lock = ROOT / "requirements" / "runtime.txt"
+    subprocess.run(
+        [str(uv), "pip", "install", "-q", "-p", str(python), "--require-hashes", "-r", str(lock)], check=True
+    )
+    return str(python)
+
+
+def import_ms(function: str, python: str = sys.executable) -> tuple[float, float]:
     """(wall ms from -X importtime, CPU ms) of importing the handler module in a fresh interpreter."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIDGE_", "POWERTOOLS_"))} | ENV
+    if TRACING_ON:
+        # As deployed with `Tracing: Active`: Powertools sees a Lambda and loads the X-Ray SDK.
+        del env["POWERTOOLS_TRACE_DISABLED"]
+        env["LAMBDA_TASK_ROOT"] = str(ROOT / "functions" / function)
     env["PYTHONPATH"] = str(ROOT / "shared")
     answer = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", _PROBE],
+        [python, "-X", "importtime", "-c", _PROBE],
         cwd=ROOT / "functions" / function,
         env=env,
         capture_output=True,
@@ -115,7 +147,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-build", action="store_true", help="measure the existing .aws-sam/build")
+    parser.add_argument(
+        "--tracing-on", action="store_true", help="import as a traced Lambda does (X-Ray SDK loaded)"
+    )
     args = parser.parse_args(argv if argv is not None else [])
+    global TRACING_ON
+    TRACING_ON = args.tracing_on
     print(f"P5: cold start, import time median of {args.runs}, package zipped (targets < 300 ms, < 15 MB)")
     reuse = args.no_build or (os.environ.get("BENCH_QUICK", "") not in ("", "0") and layer_dir() is not None)
     build_error = None if reuse else sam_build()
@@ -125,10 +162,14 @@ def main(argv: list[str] | None = None) -> None:
     layer_full = zipped_mb(layer) if layer else None
     layer_lean = zipped_mb(layer, skip=AWS_SDK) if layer else None
     rows: list[dict[str, Any]] = []
+    runtime = runtime_python()
     for function in functions():
         times = [import_ms(function) for _ in range(args.runs)]
         wall = statistics.median(t[0] for t in times)
         cpu = statistics.median(t[1] for t in times)
+        lean = [import_ms(function, runtime) for _ in range(args.runs)] if runtime else []
+        lean_wall = statistics.median(t[0] for t in lean) if lean else None
+        lean_cpu = statistics.median(t[1] for t in lean) if lean else None
         built = function_dir(function)
         own = zipped_mb(built) if built else None
         row = {
@@ -136,6 +177,8 @@ def main(argv: list[str] | None = None) -> None:
             "import_ms_median": round(wall, 1),
             "import_cpu_ms_median": round(cpu, 1),
             "import_ms_runs": [round(t[0], 1) for t in times],
+            "runtime_set_import_ms_median": round(lean_wall, 1) if lean_wall is not None else None,
+            "runtime_set_import_cpu_ms_median": round(lean_cpu, 1) if lean_cpu is not None else None,
             "function_zip_mb": round(own, 3) if own is not None else None,
             "with_layer_zip_mb": round(own + layer_full, 2) if own is not None and layer_full else None,
             "with_lean_layer_zip_mb": round(own + layer_lean, 2) if own is not None and layer_lean else None,
@@ -143,8 +186,14 @@ def main(argv: list[str] | None = None) -> None:
         rows.append(row)
         print(
             f"  P5 {function:<20} import {wall:>7.1f} ms wall, {cpu:>6.1f} ms CPU "
-            f"({wall / IMPORT_TARGET_MS:.2f} / {cpu / IMPORT_TARGET_MS:.2f} of target) | "
-            f"zipped function+layer {row['with_layer_zip_mb']} MB "
+            f"({wall / IMPORT_TARGET_MS:.2f} / {cpu / IMPORT_TARGET_MS:.2f} of target); "
+            + (
+                f"runtime set {lean_wall:>7.1f} ms wall, {lean_cpu:>6.1f} ms CPU "
+                f"({lean_wall / IMPORT_TARGET_MS:.2f} of target) | "
+                if lean_wall is not None and lean_cpu is not None
+                else "| "
+            )
+            + f"zipped function+layer {row['with_layer_zip_mb']} MB "
             f"(without the runtime's boto3: {row['with_lean_layer_zip_mb']} MB; target {SIZE_TARGET_MB:g})",
             flush=True,
         )
@@ -155,10 +204,13 @@ def main(argv: list[str] | None = None) -> None:
         "build_error": build_error,
         "layer_zip_mb": round(layer_full, 2) if layer_full else None,
         "layer_without_aws_sdk_zip_mb": round(layer_lean, 2) if layer_lean else None,
+        "tracing_on": TRACING_ON,
         "functions": rows,
     }
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "cold_start.json").write_text(json.dumps(result, indent=1), "utf-8")
+    (RESULTS / ("cold_start_traced.json" if TRACING_ON else "cold_start.json")).write_text(
+        json.dumps(result, indent=1), "utf-8"
+    )
 
 
 if __name__ == "__main__":

@@ -7,10 +7,7 @@ import; a warm Lambda reuses the clients and their connection pools.
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING
-
-import boto3
-from botocore.config import Config
+from typing import TYPE_CHECKING, Any
 
 from bridge.settings import runtime_settings
 
@@ -19,17 +16,26 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+
+def _client(service: str) -> Any:
+    # Deliberate lazy import for cold start (see the module docstring): the one place boto3 loads.
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+    return boto3.client(service, endpoint_url=runtime_settings().aws_endpoint_url, config=config)  # type: ignore[call-overload]
 
 
 @cache
 def dynamodb_client() -> DynamoDBClient:
-    return boto3.client("dynamodb", endpoint_url=runtime_settings().aws_endpoint_url, config=_CONFIG)
+    client: DynamoDBClient = _client("dynamodb")
+    return client
 
 
 @cache
 def sqs_client() -> SQSClient:
-    return boto3.client("sqs", endpoint_url=runtime_settings().aws_endpoint_url, config=_CONFIG)
+    client: SQSClient = _client("sqs")
+    return client
 
 
 def reset() -> None:
@@ -40,4 +46,5 @@ def reset() -> None:
 
 @cache
 def secretsmanager_client() -> SecretsManagerClient:
-    return boto3.client("secretsmanager", endpoint_url=runtime_settings().aws_endpoint_url, config=_CONFIG)
+    client: SecretsManagerClient = _client("secretsmanager")
+    return client

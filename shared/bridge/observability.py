@@ -4,18 +4,87 @@ Service name, log level and metrics namespace come from the Powertools environme
 template.yaml sets (POWERTOOLS_SERVICE_NAME, POWERTOOLS_LOG_LEVEL, POWERTOOLS_METRICS_NAMESPACE),
 so each function reports under its own service. These objects hold no network client, so creating
 them at import is cheap and is what Powertools expects (one logger per process).
+
+The Tracer is the one exception to "cheap": a plain `Tracer()` imports the X-Ray SDK's recorder
+(which imports botocore.session for its sampling rules) and, with auto-patching, every library the
+SDK knows how to patch — ~40 % of a function's import even where tracing is off. So (issue 15, P5):
+where Powertools would disable tracing anyway (POWERTOOLS_TRACE_DISABLED, outside Lambda, SAM local)
+the Tracer gets a no-op provider and the X-Ray SDK is never imported; where tracing is on (deployed,
+`Tracing: Active`), it is the X-Ray recorder as before, patching only the two libraries we call
+through — botocore (DynamoDB, SQS, Secrets Manager, Scheduler) and httpx (Bitrix24, 1C).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Generator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 
 from bridge.b24.masking import SecretMaskingFilter, install_secret_filter
 
+# The libraries whose calls become X-Ray subsegments: every outbound call of the bridge goes through
+# one of them (boto3 clients are botocore; both HTTP clients are httpx).
+TRACED_LIBRARIES = ("botocore", "httpx")
+
+
+class _NoSegment(BaseSegment):
+    """What the handler decorator annotates when tracing is off: nothing is recorded or sent."""
+
+    def close(self, end_time: int | None = None) -> None:
+        pass
+
+    def add_subsegment(self, subsegment: Any) -> None:
+        pass
+
+    def remove_subsegment(self, subsegment: Any) -> None:
+        pass
+
+    def put_annotation(self, key: str, value: Any) -> None:
+        pass
+
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
+        pass
+
+    def add_exception(self, exception: BaseException, stack: Any, remote: bool = False) -> None:
+        pass
+
+
+class NoTracingProvider(BaseProvider):
+    """Stands in for the X-Ray recorder where tracing is disabled, so the SDK is not imported."""
+
+    @contextmanager
+    def in_subsegment(self, name: Any = None, **kwargs: Any) -> Generator[BaseSegment]:
+        yield _NoSegment()
+
+    def in_subsegment_async(self, name: Any = None, **kwargs: Any) -> Any:
+        raise NotImplementedError("the bridge has no async handlers")
+
+    def put_annotation(self, key: str, value: Any) -> None:
+        pass
+
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
+        pass
+
+    def patch(self, modules: Sequence[str]) -> None:
+        pass
+
+    def patch_all(self) -> None:
+        pass
+
+
+def make_tracer() -> Tracer:
+    """Powertools' own rule decides whether tracing is on, so behaviour is what `Tracer()` gave."""
+    if Tracer._is_tracer_disabled():
+        return Tracer(disabled=True, auto_patch=False, provider=NoTracingProvider())
+    return Tracer(auto_patch=True, patch_modules=TRACED_LIBRARIES)
+
+
 logger = Logger()
-tracer = Tracer()
+tracer = make_tracer()
 metrics = Metrics()
 
 # Libraries that log secrets: httpx writes every request URL at INFO (the webhook code is a path
