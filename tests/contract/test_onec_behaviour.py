@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -27,24 +26,8 @@ STATE_TYPE = "StandardODATA.Catalog_СостоянияЗаказовПокупа
 JSON = {"$format": "json"}
 
 
-@pytest.fixture(scope="module")
-def client() -> Iterator[httpx.Client]:
-    server = serve_in_thread(create_app())
-    try:
-        with httpx.Client(base_url=server.url + BASE, auth=("odata", "odata"), timeout=10) as http:
-            yield http
-    finally:
-        server.stop()
-
-
 def sandbox_url(client: httpx.Client, path: str) -> httpx.URL:
     return client.base_url.copy_with(path=f"/_sandbox/{path}")
-
-
-@pytest.fixture
-def onec(client: httpx.Client) -> httpx.Client:
-    client.post(sandbox_url(client, "reset")).raise_for_status()
-    return client
 
 
 def create(onec: httpx.Client, set_name: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -80,11 +63,11 @@ def names(body: dict[str, Any], field: str = "Description") -> list[str]:
 # ------------------------------------------------------------------ transport
 
 
-def test_basic_auth_is_required(client: httpx.Client) -> None:
-    response = httpx.get(str(client.base_url) + "?$format=json")
+def test_basic_auth_is_required(onec_http: httpx.Client) -> None:
+    response = httpx.get(str(onec_http.base_url) + "?$format=json")
     assert response.status_code == 401
     assert "basic" in response.headers["www-authenticate"].lower()
-    assert client.get("?$format=json", auth=("odata", "wrong")).status_code == 401
+    assert onec_http.get("?$format=json", auth=("odata", "wrong")).status_code == 401
 
 
 def test_utf8_cyrillic_login_is_accepted() -> None:
@@ -293,7 +276,7 @@ def test_order_sum_is_recomputed_from_rows_on_every_write(onec: httpx.Client) ->
     assert patch(onec, order_path(), {"СуммаДокумента": 999}).json()["СуммаДокумента"] == 82
 
 
-def test_order_change_date_is_set_on_every_write(client: httpx.Client) -> None:
+def test_order_change_date_is_set_on_every_write(onec_http: httpx.Client) -> None:
     server = serve_in_thread(create_app(OneCEmulatorConfig(fixed_now="2031-05-06T07:08:09")))
     try:
         with httpx.Client(base_url=server.url + BASE, auth=("odata", "odata")) as http:

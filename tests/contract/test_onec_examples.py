@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from sandbox.onec import create_app
-from sandbox.onec.testing import BASE, EMPTY_GUID, fixture, get_json, json_type, odata_error, ref, url
-from sandbox.serve import serve_in_thread
+from sandbox.onec.testing import EMPTY_GUID, fixture, get_json, json_type, odata_error, ref, url
 
 pytestmark = pytest.mark.contract
 
@@ -24,22 +21,6 @@ WHOLESALE = ref("Catalog_ВидыЦен", "Оптовая")
 PIECE = ref("Catalog_КлассификаторЕдиницИзмерения", "шт")
 MAIN_STORE = ref("Catalog_СтруктурныеЕдиницы", "Основной склад")
 EDM = "{http://schemas.microsoft.com/ado/2009/11/edm}"
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[httpx.Client]:
-    server = serve_in_thread(create_app())
-    try:
-        with httpx.Client(base_url=server.url + BASE, auth=("odata", "odata"), timeout=10) as http:
-            yield http
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def onec(client: httpx.Client) -> httpx.Client:
-    client.post(client.base_url.copy_with(path="/_sandbox/reset")).raise_for_status()
-    return client
 
 
 def child(element: ET.Element, path: str) -> ET.Element:

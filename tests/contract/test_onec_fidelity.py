@@ -3,7 +3,6 @@ text/plain and the three `Condition` forms of virtual tables (§3)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 
 import httpx
@@ -11,9 +10,7 @@ import pytest
 
 from bridge.onec.client import ODataClient
 from bridge.onec.odata import eq, guid
-from sandbox.onec import create_app
-from sandbox.onec.testing import BASE, EMPTY_GUID, get_json, ref, url
-from sandbox.serve import serve_in_thread
+from sandbox.onec.testing import EMPTY_GUID, get_json, ref, url
 
 pytestmark = pytest.mark.contract
 
@@ -24,22 +21,6 @@ SLICE = "InformationRegister_ЦеныНоменклатуры/SliceLast"
 BALANCE = "AccumulationRegister_ЗапасыНаСкладах/Balance"
 PERIOD = "Period=datetime'2030-01-01T00:00:00'"
 Q = "'"
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[httpx.Client]:
-    server = serve_in_thread(create_app())
-    try:
-        with httpx.Client(base_url=server.url + BASE, auth=("odata", "odata"), timeout=10) as http:
-            yield http
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def onec(client: httpx.Client) -> httpx.Client:
-    client.post(client.base_url.copy_with(path="/_sandbox/reset")).raise_for_status()
-    return client
 
 
 # ------------------------------------------------------------------ $count
