@@ -27,16 +27,14 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from bridge.deals.decisions import OrderOutcome
+from bridge.deals.decisions import OrderOutcome, TriggerRule
 from bridge.deals.flow import deal_ref
 from bridge.deals.models import Deal, parse_wire
 from bridge.deals.resolved import DealResolved, load
-from bridge.deals.stages import StageBook
 from bridge.deps import Ports
 from bridge.observability import logger, metrics
 from bridge.pipeline.models import Entity, QueuedEvent
 from bridge.pipeline.queue import EventSender
-from bridge.settings import DealMapping
 
 CURSOR = "deal-sweep"
 OVERLAP = timedelta(minutes=2)
@@ -66,20 +64,10 @@ def _b24_time(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def _may_create(deal: Deal, book: StageBook, mapping: DealMapping) -> bool:
-    stage = book.stage(deal.stage_id)
-    if stage is None or stage.semantics != "P":
-        return False
-    if mapping.create_order_on == "deal_created":
-        return True
-    triggers = book.trigger_stages(mapping)
-    return any(t.category_id == stage.category_id and stage.sort >= t.sort for t in triggers)
-
-
 def needs_sync(ports: Ports, deal: Deal, resolved: DealResolved) -> bool:
     link = ports.links.find_by_b24(deal_ref(deal.id))
     if link is None:
-        return _may_create(deal, resolved.stage_book, ports.mapping.deal)
+        return TriggerRule(resolved.stage_book, ports.mapping.deal).may_create(deal)
     if link.extra.get("outcome", OrderOutcome.OPEN.value) != OrderOutcome.OPEN.value:
         return False
     return deal.date_modify is None or deal.date_modify > link.synced_at
