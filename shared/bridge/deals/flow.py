@@ -19,7 +19,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from bridge.b24.models import Command
-from bridge.deals import directory
+from bridge.deals import directory, writeback
 from bridge.deals.config import DealFlowOptions, OrderConfig
 from bridge.deals.counterparty import resolve_buyer
 from bridge.deals.decisions import DealLinkState, OrderAction, OrderActionKind, OrderOutcome, TriggerRule
@@ -48,16 +48,6 @@ from bridge.deals.plan import (
 from bridge.deals.products import amount_item_refs, match_products
 from bridge.deals.resolved import DealResolved, load
 from bridge.deals.snapshot import DealSnapshot, deal_read_plan, parse_deal_snapshot
-from bridge.deals.writeback import (
-    deal_writeback,
-    deal_writeback_patch,
-    materials_copy_fields,
-    materials_copy_rows,
-    order_created_text,
-    out_of_stock_text,
-    shipment_failed_text,
-    timeline_comment,
-)
 from bridge.deps import Ports, default_ports
 from bridge.errors import BridgeError, ConfigurationError, PermanentError, TransientError
 from bridge.links import B24Ref, ClaimHeld, CursorConflict, Link, OneCRef
@@ -317,7 +307,7 @@ def _write_back(
     here: a claim per deal decides who writes it, and is settled once Bitrix24 accepted it.
     """
     deal = run.snapshot.deal
-    values = deal_writeback(number, order_ref, run.ports.mapping.deal) if fields is None else fields
+    values = writeback.deal_writeback(number, order_ref, run.ports.mapping.deal) if fields is None else fields
     commands: dict[str, Command] = {}
     if values:
         commands["update"] = Command("crm.deal.update", {"id": deal.id, "fields": values})
@@ -326,7 +316,8 @@ def _write_back(
         comment_claim = _claim_created_comment(run)
     if comment_claim is not None:
         commands["created"] = Command(
-            "crm.timeline.comment.add", timeline_comment(deal.id, order_created_text(number))
+            "crm.timeline.comment.add",
+            writeback.timeline_comment(deal.id, writeback.order_created_text(number)),
         )
     if not commands:
         return
@@ -361,7 +352,9 @@ def _claim_created_comment(run: Run) -> tuple[str, str] | None:
 def _ensure_writeback(run: Run, link: Link) -> None:
     """Re-send the number and key when a previous write-back was lost (the order is linked)."""
     number = link.extra.get("number", "")
-    patch = deal_writeback_patch(run.snapshot.deal.user_fields, number, link.onec.ref, run.ports.mapping.deal)
+    patch = writeback.deal_writeback_patch(
+        run.snapshot.deal.user_fields, number, link.onec.ref, run.ports.mapping.deal
+    )
     if not patch:
         return
     never_written = all(not run.snapshot.deal.user_fields.get(k) for k in patch)
@@ -437,7 +430,7 @@ def _shipment_failed(run: Run, link: Link, error: BridgeError) -> None:
         run.ports,
         run.deal_id,
         "ShipmentFailed",
-        shipment_failed_text(number, str(error)),
+        writeback.shipment_failed_text(number, str(error)),
         detail,
         channel="shipment",
         log_message="shipment of a won deal refused by 1C; retried",
@@ -456,13 +449,14 @@ def _copy_to_materials(run: Run, action: OrderAction) -> str:
         claimed = ports.links.put_cursor(name, {"copy": None})
     except CursorConflict:
         return "nothing: the deal is being copied to the materials funnel by another attempt"
-    fields = materials_copy_fields(run.snapshot, action)
+    fields = writeback.materials_copy_fields(run.snapshot, action)
     note = f"Копия сделки #{deal.id}: товара нет в наличии."
     fields["COMMENTS"] = f"{fields.get('COMMENTS', '')}\n{note}".strip()
     commands = {
         "copy": Command("crm.deal.add", {"fields": fields}),
         "rows": Command(
-            "crm.deal.productrows.set", {"id": "$result[copy]", "rows": materials_copy_rows(run.snapshot)}
+            "crm.deal.productrows.set",
+            {"id": "$result[copy]", "rows": writeback.materials_copy_rows(run.snapshot)},
         ),
     }
     answer = ports.b24.batch(commands, halt=True)
@@ -470,7 +464,10 @@ def _copy_to_materials(run: Run, action: OrderAction) -> str:
         raise TransientError(f"deal {deal.id}: copy to the materials funnel failed: {answer.errors}")
     copy_id = int(answer.result["copy"])
     ports.links.put_cursor(name, {"copy": copy_id}, expected_version=claimed.version)
-    ports.b24.call("crm.timeline.comment.add", timeline_comment(deal.id, out_of_stock_text(action, copy_id)))
+    ports.b24.call(
+        "crm.timeline.comment.add",
+        writeback.timeline_comment(deal.id, writeback.out_of_stock_text(action, copy_id)),
+    )
     ports.links.audit(
         "deals",
         f"DEAL-{deal.id}",

@@ -15,7 +15,7 @@ metric, alarmed). A run costs its window plus the due retries, never the old fai
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -50,12 +50,7 @@ class RunReport:
     retried: list[str] = field(default_factory=list)  # earlier failures synced again this run
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "outcomes": self.outcomes,
-            "failures": self.failures,
-            "gave_up": self.gave_up,
-            "retried": self.retried,
-        }
+        return asdict(self)
 
 
 def _attempt(report: RunReport, key: str, sync: Callable[[], str]) -> BridgeError | None:
