@@ -133,6 +133,8 @@ def joined_name(*parts: str) -> str:
 
 class Contact(WithUserFields):
     id: EntityId = Field(alias="ID")
+    phones: tuple[MultiFieldValue, ...] = Field((), alias="PHONE")
+    emails: tuple[MultiFieldValue, ...] = Field((), alias="EMAIL")
     name: Text = Field("", alias="NAME")
     last_name: Text = Field("", alias="LAST_NAME")
     second_name: Text = Field("", alias="SECOND_NAME")
@@ -141,8 +143,6 @@ class Contact(WithUserFields):
     company_id: RefId = Field(None, alias="COMPANY_ID")
     assigned_by_id: RefId = Field(None, alias="ASSIGNED_BY_ID")
     comments: Text = Field("", alias="COMMENTS")
-    phones: tuple[MultiFieldValue, ...] = Field((), alias="PHONE")
-    emails: tuple[MultiFieldValue, ...] = Field((), alias="EMAIL")
     _multifields = field_validator("phones", "emails", mode="before")(_multifield)
 
     @property
