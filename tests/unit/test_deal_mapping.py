@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bridge.deals.config import EMPTY_GUID, DealFlowOptions, OneCRefs, OrderConfig
+from bridge.deals.decisions import OrderOutcome
 from bridge.deals.mapping import (
     OrderDraft,
     ProductRefs,
@@ -311,12 +312,12 @@ def test_emptied_comment_and_rows_do_not_blank_the_order() -> None:
 
 def test_won_and_lost_bodies() -> None:
     state_type = "StandardODATA.Catalog_СостоянияЗаказовПокупателей"
-    assert close_order_patch("won", CONFIG) == {
+    assert close_order_patch(OrderOutcome.COMPLETED, CONFIG) == {
         "СостояниеЗаказа": DONE_STATE,
         "СостояниеЗаказа_Type": state_type,
         "ВариантЗавершения": "Успешно",
     }
-    assert close_order_patch("lost", CONFIG) == {
+    assert close_order_patch(OrderOutcome.CANCELLED, CONFIG) == {
         "СостояниеЗаказа": CANCELLED_STATE,
         "СостояниеЗаказа_Type": state_type,
         "ВариантЗавершения": "Отменен",

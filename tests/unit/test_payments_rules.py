@@ -1,18 +1,24 @@
-"""The payment rules (mappings.md §2): totals, status, type, method, mapped fields, stage moves."""
+"""The payment rules (mappings.md §2): totals, status, type, method, mapped fields, stage moves;
+and what one order's recompute sends to its deal: the batch as the manager would see its effects
+(fields, the stage, a notice per payment, a registry entry per payment), under typed keys."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bridge.b24.batching import as_command
 from bridge.deals.stages import StageBook
-from bridge.payments.config import PaymentFieldCodes, PaymentsMapping
+from bridge.payments.config import PaymentFieldCodes, PaymentsMapping, RegistryOptions
 from bridge.payments.models import (
     CARD_SET,
+    AnnouncedPayment,
     DealFacts,
     OrderFacts,
     PaymentDoc,
@@ -21,7 +27,11 @@ from bridge.payments.models import (
     PaymentStatus,
     PaymentType,
 )
+from bridge.payments.plan import DEAL_KEY, CommandKey, CommandKind, PaymentsPlan, plan_writes
+from bridge.payments.resolved import ResolvedPayments
 from bridge.payments.rules import forward_target, mapped_fields, status_for, summarize, type_for
+from bridge.payments.state import OrderSyncState
+from bridge.settings import DealMapping
 
 ORDER = "11111111-1111-1111-1111-111111111111"
 OTHER = "22222222-2222-2222-2222-222222222222"
@@ -237,3 +247,109 @@ def test_stage_moves_forward_only_within_the_funnel() -> None:
     assert target("WON", ["EXECUTING"]) is None  # never out of WON
     assert target("NEW", ["C1:EXECUTING"]) is None  # never into another funnel
     assert target("NEW", [None, "PREPAYMENT_INVOICE", "EXECUTING"]) == "EXECUTING"  # the furthest
+
+
+# --- the deal's batch (payments/plan.py) ---------------------------------------------------------
+
+PAID_STATE = "33333333-3333-3333-3333-333333333333"
+RESOLVED = ResolvedPayments(
+    enum_ids=ENUMS,
+    stages=BOOK,
+    feedback_stage={0: "EXECUTING"},
+    state_stage={0: {PAID_STATE: "PREPAYMENT_INVOICE"}, 1: {PAID_STATE: "C1:EXECUTING"}},
+    registry_list_id="42",
+    registry_list_fields={"state": "PROPERTY_9"},
+)
+LIST = PaymentsMapping(registry=RegistryOptions(kind="list"))
+
+
+def planned(
+    payments: list[PaymentDoc],
+    state: OrderSyncState | None = None,
+    *,
+    stage: str = "NEW",
+    category: int = 0,
+    order_state: str | None = None,
+    options: PaymentsMapping = LIST,
+) -> PaymentsPlan:
+    order = OrderFacts(
+        ref=ORDER, number="00000000007", date=None, amount=Decimal(1000), state_ref=order_state
+    )
+    summary = summarize(order, payments, None, options)
+    deal = DealFacts(id=5, title="Плитка", category_id=category, stage_id=stage, assigned_by_id=3)
+    return plan_writes(
+        summary,
+        deal,
+        state or OrderSyncState(),
+        RESOLVED,
+        options,
+        codes=PaymentFieldCodes(),
+        portal_url="https://portal.example",
+        deal_mapping=DealMapping(),
+    )
+
+
+def sent(result: PaymentsPlan, key: CommandKey) -> tuple[str, Mapping[str, Any]]:
+    command = as_command(result.commands[key])
+    return command.method, command.params
+
+
+def test_a_full_payment_updates_the_deal_moves_it_tells_the_manager_and_registers_it() -> None:
+    first = payment(1, "1000", kind=PaymentKind.CASH)
+    result = planned([first])
+    keys = set(result.commands)
+    assert keys == {
+        DEAL_KEY,
+        CommandKey(CommandKind.NOTIFY, first.ref),
+        CommandKey(CommandKind.REGISTRY, first.ref),
+    }
+    method, params = sent(result, DEAL_KEY)
+    assert method == "crm.deal.update"
+    assert params["fields"]["STAGE_ID"] == "EXECUTING"
+    assert params["fields"]["UF_CRM_1C_PAY_METHOD"] == "8"  # a cash receipt is cash
+    _, notice = sent(result, CommandKey(CommandKind.NOTIFY, first.ref))
+    assert notice["USER_ID"] == 3
+    assert "Поступила оплата 1 000.00 руб." in notice["MESSAGE"]
+    _, element = sent(result, CommandKey(CommandKind.REGISTRY, first.ref))
+    assert element["ELEMENT_CODE"] == first.ref
+
+
+def test_batch_names_stay_the_wire_names_the_audit_lists() -> None:
+    ref = payment(1, "10").ref
+    assert DEAL_KEY.wire == "deal"
+    assert CommandKey(CommandKind.NOTIFY, ref).wire == f"notify:{ref}"
+    assert CommandKey(CommandKind.REGISTRY_UPDATE, ref).wire == f"registry-update:{ref}"
+
+
+def test_nothing_new_sends_nothing() -> None:
+    first = payment(1, "400")
+    once = planned([first])
+    state = OrderSyncState(
+        fields_fingerprint=once.fields_fingerprint,
+        announced={first.ref: AnnouncedPayment.of(first, Decimal(400))},
+        registered=frozenset({first.ref}),
+    )
+    assert planned([first], state).commands == {}
+
+
+def test_a_withdrawn_payment_is_told_and_its_list_element_marked_withdrawn() -> None:
+    gone = payment(2, "300")
+    written = {"NAME": "Оплата", "PROPERTY_9": "Проведена"}
+    state = OrderSyncState(
+        announced={gone.ref: AnnouncedPayment.of(gone, Decimal(300))},
+        registered=frozenset({gone.ref}),
+        listed={gone.ref: written},
+    )
+    result = planned([], state)
+    _, notice = sent(result, CommandKey(CommandKind.WITHDRAWN, gone.ref))
+    assert "отменена в 1С" in notice["MESSAGE"]
+    _, update = sent(result, CommandKey(CommandKind.REGISTRY_UPDATE, gone.ref))
+    assert update["FIELDS"]["PROPERTY_9"] == LIST.registry.withdrawn_text
+
+
+def test_an_order_state_in_a_no_exchange_funnel_is_audited_not_applied() -> None:
+    result = planned([], stage="C1:NEW", category=1, order_state=PAID_STATE)
+    assert result.stage is None
+    assert [r.audit for r in result.remarks] == ["StateNotApplied"]
+    moved = planned([], order_state=PAID_STATE)
+    assert moved.stage == "PREPAYMENT_INVOICE"

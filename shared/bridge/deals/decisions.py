@@ -21,8 +21,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from bridge.deals.models import Deal
 from bridge.deals.snapshot import DealSnapshot
-from bridge.deals.stages import Semantics, Stage, StageBook
+from bridge.deals.stages import Semantics, StageBook
 from bridge.settings import DealMapping
 
 
@@ -71,6 +72,7 @@ class OrderAction(BaseModel):
     short_products: tuple[ShortProduct, ...] = ()
     target_category_id: int | None = None  # copy: the materials funnel
     target_stage_id: str | None = None  # copy: its first working stage
+    outcome: OrderOutcome | None = None  # complete / cancel: what the closed order becomes
 
 
 NO_EXCHANGE_REASON = "§2.2.8: once its order exists, this funnel works without exchange with 1C"
@@ -80,18 +82,62 @@ def _nothing(reason: str) -> OrderAction:
     return OrderAction(kind=OrderActionKind.NOTHING, reason=reason)
 
 
-def deal_semantics(snapshot: DealSnapshot, stage_book: StageBook) -> Semantics:
-    """STAGE_SEMANTIC_ID as read, else the stage's semantics from the book, else in progress."""
-    if snapshot.deal.stage_semantic_id is not None:
-        return snapshot.deal.stage_semantic_id
-    stage = stage_book.stage(snapshot.deal.stage_id)
-    return stage.semantics if stage else "P"
+def _close(outcome: OrderOutcome, reason: str) -> OrderAction:
+    kind = OrderActionKind.COMPLETE if outcome is OrderOutcome.COMPLETED else OrderActionKind.CANCEL
+    return OrderAction(kind=kind, reason=reason, outcome=outcome)
 
 
-def _reached_trigger(stage: Stage | None, triggers: tuple[Stage, ...]) -> bool:
-    if stage is None or stage.semantics != "P":
-        return False
-    return any(t.category_id == stage.category_id and stage.sort >= t.sort for t in triggers)
+class TriggerRule:
+    """Where a deal's order may be created (§2.1, §2.2): the one rule the flow's decision, its
+    reads and the sweep share."""
+
+    def __init__(self, book: StageBook, mapping: DealMapping) -> None:
+        self.book = book
+        self.mapping = mapping
+
+    def semantics(self, deal: Deal) -> Semantics:
+        """STAGE_SEMANTIC_ID as read, else the stage's semantics from the book, else in progress."""
+        if deal.stage_semantic_id is not None:
+            return deal.stage_semantic_id
+        stage = self.book.stage(deal.stage_id)
+        return stage.semantics if stage else "P"
+
+    def may_create(self, deal: Deal) -> bool:
+        """A working deal at a trigger stage or any later working stage of its funnel (so a lost
+        event is caught by the next one); any working deal when `create_order_on = "deal_created"`."""
+        if self.semantics(deal) != "P":
+            return False
+        if self.mapping.create_order_on == "deal_created":
+            return True
+        stage = self.book.stage(deal.stage_id)
+        if stage is None or stage.semantics != "P":
+            return False
+        return any(
+            t.category_id == stage.category_id and stage.sort >= t.sort
+            for t in self.book.trigger_stages(self.mapping)
+        )
+
+    def checks_stock(self, deal: Deal) -> bool:
+        """§2.1.1.5: out-of-stock copying is on and the deal stands at a main-funnel trigger stage."""
+        if not self.mapping.copy_out_of_stock_to_materials:
+            return False
+        stage = self.book.stage(deal.stage_id)
+        main = self.book.funnel(self.mapping.main_funnel)
+        return stage is not None and any(
+            t.category_id == main.category_id and t.status_id == stage.status_id
+            for t in self.book.trigger_stages(self.mapping)
+        )
+
+    def writes_order(self, deal: Deal, link: DealLinkState) -> bool:
+        """Whether this save may create or update the order, before its products and stock are
+        known: the flow reads those only then."""
+        if link.outcome is not OrderOutcome.OPEN and link.linked:
+            return False
+        if link.linked:
+            return self.semantics(deal) == "P" and not self.book.no_exchange_after_order(
+                deal.category_id, self.mapping
+            )
+        return self.may_create(deal)
 
 
 def short_products(snapshot: DealSnapshot, free_stock: Mapping[int, Decimal]) -> tuple[ShortProduct, ...]:
@@ -127,38 +173,33 @@ def order_action(
     already built it; equal to the stored one means nothing to update.
     """
     state = link or DealLinkState()
-    semantics = deal_semantics(snapshot, stage_book)
+    rule = TriggerRule(stage_book, deal_mapping)
+    deal = snapshot.deal
+    semantics = rule.semantics(deal)
 
     if state.linked and state.outcome is not OrderOutcome.OPEN:
         return _nothing(f"the 1C order is already {state.outcome.value}; a closed order is never reopened")
     if semantics == "S":
         if state.linked:
-            return OrderAction(kind=OrderActionKind.COMPLETE, reason="the deal is won")
+            return _close(OrderOutcome.COMPLETED, "the deal is won")
         return OrderAction(
             kind=OrderActionKind.WON_WITHOUT_ORDER, reason="the deal is won but has no 1C order"
         )
     if semantics == "F":
         if state.linked:
-            return OrderAction(kind=OrderActionKind.CANCEL, reason="the deal is lost")
+            return _close(OrderOutcome.CANCELLED, "the deal is lost")
         return _nothing("the deal is lost and has no 1C order")
 
     if state.linked:
-        if stage_book.no_exchange_after_order(snapshot.deal.category_id, deal_mapping):
+        if not rule.writes_order(deal, state):
             return _nothing(NO_EXCHANGE_REASON)
         if new_fingerprint is not None and new_fingerprint == state.fingerprint:
             return _nothing("the mapped fields are unchanged")
         return OrderAction(kind=OrderActionKind.UPDATE, reason="the deal changed")
 
-    stage = stage_book.stage(snapshot.deal.stage_id)
-    triggers = stage_book.trigger_stages(deal_mapping)
-    if deal_mapping.create_order_on == "trigger_stages" and not _reached_trigger(stage, triggers):
-        return _nothing(f"stage {snapshot.deal.stage_id!r} is not a trigger stage")
-
-    main_funnel = stage_book.funnel(deal_mapping.main_funnel)
-    at_main_trigger = stage is not None and any(
-        t.category_id == main_funnel.category_id and t.status_id == stage.status_id for t in triggers
-    )
-    if deal_mapping.copy_out_of_stock_to_materials and free_stock is not None and at_main_trigger:
+    if not rule.may_create(deal):
+        return _nothing(f"stage {deal.stage_id!r} is not a trigger stage")
+    if free_stock is not None and rule.checks_stock(deal):
         short = short_products(snapshot, free_stock)
         if short:
             if state.materials_copy_deal_id is not None:

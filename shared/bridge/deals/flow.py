@@ -10,7 +10,7 @@ an audit item and a metric, and the event counts as handled so it is not retried
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -19,58 +19,38 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from bridge.b24.models import Command
-from bridge.deals import directory
+from bridge.deals import directory, writeback
 from bridge.deals.config import DealFlowOptions, OrderConfig
-from bridge.deals.counterparty import BuyerResult, resolve_buyer
-from bridge.deals.decisions import (
-    NO_EXCHANGE_REASON,
-    DealLinkState,
-    OrderAction,
-    OrderActionKind,
-    OrderOutcome,
-    order_action,
-)
-from bridge.deals.mapping import (
-    ORDER_SET,
-    OrderDraft,
-    ProductRefs,
-    Unmatched,
-    amount_mismatch,
-    build_order,
-    mapped_fingerprint_input,
-)
+from bridge.deals.counterparty import resolve_buyer
+from bridge.deals.decisions import DealLinkState, OrderAction, OrderActionKind, OrderOutcome, TriggerRule
+from bridge.deals.mapping import ORDER_SET, ProductRefs
 from bridge.deals.notices import notify_problem
 from bridge.deals.orders import close_order, create_order, ensure_shipment, update_order
 from bridge.deals.parties import (
-    CounterpartyDecisionKind,
+    BuyerParty,
     ResponsibleDecision,
     ResponsibleSource,
     buyer_party,
     contact_person_for,
     decide_responsible,
 )
+from bridge.deals.plan import (
+    DealFacts,
+    DealPlan,
+    OrderPlan,
+    Problem,
+    buyer_problem,
+    counterparty_manager,
+    decide,
+    plan_order,
+    responsible_rule,
+)
 from bridge.deals.products import amount_item_refs, match_products
 from bridge.deals.resolved import DealResolved, load
 from bridge.deals.snapshot import DealSnapshot, deal_read_plan, parse_deal_snapshot
-from bridge.deals.writeback import (
-    ambiguous_counterparty_text,
-    amount_mismatch_text,
-    deal_writeback,
-    deal_writeback_patch,
-    materials_copy_fields,
-    materials_copy_rows,
-    no_responsible_text,
-    order_created_text,
-    out_of_stock_text,
-    responsible_warning_text,
-    shipment_failed_text,
-    timeline_comment,
-    unmatched_products_text,
-    won_without_order_text,
-)
 from bridge.deps import Ports, default_ports
 from bridge.errors import BridgeError, ConfigurationError, PermanentError, TransientError
-from bridge.links import B24Ref, ClaimHeld, CursorConflict, Link, OneCRef, fingerprint
+from bridge.links import B24Ref, ClaimHeld, CursorConflict, Link, OneCRef
 from bridge.observability import logger, metrics
 from bridge.onec.odata import all_of, any_of, eq, guid
 from bridge.pipeline.dispatch import register
@@ -78,11 +58,6 @@ from bridge.pipeline.models import QueuedEvent
 
 DEAL_ENTITY = "DEAL"
 STOCK_REGISTER = "AccumulationRegister_ЗапасыНаСкладах"
-# On the deal's link: whose manager the order follows, decided once per counterparty (§2.6.1).
-RULE = "responsible"
-RULE_COUNTERPARTY = "responsible_counterparty"
-FOLLOW_COUNTERPARTY = "counterparty"  # the counterparty existed in 1C before this deal linked it
-FOLLOW_DEAL = "deal"  # created for this deal: the order follows the deal's ASSIGNED_BY_ID
 
 
 def deal_ref(deal_id: int) -> B24Ref:
@@ -135,21 +110,9 @@ def sync_deal(deal_id: int, ports: Ports) -> str:
     snapshot = read_snapshot(ports, deal_id)
     run = Run(ports=ports, resolved=resolved, config=config, snapshot=snapshot)
     link = ports.links.find_by_b24(deal_ref(deal_id))
-    action = order_action(snapshot, link_state(link), resolved.stage_book, ports.mapping.deal)
     try:
-        if action.kind is OrderActionKind.CREATE:
-            return _create(run)
-        if link is not None and action.kind is OrderActionKind.UPDATE:
-            return _update(run, link)
-        if link is not None and action.kind in (OrderActionKind.COMPLETE, OrderActionKind.CANCEL):
-            return _close(run, link, action)
-        if action.kind is OrderActionKind.WON_WITHOUT_ORDER:
-            return _won_without_order(run)
-        if link is not None:
-            if action.reason == NO_EXCHANGE_REASON:
-                ports.links.audit("deals", f"DEAL-{deal_id}", "NotExchanged", {"reason": action.reason})
-            _ensure_writeback(run, link)
-        return f"nothing: {action.reason}"
+        facts = _facts(run, link)
+        return _execute(run, link, facts, decide(facts, resolved.stage_book, ports.mapping.deal))
     except ConfigurationError:
         raise  # an operator's problem, not the deal's: no comment on every deal
     except PermanentError as error:
@@ -172,7 +135,59 @@ def forget_caches() -> None:
     directory.forget()
 
 
-# --- create --------------------------------------------------------------------------------------
+# --- read, then carry out the plan ----------------------------------------------------------------
+
+
+def _facts(run: Run, link: Link | None) -> DealFacts:
+    """Read what the decision looks at: products only when the order may be written, stock (and
+    an earlier copy) only where the trigger rule checks it."""
+    rule = TriggerRule(run.resolved.stage_book, run.ports.mapping.deal)
+    deal = run.snapshot.deal
+    state = link_state(link)
+    party = buyer_party(run.snapshot, run.config.options)
+    products: dict[int, ProductRefs] = {}
+    stock = None
+    if party is not None and rule.writes_order(deal, state):
+        products = match_products(run.ports, run.snapshot.ordered_rows, run.resolved)
+        matched = all(row.product_id in products for row in run.snapshot.ordered_rows)
+        if link is None and matched and rule.checks_stock(deal):
+            stock = free_stock(run, products)
+    if link is None and (stock is not None or rule.semantics(deal) == "S"):
+        state = link_state(None, _copy_state(run)[0])
+    return DealFacts(snapshot=run.snapshot, link=state, party=party, products=products, free_stock=stock)
+
+
+def _execute(run: Run, link: Link | None, facts: DealFacts, plan: DealPlan) -> str:
+    if plan.audit is not None:
+        run.ports.links.audit("deals", f"DEAL-{run.deal_id}", plan.audit.kind, plan.audit.detail)
+        logger.info("deal event audited", extra={"deal_id": run.deal_id, "kind": plan.audit.kind})
+    if plan.problem is not None:
+        _report(run, plan.problem)
+        return plan.note
+    kind = plan.action.kind
+    if kind is OrderActionKind.COPY_TO_MATERIALS:
+        return _copy_to_materials(run, plan.action)
+    if facts.party is not None and kind is OrderActionKind.CREATE:
+        return _write_order(run, None, facts.party, facts.products)
+    if facts.party is not None and link is not None and kind is OrderActionKind.UPDATE:
+        return _write_order(run, link, facts.party, facts.products)
+    if link is not None and plan.action.outcome is not None:
+        return _close(run, link, plan.action.outcome)
+    if link is not None:
+        _ensure_writeback(run, link)
+    return plan.note or f"nothing: {plan.action.reason}"
+
+
+def _report(run: Run, problem: Problem) -> None:
+    notify_problem(
+        run.ports,
+        run.deal_id,
+        problem.kind,
+        problem.text,
+        problem.detail,
+        channel=problem.channel,
+        log_message=problem.log_message,
+    )
 
 
 def _mapped_responsible(run: Run) -> Callable[[], ResponsibleDecision]:
@@ -189,26 +204,6 @@ def _mapped_responsible(run: Run) -> Callable[[], ResponsibleDecision]:
         )
 
     return decide
-
-
-def _products(run: Run) -> dict[int, ProductRefs] | str:
-    refs = match_products(run.ports, run.snapshot.ordered_rows, run.resolved)
-    missing = [
-        row.product_name.strip() or f"товар #{row.product_id}"
-        for row in run.snapshot.ordered_rows
-        if not row.product_id or row.product_id not in refs
-    ]
-    if missing:
-        names = tuple(dict.fromkeys(missing))
-        notify_problem(
-            run.ports,
-            run.deal_id,
-            "UnmatchedProducts",
-            unmatched_products_text(names),
-            {"products": list(names)},
-        )
-        return f"not created: no 1C nomenclature for {', '.join(names)}"
-    return refs
 
 
 def free_stock(run: Run, refs: dict[int, ProductRefs]) -> dict[int, Decimal]:
@@ -237,60 +232,54 @@ def _copy_state(run: Run) -> tuple[int | None, int | None]:
     return (int(copy_id) if copy_id else 0), cursor.version
 
 
-def _create(run: Run) -> str:
-    ports, snapshot = run.ports, run.snapshot
-    party = buyer_party(snapshot, run.config.options)
-    if party is None:
-        text = (
-            "Заказ в 1С не создан: у сделки нет ни компании, ни контакта. Укажите клиента и сохраните сделку."
-        )
-        notify_problem(ports, run.deal_id, "NoBuyer", text, {})
-        return "not created: the deal has no company or contact"
-    refs = _products(run)
-    if isinstance(refs, str):
-        return refs
-    mapping = ports.mapping.deal
-    if mapping.copy_out_of_stock_to_materials and _at_main_trigger(run):
-        copy_id, _ = _copy_state(run)
-        action = order_action(
-            snapshot,
-            DealLinkState(materials_copy_deal_id=copy_id),
-            run.resolved.stage_book,
-            mapping,
-            free_stock=free_stock(run, refs),
-        )
-        if action.kind is OrderActionKind.COPY_TO_MATERIALS:
-            return _copy_to_materials(run, action)
-        if action.kind is OrderActionKind.NOTHING:
-            return f"nothing: {action.reason}"
+def _order_plan(
+    run: Run, link: Link | None, party: BuyerParty, products: Mapping[int, ProductRefs]
+) -> OrderPlan | Problem:
+    """Find or create the buyer in 1C (the one write before the order), then plan the order."""
     mapped = _mapped_responsible(run)
     buyer = resolve_buyer(
-        ports,
+        run.ports,
         party,
-        contact_person_for(snapshot),
+        contact_person_for(run.snapshot),
         run.config.refs,
         responsible_for_new=lambda: mapped().ref,
         deal_id=run.deal_id,
     )
-    if buyer.decision.kind is CounterpartyDecisionKind.AMBIGUOUS:
-        text = ambiguous_counterparty_text(party.name, buyer.decision.candidates)
-        notify_problem(ports, run.deal_id, "AmbiguousCounterparty", text, {"party": party.name})
-        return "not created: ambiguous counterparty"
-    rule = _responsible_rule(run, buyer, None)
-    responsible = _order_responsible(buyer, mapped, rule)
-    if responsible.ref is None:
-        return _no_responsible(run, "not created")
-    draft = _draft(run, buyer, responsible, refs)
-    order, created = create_order(ports, draft, run.config)
+    problem = buyer_problem(party, buyer)
+    if problem is not None:
+        return problem
+    rule = responsible_rule(run.deal_id, buyer, link.extra if link is not None else {})
+    own = counterparty_manager(buyer, rule)
+    # The deal's responsible mapped to 1C (e-mail → name → [managers] → the default employee,
+    # with a warning) is read only when the counterparty's own manager does not decide.
+    responsible = ResponsibleDecision(ref=own, source=ResponsibleSource.COUNTERPARTY) if own else mapped()
+    amount_item = amount_item_refs(run.resolved)
+    return plan_order(run.snapshot, buyer, rule, responsible, products, run.config, amount_item)
+
+
+def _write_order(run: Run, link: Link | None, party: BuyerParty, products: Mapping[int, ProductRefs]) -> str:
+    """Create the order (no link) or update the linked one, as the order plan says."""
+    plan = _order_plan(run, link, party, products)
+    if isinstance(plan, Problem):
+        _report(run, plan)
+        return f"{'not created' if link is None else 'not updated'}: {plan.summary}"
+    if link is None:
+        return _create(run, plan)
+    return _update(run, link, plan)
+
+
+def _create(run: Run, plan: OrderPlan) -> str:
+    ports = run.ports
+    order, created = create_order(ports, plan.draft, run.config)
     order_ref, number = str(order["Ref_Key"]), str(order.get("Number") or "").strip()
     # Before the link: should telling fail, the retry takes the create path again (the order is
     # found by the intent marker) and tells then; each notice is written once.
-    _notices_after_write(run, responsible)
+    _tell(run, plan)
     ports.links.link(
         deal_ref(run.deal_id),
         OneCRef(entity_set=ORDER_SET, ref=order_ref),
-        fingerprint=_fingerprint(draft),
-        extra={"outcome": OrderOutcome.OPEN.value, "number": number, **_rule_extra(buyer, rule)},
+        fingerprint=plan.fingerprint,
+        extra={"outcome": OrderOutcome.OPEN.value, "number": number, **plan.link_extra},
     )
     if created:
         metrics.add_metric(name="DealOrdersCreated", unit=MetricUnit.Count, value=1)
@@ -299,101 +288,9 @@ def _create(run: Run) -> str:
     return f"order {number} {verb} for deal {run.deal_id}"
 
 
-def _at_main_trigger(run: Run) -> bool:
-    book, mapping = run.resolved.stage_book, run.ports.mapping.deal
-    stage = book.stage(run.snapshot.deal.stage_id)
-    main = book.funnel(mapping.main_funnel)
-    return stage is not None and any(
-        t.category_id == main.category_id and t.status_id == stage.status_id
-        for t in book.trigger_stages(mapping)
-    )
-
-
-def _responsible_rule(run: Run, buyer: BuyerResult, link: Link | None) -> str:
-    """§2.6.1, decided once per (deal, counterparty) and kept on the deal's link: the counterparty's
-    manager only when the counterparty existed in 1C before this deal linked it; otherwise the
-    order follows the deal's responsible, on create and on every update."""
-    counterparty = buyer.decision.ref or ""
-    if link is not None and link.extra.get(RULE_COUNTERPARTY) == counterparty:
-        kept = link.extra.get(RULE)
-        if kept in (FOLLOW_COUNTERPARTY, FOLLOW_DEAL):
-            return kept
-    return FOLLOW_DEAL if buyer.created_by(run.deal_id) else FOLLOW_COUNTERPARTY
-
-
-def _rule_extra(buyer: BuyerResult, rule: str) -> dict[str, str]:
-    return {RULE: rule, RULE_COUNTERPARTY: buyer.decision.ref or ""}
-
-
-def _order_responsible(
-    buyer: BuyerResult, mapped: Callable[[], ResponsibleDecision], rule: str
-) -> ResponsibleDecision:
-    """The counterparty's own manager when the rule says so and it has one; else the deal's
-    responsible mapped to 1C (e-mail → name → [managers] → the default employee, with a warning)."""
-    own = buyer.decision.responsible_ref if rule == FOLLOW_COUNTERPARTY else None
-    if own:
-        return ResponsibleDecision(ref=own, source=ResponsibleSource.COUNTERPARTY)
-    return mapped()
-
-
-def _no_responsible(run: Run, verb: str) -> str:
-    """No employee at all (no match and no default employee resolved): the order is not written."""
-    deal = run.snapshot.deal
-    text = no_responsible_text(run.snapshot.assigned_user, deal.assigned_by_id)
-    notify_problem(run.ports, run.deal_id, "NoResponsible", text, {"assigned_by_id": deal.assigned_by_id})
-    return f"{verb}: no 1C employee for the responsible and no default employee (run setup)"
-
-
-def _notices_after_write(run: Run, responsible: ResponsibleDecision) -> None:
-    """What a person should know about an order just written: the default employee stood in
-    (§2.6.1), the deal's amount differs from its rows (§2.1.1.11). Each text once per deal."""
-    deal = run.snapshot.deal
-    if responsible.warning:
-        text = responsible_warning_text(run.snapshot.assigned_user, deal.assigned_by_id, True)
-        notify_problem(
-            run.ports,
-            run.deal_id,
-            "DefaultResponsible",
-            text,
-            {"assigned_by_id": deal.assigned_by_id, "employee": responsible.ref},
-            channel="responsible",
-            log_message="order written with the default employee",
-        )
-    mismatch = amount_mismatch(run.snapshot)
-    if mismatch is not None:
-        amount, total = mismatch
-        notify_problem(
-            run.ports,
-            run.deal_id,
-            "AmountDiffers",
-            amount_mismatch_text(amount, total),
-            {"opportunity": str(amount), "rows_total": str(total)},
-            channel="amount",
-            log_message="deal amount differs from its product rows",
-        )
-
-
-def _draft(
-    run: Run, buyer: BuyerResult, responsible: ResponsibleDecision, refs: dict[int, ProductRefs]
-) -> OrderDraft:
-    counterparty = buyer.decision.counterparty
-    if counterparty is None:
-        raise PermanentError("no counterparty decided")
-    draft = build_order(
-        run.snapshot,
-        counterparty.ref,
-        responsible.ref,
-        refs,
-        run.config,
-        amount_item=amount_item_refs(run.resolved),
-    )
-    if isinstance(draft, Unmatched):
-        raise PermanentError(f"no 1C nomenclature for {', '.join(draft.products)}")
-    return draft
-
-
-def _fingerprint(draft: OrderDraft) -> str:
-    return fingerprint(mapped_fingerprint_input(draft))
+def _tell(run: Run, plan: OrderPlan) -> None:
+    for notice in plan.notices:
+        _report(run, notice)
 
 
 def _write_back(
@@ -410,7 +307,7 @@ def _write_back(
     here: a claim per deal decides who writes it, and is settled once Bitrix24 accepted it.
     """
     deal = run.snapshot.deal
-    values = deal_writeback(number, order_ref, run.ports.mapping.deal) if fields is None else fields
+    values = writeback.deal_writeback(number, order_ref, run.ports.mapping.deal) if fields is None else fields
     commands: dict[str, Command] = {}
     if values:
         commands["update"] = Command("crm.deal.update", {"id": deal.id, "fields": values})
@@ -419,7 +316,8 @@ def _write_back(
         comment_claim = _claim_created_comment(run)
     if comment_claim is not None:
         commands["created"] = Command(
-            "crm.timeline.comment.add", timeline_comment(deal.id, order_created_text(number))
+            "crm.timeline.comment.add",
+            writeback.timeline_comment(deal.id, writeback.order_created_text(number)),
         )
     if not commands:
         return
@@ -454,7 +352,9 @@ def _claim_created_comment(run: Run) -> tuple[str, str] | None:
 def _ensure_writeback(run: Run, link: Link) -> None:
     """Re-send the number and key when a previous write-back was lost (the order is linked)."""
     number = link.extra.get("number", "")
-    patch = deal_writeback_patch(run.snapshot.deal.user_fields, number, link.onec.ref, run.ports.mapping.deal)
+    patch = writeback.deal_writeback_patch(
+        run.snapshot.deal.user_fields, number, link.onec.ref, run.ports.mapping.deal
+    )
     if not patch:
         return
     never_written = all(not run.snapshot.deal.user_fields.get(k) for k in patch)
@@ -464,42 +364,16 @@ def _ensure_writeback(run: Run, link: Link) -> None:
 # --- update and close ----------------------------------------------------------------------------
 
 
-def _update(run: Run, link: Link) -> str:
+def _update(run: Run, link: Link, plan: OrderPlan) -> str:
     ports = run.ports
-    party = buyer_party(run.snapshot, run.config.options)
-    if party is None:
-        _ensure_writeback(run, link)
-        return "nothing: the deal lost its buyer; the order keeps its counterparty"
-    refs = _products(run)
-    if isinstance(refs, str):
-        return refs
-    mapped = _mapped_responsible(run)
-    buyer = resolve_buyer(
-        ports,
-        party,
-        contact_person_for(run.snapshot),
-        run.config.refs,
-        responsible_for_new=lambda: mapped().ref,
-        deal_id=run.deal_id,
-    )
-    if buyer.decision.kind is CounterpartyDecisionKind.AMBIGUOUS:
-        text = ambiguous_counterparty_text(party.name, buyer.decision.candidates)
-        notify_problem(ports, run.deal_id, "AmbiguousCounterparty", text, {"party": party.name})
-        return "not updated: ambiguous counterparty"
-    rule = _responsible_rule(run, buyer, link)
-    responsible = _order_responsible(buyer, mapped, rule)
-    if responsible.ref is None:
-        return _no_responsible(run, "not updated")
-    draft = _draft(run, buyer, responsible, refs)
-    new_fingerprint = _fingerprint(draft)
-    if new_fingerprint == link.fingerprint:
+    if plan.unchanged(link_state(link)):
         _ensure_writeback(run, link)
         return "nothing: the mapped fields are unchanged"
-    order = update_order(ports, link.onec.ref, draft)
+    order = update_order(ports, link.onec.ref, plan.draft)
     number = str(order.get("Number") or link.extra.get("number", "")).strip()
-    extra = {**link.extra, "number": number, **_rule_extra(buyer, rule)}
-    _notices_after_write(run, responsible)  # before the link, for the same reason as on create
-    ports.links.link(link.b24, link.onec, fingerprint=new_fingerprint, extra=extra)
+    extra = {**link.extra, "number": number, **plan.link_extra}
+    _tell(run, plan)  # before the link, for the same reason as on create
+    ports.links.link(link.b24, link.onec, fingerprint=plan.fingerprint, extra=extra)
     _ensure_writeback(run, link.model_copy(update={"extra": extra}))
     _refresh_stock_of_rows(run)
     return f"order {number} updated for deal {run.deal_id}"
@@ -524,15 +398,14 @@ def _refresh_stock_of_rows(run: Run) -> None:
         )
 
 
-def _close(run: Run, link: Link, action: OrderAction) -> str:
+def _close(run: Run, link: Link, outcome: OrderOutcome) -> str:
     """WON → the order completed and its shipment made (and posted, if configured); LOSE → the
     order cancelled. The link says "closed" only once all of it is done, so a won deal whose
     shipment failed is closed again by the queue's retry, the next event or the sweep."""
-    won = action.kind is OrderActionKind.COMPLETE
-    order = close_order(run.ports, link.onec.ref, "won" if won else "lost", run.config)
-    extra = {**link.extra, "outcome": (OrderOutcome.COMPLETED if won else OrderOutcome.CANCELLED).value}
-    note = f"order {extra.get('number', link.onec.ref)} {'completed' if won else 'cancelled'}"
-    if won:
+    order = close_order(run.ports, link.onec.ref, outcome, run.config)
+    extra = {**link.extra, "outcome": outcome.value}
+    note = f"order {extra.get('number', link.onec.ref)} {outcome.value}"
+    if outcome is OrderOutcome.COMPLETED:
         try:
             shipment, created = ensure_shipment(run.ports, order, run.config)
         except BridgeError as error:
@@ -557,31 +430,11 @@ def _shipment_failed(run: Run, link: Link, error: BridgeError) -> None:
         run.ports,
         run.deal_id,
         "ShipmentFailed",
-        shipment_failed_text(number, str(error)),
+        writeback.shipment_failed_text(number, str(error)),
         detail,
         channel="shipment",
         log_message="shipment of a won deal refused by 1C; retried",
     )
-
-
-def _won_without_order(run: Run) -> str:
-    """§2.1.1.17: "won" must reach 1C, but there is no order to close: a person must know."""
-    copy_id, _ = _copy_state(run)
-    if copy_id:
-        # The order belongs to the copy in the materials funnel; that deal closes it.
-        run.ports.links.audit("deals", f"DEAL-{run.deal_id}", "WonWithoutOrder", {"copy": copy_id})
-        logger.info("won deal without an order: its copy carries the order", extra={"deal_id": run.deal_id})
-        return f"nothing: the deal is won; its order belongs to the copy, deal {copy_id}"
-    notify_problem(
-        run.ports,
-        run.deal_id,
-        "WonWithoutOrder",
-        won_without_order_text(),
-        {"stage": run.snapshot.deal.stage_id},
-        channel="won",
-        log_message="won deal has no 1C order",
-    )
-    return "reported: the deal is won but has no 1C order"
 
 
 # --- out of stock --------------------------------------------------------------------------------
@@ -596,13 +449,14 @@ def _copy_to_materials(run: Run, action: OrderAction) -> str:
         claimed = ports.links.put_cursor(name, {"copy": None})
     except CursorConflict:
         return "nothing: the deal is being copied to the materials funnel by another attempt"
-    fields = materials_copy_fields(run.snapshot, action)
+    fields = writeback.materials_copy_fields(run.snapshot, action)
     note = f"Копия сделки #{deal.id}: товара нет в наличии."
     fields["COMMENTS"] = f"{fields.get('COMMENTS', '')}\n{note}".strip()
     commands = {
         "copy": Command("crm.deal.add", {"fields": fields}),
         "rows": Command(
-            "crm.deal.productrows.set", {"id": "$result[copy]", "rows": materials_copy_rows(run.snapshot)}
+            "crm.deal.productrows.set",
+            {"id": "$result[copy]", "rows": writeback.materials_copy_rows(run.snapshot)},
         ),
     }
     answer = ports.b24.batch(commands, halt=True)
@@ -610,7 +464,10 @@ def _copy_to_materials(run: Run, action: OrderAction) -> str:
         raise TransientError(f"deal {deal.id}: copy to the materials funnel failed: {answer.errors}")
     copy_id = int(answer.result["copy"])
     ports.links.put_cursor(name, {"copy": copy_id}, expected_version=claimed.version)
-    ports.b24.call("crm.timeline.comment.add", timeline_comment(deal.id, out_of_stock_text(action, copy_id)))
+    ports.b24.call(
+        "crm.timeline.comment.add",
+        writeback.timeline_comment(deal.id, writeback.out_of_stock_text(action, copy_id)),
+    )
     ports.links.audit(
         "deals",
         f"DEAL-{deal.id}",

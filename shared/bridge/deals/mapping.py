@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
 from bridge.deals.config import EMPTY_GUID, OrderConfig
+from bridge.deals.decisions import OrderOutcome
 from bridge.deals.models import Deal, ProductRow
 from bridge.deals.snapshot import DealSnapshot
 from bridge.deals.text import strip_markup
@@ -282,13 +283,13 @@ def order_patch(previous: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str
     return patch
 
 
-def close_order_patch(outcome: Literal["won", "lost"], config: OrderConfig) -> dict[str, Any]:
+def close_order_patch(outcome: OrderOutcome, config: OrderConfig) -> dict[str, Any]:
     """WON → the completed state, "Успешно"; LOSE → the cancelled state, "Отменен"."""
-    state = config.refs.completed_state if outcome == "won" else config.refs.cancelled_state
+    won = outcome is OrderOutcome.COMPLETED
     return {
-        "СостояниеЗаказа": state,
+        "СостояниеЗаказа": config.refs.completed_state if won else config.refs.cancelled_state,
         "СостояниеЗаказа_Type": ORDER_STATE_TYPE,
-        "ВариантЗавершения": "Успешно" if outcome == "won" else "Отменен",
+        "ВариантЗавершения": "Успешно" if won else "Отменен",
     }
 
 

@@ -126,8 +126,15 @@ class Company(WithUserFields):
     _multifields = field_validator("phones", "emails", mode="before")(_multifield)
 
 
+def joined_name(*parts: str) -> str:
+    """The non-empty parts of a person's name, in the order given, one space apart."""
+    return " ".join(part.strip() for part in parts if part.strip())
+
+
 class Contact(WithUserFields):
     id: EntityId = Field(alias="ID")
+    phones: tuple[MultiFieldValue, ...] = Field((), alias="PHONE")
+    emails: tuple[MultiFieldValue, ...] = Field((), alias="EMAIL")
     name: Text = Field("", alias="NAME")
     last_name: Text = Field("", alias="LAST_NAME")
     second_name: Text = Field("", alias="SECOND_NAME")
@@ -136,16 +143,12 @@ class Contact(WithUserFields):
     company_id: RefId = Field(None, alias="COMPANY_ID")
     assigned_by_id: RefId = Field(None, alias="ASSIGNED_BY_ID")
     comments: Text = Field("", alias="COMMENTS")
-    phones: tuple[MultiFieldValue, ...] = Field((), alias="PHONE")
-    emails: tuple[MultiFieldValue, ...] = Field((), alias="EMAIL")
     _multifields = field_validator("phones", "emails", mode="before")(_multifield)
 
     @property
     def full_name(self) -> str:
         """ "Фамилия Имя Отчество", the one name field of a 1C contact person."""
-        return " ".join(
-            part.strip() for part in (self.last_name, self.name, self.second_name) if part.strip()
-        )
+        return joined_name(self.last_name, self.name, self.second_name)
 
 
 class Requisite(WireModel):
@@ -165,12 +168,6 @@ class Requisite(WireModel):
     last_name: Text = Field("", alias="RQ_LAST_NAME")
     first_name: Text = Field("", alias="RQ_FIRST_NAME")
     second_name: Text = Field("", alias="RQ_SECOND_NAME")
-
-    @property
-    def person_full_name(self) -> str:
-        parts = (self.last_name, self.first_name, self.second_name)
-        joined = " ".join(p.strip() for p in parts if p.strip())
-        return joined or self.person_name.strip()
 
 
 class B24User(WireModel):

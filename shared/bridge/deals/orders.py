@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bridge.deals.config import OrderConfig
+from bridge.deals.decisions import OrderOutcome
 from bridge.deals.mapping import (
     ORDER_SET,
     ORDER_TYPE,
@@ -88,9 +89,8 @@ def update_order(ports: Ports, order_ref: str, draft: OrderDraft) -> dict[str, A
     return ports.onec.update(ORDER_SET, order_ref, order_patch({}, draft.mapped))
 
 
-def close_order(ports: Ports, order_ref: str, outcome: str, config: OrderConfig) -> dict[str, Any]:
-    won = outcome == "won"
-    return ports.onec.update(ORDER_SET, order_ref, close_order_patch("won" if won else "lost", config))
+def close_order(ports: Ports, order_ref: str, outcome: OrderOutcome, config: OrderConfig) -> dict[str, Any]:
+    return ports.onec.update(ORDER_SET, order_ref, close_order_patch(outcome, config))
 
 
 def ensure_shipment(ports: Ports, order: dict[str, Any], config: OrderConfig) -> tuple[str, bool]:

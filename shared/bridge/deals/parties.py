@@ -12,13 +12,13 @@ table, else the default employee with a warning.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from enum import StrEnum
+from enum import StrEnum, auto
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bridge.deals.config import EMPTY_GUID, CounterpartyKind, DealFlowOptions, OneCRefs
-from bridge.deals.models import B24User, Contact, MultiFieldValue, Requisite, WireDataError
+from bridge.deals.models import B24User, Contact, MultiFieldValue, Requisite, WireDataError, joined_name
 from bridge.deals.snapshot import DealSnapshot
 from bridge.deals.text import strip_markup
 
@@ -39,11 +39,14 @@ def _ref_or_none(value: Any) -> str | None:
     return value.strip().lower()
 
 
+PartySource = Literal["company", "contact"]  # the Bitrix24 object the buyer was read from
+
+
 class BuyerParty(BaseModel):
     """The deal's buyer as 1C needs it, whichever Bitrix24 object it came from."""
 
     model_config = ConfigDict(frozen=True)
-    source: Literal["company", "contact"]
+    source: PartySource
     b24_id: int
     kind: CounterpartyKind
     name: str
@@ -63,6 +66,12 @@ def _kind_of(requisite: Requisite | None, options: DealFlowOptions) -> Counterpa
     return options.requisite_presets.get(requisite.preset_id, CounterpartyKind.LEGAL_ENTITY)
 
 
+def _person_name(requisite: Requisite) -> str:
+    """A private person's requisite: "Фамилия Имя Отчество" from its parts, else RQ_NAME."""
+    parts = (requisite.last_name, requisite.first_name, requisite.second_name)
+    return joined_name(*parts) or requisite.person_name.strip()
+
+
 def buyer_party(snapshot: DealSnapshot, options: DealFlowOptions | None = None) -> BuyerParty | None:
     """The company when the deal has one, else the contact as a private person; None when neither."""
     options = options or DealFlowOptions()
@@ -72,10 +81,10 @@ def buyer_party(snapshot: DealSnapshot, options: DealFlowOptions | None = None) 
         kind = _kind_of(requisite, options)
         rq = requisite or Requisite.model_validate({"ID": 1})
         if kind is CounterpartyKind.PRIVATE_PERSON:
-            name = company.title.strip() or rq.person_full_name
-            full_name = rq.person_full_name or name
+            name = company.title.strip() or _person_name(rq)
+            full_name = _person_name(rq) or name
         else:
-            name = company.title.strip() or rq.company_name.strip() or rq.person_full_name
+            name = company.title.strip() or rq.company_name.strip() or _person_name(rq)
             full_name = rq.company_full_name.strip() or rq.company_name.strip() or name
         name = name or f"Компания #{company.id}"
         return BuyerParty(
@@ -94,9 +103,7 @@ def buyer_party(snapshot: DealSnapshot, options: DealFlowOptions | None = None) 
         )
     if contact is not None:
         requisite = snapshot.contact_requisite
-        name = (
-            contact.full_name or (requisite.person_full_name if requisite else "") or f"Контакт #{contact.id}"
-        )
+        name = contact.full_name or (_person_name(requisite) if requisite else "") or f"Контакт #{contact.id}"
         return BuyerParty(
             source="contact",
             b24_id=contact.id,
@@ -164,14 +171,18 @@ def parse_candidates(
 
 
 class CounterpartyDecisionKind(StrEnum):
-    USE_LINKED = "use_linked"
-    USE_MATCHED_BY_INN = "use_matched_by_inn"
-    USE_MATCHED_BY_NAME = "use_matched_by_name"
-    CREATE = "create"
-    AMBIGUOUS = "ambiguous"
+    """How the buyer's counterparty was found, in the order they are tried (values: lower-case names)."""
+
+    USE_LINKED = auto()
+    USE_MATCHED_BY_INN = auto()
+    USE_MATCHED_BY_NAME = auto()
+    CREATE = auto()
+    AMBIGUOUS = auto()
 
 
 class CounterpartyDecision(BaseModel):
+    """The counterparty to use, or the ambiguous candidates a person must choose from."""
+
     model_config = ConfigDict(frozen=True)
     kind: CounterpartyDecisionKind
     counterparty: CounterpartyCandidate | None = None  # the one to use

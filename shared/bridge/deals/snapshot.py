@@ -226,9 +226,9 @@ def parse_deal_snapshot(batch_results: Mapping[str, Any] | list[Any], batch_erro
     return DealSnapshot(
         deal=deal,
         rows=rows,
-        company=company,
-        contact=contact,
-        company_requisites=company_requisites,
-        contact_requisites=contact_requisites,
         assigned_user=_assigned_user(results.get(ASSIGNED_USER), deal.assigned_by_id),
+        company=company,
+        company_requisites=company_requisites,
+        contact=contact,
+        contact_requisites=contact_requisites,
     )

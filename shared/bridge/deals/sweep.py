@@ -21,22 +21,20 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from bridge.deals.decisions import OrderOutcome
+from bridge.deals.decisions import OrderOutcome, TriggerRule
 from bridge.deals.flow import deal_ref
 from bridge.deals.models import Deal, parse_wire
 from bridge.deals.resolved import DealResolved, load
-from bridge.deals.stages import StageBook
 from bridge.deps import Ports
 from bridge.observability import logger, metrics
 from bridge.pipeline.models import Entity, QueuedEvent
 from bridge.pipeline.queue import EventSender
-from bridge.settings import DealMapping
 
 CURSOR = "deal-sweep"
 OVERLAP = timedelta(minutes=2)
@@ -66,20 +64,10 @@ def _b24_time(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def _may_create(deal: Deal, book: StageBook, mapping: DealMapping) -> bool:
-    stage = book.stage(deal.stage_id)
-    if stage is None or stage.semantics != "P":
-        return False
-    if mapping.create_order_on == "deal_created":
-        return True
-    triggers = book.trigger_stages(mapping)
-    return any(t.category_id == stage.category_id and stage.sort >= t.sort for t in triggers)
-
-
 def needs_sync(ports: Ports, deal: Deal, resolved: DealResolved) -> bool:
     link = ports.links.find_by_b24(deal_ref(deal.id))
     if link is None:
-        return _may_create(deal, resolved.stage_book, ports.mapping.deal)
+        return TriggerRule(resolved.stage_book, ports.mapping.deal).may_create(deal)
     if link.extra.get("outcome", OrderOutcome.OPEN.value) != OrderOutcome.OPEN.value:
         return False
     return deal.date_modify is None or deal.date_modify > link.synced_at
@@ -136,6 +124,46 @@ def _deals_by_id(ports: Ports, ids: Iterable[int]) -> dict[int, Deal]:
     return found
 
 
+@dataclass
+class _Tracking:
+    """What the cursor keeps besides the window: the queued deals being checked again, and the
+    deals given up on with the DATE_MODIFY they had then (the window's overlap may list them
+    again, but only an edit — a newer DATE_MODIFY — makes them worth tracking again). `listed`:
+    the tracked deals this run's window listed (their retry decides, without reading them again)."""
+
+    now: datetime
+    retry: dict[int, Retry]
+    given_up: dict[int, datetime]
+    listed: dict[int, Deal] = field(default_factory=dict)
+
+    @classmethod
+    def decode(cls, value: dict[str, Any], now: datetime) -> _Tracking:
+        raw_retry, raw_given_up = value.get("retry"), value.get("gave_up")
+        retry = {
+            int(key): Retry.decode(entry, now)
+            for key, entry in (raw_retry.items() if isinstance(raw_retry, dict) else ())
+            if str(key).isdigit()
+        }
+        given_up = {
+            int(key): moment
+            for key, entry in (raw_given_up.items() if isinstance(raw_given_up, dict) else ())
+            if str(key).isdigit() and (moment := _moment(entry)) is not None
+        }
+        return cls(now, retry, given_up)
+
+    def encode(self, value: dict[str, Any], horizon: datetime) -> dict[str, Any]:
+        if self.retry:
+            value["retry"] = {str(deal_id): entry.encode() for deal_id, entry in sorted(self.retry.items())}
+        # Out of the window means forgotten: the memo never grows with old failures.
+        kept = {str(k): v.isoformat() for k, v in sorted(self.given_up.items()) if v >= horizon}
+        if kept:
+            value["gave_up"] = kept
+        return value
+
+    def skips(self, deal: Deal) -> bool:
+        return deal.id in self.given_up and (deal.date_modify or self.now) <= self.given_up[deal.id]
+
+
 def sweep(ports: Ports, sender: EventSender, now: datetime | None = None) -> SweepResult:
     now = now or datetime.now(UTC)
     resolved = load(ports.links)
@@ -145,24 +173,10 @@ def sweep(ports: Ports, sender: EventSender, now: datetime | None = None) -> Swe
         if cursor is not None and cursor.value.get("since")
         else now - FIRST_LOOKBACK
     )
-    raw_retry = cursor.value.get("retry") if cursor is not None else None
-    retry = {
-        int(key): Retry.decode(value, now)
-        for key, value in (raw_retry.items() if isinstance(raw_retry, dict) else ())
-        if str(key).isdigit()
-    }
-    # Deals given up on, with the DATE_MODIFY they had then: the window's overlap may list them
-    # again, but only an edit (a newer DATE_MODIFY) makes them worth tracking again.
-    raw_given_up = cursor.value.get("gave_up") if cursor is not None else None
-    given_up = {
-        int(key): moment
-        for key, value in (raw_given_up.items() if isinstance(raw_given_up, dict) else ())
-        if str(key).isdigit() and (moment := _moment(value)) is not None
-    }
+    memo = _Tracking.decode(cursor.value if cursor is not None else {}, now)
     newest = since
     seen = 0
     queued: list[int] = []
-    tracked_in_window: dict[int, Deal] = {}
     rows = ports.b24.list_all(
         "crm.deal.list", {"filter": {">DATE_MODIFY": _b24_time(since - OVERLAP)}, "select": SELECT}, fast=True
     )
@@ -171,27 +185,18 @@ def sweep(ports: Ports, sender: EventSender, now: datetime | None = None) -> Swe
         seen += 1
         if deal.date_modify is not None and deal.date_modify > newest:
             newest = deal.date_modify
-        if deal.id in retry:
-            tracked_in_window[deal.id] = deal  # its retry decides, without reading it again
+        if deal.id in memo.retry:
+            memo.listed[deal.id] = deal
             continue
-        if deal.id in given_up and (deal.date_modify or now) <= given_up[deal.id]:
+        if memo.skips(deal):
             continue
         if needs_sync(ports, deal, resolved):
-            given_up.pop(deal.id, None)
+            memo.given_up.pop(deal.id, None)
             _send(sender, queued_event(deal, now), 1)
-            retry[deal.id] = Retry(1, now + RETRY_BASE, now)
+            memo.retry[deal.id] = Retry(1, now + RETRY_BASE, now)
             queued.append(deal.id)
-    retried, healed, gave_up, checked = _check_due(
-        ports, sender, retry, tracked_in_window, given_up, resolved, now
-    )
-    value: dict[str, Any] = {"since": newest.isoformat()}
-    if retry:
-        value["retry"] = {str(deal_id): entry.encode() for deal_id, entry in sorted(retry.items())}
-    horizon = newest - OVERLAP
-    # Out of the window means forgotten: the memo never grows with old failures.
-    kept = {str(k): v.isoformat() for k, v in sorted(given_up.items()) if v >= horizon}
-    if kept:
-        value["gave_up"] = kept
+    retried, healed, gave_up, checked = _check_due(ports, sender, memo, resolved)
+    value = memo.encode({"since": newest.isoformat()}, newest - OVERLAP)
     ports.links.put_cursor(CURSOR, value, expected_version=cursor.version if cursor else None)
     if gave_up:
         metrics.add_metric(name="DealSweepGaveUp", unit=MetricUnit.Count, value=len(gave_up))
@@ -215,16 +220,11 @@ def _moment(raw: Any) -> datetime | None:
 
 
 def _check_due(
-    ports: Ports,
-    sender: EventSender,
-    retry: dict[int, Retry],
-    listed: dict[int, Deal],
-    given_up: dict[int, datetime],
-    resolved: DealResolved,
-    now: datetime,
+    ports: Ports, sender: EventSender, memo: _Tracking, resolved: DealResolved
 ) -> tuple[list[int], list[int], list[int], int]:
-    """Look at the due tracked deals again; queue, drop or give up on each (mutates `retry` and
-    `given_up`). Deals the window already listed are not read twice."""
+    """Look at the due tracked deals again; queue, drop or give up on each (mutates `memo`).
+    Deals the window already listed are not read twice."""
+    retry, given_up, listed, now = memo.retry, memo.given_up, memo.listed, memo.now
     due = [deal_id for deal_id, entry in retry.items() if entry.due <= now]
     if not due:
         return [], [], [], 0

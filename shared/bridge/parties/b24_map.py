@@ -53,6 +53,10 @@ def phone_types(record: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+# The text parts of a requisite address (`crm.address`): what the flow reads and compares.
+ADDRESS_PARTS = ("ADDRESS_1", "ADDRESS_2", "CITY", "POSTAL_CODE", "REGION", "PROVINCE", "COUNTRY")
+
+
 def _address_text(row: Mapping[str, Any]) -> Value:
     street = ", ".join(t for t in (clean_text(row.get("ADDRESS_1")), clean_text(row.get("ADDRESS_2"))) if t)
     return address(

@@ -14,9 +14,10 @@ metric, alarmed). A run costs its window plus the due retries, never the old fai
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -25,7 +26,7 @@ from bridge.b24.models import Command
 from bridge.errors import BridgeError, TransientError
 from bridge.links.fingerprint import fingerprint
 from bridge.observability import logger, metrics
-from bridge.parties.b24_map import REQUISITE_OWNER
+from bridge.parties.b24_map import ADDRESS_PARTS, REQUISITE_OWNER
 from bridge.parties.onec_map import CONTACT_PERSONS, COUNTERPARTIES
 from bridge.parties.sync import FLOW, MANIFESTS, PartiesFlow
 
@@ -33,19 +34,7 @@ SWEEP_CURSOR = "parties-b24-sweep"
 _MANIFEST_SELECT = ["Ref_Key", "DataVersion", "DeletionMark"]
 # Requisite id → digest of its addresses, as the last sweep saw them (an address has no DATE_MODIFY).
 ADDRESS_MANIFEST = "parties-b24-addresses"
-_ADDRESS_SELECT = [
-    "TYPE_ID",
-    "ENTITY_ID",
-    "ANCHOR_TYPE_ID",
-    "ANCHOR_ID",
-    "ADDRESS_1",
-    "ADDRESS_2",
-    "CITY",
-    "POSTAL_CODE",
-    "REGION",
-    "PROVINCE",
-    "COUNTRY",
-]
+_ADDRESS_SELECT = ["TYPE_ID", "ENTITY_ID", "ANCHOR_TYPE_ID", "ANCHOR_ID", *ADDRESS_PARTS]
 _OWNER_TYPES = {"4": "COMPANY", "3": "CONTACT"}
 _PAGE = 50
 # Retries of a failed company/contact: after 10, 20, 40, 80, 160 minutes, then reported.
@@ -61,12 +50,18 @@ class RunReport:
     retried: list[str] = field(default_factory=list)  # earlier failures synced again this run
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "outcomes": self.outcomes,
-            "failures": self.failures,
-            "gave_up": self.gave_up,
-            "retried": self.retried,
-        }
+        return asdict(self)
+
+
+def _attempt(report: RunReport, key: str, sync: Callable[[], str]) -> BridgeError | None:
+    """Sync one object; a failure goes into the report and the log, and is returned."""
+    try:
+        report.outcomes[key] = sync()
+    except BridgeError as error:
+        report.failures[key] = f"{type(error).__name__}: {error}"
+        logger.warning("party sync failed", extra={"subject": key, "error": str(error)})
+        return error
+    return None
 
 
 def poll_onec(flow: PartiesFlow, report: RunReport) -> None:
@@ -81,13 +76,10 @@ def poll_onec(flow: PartiesFlow, report: RunReport) -> None:
             if known.get(ref) == version:
                 continue
             key = f"1C#{entity_set}#{ref}"
-            try:
-                report.outcomes[key] = flow.sync_onec(entity_set, ref)
-            except BridgeError as error:
-                report.failures[key] = f"{type(error).__name__}: {error}"
-                logger.warning("party sync failed", extra={"subject": key, "error": str(error)})
-                if isinstance(error, TransientError):
-                    continue
+            error = _attempt(report, key, partial(flow.sync_onec, entity_set, ref))
+            if isinstance(error, TransientError):
+                continue
+            if error is not None:
                 flow.ports.links.audit(FLOW, key, "failed", {"error": str(error)})
             # A reconciled object's entry already holds its version after our own writes.
             if ref not in flow.recorded:
@@ -261,20 +253,17 @@ def sweep_b24(flow: PartiesFlow, report: RunReport, now: datetime | None = None)
     for entity, entity_id in sorted(targets, key=lambda t: (t[0] != "COMPANY", t[1])):
         key = f"B24#{entity}#{entity_id}"
         tracked = f"{entity}#{entity_id}"
-        try:
-            report.outcomes[key] = flow.sync_b24(entity, entity_id)
-        except BridgeError as error:
-            report.failures[key] = f"{type(error).__name__}: {error}"
-            logger.warning("party sync failed", extra={"subject": key, "error": str(error)})
-            entry = _failed_again(retry.get(tracked), now) | {"seen": targets[(entity, entity_id)]}
-            if entry["attempts"] > SWEEP_MAX_RETRIES:
-                retry.pop(tracked, None)
-                given_up[tracked] = targets[(entity, entity_id)]
-                _give_up(flow, report, key, entry, str(error))
-            else:
-                retry[tracked] = entry
-        else:
+        error = _attempt(report, key, partial(flow.sync_b24, entity, entity_id))
+        if error is None:
             retry.pop(tracked, None)
+            continue
+        entry = _failed_again(retry.get(tracked), now) | {"seen": targets[(entity, entity_id)]}
+        if entry["attempts"] > SWEEP_MAX_RETRIES:
+            retry.pop(tracked, None)
+            given_up[tracked] = targets[(entity, entity_id)]
+            _give_up(flow, report, key, entry, str(error))
+        else:
+            retry[tracked] = entry
     # Every digest is recorded: a failed owner lives on in the retry set, like any other failure.
     links.put_manifest_entries(ADDRESS_MANIFEST, digests, gone)
     value: dict[str, Any] = {"since": latest}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 PAYMENTS_MANIFEST = {
     "Document_ПоступлениеНаСчет": "payments-bank",
@@ -26,8 +27,7 @@ _SEP = "|"
 _UNLINKED = "u"
 
 
-@dataclass(frozen=True, slots=True)
-class DocVersion:
+class DocVersion(NamedTuple):
     """What the cheap listing shows of a payment document."""
 
     data_version: str

@@ -20,27 +20,32 @@ SHIPMENT_SET = "Document_РасходнаяНакладная"
 PAYMENT_SETS = (BANK_SET, CASH_SET, CARD_SET)
 
 
-class PaymentKind(StrEnum):
-    BANK = "bank"
-    CASH = "cash"
-    CARD = "card"
-
-
 class PaymentType(StrEnum):
     PREPAYMENT = "prepayment"
     FULL_PAYMENT = "full_payment"
     POSTPAYMENT = "postpayment"
 
 
+class PaymentMethod(StrEnum):
+    NON_CASH = "non_cash"
+    CASH = "cash"
+
+
+class PaymentKind(StrEnum):
+    BANK = "bank"
+    CASH = "cash"
+    CARD = "card"
+
+    @property
+    def method(self) -> PaymentMethod:
+        """A cash receipt is cash; bank and card receipts are non-cash (mappings.md §2)."""
+        return PaymentMethod.CASH if self is PaymentKind.CASH else PaymentMethod.NON_CASH
+
+
 class PaymentStatus(StrEnum):
     NOT_PAID = "not_paid"
     PARTIALLY_PAID = "partially_paid"
     PAID = "paid"
-
-
-class PaymentMethod(StrEnum):
-    NON_CASH = "non_cash"
-    CASH = "cash"
 
 
 KIND_BY_SET = {BANK_SET: PaymentKind.BANK, CASH_SET: PaymentKind.CASH, CARD_SET: PaymentKind.CARD}

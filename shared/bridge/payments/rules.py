@@ -25,8 +25,6 @@ from bridge.payments.models import (
     DealFacts,
     OrderFacts,
     PaymentDoc,
-    PaymentKind,
-    PaymentMethod,
     PaymentStatus,
     PaymentSummary,
     PaymentType,
@@ -90,9 +88,7 @@ def summarize(
     )
     paid = sum((p.amounts_by_order[order.ref] for p in counted), Decimal(0))
     last = counted[-1] if counted else None
-    method = None
-    if last is not None:
-        method = PaymentMethod.CASH if last.kind is PaymentKind.CASH else PaymentMethod.NON_CASH
+    method = last.kind.method if last is not None else None
     advance = last.advance_by_order.get(order.ref) if last is not None and options.use_advance_sign else None
     return PaymentSummary(
         order=order,

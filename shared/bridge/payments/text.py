@@ -34,24 +34,31 @@ def _date(payment: PaymentDoc) -> str:
     return payment.date.strftime("%d.%m.%Y") if payment.date else "—"
 
 
+def _order_paid(summary: PaymentSummary, currency: str) -> tuple[str, str]:
+    """(the order as named in 1C, "paid X of Y") for the texts below."""
+    paid, total = amount_text(summary.paid, currency), amount_text(summary.order.amount, currency)
+    return f"по заказу № {summary.order.number}", f"{paid} из {total}"
+
+
 def payment_message(
     summary: PaymentSummary, payment: PaymentDoc, deal: DealFacts, portal_url: str, currency: str
 ) -> str:
+    order, paid = _order_paid(summary, currency)
+    amount = amount_text(summary.amount_of(payment), currency)
     return (
-        f"Поступила оплата {amount_text(summary.amount_of(payment), currency)} от {_date(payment)} "
-        f"по заказу № {summary.order.number} (оплачено {amount_text(summary.paid, currency)} из "
-        f"{amount_text(summary.order.amount, currency)}). Сделка: {deal_link(portal_url, deal)}"
+        f"Поступила оплата {amount} от {_date(payment)} {order} (оплачено {paid}). "
+        f"Сделка: {deal_link(portal_url, deal)}"
     )
 
 
 def withdrawal_message(
     summary: PaymentSummary, announced: AnnouncedPayment, deal: DealFacts, portal_url: str, currency: str
 ) -> str:
+    order, paid = _order_paid(summary, currency)
+    amount = amount_text(announced.amount, currency)
     return (
-        f"Оплата № {announced.number} от {announced.date} на {amount_text(announced.amount, currency)} "
-        f"по заказу № {summary.order.number} отменена в 1С (проведение снято или документ удалён). "
-        f"Оплачено теперь {amount_text(summary.paid, currency)} из "
-        f"{amount_text(summary.order.amount, currency)}. Сделка: {deal_link(portal_url, deal)}"
+        f"Оплата № {announced.number} от {announced.date} на {amount} {order} отменена в 1С (проведение "
+        f"снято или документ удалён). Оплачено теперь {paid}. Сделка: {deal_link(portal_url, deal)}"
     )
 
 
@@ -68,7 +75,7 @@ def registry_values(
         "date": payment.date.date().isoformat() if payment.date else "",
         "type": label_of(options.labels, summary.payment_type.value if summary.payment_type else None),
         "amount": str(summary.amount_of(payment).quantize(Decimal("0.01"))),
-        "method": label_of(options.labels, "cash" if payment.kind.value == "cash" else "non_cash"),
+        "method": label_of(options.labels, payment.kind.method.value),
         "comment": payment.comment or payment.purpose,
         "order_number": summary.order.number,
         "payment_number": payment.number,
