@@ -77,20 +77,12 @@ def _stage_semantic(portal: Portal, category_id: int, stage_id: str) -> str:
     return {"S": "S", "F": "F"}.get(semantics or "", "P")
 
 
+CONTACTS = crm_entity.Binding(DEAL, other="contact", key="CONTACT_ID", slot="_contacts")
+
+
 def _apply_contacts(record: dict[str, Any], contact_ids: Any) -> None:
     ids = contact_ids if isinstance(contact_ids, list) else [contact_ids]
-    clean = [int(c) for c in ids if str(c).strip().isdigit() and int(c) > 0]
-    record["_contacts"] = [
-        {"CONTACT_ID": cid, "SORT": (i + 1) * 10, "ROLE_ID": 0, "IS_PRIMARY": "Y" if i == 0 else "N"}
-        for i, cid in enumerate(dict.fromkeys(clean))
-    ]
-    _sync_primary_contact(record)
-
-
-def _sync_primary_contact(record: dict[str, Any]) -> None:
-    links = sorted(record.get("_contacts", []), key=lambda link: link["SORT"])
-    primary = next((link for link in links if link["IS_PRIMARY"] == "Y"), links[0] if links else None)
-    record["CONTACT_ID"] = primary["CONTACT_ID"] if primary else None
+    CONTACTS.set_ids(record, [int(c) for c in ids if str(c).strip().isdigit() and int(c) > 0])
 
 
 def _set_stage(call: Call, record: dict[str, Any], stage_id: Any) -> None:
@@ -175,26 +167,11 @@ def update_deal(call: Call, deal_id: int, fields: Mapping[str, Any]) -> None:
     crm_entity.emit(call, DEAL, "UPDATE", deal_id)
 
 
-@method("crm.deal.add")
-def deal_add(call: Call) -> int:
+def _add(call: Call) -> int:
     return create_deal(call, call.fields())
 
 
-@method("crm.deal.get")
-def deal_get(call: Call) -> dict[str, Any]:
-    record = crm_entity.load(call, DEAL, crm_entity.require_id(call))
-    return crm_entity.render_record(
-        call.portal, DEAL, record, crm_entity.full_names(call.portal, DEAL, record)
-    )
-
-
-@method("crm.deal.list")
-def deal_list(call: Call) -> Result:
-    return crm_entity.list_rows(call, DEAL)
-
-
-@method("crm.deal.update")
-def deal_update(call: Call) -> bool:
+def _update(call: Call) -> bool:
     deal_id = crm_entity.require_id(call)
     fields = call.fields()
     params = call.param("params")
@@ -204,76 +181,14 @@ def deal_update(call: Call) -> bool:
     return True
 
 
-@method("crm.deal.delete")
-def deal_delete(call: Call) -> bool:
-    deal_id = crm_entity.require_id(call)
-    crm_entity.load(call, DEAL, deal_id)
-    call.portal.table("deals").delete(deal_id)
+def _delete_rows(call: Call, deal_id: int) -> None:
     rows = call.portal.table("product_rows")
     for row in rows.values():
         if row["OWNER_TYPE"] == "D" and row["OWNER_ID"] == deal_id:
             rows.delete(row["ID"])
-    crm_entity.emit(call, DEAL, "DELETE", deal_id)
-    return True
 
 
-@method("crm.deal.fields")
-def deal_fields(call: Call) -> dict[str, Any]:
-    return crm_entity.describe_fields(call.portal, DEAL)
-
-
-@method("crm.deal.userfield.add")
-def deal_userfield_add(call: Call) -> int:
-    return crm_entity.userfield_add(call, DEAL)
-
-
-@method("crm.deal.userfield.list")
-def deal_userfield_list(call: Call) -> Result:
-    return crm_entity.userfield_list(call, DEAL)
-
-
-@method("crm.deal.userfield.get")
-def deal_userfield_get(call: Call) -> dict[str, Any]:
-    return crm_entity.userfield_get(call, DEAL)
-
-
-@method("crm.deal.userfield.delete")
-def deal_userfield_delete(call: Call) -> bool:
-    return crm_entity.userfield_delete(call, DEAL)
-
-
-# -- contacts of a deal ------------------------------------------------------------------------
-@method("crm.deal.contact.items.get")
-def deal_contact_items_get(call: Call) -> list[dict[str, Any]]:
-    record = crm_entity.load(call, DEAL, crm_entity.require_id(call))
-    return [dict(link) for link in sorted(record.get("_contacts", []), key=lambda link: link["SORT"])]
-
-
-@method("crm.deal.contact.items.set")
-def deal_contact_items_set(call: Call) -> bool:
-    deal_id = crm_entity.require_id(call)
-    record = crm_entity.load(call, DEAL, deal_id)
-    items = call.param("items") or []
-    items = list(items.values()) if isinstance(items, Mapping) else items
-    links = []
-    for index, item in enumerate(items):
-        if not isinstance(item, Mapping) or not str(item.get("CONTACT_ID", "")).isdigit():
-            raise errors.legacy("The parameter 'items' is invalid.")
-        links.append(
-            {
-                "CONTACT_ID": int(item["CONTACT_ID"]),
-                "SORT": int(item.get("SORT") or (index + 1) * 10),
-                "ROLE_ID": 0,
-                "IS_PRIMARY": "Y" if str(item.get("IS_PRIMARY", "N")).upper() == "Y" else "N",
-            }
-        )
-    if links and not any(link["IS_PRIMARY"] == "Y" for link in links):
-        min(links, key=lambda link: link["SORT"])["IS_PRIMARY"] = "Y"
-    record["_contacts"] = links
-    _sync_primary_contact(record)
-    crm_entity.stamp_update(call, record)
-    crm_entity.emit(call, DEAL, "UPDATE", deal_id)
-    return True
+crm_entity.register(DEAL, add=_add, update=_update, cascade_delete=_delete_rows, bindings=(CONTACTS,))
 
 
 # -- product rows ------------------------------------------------------------------------------
@@ -542,5 +457,5 @@ def item_delete(call: Call) -> list[Any]:
     deal_id = _item_id(call)
     _item_record(call, deal_id)
     call.raw = {"id": deal_id}
-    deal_delete(call)
+    crm_entity.delete_record(call, DEAL, _delete_rows)
     return []
