@@ -9,8 +9,9 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from sandbox.b24.app import Emulator, create_app
+from sandbox.b24.app import create_app
 from sandbox.b24.config import B24EmulatorConfig
+from sandbox.b24.emulator import Emulator
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
