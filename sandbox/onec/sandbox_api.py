@@ -11,10 +11,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .actions import STOCK_DIMENSIONS, stock_record
-from .filter import normalize_datetime
-from .model import EMPTY_GUID
-from .state import EmulatorState, Fault
+from sandbox.onec.actions import STOCK_DIMENSIONS, stock_record
+from sandbox.onec.filter import normalize_datetime
+from sandbox.onec.model import EMPTY_GUID
+from sandbox.onec.state import EmulatorState, Fault
 
 ADJUSTMENT_TYPE = "StandardODATA.Document_ИнвентаризацияЗапасов"
 
@@ -114,11 +114,17 @@ def _stock_balance(state: EmulatorState, key: dict[str, str]) -> float:
     return total
 
 
+async def _records(request: Request) -> list[Any]:
+    """A body of one record or {"records": [...]}."""
+    data = await _json(request)
+    records = data.get("records")
+    return records if isinstance(records, list) else [data]
+
+
 async def stock(request: Request) -> Response:
     """Set the balance of an item in a warehouse (an adjusting movement), or append raw movements."""
     state = _state(request)
-    data = await _json(request)
-    items = data.get("records") if isinstance(data.get("records"), list) else [data]
+    items = await _records(request)
     created = []
     with state.lock:
         for item in items:
@@ -150,8 +156,7 @@ async def stock(request: Request) -> Response:
 async def prices(request: Request) -> Response:
     """Upsert prices: {Номенклатура_Key, Цена[, ВидЦен_Key=Оптовая, Period]} or {"records": [...]}."""
     state = _state(request)
-    data = await _json(request)
-    items = data.get("records") if isinstance(data.get("records"), list) else [data]
+    items = await _records(request)
     written = []
     with state.lock:
         wholesale = state.seed_refs.get("Catalog_ВидыЦен", {}).get("Оптовая", EMPTY_GUID)

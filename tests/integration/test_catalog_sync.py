@@ -11,7 +11,7 @@ from bridge.catalog.model import MANIFEST_ITEMS, MANIFEST_PRICES, MANIFEST_STOCK
 from bridge.catalog.stock import refresh_stock
 from bridge.settings import Mapping
 from sandbox.onec.seed import NOMENCLATURE_FOLDERS, NOMENCLATURE_ITEMS, seed_ref
-from tests.integration.catalog_world import World, start_world
+from tests.harness.catalog_world import World, start_world
 
 pytestmark = pytest.mark.integration
 

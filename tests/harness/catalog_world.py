@@ -8,25 +8,17 @@ from typing import Any
 
 import httpx
 
-from bridge.b24.client import B24Client
-from bridge.b24.ratelimit import LocalBucket
 from bridge.catalog.nomenclature import sync_nomenclature
 from bridge.catalog.report import RunReport
 from bridge.catalog.resolved import CatalogResolved, ResolvedStore
 from bridge.catalog.setup import ensure_resolved
 from bridge.catalog.stock import sync_stock
 from bridge.deps import Ports
-from bridge.links.store import LinkStore
-from bridge.onec.client import ODataClient
 from bridge.settings import Mapping
-from sandbox.b24 import create_app as create_b24
-from sandbox.b24.config import B24EmulatorConfig
-from sandbox.onec import create_app as create_onec
-from sandbox.onec.config import OneCEmulatorConfig
-from sandbox.serve import RunningServer, free_port, serve_in_thread
+from sandbox.local.emulators import WEBHOOK_PATH
+from sandbox.serve import RunningServer
+from tests.harness.emulators import emulator_ports
 
-WEBHOOK = "/rest/1/sandbox/"
-ODATA = "/unf/odata/standard.odata/"
 WRITE_VERBS = ("add", "update", "delete", "set", "modify", "conduct", "cancel")
 
 
@@ -67,7 +59,7 @@ class World:
             httpx.post(f"{self.b24_server.url}/_sandbox/faults", json=fault).raise_for_status()
 
     def b24(self, method: str, params: dict[str, Any] | None = None) -> Any:
-        response = httpx.post(f"{self.b24_server.url}{WEBHOOK}{method}", json=params or {}, timeout=10)
+        response = httpx.post(f"{self.b24_server.url}{WEBHOOK_PATH}{method}", json=params or {}, timeout=10)
         body = response.json()
         assert response.status_code == 200, body
         assert "error" not in body, body
@@ -97,16 +89,5 @@ class World:
 
 
 def start_world(table: str, dynamodb: Any, mapping: Mapping | None = None) -> Iterator[World]:
-    b24 = serve_in_thread(create_b24(B24EmulatorConfig()), "127.0.0.1", None)
-    port = free_port("127.0.0.1")
-    onec = serve_in_thread(create_onec(OneCEmulatorConfig(port=port)), "127.0.0.1", port)
-    client = B24Client(b24.url + WEBHOOK, limiter=LocalBucket(burst=10_000, per_second=10_000))
-    odata = ODataClient(onec.url + ODATA, "odata", "odata")
-    ports = Ports(b24=client, onec=odata, links=LinkStore(table, dynamodb), mapping=mapping or Mapping())
-    try:
+    with emulator_ports(table, dynamodb, mapping or Mapping()) as (b24, onec, ports):
         yield World(b24, onec, ports, ResolvedStore(ports.links))
-    finally:
-        client.close()
-        odata.close()
-        b24.stop()
-        onec.stop()

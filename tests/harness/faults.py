@@ -38,11 +38,13 @@ from bridge.pipeline.idempotency import persistence_layer
 from bridge.pipeline.models import Entity, QueuedEvent
 from bridge.pipeline.worker import Worker, WorkerDeps
 from bridge.setup import run_steps
-from sandbox.demo_steps.deal_world import B24Rest, World, make_ports
 from sandbox.template import resource
+from sandbox.world import onec as onec_reads
+from sandbox.world.deals import World, linked_product, make_ports
+from sandbox.world.rest import B24Rest
+from tests.harness import onec as harness_onec
 
 ONEC_COUNTERPARTIES = "Catalog_Контрагенты"
-ORDERS = "Document_ЗаказПокупателя"
 
 
 class SimClock:
@@ -335,26 +337,19 @@ class FaultWorld:
     def seed(self) -> dict[str, dict[str, str]]:
         if self._seed is None:
             assert self.world.onec is not None
-            self._seed = httpx.get(self.world.onec.url + "/_sandbox/seed").json()
+            self._seed = onec_reads.seed(self.world.onec.url)
         return self._seed
 
     def onec_rows(self, entity_set: str, flt: str | None = None) -> list[dict[str, Any]]:
-        from sandbox.onec.testing import url
-
-        params = {"$format": "json"} | ({"$filter": flt} if flt else {})
-        answer = httpx.get(
-            self.world.onec_url + url(entity_set, **params), auth=("odata", "odata"), timeout=15
-        )
-        answer.raise_for_status()
-        rows: list[dict[str, Any]] = answer.json()["value"]
+        rows: list[dict[str, Any]] = onec_reads.get(
+            self.world.onec_url, entity_set, **({"$filter": flt} if flt else {})
+        )["value"]
         return rows
 
     def orders_for(self, deal_id: int) -> list[dict[str, Any]]:
-        prop = self.seed()["ChartOfCharacteristicTypes_ДополнительныеРеквизитыИСведения"][
-            "ID сделки Битрикс24"
-        ]
-        flt = f"ДополнительныеРеквизиты/any(d: d/Свойство_Key eq guid'{prop}' and d/Значение eq '{deal_id}')"
-        return [r for r in self.onec_rows(ORDERS, flt) if not r.get("DeletionMark")]
+        assert self.world.onec is not None
+        orders = harness_onec.orders_for(self.world.onec_url, self.world.onec.url, deal_id)
+        return [r for r in orders if not r.get("DeletionMark")]
 
     def counterparties(self, inn: str) -> list[dict[str, Any]]:
         return [
@@ -362,39 +357,23 @@ class FaultWorld:
         ]
 
     def comments(self, deal_id: int) -> list[str]:
-        rows = self.rest.call(
-            "crm.timeline.comment.list", {"filter": {"ENTITY_ID": deal_id, "ENTITY_TYPE": "deal"}}
-        )
-        return [str(r.get("COMMENT", "")) for r in rows]
+        return self.rest.comments(deal_id)
 
     def new_deal(self, title: str, inn: str, *, quantity: int = 10, company_title: str | None = None) -> int:
         """A deal at the trigger stage with a brand-new company (never seen by 1C) and one product."""
         rest = self.rest
-        from bridge.links import B24Ref, OneCRef
-
         if self._product is None:
             nomenclature = self.seed()["Catalog_Номенклатура"]["Болт М10х50"]
-            self._product = rest.product("Болт М10х50", nomenclature)
-            self.ports.links.link(
-                B24Ref(entity="PRODUCT", id=str(self._product)),
-                OneCRef(entity_set="Catalog_Номенклатура", ref=nomenclature),
-                fingerprint="catalog",
-            )
+            self._product = linked_product(rest, self.ports.links, "Болт М10х50", nomenclature, "catalog")
         product = self._product
         company, contact = rest.company_with_contact(company_title or f"{title} ООО", inn, inn[:4] + "01001")
         self.last_company = company
-        row: dict[str, Any] = {
-            "PRODUCT_ID": product,
-            "PRODUCT_NAME": "Болт М10х50",
-            "PRICE": 15,
-            "QUANTITY": quantity,
-        }
         return rest.deal(
             title,
             rest.stage_id("Продажи", "Продажа материала"),
             company,
             contact,
-            [row | {"MEASURE_CODE": 796}],
+            [rest.goods_row(product, "Болт М10х50", quantity)],
         )
 
 
