@@ -30,6 +30,19 @@ class EntitySpec:
     computed: dict[str, Callable[[Portal, dict[str, Any]], Any]] = field(default_factory=dict)
 
 
+def crm_spec(name: str, table: str, fields: list[FieldDef], **extra: Any) -> EntitySpec:
+    """The spec of `crm.<name>.*`: user fields under CRM_<NAME>, events ONCRM<NAME>ADD/UPDATE/DELETE."""
+    upper = name.upper()
+    return EntitySpec(
+        name=name,
+        table=table,
+        uf_entity=f"CRM_{upper}",
+        event_prefix=f"ONCRM{upper}",
+        fields={fd.name: fd for fd in fields},
+        **extra,
+    )
+
+
 def now_text(portal: Portal) -> str:
     return clock.iso(clock.now(portal.config.tz))
 

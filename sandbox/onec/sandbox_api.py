@@ -54,12 +54,16 @@ async def snapshot(request: Request) -> Response:
     return _ok()
 
 
+def _cleared(state: EmulatorState, items: list[Any]) -> Response:
+    with state.lock:
+        items.clear()
+    return Response(status_code=204)
+
+
 async def calls(request: Request) -> Response:
     state = _state(request)
     if request.method == "DELETE":
-        with state.lock:
-            state.journal.clear()
-        return Response(status_code=204)
+        return _cleared(state, state.journal)
     since = int(request.query_params.get("since", "0") or 0)
     method = request.query_params.get("method")
     prefix = request.query_params.get("path_prefix", "")
@@ -78,9 +82,7 @@ async def calls(request: Request) -> Response:
 async def faults(request: Request) -> Response:
     state = _state(request)
     if request.method == "DELETE":
-        with state.lock:
-            state.faults.clear()
-        return Response(status_code=204)
+        return _cleared(state, state.faults)
     if request.method == "POST":
         data = await _json(request)
         kind = data.get("kind", "error")

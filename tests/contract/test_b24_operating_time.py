@@ -17,6 +17,7 @@ import pytest
 from sandbox.b24 import B24EmulatorConfig
 from sandbox.b24.config import DEFAULT_METHOD_COSTS
 from sandbox.world.rest import B24Rest
+from tests.harness.clock import FakeTime
 
 pytestmark = pytest.mark.contract
 
@@ -34,21 +35,13 @@ def is_blocked_answer(body: object) -> bool:
     return str(body["error_description"]).rstrip(".") == str(BLOCKED["error_description"]).rstrip(".")
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_764_700_000.0
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def clock() -> FakeTime:
+    return FakeTime(1_764_700_000.0)
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def rest(clock: FakeClock) -> Iterator[B24Rest]:
+def rest(clock: FakeTime) -> Iterator[B24Rest]:
     rest = B24Rest.in_process(B24EmulatorConfig(operating_limit_enabled=True))
     rest.emulator.ledger.clock = clock
     yield rest
@@ -75,7 +68,7 @@ def add_batch(rest: B24Rest, start: int, count: int = 50) -> dict[str, Any]:
 
 
 def test_every_answer_reports_the_methods_operating_time_and_its_reset(
-    rest: B24Rest, clock: FakeClock
+    rest: B24Rest, clock: FakeTime
 ) -> None:
     first = rest.send("catalog.product.add", product(1))[1]["time"]
     clock.now += 30
@@ -99,7 +92,7 @@ def test_a_ten_thousand_product_load_sent_flat_out_crosses_the_default_budget(re
 
 
 def test_past_the_budget_the_method_answers_the_documented_429_and_others_keep_working(
-    rest: B24Rest, clock: FakeClock
+    rest: B24Rest, clock: FakeTime
 ) -> None:
     rest.client.post("/_sandbox/rate-limit", json={"method_costs": {"catalog.product.add": 100.0}})
     answers = [rest.send("catalog.product.add", product(i)) for i in range(6)]
@@ -137,7 +130,7 @@ def test_inside_a_batch_only_the_blocked_methods_commands_fail(rest: B24Rest) ->
     assert "l" in body["result"]["result"]
 
 
-def test_the_block_lifts_when_the_oldest_buckets_expire(rest: B24Rest, clock: FakeClock) -> None:
+def test_the_block_lifts_when_the_oldest_buckets_expire(rest: B24Rest, clock: FakeTime) -> None:
     rest.client.post("/_sandbox/rate-limit", json={"method_costs": {"catalog.product.add": 250.0}})
     rest.send("catalog.product.add", product(1))
     clock.now += 120  # a second one-minute bucket

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -21,6 +22,29 @@ from sandbox.onec import create_app as create_onec
 from sandbox.onec.config import OneCEmulatorConfig
 from sandbox.serve import RunningServer, free_port, serve_in_thread
 from sandbox.world.payments import PaymentsWorld
+
+
+@dataclass
+class EmulatorWorld:
+    """Both emulators in this process and a flow's ports onto them; reads as a person makes them."""
+
+    b24_server: RunningServer
+    onec_server: RunningServer
+    ports: Ports
+
+    def b24(self, method: str, params: dict[str, Any] | None = None) -> Any:
+        response = httpx.post(f"{self.b24_server.url}{WEBHOOK_PATH}{method}", json=params or {}, timeout=10)
+        body = response.json()
+        assert response.status_code == 200, body
+        assert "error" not in body, body
+        return body["result"]
+
+    def b24_calls(self, since: int) -> list[dict[str, Any]]:
+        calls = httpx.get(f"{self.b24_server.url}/_sandbox/calls", params={"since": since}).json()["calls"]
+        return list(calls)
+
+    def b24_seq(self) -> int:
+        return int(httpx.get(f"{self.b24_server.url}/_sandbox/calls").json()["cursor"])
 
 
 @contextlib.contextmanager

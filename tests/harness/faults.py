@@ -43,6 +43,7 @@ from sandbox.world import onec as onec_reads
 from sandbox.world.deals import World, linked_product, make_ports
 from sandbox.world.rest import B24Rest
 from tests.harness import onec as harness_onec
+from tests.harness.lambda_edge import LambdaContext as FakeLambdaContext
 
 ONEC_COUNTERPARTIES = "Catalog_Контрагенты"
 
@@ -162,18 +163,9 @@ class SimQueue:
         }
 
 
-@dataclass(frozen=True)
-class Context:
+def worker_context(remaining_ms: int) -> LambdaContext:
     """The Lambda context the worker reads: the time left in the invocation."""
-
-    remaining_ms: int
-    function_name: str = "QueueWorkerFunction"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:eu-central-1:123456789012:function:QueueWorkerFunction"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
+    return FakeLambdaContext("QueueWorkerFunction", remaining_ms=remaining_ms, memory_limit_in_mb=512).typed()
 
 
 @dataclass
@@ -283,7 +275,7 @@ class FaultWorld:
         if not batch:
             return None
         event = {"Records": [self.queue.record(m) for m in batch]}
-        context = cast(LambdaContext, Context(int((remaining_s or self.timeout_s) * 1000)))
+        context = worker_context(int((remaining_s or self.timeout_s) * 1000))
         response = self.worker().process_batch(event, context)
         failed = [str(item["itemIdentifier"]) for item in response["batchItemFailures"]]
         for message in batch:
@@ -395,13 +387,17 @@ class Rendezvous:
         self._barrier.wait()
 
 
-class _After:
-    """A proxy that meets the rendezvous right after the first call `matches`."""
+type CallMatch = Callable[[str, tuple[Any, ...], dict[str, Any]], bool]
 
-    def __init__(
-        self, real: Any, matches: Callable[[str, tuple[Any, ...], dict[str, Any]], bool], meet: Rendezvous
-    ) -> None:
-        self._real, self._matches, self._meet = real, matches, meet
+
+class _AfterEachCall:
+    """A proxy that runs `_after(name, args, kwargs)` once each call of the real object returned."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def _after(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        raise NotImplementedError
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._real, name)
@@ -410,21 +406,32 @@ class _After:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             result = attribute(*args, **kwargs)
-            if self._matches(name, args, kwargs):
-                self._meet.wait_once()
+            self._after(name, args, kwargs)
             return result
 
         return call
+
+
+class _After(_AfterEachCall):
+    """Meets the rendezvous right after the first call `matches`."""
+
+    def __init__(self, real: Any, matches: CallMatch, meet: Rendezvous) -> None:
+        super().__init__(real)
+        self._matches, self._meet = matches, meet
+
+    def _after(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if self._matches(name, args, kwargs):
+            self._meet.wait_once()
 
 
 def meet_after(
     ports: Ports,
     meet: Rendezvous,
     *,
-    onec: Callable[[str, tuple[Any, ...], dict[str, Any]], bool] | None = None,
-    links: Callable[[str, tuple[Any, ...], dict[str, Any]], bool] | None = None,
+    onec: CallMatch | None = None,
+    links: CallMatch | None = None,
 ) -> Ports:
-    never: Callable[[str, tuple[Any, ...], dict[str, Any]], bool] = lambda name, args, kwargs: False  # noqa: E731
+    never: CallMatch = lambda name, args, kwargs: False  # noqa: E731
     return Ports(
         b24=ports.b24,
         onec=cast(Any, _After(ports.onec, onec or never, meet)),
@@ -441,7 +448,7 @@ def run_side_by_side(world: FaultWorld, batches: list[list[Message]]) -> list[In
         try:
             worker = world.new_worker()
             event = {"Records": [world.queue.record(m) for m in batch]}
-            response = worker.process_batch(event, cast(LambdaContext, Context(world.timeout_s * 1000)))
+            response = worker.process_batch(event, worker_context(world.timeout_s * 1000))
             failed = [str(item["itemIdentifier"]) for item in response["batchItemFailures"]]
             results[index] = Invocation(
                 at=world.clock.elapsed(), records=[m.id for m in batch], failed=failed
@@ -506,29 +513,23 @@ class CrashPlan:
             raise WorkerDied(f"crash after write #{index}: {label}")
 
 
-class _Crashing:
+class _Crashing(_AfterEachCall):
+    """Dies (per the plan) right after a write of its kind returned."""
+
     def __init__(self, real: Any, kind: str, plan: CrashPlan) -> None:
-        self._real, self._kind, self._plan = real, kind, plan
+        super().__init__(real)
+        self._kind, self._plan = kind, plan
 
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._real, name)
-        if not callable(attribute):
-            return attribute
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            result = attribute(*args, **kwargs)
-            label: str | None = None
-            if self._kind == "onec" and name in ONEC_WRITES:
-                label = f"1C {name} {args[0] if args else ''}"
-            elif self._kind == "links" and name in LINK_WRITES:
-                label = f"SyncTable {name}"
-            elif self._kind == "b24":
-                label = _b24_write(name, args)
-            if label is not None:
-                self._plan.after_write(label)
-            return result
-
-        return call
+    def _after(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        label: str | None = None
+        if self._kind == "onec" and name in ONEC_WRITES:
+            label = f"1C {name} {args[0] if args else ''}"
+        elif self._kind == "links" and name in LINK_WRITES:
+            label = f"SyncTable {name}"
+        elif self._kind == "b24":
+            label = _b24_write(name, args)
+        if label is not None:
+            self._plan.after_write(label)
 
 
 def crashing(ports: Ports, plan: CrashPlan) -> Ports:

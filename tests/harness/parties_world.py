@@ -9,24 +9,18 @@ from typing import Any
 import httpx
 
 from bridge.deals import directory
-from bridge.deps import Ports
 from bridge.parties.poller import RunReport, run
 from bridge.parties.resolved import ResolvedStore
 from bridge.parties.setup import load_or_setup
 from bridge.parties.sync import PartiesFlow, parties_mapping
 from bridge.settings import Mapping
-from sandbox.local.emulators import WEBHOOK_PATH
-from sandbox.serve import RunningServer
-from tests.harness.emulators import emulator_ports
+from tests.harness.emulators import EmulatorWorld, emulator_ports
 
 WRITE_METHODS = ("add", "update", "delete", "set", "bind")
 
 
 @dataclass
-class World:
-    b24_server: RunningServer
-    onec_server: RunningServer
-    ports: Ports
+class World(EmulatorWorld):
     store: ResolvedStore
 
     @property
@@ -44,13 +38,6 @@ class World:
         return run(self.flow())
 
     # -- direct access, as a person would act ------------------------------------------------
-    def b24(self, method: str, params: dict[str, Any] | None = None) -> Any:
-        response = httpx.post(f"{self.b24_url}{WEBHOOK_PATH}{method}", json=params or {}, timeout=10)
-        body = response.json()
-        assert response.status_code == 200, body
-        assert "error" not in body, body
-        return body["result"]
-
     def onec_get(self, entity_set: str, ref: str) -> dict[str, Any]:
         return self.ports.onec.get(entity_set, ref)
 
@@ -59,11 +46,7 @@ class World:
         return self.ports.onec.list(entity_set, filter=condition)
 
     def b24_writes(self, since: int) -> list[dict[str, Any]]:
-        calls = httpx.get(f"{self.b24_url}/_sandbox/calls", params={"since": since}).json()["calls"]
-        return [c for c in calls if _is_b24_write(c)]
-
-    def b24_seq(self) -> int:
-        return int(httpx.get(f"{self.b24_url}/_sandbox/calls").json()["cursor"])
+        return [c for c in self.b24_calls(since) if _is_b24_write(c)]
 
     def onec_writes(self, since: int) -> list[dict[str, Any]]:
         calls = httpx.get(f"{self.onec_url}/_sandbox/calls", params={"since": since}).json()["calls"]

@@ -16,28 +16,16 @@ from bridge.b24.models import Command
 from bridge.b24.ratelimit import LocalBucket
 from sandbox.b24 import B24EmulatorConfig
 from sandbox.world.rest import B24Rest
+from tests.harness.clock import FakeTime
 
 pytestmark = pytest.mark.integration
 
 ADD_COST = 2.0  # s per catalog.product.add: a batch of 50 bills 100 s, 240 adds reach 480 s
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1_764_700_000.0
-        self.slept = 0.0
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept += seconds
-        self.now += seconds
-
-
 @pytest.fixture
 def fake_time() -> FakeTime:
-    return FakeTime()
+    return FakeTime(1_764_700_000.0)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from sandbox.b24 import crm_entity, errors, query
-from sandbox.b24.crm_entity import EntitySpec
 from sandbox.b24.fields import F, FieldDef, render
 from sandbox.b24.registry import Call, Result, method
 
@@ -73,32 +72,27 @@ RQ_FIELDS = [
     "RQ_CPF",
 ]
 
-REQUISITE = EntitySpec(
-    name="requisite",
-    table="requisites",
-    uf_entity="CRM_REQUISITE",
-    event_prefix="ONCRMREQUISITE",
-    fields={
-        fd.name: fd
-        for fd in [
-            F("ID", "integer", read_only=True),
-            F("ENTITY_TYPE_ID", "integer", required=True, immutable=True),
-            F("ENTITY_ID", "integer", required=True, immutable=True),
-            F("PRESET_ID", "integer", required=True),
-            F("DATE_CREATE", "datetime", read_only=True),
-            FieldDef("DATE_MODIFY", "datetime", "Date Modify", read_only=True, empty=""),
-            F("CREATED_BY_ID", "user", read_only=True),
-            F("MODIFY_BY_ID", "user", read_only=True),
-            F("NAME", "string", required=True),
-            F("CODE", "string"),
-            F("XML_ID", "string"),
-            F("ORIGINATOR_ID", "string"),
-            F("ACTIVE", "char"),
-            F("ADDRESS_ONLY", "char"),
-            F("SORT", "integer"),
-            *[F(name, "char" if name == "RQ_VAT_PAYER" else "string") for name in RQ_FIELDS],
-        ]
-    },
+REQUISITE = crm_entity.crm_spec(
+    "requisite",
+    "requisites",
+    [
+        F("ID", "integer", read_only=True),
+        F("ENTITY_TYPE_ID", "integer", required=True, immutable=True),
+        F("ENTITY_ID", "integer", required=True, immutable=True),
+        F("PRESET_ID", "integer", required=True),
+        F("DATE_CREATE", "datetime", read_only=True),
+        FieldDef("DATE_MODIFY", "datetime", "Date Modify", read_only=True, empty=""),
+        F("CREATED_BY_ID", "user", read_only=True),
+        F("MODIFY_BY_ID", "user", read_only=True),
+        F("NAME", "string", required=True),
+        F("CODE", "string"),
+        F("XML_ID", "string"),
+        F("ORIGINATOR_ID", "string"),
+        F("ACTIVE", "char"),
+        F("ADDRESS_ONLY", "char"),
+        F("SORT", "integer"),
+        *[F(name, "char" if name == "RQ_VAT_PAYER" else "string") for name in RQ_FIELDS],
+    ],
 )
 
 
