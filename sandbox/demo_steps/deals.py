@@ -15,19 +15,15 @@ from typing import Any
 import httpx
 
 from sandbox.local import LocalStack
+from sandbox.world import onec
 from sandbox.world.deals import run_setup
-from sandbox.world.onec import url
 from sandbox.world.rest import B24Rest
 
 WAIT_S = 60.0
 
 
 def _onec(stack: LocalStack, path: str, **params: str) -> Any:
-    answer = httpx.get(
-        stack.onec_base_url + url(path, **{"$format": "json", **params}), auth=("odata", "odata"), timeout=10
-    )
-    answer.raise_for_status()
-    return answer.json()
+    return onec.get(stack.onec_base_url, path, **params)
 
 
 def _wait[T](probe: Callable[[], T | None]) -> T:
