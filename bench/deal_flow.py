@@ -34,10 +34,10 @@ def run(deals: int = 20) -> dict[str, Any]:
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Bench")
     from bridge.deals.flow import sync_deal
     from bridge.deals.setup import setup as deal_setup
-    from bridge.links import B24Ref, OneCRef
     from bridge.setup import run_steps
-    from sandbox.demo_steps.deal_world import B24Rest, World
     from sandbox.moto_server import start_moto
+    from sandbox.world.deals import World, linked_product
+    from sandbox.world.rest import B24Rest
 
     server, moto_url = start_moto()
     world = World(moto_url).start()
@@ -50,25 +50,14 @@ def run(deals: int = 20) -> dict[str, Any]:
             raise SystemExit("\n".join(report.lines()))
         rest = B24Rest(world.b24_webhook_url)
         bolt = httpx.get(world.onec.url + "/_sandbox/seed").json()["Catalog_Номенклатура"]["Болт М10х50"]
-        product = rest.product("Болт М10х50", bolt)
-        world.ports.links.link(
-            B24Ref(entity="PRODUCT", id=str(product)),
-            OneCRef(entity_set="Catalog_Номенклатура", ref=bolt),
-            fingerprint="bench",
-        )
+        product = linked_product(rest, world.ports.links, "Болт М10х50", bolt, "bench")
         stage = rest.stage_id("Продажи", "Продажа материала")
         per_deal: list[dict[str, Any]] = []
         for index in range(deals):
             company, contact = rest.company_with_contact(
                 f"Бенч {index} ООО", f"77{index:08d}", "770101001", contact=("Иван", f"Бенчев{index}")
             )
-            row = {
-                "PRODUCT_ID": product,
-                "PRODUCT_NAME": "Болт М10х50",
-                "PRICE": 15,
-                "QUANTITY": 2,
-                "MEASURE_CODE": 796,
-            }
+            row = rest.goods_row(product, "Болт М10х50", 2)
             deal_id = rest.deal(f"Бенч {index}", stage, company, contact, [row])
             b24_from = rest.sandbox("/_sandbox/calls")["cursor"]
             onec_from = httpx.get(world.onec.url + "/_sandbox/calls").json()["last_seq"]

@@ -63,9 +63,10 @@ def run(deals: int = 100, timeout_s: float = 180.0, *, rate_limit: bool = False)
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ.setdefault(name, "testing")
     os.environ.setdefault("AWS_DEFAULT_REGION", "eu-central-1")
-    from sandbox.demo_steps.deal_world import B24Rest, run_setup
     from sandbox.local import LocalStack, LocalStackConfig
     from sandbox.moto_server import start_moto
+    from sandbox.world.deals import run_setup
+    from sandbox.world.rest import B24Rest
 
     server, moto_url = start_moto()
     config = LocalStackConfig.ephemeral(
@@ -89,20 +90,13 @@ def run(deals: int = 100, timeout_s: float = 180.0, *, rate_limit: bool = False)
 
 
 def _load(stack: Any, rest: Any, deals: int, timeout_s: float, rate_limit: bool) -> dict[str, Any]:
-    from bridge.links import B24Ref, OneCRef
-    from sandbox.demo_steps.deal_world import stack_ports
+    from sandbox.world.deals import linked_product, stack_ports
 
     onec_root = stack.onec.url
     seed = httpx.get(onec_root + "/_sandbox/seed").json()
     bolt = seed["Catalog_Номенклатура"]["Болт М10х50"]
     deal_property = seed["ChartOfCharacteristicTypes_ДополнительныеРеквизитыИСведения"]["ID сделки Битрикс24"]
-    product = rest.product("Болт М10х50", bolt)
-    # As after a catalog sync: the product's link is in SyncTable (bench.deal_flow does the same).
-    stack_ports(stack).links.link(
-        B24Ref(entity="PRODUCT", id=str(product)),
-        OneCRef(entity_set="Catalog_Номенклатура", ref=bolt),
-        fingerprint="bench",
-    )
+    product = linked_product(rest, stack_ports(stack).links, "Болт М10х50", bolt, "bench")
     waiting = rest.stage_id("Продажи", "Новая")
     trigger = rest.stage_id("Продажи", "Продажа материала")
 
@@ -113,26 +107,14 @@ def _load(stack: Any, rest: Any, deals: int, timeout_s: float, rate_limit: bool)
         company, contact = rest.company_with_contact(
             f"Нагрузка {index} ООО", f"78{index:08d}", "780101001", contact=("Иван", f"Грузов{index}")
         )
-        row = {
-            "PRODUCT_ID": product,
-            "PRODUCT_NAME": "Болт М10х50",
-            "PRICE": 15,
-            "QUANTITY": 2,
-            "MEASURE_CODE": 796,
-        }
+        row = rest.goods_row(product, "Болт М10х50", 2)
         ids.append(rest.deal(f"Нагрузка {index}", waiting, company, contact, [row]))
     rest.sandbox("/_sandbox/events?wait=1")  # nothing in flight before the clock starts
     rest.sandbox("/_sandbox/events/resume", "POST")
     # One deal through the whole path first, uncounted: the measured run sees warm containers,
     # as a stack that has handled any event today would (cold starts are reported in the docs).
     company, contact = rest.company_with_contact("Разогрев ООО", "7800000999", "780101001")
-    warm_row = {
-        "PRODUCT_ID": product,
-        "PRODUCT_NAME": "Болт М10х50",
-        "PRICE": 15,
-        "QUANTITY": 1,
-        "MEASURE_CODE": 796,
-    }
+    warm_row = rest.goods_row(product, "Болт М10х50", 1)
     warm = rest.deal("Разогрев", trigger, company, contact, [warm_row])
     warm_deadline = time.perf_counter() + 120
     while time.perf_counter() < warm_deadline:

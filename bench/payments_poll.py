@@ -38,12 +38,12 @@ from bridge.payments.resolved import SyncTableResolved
 from bridge.payments.state import OrderStateStore
 from bridge.settings import Mapping
 from sandbox.b24.app import create_app as b24_app
-from sandbox.demo_steps.payments import BIZPROC_TEMPLATE_ID, PaymentsWorld
 from sandbox.moto_server import start_moto
 from sandbox.onec.app import create_app as onec_app
 from sandbox.onec.config import OneCEmulatorConfig
 from sandbox.serve import serve_in_thread
 from sandbox.template import create_table_from_template
+from sandbox.world.payments import BIZPROC_TEMPLATE_ID, PaymentsWorld
 
 RESULTS = Path(__file__).parent / "results" / "payments_poll.json"
 REGION = "eu-central-1"

@@ -67,7 +67,7 @@ def make_ready(stack: LocalStack) -> dict[str, Any]:
     if stack.b24 is None or stack.onec is None:
         log.warning("setup skipped: it needs both emulators (or run `python -m bridge.cli setup` yourself)")
         return ready
-    from sandbox.demo_steps.deal_world import run_setup
+    from sandbox.world.deals import run_setup
 
     report = run_setup(stack)
     for line in report.lines():

@@ -301,7 +301,7 @@ FLOW_STEPS = (
 
 def run_setup_step(stack: LocalStack, report: Report) -> None:
     """`make sandbox` leaves a ready world; so does the demo before anything else happens."""
-    from sandbox.demo_steps.deal_world import run_setup
+    from sandbox.world.deals import run_setup
 
     print("\n0. Setup: user fields, stages, the 1C attribute, every flow's ids resolved", flush=True)
     result = run_setup(stack)

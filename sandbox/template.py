@@ -52,24 +52,7 @@ def resource(logical_id: str, path: Path = TEMPLATE_PATH) -> dict[str, Any]:
 
 def create_table_from_template(dynamodb: Any, logical_id: str, table_name: str) -> None:
     """Create `logical_id`'s AWS::DynamoDB::Table on `dynamodb` (a boto3 client) under `table_name`."""
-    props = resource(logical_id)["Properties"]
-    kwargs: dict[str, Any] = {
-        "TableName": table_name,
-        "AttributeDefinitions": props["AttributeDefinitions"],
-        "KeySchema": props["KeySchema"],
-        "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
-    }
-    for index_kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
-        if index_kind in props:
-            kwargs[index_kind] = props[index_kind]
-    dynamodb.create_table(**kwargs)
-    dynamodb.get_waiter("table_exists").wait(TableName=table_name)
-    ttl = props.get("TimeToLiveSpecification")
-    if ttl and ttl.get("Enabled"):
-        dynamodb.update_time_to_live(
-            TableName=table_name,
-            TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
-        )
+    create_table_from_properties(dynamodb, resource(logical_id)["Properties"], table_name)
 
 
 def create_table_from_properties(dynamodb: Any, properties: dict[str, Any], table_name: str) -> None:

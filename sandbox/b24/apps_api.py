@@ -20,7 +20,7 @@ from bridge.b24.php_query import encode
 from sandbox.b24.apps import DEFAULT_TOKEN_LIFETIME, AppRegistry, LocalApp, frame_request, install_event
 
 if TYPE_CHECKING:
-    from sandbox.b24.app import Emulator
+    from sandbox.b24.emulator import Emulator
 
 DEAL_ACCESS_LEVELS = ("all", "own", "none")
 

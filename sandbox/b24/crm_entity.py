@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sandbox.b24 import clock, errors, query
 from sandbox.b24.fields import FieldDef, kind_of_type, normalize, render
-from sandbox.b24.registry import Call, Result
+from sandbox.b24.registry import Call, Handler, Result, method
 from sandbox.b24.state import Portal
 
 MULTIFIELD_TYPES = ("PHONE", "EMAIL", "WEB", "IM", "LINK")
@@ -27,6 +28,19 @@ class EntitySpec:
     multifields: tuple[str, ...] = ()
     # Keys that appear in `get` but are computed on read (e.g. HAS_PHONE).
     computed: dict[str, Callable[[Portal, dict[str, Any]], Any]] = field(default_factory=dict)
+
+
+def crm_spec(name: str, table: str, fields: list[FieldDef], **extra: Any) -> EntitySpec:
+    """The spec of `crm.<name>.*`: user fields under CRM_<NAME>, events ONCRM<NAME>ADD/UPDATE/DELETE."""
+    upper = name.upper()
+    return EntitySpec(
+        name=name,
+        table=table,
+        uf_entity=f"CRM_{upper}",
+        event_prefix=f"ONCRM{upper}",
+        fields={fd.name: fd for fd in fields},
+        **extra,
+    )
 
 
 def now_text(portal: Portal) -> str:
@@ -447,3 +461,114 @@ def userfield_delete(call: Call, spec: EntitySpec) -> bool:
 def emit(call: Call, spec: EntitySpec, suffix: str, entity_id: int) -> None:
     if spec.event_prefix:
         call.emit(f"{spec.event_prefix}{suffix}", {"ID": str(entity_id)})
+
+
+# -- links kept on an owner record (deal → contacts, contact → companies) -----------------------
+@dataclass(frozen=True)
+class Binding:
+    """`crm.<owner>.<other>.items.get|set`: ordered links stored on the owner record under `slot`;
+    the primary link's id is mirrored into the owner's single-value field `key`."""
+
+    owner: EntitySpec
+    other: str  # "contact": the method segment
+    key: str  # "CONTACT_ID": the linked id's name in an item and the mirrored field
+    slot: str  # "_contacts": where the links live on the owner record
+
+    def sorted_links(self, record: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return sorted(record.get(self.slot, []), key=lambda link: link["SORT"])
+
+    def sync_primary(self, record: dict[str, Any]) -> None:
+        links = self.sorted_links(record)
+        primary = next((link for link in links if link["IS_PRIMARY"] == "Y"), links[0] if links else None)
+        record[self.key] = primary[self.key] if primary else None
+
+    def set_ids(self, record: dict[str, Any], ids: list[int]) -> None:
+        """Links to `ids` in that order (duplicates dropped), the first one primary."""
+        record[self.slot] = [
+            {self.key: linked, "SORT": (i + 1) * 10, "ROLE_ID": 0, "IS_PRIMARY": "Y" if i == 0 else "N"}
+            for i, linked in enumerate(dict.fromkeys(ids))
+        ]
+        self.sync_primary(record)
+
+    def items_get(self, call: Call) -> list[dict[str, Any]]:
+        record = load(call, self.owner, require_id(call))
+        return [dict(link) for link in self.sorted_links(record)]
+
+    def items_set(self, call: Call) -> bool:
+        owner_id = require_id(call)
+        record = load(call, self.owner, owner_id)
+        items = call.param("items") or []
+        items = list(items.values()) if isinstance(items, Mapping) else items
+        links = []
+        for index, item in enumerate(items):
+            if not isinstance(item, Mapping) or not str(item.get(self.key, "")).isdigit():
+                raise errors.legacy("The parameter 'items' is invalid.")
+            links.append(
+                {
+                    self.key: int(item[self.key]),
+                    "SORT": int(item.get("SORT") or (index + 1) * 10),
+                    "ROLE_ID": 0,
+                    "IS_PRIMARY": "Y" if str(item.get("IS_PRIMARY", "N")).upper() == "Y" else "N",
+                }
+            )
+        if links and not any(link["IS_PRIMARY"] == "Y" for link in links):
+            min(links, key=lambda link: link["SORT"])["IS_PRIMARY"] = "Y"
+        record[self.slot] = links
+        self.sync_primary(record)
+        stamp_update(call, record)
+        emit(call, self.owner, "UPDATE", owner_id)
+        return True
+
+
+# -- one registration per entity ---------------------------------------------------------------
+USERFIELD_METHODS: dict[str, Callable[[Call, EntitySpec], Any]] = {
+    "add": userfield_add,
+    "list": userfield_list,
+    "get": userfield_get,
+    "delete": userfield_delete,
+}
+
+
+def get_record(call: Call, spec: EntitySpec) -> dict[str, Any]:
+    record = load(call, spec, require_id(call))
+    return render_record(call.portal, spec, record, full_names(call.portal, spec, record))
+
+
+def delete_record(call: Call, spec: EntitySpec, cascade: Callable[[Call, int], None] | None) -> bool:
+    entity_id = require_id(call)
+    load(call, spec, entity_id)
+    call.portal.table(spec.table).delete(entity_id)
+    if cascade is not None:
+        cascade(call, entity_id)
+    emit(call, spec, "DELETE", entity_id)
+    return True
+
+
+def _userfield(operation: Callable[[Call, EntitySpec], Any], spec: EntitySpec, call: Call) -> Any:
+    return operation(call, spec)
+
+
+def register(
+    spec: EntitySpec,
+    *,
+    add: Handler,
+    update: Handler,
+    cascade_delete: Callable[[Call, int], None] | None = None,
+    userfield_methods: tuple[str, ...] = ("add", "list", "get", "delete"),
+    bindings: tuple[Binding, ...] = (),
+) -> None:
+    """Registers `crm.<name>.add|get|list|update|delete|fields`, its `userfield.*` methods and the
+    item-binding methods; only writing is the entity's own (`add`, `update`) plus what a delete
+    takes with it."""
+    prefix = f"crm.{spec.name}"
+    method(f"{prefix}.add")(add)
+    method(f"{prefix}.update")(update)
+    method(f"{prefix}.get")(lambda call: get_record(call, spec))
+    method(f"{prefix}.list")(lambda call: list_rows(call, spec))
+    method(f"{prefix}.delete")(lambda call: delete_record(call, spec, cascade_delete))
+    method(f"{prefix}.fields")(lambda call: describe_fields(call.portal, spec))
+    for verb in userfield_methods:
+        method(f"{prefix}.userfield.{verb}")(partial(_userfield, USERFIELD_METHODS[verb], spec))
+    for binding in bindings:
+        method(f"{prefix}.{binding.other}.items.get")(binding.items_get)
+        method(f"{prefix}.{binding.other}.items.set")(binding.items_set)

@@ -14,7 +14,7 @@ from sandbox.b24.seed import add_outgoing_webhook
 from sandbox.b24.state import Fault
 
 if TYPE_CHECKING:
-    from sandbox.b24.app import Emulator
+    from sandbox.b24.emulator import Emulator
 
 
 async def _json(request: Request) -> dict[str, Any]:

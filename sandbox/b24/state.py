@@ -66,6 +66,11 @@ class Table:
         self.rows[str(key)] = row
         return row
 
+    def insert(self, row: dict[str, Any]) -> dict[str, Any]:
+        """Stores a new row of the catalog style (lower-case `id`) under the next id."""
+        row["id"] = self.new_id()
+        return self.put(row["id"], row)
+
     def delete(self, key: Any) -> dict[str, Any] | None:
         return self.rows.pop(str(key), None)
 

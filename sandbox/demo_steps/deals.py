@@ -14,19 +14,16 @@ from typing import Any
 
 import httpx
 
-from sandbox.demo_steps.deal_world import B24Rest, run_setup
 from sandbox.local import LocalStack
-from sandbox.onec.testing import url
+from sandbox.world import onec
+from sandbox.world.deals import run_setup
+from sandbox.world.rest import B24Rest
 
 WAIT_S = 60.0
 
 
 def _onec(stack: LocalStack, path: str, **params: str) -> Any:
-    answer = httpx.get(
-        stack.onec_base_url + url(path, **{"$format": "json", **params}), auth=("odata", "odata"), timeout=10
-    )
-    answer.raise_for_status()
-    return answer.json()
+    return onec.get(stack.onec_base_url, path, **params)
 
 
 def _wait[T](probe: Callable[[], T | None]) -> T:
@@ -49,13 +46,7 @@ def run(stack: LocalStack, say: Callable[[str], None]) -> None:
     product = rest.product("Болт М10х50", bolt)
     company, contact = rest.company_with_contact("Демо-Металл ООО", "7705551234", "770501001")
     stage = rest.stage_id("Продажи", "Продажа материала")
-    row = {
-        "PRODUCT_ID": product,
-        "PRODUCT_NAME": "Болт М10х50",
-        "PRICE": 15,
-        "QUANTITY": 40,
-        "MEASURE_CODE": 796,
-    }
+    row = rest.goods_row(product, "Болт М10х50", 40)
     deal_id = rest.deal(
         "Демо: болты", stage, company, contact, [row], comments="Доставка до 10:00", begindate=None
     )

@@ -8,17 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from sandbox.world.rest import B24Rest
+
 if TYPE_CHECKING:
     from sandbox.local.stack import LocalStack
 
 FUNCTION = "PartiesSyncFunction"
-
-
-def _b24(http: httpx.Client, stack: LocalStack, method: str, params: dict[str, Any]) -> Any:
-    body = http.post(stack.b24_webhook_url + method, json=params).json()
-    if "error" in body:
-        raise RuntimeError(f"{method}: {body}")
-    return body["result"]
 
 
 def _onec(
@@ -47,6 +42,7 @@ def run(stack: LocalStack, say: Callable[[str], None]) -> None:
     if FUNCTION not in stack.model.functions:
         say(f"parties: {FUNCTION} is not in the template yet (see .work/template-parties.yaml); skipped")
         return
+    rest = B24Rest(stack.b24_webhook_url)
     with httpx.Client(timeout=30) as http:
         invoke = f"{stack.api_url}/_local/invoke/{FUNCTION}"
         http.post(invoke, content=b"")  # setup + the seeded directories
@@ -67,11 +63,9 @@ def run(stack: LocalStack, say: Callable[[str], None]) -> None:
         say("1C: counterparty «Демо-Покупатель ООО» (ИНН 7700000777, Покупатель) created")
         result = http.post(invoke, content=b"").json()
         say(f"schedule {FUNCTION}: {len(result.get('outcomes', {}))} object(s) looked at")
-        companies = _b24(http, stack, "crm.company.list", {"filter": {"TITLE": "Демо-Покупатель ООО"}})
+        companies = rest.call("crm.company.list", {"filter": {"TITLE": "Демо-Покупатель ООО"}})
         for company in companies:
-            [requisite] = _b24(
-                http,
-                stack,
+            [requisite] = rest.call(
                 "crm.requisite.list",
                 {"filter": {"ENTITY_TYPE_ID": 4, "ENTITY_ID": company["ID"]}},
             )
@@ -79,15 +73,11 @@ def run(stack: LocalStack, say: Callable[[str], None]) -> None:
                 f"Bitrix24: company #{company['ID']} {company['TITLE']!r} type {company['COMPANY_TYPE']}, "
                 f"requisite ИНН {requisite['RQ_INN']} КПП {requisite['RQ_KPP']}"
             )
-        company_id = _b24(
-            http,
-            stack,
+        company_id = rest.call(
             "crm.company.add",
             {"fields": {"TITLE": "Демо-Поставщик", "COMPANY_TYPE": "SUPPLIER"}},
         )
-        _b24(
-            http,
-            stack,
+        rest.call(
             "crm.requisite.add",
             {
                 "fields": {
@@ -99,9 +89,7 @@ def run(stack: LocalStack, say: Callable[[str], None]) -> None:
                 }
             },
         )
-        _b24(
-            http,
-            stack,
+        rest.call(
             "crm.contact.add",
             {"fields": {"NAME": "Инна", "LAST_NAME": "Демина", "COMPANY_ID": company_id}},
         )

@@ -7,7 +7,6 @@ import functools
 import json
 import logging
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sandbox.local.intrinsics import ACCOUNT_ID
 from sandbox.local.invoker import Invoker
 from sandbox.local.journal import Invocation
+from sandbox.local.loop import BackgroundLoop
 from sandbox.local.model import ScheduleSpec
 
 log = logging.getLogger("sandbox.schedule")
@@ -162,27 +162,23 @@ def schedule_payload(spec: ScheduleSpec, region: str, when: datetime | None = No
     if spec.input is not None:
         return spec.input
     moment = (when or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if spec.kind == "ScheduleV2":
-        # EventBridge Scheduler's default notification; its `detail` is the string "{}".
-        return {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": "Scheduled Event",
-            "source": "aws.scheduler",
-            "account": ACCOUNT_ID,
-            "time": moment,
-            "region": region,
-            "resources": [f"arn:aws:scheduler:{region}:{ACCOUNT_ID}:schedule/default/{spec.name}"],
-            "detail": "{}",
-        }
-    return {
+    event: dict[str, Any] = {
         "version": "0",
         "id": str(uuid.uuid4()),
         "detail-type": "Scheduled Event",
-        "source": "aws.events",
         "account": ACCOUNT_ID,
         "time": moment,
         "region": region,
+    }
+    if spec.kind == "ScheduleV2":
+        # EventBridge Scheduler's default notification; its `detail` is the string "{}".
+        return event | {
+            "source": "aws.scheduler",
+            "resources": [f"arn:aws:scheduler:{region}:{ACCOUNT_ID}:schedule/default/{spec.name}"],
+            "detail": "{}",
+        }
+    return event | {
+        "source": "aws.events",
         "resources": [f"arn:aws:events:{region}:{ACCOUNT_ID}:rule/{spec.name}"],
         "detail": {},
     }
@@ -202,7 +198,7 @@ def _note_attempt(invocation: Invocation, attempt: int) -> None:
     invocation.notes["attempt"] = attempt
 
 
-class ScheduleRunner:
+class ScheduleRunner(BackgroundLoop):
     """Fires one schedule. `speed` > 1 compresses schedule time (rate(1 minute) at 60 → every second)."""
 
     def __init__(
@@ -219,8 +215,7 @@ class ScheduleRunner:
         self._region = region
         self._speed = speed
         self._clock = clock
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"schedule-{spec.name}", daemon=True)
+        super().__init__(f"schedule-{spec.name}")
         self._started = clock()
         self.fired = 0
         self.next_fire_at: float | None = None  # real epoch seconds
@@ -234,13 +229,7 @@ class ScheduleRunner:
 
     def start(self) -> None:
         self._started = self._clock()
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def join(self, timeout: float) -> None:
-        self._thread.join(timeout)
+        super().start()
 
     def _run(self) -> None:
         anchor = self._schedule_time(self._started)

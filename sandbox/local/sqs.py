@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import base64
 import logging
-import threading
 from typing import Any
 
 from sandbox.local.invoker import Invoker
 from sandbox.local.journal import Invocation
+from sandbox.local.loop import BackgroundLoop
 from sandbox.local.model import QueueSpec, SqsSourceSpec
 
 log = logging.getLogger("sandbox.sqs")
@@ -87,7 +87,7 @@ def records_to_delete(invocation: Invocation, report_batch_item_failures: bool) 
     return [i for i in ids if i not in failed]
 
 
-class SqsPoller:
+class SqsPoller(BackgroundLoop):
     def __init__(
         self, source: SqsSourceSpec, queue: QueueSpec, queue_url: str, sqs: Any, invoker: Invoker, region: str
     ) -> None:
@@ -97,20 +97,8 @@ class SqsPoller:
         self._sqs = sqs
         self._invoker = invoker
         self._region = region
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, name=f"sqs-{source.function}-{source.event_id}", daemon=True
-        )
+        super().__init__(f"sqs-{source.function}-{source.event_id}")
         self.batches = 0
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def join(self, timeout: float) -> None:
-        self._thread.join(timeout)
 
     def _run(self) -> None:
         while not self._stop.is_set():

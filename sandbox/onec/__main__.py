@@ -7,8 +7,8 @@ import logging
 
 import uvicorn
 
-from .app import create_app
-from .config import OneCEmulatorConfig
+from sandbox.onec.app import create_app
+from sandbox.onec.config import OneCEmulatorConfig
 
 
 def main() -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import ODataError
-from .model import EMPTY_GUID, EntitySet
-from .storage import Store
-from .writes import ObjectWriter
+from sandbox.onec.errors import ODataError
+from sandbox.onec.model import EMPTY_GUID, EntitySet
+from sandbox.onec.storage import Store
+from sandbox.onec.writes import ObjectWriter
 
 STOCK_DIMENSIONS = (
     "Организация_Key",

@@ -15,12 +15,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-from .config import OneCEmulatorConfig
-from .errors import ODataError, internal_error
-from .odata import ODataRequest
-from .query import parse_query_string
-from .sandbox_api import routes as sandbox_routes
-from .state import EmulatorState, build_state
+from sandbox.onec.config import OneCEmulatorConfig
+from sandbox.onec.errors import ODataError, internal_error
+from sandbox.onec.odata import ODataRequest
+from sandbox.onec.query import parse_query_string
+from sandbox.onec.sandbox_api import routes as sandbox_routes
+from sandbox.onec.state import EmulatorState, build_state
 
 logger = logging.getLogger("sandbox.onec")
 ODATA_METHODS = ["GET", "POST", "PATCH", "MERGE", "PUT", "DELETE"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from .errors import representation_not_supported
+from sandbox.onec.errors import representation_not_supported
 
 
 def atom_not_supported() -> Response:

@@ -6,7 +6,7 @@ import base64
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import EntitySet, Prop, TabularSection
+from sandbox.onec.model import EntitySet, Prop, TabularSection
 
 
 def data_version(counter: int) -> str:

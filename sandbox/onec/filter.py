@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ODataError, function_call_error, invalid_comparison, query_option_parse_error
-from .model import EMPTY_GUID, EntitySet, Prop, ServiceModel, TabularSection
+from sandbox.onec.errors import ODataError, function_call_error, invalid_comparison, query_option_parse_error
+from sandbox.onec.model import EMPTY_GUID, EntitySet, Prop, ServiceModel, TabularSection
 
 _GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _DATETIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?$")

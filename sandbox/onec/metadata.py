@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from .model import EntitySet, Prop, ServiceModel, TabularSection, balance_props
+from sandbox.onec.model import EntitySet, Prop, ServiceModel, TabularSection, balance_props
 
 STOCK = "AccumulationRegister_ЗапасыНаСкладах"
 

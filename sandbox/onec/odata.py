@@ -9,10 +9,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import actions, virtual
-from .atom import atom_not_supported
-from .encode import Selection, encode_object, encode_record, encode_row
-from .errors import (
+from sandbox.onec import actions, virtual
+from sandbox.onec.atom import atom_not_supported
+from sandbox.onec.encode import Selection, encode_object, encode_record, encode_row
+from sandbox.onec.errors import (
     ODataError,
     entity_not_found,
     entity_set_not_found,
@@ -24,13 +24,13 @@ from .errors import (
     tabular_rows_direct,
     unexpected_json_character,
 )
-from .filter import Evaluator, compile_filter
-from .metadata import metadata_document, service_document, service_document_atom
-from .model import EntitySet, Prop, TabularSection
-from .query import apply_order, parse_count, parse_orderby, parse_selection
-from .resources import ResourcePath, Segment, parse_key, parse_path
-from .state import EmulatorState
-from .writes import create_record, register_key, update_record
+from sandbox.onec.filter import Evaluator, compile_filter
+from sandbox.onec.metadata import metadata_document, service_document, service_document_atom
+from sandbox.onec.model import EntitySet, Prop, TabularSection
+from sandbox.onec.query import apply_order, parse_count, parse_orderby, parse_selection
+from sandbox.onec.resources import ResourcePath, Segment, parse_key, parse_path
+from sandbox.onec.state import EmulatorState
+from sandbox.onec.writes import create_record, register_key, update_record
 
 JSON_TYPE = "application/json;odata=minimalmetadata;streaming=true;IEEE754Compatible=false"
 XML_TYPE = "application/xml;charset=utf-8"

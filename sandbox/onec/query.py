@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from .encode import Selection
-from .errors import path_segment_not_found, query_option_parse_error
-from .model import EntitySet, Prop, ServiceModel, TabularSection
+from sandbox.onec.encode import Selection
+from sandbox.onec.errors import path_segment_not_found, query_option_parse_error
+from sandbox.onec.model import EntitySet, Prop, ServiceModel, TabularSection
 
 Lookup = Callable[[str, str], dict[str, Any] | None]
 

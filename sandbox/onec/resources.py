@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ODataError, cannot_parse_value, query_option_parse_error
-from .filter import is_guid, normalize_datetime
-from .query import split_top_level
+from sandbox.onec.errors import ODataError, cannot_parse_value, query_option_parse_error
+from sandbox.onec.filter import is_guid, normalize_datetime
+from sandbox.onec.query import split_top_level
 
 _NAMED_KEY_RE = re.compile(r"^([^\W\d]\w*)=(.*)$", re.DOTALL)
 _SEGMENT_RE = re.compile(r"^([^()]+?)(?:\((.*)\))?$", re.DOTALL)

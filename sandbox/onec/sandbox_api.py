@@ -11,10 +11,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .actions import STOCK_DIMENSIONS, stock_record
-from .filter import normalize_datetime
-from .model import EMPTY_GUID
-from .state import EmulatorState, Fault
+from sandbox.onec.actions import STOCK_DIMENSIONS, stock_record
+from sandbox.onec.filter import normalize_datetime
+from sandbox.onec.model import EMPTY_GUID
+from sandbox.onec.state import EmulatorState, Fault
 
 ADJUSTMENT_TYPE = "StandardODATA.Document_ИнвентаризацияЗапасов"
 
@@ -54,12 +54,16 @@ async def snapshot(request: Request) -> Response:
     return _ok()
 
 
+def _cleared(state: EmulatorState, items: list[Any]) -> Response:
+    with state.lock:
+        items.clear()
+    return Response(status_code=204)
+
+
 async def calls(request: Request) -> Response:
     state = _state(request)
     if request.method == "DELETE":
-        with state.lock:
-            state.journal.clear()
-        return Response(status_code=204)
+        return _cleared(state, state.journal)
     since = int(request.query_params.get("since", "0") or 0)
     method = request.query_params.get("method")
     prefix = request.query_params.get("path_prefix", "")
@@ -78,9 +82,7 @@ async def calls(request: Request) -> Response:
 async def faults(request: Request) -> Response:
     state = _state(request)
     if request.method == "DELETE":
-        with state.lock:
-            state.faults.clear()
-        return Response(status_code=204)
+        return _cleared(state, state.faults)
     if request.method == "POST":
         data = await _json(request)
         kind = data.get("kind", "error")
@@ -114,11 +116,17 @@ def _stock_balance(state: EmulatorState, key: dict[str, str]) -> float:
     return total
 
 
+async def _records(request: Request) -> list[Any]:
+    """A body of one record or {"records": [...]}."""
+    data = await _json(request)
+    records = data.get("records")
+    return records if isinstance(records, list) else [data]
+
+
 async def stock(request: Request) -> Response:
     """Set the balance of an item in a warehouse (an adjusting movement), or append raw movements."""
     state = _state(request)
-    data = await _json(request)
-    items = data.get("records") if isinstance(data.get("records"), list) else [data]
+    items = await _records(request)
     created = []
     with state.lock:
         for item in items:
@@ -150,8 +158,7 @@ async def stock(request: Request) -> Response:
 async def prices(request: Request) -> Response:
     """Upsert prices: {Номенклатура_Key, Цена[, ВидЦен_Key=Оптовая, Period]} or {"records": [...]}."""
     state = _state(request)
-    data = await _json(request)
-    items = data.get("records") if isinstance(data.get("records"), list) else [data]
+    items = await _records(request)
     written = []
     with state.lock:
         wholesale = state.seed_refs.get("Catalog_ВидыЦен", {}).get("Оптовая", EMPTY_GUID)

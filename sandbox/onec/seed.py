@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from .actions import stock_record
-from .config import OneCEmulatorConfig
-from .model import ServiceModel
-from .writes import ObjectWriter
+from sandbox.onec.actions import stock_record
+from sandbox.onec.config import OneCEmulatorConfig
+from sandbox.onec.model import ServiceModel
+from sandbox.onec.writes import ObjectWriter
 
 SEED_NAMESPACE = uuid.UUID("5d1c0a16-0000-4000-8000-0000000001c0")
 PRICE_PERIOD = "2024-01-01T00:00:00"
@@ -26,6 +26,9 @@ def seed_ref(set_name: str, name: str) -> str:
     """The fixed Ref_Key of a seeded object, e.g. seed_ref("Catalog_Номенклатура", "Болт М10х50")."""
     return str(uuid.uuid5(SEED_NAMESPACE, f"{set_name}:{name}"))
 
+
+# The address parts 1C fills for a Moscow address (country, region, city).
+MOSCOW = {"Страна": "РОССИЯ", "Регион": "Москва г", "Город": "Москва"}
 
 # (name, parent, article, type, unit, wholesale price, stock main, stock second)
 NOMENCLATURE_ITEMS: tuple[tuple[str, str, str, str, str, float, float, float], ...] = (
@@ -345,17 +348,13 @@ class Seeder:
                         1,
                         "ЮрАдресКонтрагента",
                         "115054, Москва г, Валовая ул, дом 21, офис 5",
-                        Страна="РОССИЯ",
-                        Регион="Москва г",
-                        Город="Москва",
+                        **MOSCOW,
                     ),
                     self.contact_row(
                         2,
                         "ФактАдресКонтрагента",
                         "115054, Москва г, Дубининская ул, дом 57",
-                        Страна="РОССИЯ",
-                        Регион="Москва г",
-                        Город="Москва",
+                        **MOSCOW,
                     ),
                     self.contact_row(
                         3,

@@ -7,11 +7,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import OneCEmulatorConfig
-from .model import ServiceModel, full_model, published_model
-from .seed import RefMap, seed
-from .storage import Store
-from .writes import ObjectWriter
+from sandbox.onec.config import OneCEmulatorConfig
+from sandbox.onec.model import ServiceModel, full_model, published_model
+from sandbox.onec.seed import RefMap, seed
+from sandbox.onec.storage import Store
+from sandbox.onec.writes import ObjectWriter
 
 
 @dataclass

@@ -7,8 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import EntitySet, Prop, ServiceModel, TabularSection
-from .values import default_value
+from sandbox.onec.model import EntitySet, Prop, ServiceModel, TabularSection
+from sandbox.onec.values import default_value
 
 
 def companion_base(props: list[Prop], prop: Prop) -> Prop | None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import ODataError, cannot_parse_value, internal_error
-from .filter import is_guid, normalize_datetime
-from .model import EMPTY_DATE, EMPTY_GUID, UNDEFINED_TYPE, Prop
+from sandbox.onec.errors import ODataError, cannot_parse_value, internal_error
+from sandbox.onec.filter import is_guid, normalize_datetime
+from sandbox.onec.model import EMPTY_DATE, EMPTY_GUID, UNDEFINED_TYPE, Prop
 
 _INTEGER_TYPES = ("Edm.Int16", "Edm.Int32", "Edm.Int64")
 

@@ -6,11 +6,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .actions import STOCK_DIMENSIONS
-from .errors import ODataError, path_segment_not_found, query_option_parse_error
-from .filter import Evaluator, compile_filter, normalize_datetime
-from .model import EntitySet, Prop, ServiceModel, TabularSection, balance_props
-from .storage import Store
+from sandbox.onec.actions import STOCK_DIMENSIONS
+from sandbox.onec.errors import ODataError, path_segment_not_found, query_option_parse_error
+from sandbox.onec.filter import Evaluator, compile_filter, normalize_datetime
+from sandbox.onec.model import EntitySet, Prop, ServiceModel, TabularSection, balance_props
+from sandbox.onec.storage import Store
 
 # Parameters of the virtual-table functions (metadata: SliceLast/SliceFirst, Balance, Turnovers).
 _PARAMETERS = ("Period", "Condition", "Dimensions", "StartPeriod", "EndPeriod")

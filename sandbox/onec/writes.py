@@ -6,10 +6,10 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from .errors import internal_error, line_numbers_invalid, record_already_exists
-from .model import EntitySet, Prop, TabularSection
-from .storage import Store, blank_row, companion_base
-from .values import coerce, default_value, ensure_object, parse_line_number
+from sandbox.onec.errors import internal_error, line_numbers_invalid, record_already_exists
+from sandbox.onec.model import EntitySet, Prop, TabularSection
+from sandbox.onec.storage import Store, blank_row, companion_base
+from sandbox.onec.values import coerce, default_value, ensure_object, parse_line_number
 
 ORDER = "Document_ЗаказПокупателя"
 STATE_HISTORY = "InformationRegister_ИсторияСостоянийЗаказов"

@@ -13,34 +13,23 @@ import json
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from sandbox.demo_steps.deal_world import B24Rest
 from sandbox.local import emulators
-from sandbox.onec.testing import EMPTY_GUID, url
 from sandbox.template import ROOT
+from sandbox.world.onec import get, seed
+from sandbox.world.rest import B24Rest
+from tests.harness.onec import EMPTY_GUID, orders_for
+from tests.harness.waiting import eventually
 
 pytestmark = pytest.mark.acceptance
 
 START_TIMEOUT_S = 300.0  # a busy 2-core machine imports every function's container at once
 FLOW_TIMEOUT_S = 120.0
-
-
-def _eventually[T](probe: Callable[[], T | None], timeout: float, what: str) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached in time: {what}")
-        time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +54,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
                 data: dict[str, Any] = json.loads(ready_file.read_text("utf-8"))
                 return data
 
-            yield {**_eventually(ready, START_TIMEOUT_S, "the sandbox's ready file"), "log": log_file}
+            yield {**eventually(ready, START_TIMEOUT_S, "the sandbox's ready file"), "log": log_file}
         finally:
             process.send_signal(signal.SIGINT)  # Ctrl-C, as a person stops it
             try:
@@ -79,20 +68,8 @@ def _tail(path: Path) -> str:
     return path.read_text("utf-8", errors="replace")[-3000:]
 
 
-def _onec(sandbox: dict[str, Any], path: str, **options: str) -> Any:
-    answer = httpx.get(
-        sandbox["onec_base_url"] + url(path, **{"$format": "json", **options}),
-        auth=(emulators.ONEC_USER, emulators.ONEC_PASSWORD),
-        timeout=15,
-    )
-    answer.raise_for_status()
-    return answer.json()
-
-
-def _onec_seed(sandbox: dict[str, Any]) -> dict[str, dict[str, str]]:
-    root = sandbox["onec_base_url"].split(emulators.ODATA_PATH)[0]
-    data: dict[str, dict[str, str]] = httpx.get(root + "/_sandbox/seed", timeout=15).json()
-    return data
+def _onec_root(sandbox: dict[str, Any]) -> str:
+    return str(sandbox["onec_base_url"]).split(emulators.ODATA_PATH)[0]
 
 
 def test_setup_has_run_before_the_sandbox_says_ready(sandbox: dict[str, Any]) -> None:
@@ -104,7 +81,7 @@ def test_setup_has_run_before_the_sandbox_says_ready(sandbox: dict[str, Any]) ->
 
 def test_a_webhook_deal_of_user_1_with_a_new_company_becomes_one_order(sandbox: dict[str, Any]) -> None:
     rest = B24Rest(sandbox["b24_webhook_url"])
-    bolt = _onec_seed(sandbox)["Catalog_Номенклатура"]["Болт М10х50"]
+    bolt = seed(_onec_root(sandbox))["Catalog_Номенклатура"]["Болт М10х50"]
     product = rest.product("Болт М10х50", bolt)
     company, contact = rest.company_with_contact("Омега-Проект ООО", "7714000123", "771401001", assigned=1)
     deal_id = rest.deal(
@@ -128,17 +105,13 @@ def test_a_webhook_deal_of_user_1_with_a_new_company_becomes_one_order(sandbox: 
     category, stage = rest.stage_id("Продажи", "Продажа материала")
     rest.call("crm.deal.update", {"id": deal_id, "fields": {"CATEGORY_ID": category, "STAGE_ID": stage}})
 
-    deal = _eventually(
+    deal = eventually(
         lambda: (d := rest.call("crm.deal.get", {"id": deal_id})).get("UF_CRM_1C_ORDER_NO") and d,
         FLOW_TIMEOUT_S,
         f"deal {deal_id} shows its 1C order number",
     )
 
-    prop = _onec_seed(sandbox)["ChartOfCharacteristicTypes_ДополнительныеРеквизитыИСведения"][
-        "ID сделки Битрикс24"
-    ]
-    by_deal = f"ДополнительныеРеквизиты/any(d: d/Свойство_Key eq guid'{prop}' and d/Значение eq '{deal_id}')"
-    orders = _onec(sandbox, "Document_ЗаказПокупателя", **{"$filter": by_deal})["value"]
+    orders = orders_for(sandbox["onec_base_url"], _onec_root(sandbox), deal_id)
     assert len(orders) == 1
     (order,) = orders
     assert order["Number"] == deal["UF_CRM_1C_ORDER_NO"]
@@ -146,7 +119,7 @@ def test_a_webhook_deal_of_user_1_with_a_new_company_becomes_one_order(sandbox: 
     assert order["Комментарий"] == "Доставка до 10:00, въезд со двора"
     assert order["Date"].startswith("2024-09-02")
     assert [(row["Номенклатура_Key"], row["Количество"]) for row in order["Запасы"]] == [(bolt, 20)]
-    counterparty = _onec(sandbox, f"Catalog_Контрагенты(guid'{order['Контрагент_Key']}')")
+    counterparty = get(sandbox["onec_base_url"], f"Catalog_Контрагенты(guid'{order['Контрагент_Key']}')")
     assert counterparty["ИНН"] == "7714000123"
     # User 1 has no 1C employee of their own: the order still names one (the configured default).
     assert order["Ответственный_Key"] not in (None, "", EMPTY_GUID), order

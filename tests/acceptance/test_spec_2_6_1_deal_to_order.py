@@ -12,12 +12,12 @@ import pytest
 
 from bridge.deals.sweep import sweep
 from bridge.pipeline.queue import SqsEventSender
-from sandbox.demo_steps.deal_world import B24Rest, stack_ports
 from sandbox.local import LocalStack
 from sandbox.onec.seed import DEFAULT_EMPLOYEE
-from tests.acceptance.deal_stack import (
+from sandbox.world.deals import stack_ports
+from sandbox.world.rest import B24Rest
+from tests.harness.deal_stack import (
     deal_with_new_company,
-    eventually,
     fresh,
     onec_get,
     orders_for,
@@ -25,6 +25,7 @@ from tests.acceptance.deal_stack import (
     settled_order,
     start_stack,
 )
+from tests.harness.waiting import eventually
 
 pytestmark = pytest.mark.acceptance
 

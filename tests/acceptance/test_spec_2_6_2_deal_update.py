@@ -7,16 +7,16 @@ from typing import Any
 
 import pytest
 
-from sandbox.demo_steps.deal_world import B24Rest
 from sandbox.local import LocalStack
-from tests.acceptance.deal_stack import (
+from sandbox.world.rest import B24Rest
+from tests.harness.deal_stack import (
     deal_with_new_company,
-    eventually,
     fresh,
     orders_for,
     settled_order,
     start_stack,
 )
+from tests.harness.waiting import eventually
 
 pytestmark = pytest.mark.acceptance
 

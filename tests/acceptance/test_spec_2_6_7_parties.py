@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from sandbox.local import LocalStack
-from tests.acceptance.parties_stack import FUNCTION, Systems, start
+from tests.harness.parties_stack import FUNCTION, Systems, start
 
 pytestmark = pytest.mark.acceptance
 

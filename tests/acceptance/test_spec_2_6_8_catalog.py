@@ -7,129 +7,23 @@ journal.
 
 from __future__ import annotations
 
-import re
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from sandbox.local import LocalStack, LocalStackConfig
-from sandbox.onec.seed import NOMENCLATURE_FOLDERS, NOMENCLATURE_ITEMS, seed_ref
-from sandbox.template import ROOT, TEMPLATE_PATH
+from sandbox.local import LocalStack
+from sandbox.onec.seed import NOMENCLATURE_ITEMS, seed_ref
+from sandbox.world import catalog
+from tests.harness.catalog_stack import NOMENCLATURE, TOKEN, World, ref, start_stack
+from tests.harness.catalog_world import folder_path
 
 pytestmark = pytest.mark.acceptance
-
-NOMENCLATURE = "Catalog_Номенклатура"
-TOKEN = "acceptance-stock-refresh-token"
-WRITE_VERBS = ("add", "update", "delete", "set", "modify", "conduct", "cancel")
-FRAGMENT = ROOT / ".work" / "template-catalog.yaml"
-
-
-def catalog_template(directory: Path) -> Path:
-    """template.yaml itself once the catalog resources are merged; until then a copy with them."""
-    text = TEMPLATE_PATH.read_text("utf-8")
-    if "CatalogSyncFunction:" in text:
-        return TEMPLATE_PATH
-    fragment = FRAGMENT.read_text("utf-8")
-    merged = text.replace("\nOutputs:", "\n" + fragment + "\nOutputs:", 1)
-    # The copy lives elsewhere: point every local path back at the project.
-    merged = re.sub(r"(CodeUri|ContentUri): (\S+/)", lambda m: f"{m[1]}: {ROOT / m[2]}/", merged)
-    path = directory / "template.yaml"
-    path.write_text(merged, "utf-8")
-    return path
 
 
 @pytest.fixture(scope="module")
 def stack(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    config = LocalStackConfig.ephemeral(
-        moto_url=moto_endpoint,
-        prefix=f"t{uuid.uuid4().hex[:6]}-",
-        schedules=False,
-        pollers=False,
-        template_path=catalog_template(tmp_path_factory.mktemp("catalog")),
-        extra_env={"BRIDGE_STOCK_REFRESH_TOKEN": TOKEN},
-    )
-    with LocalStack(config) as running:
-        yield running
-
-
-class World:
-    def __init__(self, stack: LocalStack) -> None:
-        self.stack = stack
-        assert stack.b24 is not None
-        assert stack.onec is not None
-        self.b24_url = stack.b24.url
-        self.onec_url = stack.onec.url
-
-    def reset(self) -> None:
-        httpx.post(f"{self.b24_url}/_sandbox/reset").raise_for_status()
-        httpx.post(f"{self.onec_url}/_sandbox/reset").raise_for_status()
-        dynamodb = self.stack.client("dynamodb")
-        for table in self.stack.model.tables.values():
-            for page in dynamodb.get_paginator("scan").paginate(TableName=table.name):
-                for item in page["Items"]:
-                    dynamodb.delete_item(TableName=table.name, Key={"pk": item["pk"], "sk": item["sk"]})
-
-    def invoke(self, function: str) -> dict[str, Any]:
-        answer = httpx.post(f"{self.stack.api_url}/_local/invoke/{function}", json={}, timeout=120)
-        assert "x-amz-function-error" not in answer.headers, answer.text
-        result: dict[str, Any] = answer.json()
-        return result
-
-    def run(self) -> None:
-        self.invoke("CatalogSyncFunction")
-        self.invoke("StockSyncFunction")
-
-    def table(self, name: str) -> list[dict[str, Any]]:
-        return list(httpx.get(f"{self.b24_url}/_sandbox/tables/{name}").json())
-
-    def products(self) -> dict[str, dict[str, Any]]:
-        return {p["xmlId"]: p for p in self.table("products")}
-
-    def b24(self, method: str, params: dict[str, Any]) -> Any:
-        answer = httpx.post(f"{self.b24_url}/rest/1/sandbox/{method}", json=params, timeout=10)
-        assert answer.status_code == 200, answer.text
-        return answer.json()["result"]
-
-    def article(self, product_id: int) -> Any:
-        """What a Bitrix24 user sees in the product card's "Артикул" property."""
-        found = self.b24("catalog.productProperty.list", {"filter": {"name": "Артикул"}})
-        properties = found["productProperties"]
-        assert len(properties) == 1, properties
-        value = self.b24("catalog.product.get", {"id": product_id})["product"][
-            f"property{properties[0]['id']}"
-        ]
-        return value["value"] if value else None
-
-    def seq(self) -> int:
-        return int(httpx.get(f"{self.b24_url}/_sandbox/calls").json()["cursor"])
-
-    def writes(self, since: int) -> list[tuple[str, int]]:
-        calls = httpx.get(f"{self.b24_url}/_sandbox/calls", params={"since": since}).json()["calls"]
-        return sorted(
-            (c["method"], int(c["params"]["id"]))
-            for c in calls
-            if c["method"] != "batch" and c["method"].rsplit(".", 1)[-1] in WRITE_VERBS
-        )
-
-    def section_path(self, section_id: int | None) -> list[str]:
-        sections = {s["id"]: s for s in self.table("sections")}
-        path: list[str] = []
-        while section_id:
-            path.insert(0, sections[section_id]["name"])
-            section_id = sections[section_id]["iblockSectionId"]
-        return path
-
-    def odata(self, method: str, path: str, body: dict[str, Any] | None = None) -> None:
-        url = f"{self.onec_url}/unf/odata/standard.odata/{path}?$format=json"
-        answer = httpx.request(method, url, json=body, auth=("odata", "odata"), timeout=10)
-        assert answer.is_success, answer.text
-
-    def onec_sandbox(self, path: str, body: dict[str, Any]) -> None:
-        httpx.post(f"{self.onec_url}/_sandbox/{path}", json=body, timeout=10).raise_for_status()
+    yield from start_stack(moto_endpoint, tmp_path_factory.mktemp("catalog"))
 
 
 @pytest.fixture
@@ -137,19 +31,6 @@ def world(stack: LocalStack) -> World:
     world = World(stack)
     world.reset()
     return world
-
-
-def ref(name: str) -> str:
-    return seed_ref(NOMENCLATURE, name)
-
-
-def folder_path(folder: str) -> list[str]:
-    parents = dict(NOMENCLATURE_FOLDERS)
-    path: list[str] = []
-    while folder:
-        path.insert(0, folder)
-        folder = parents[folder]
-    return path
 
 
 def test_every_1c_item_is_a_product_in_its_nested_section_with_article_name_price_and_quantity(
@@ -252,12 +133,13 @@ def test_post_stock_refresh_needs_the_shared_secret_and_refreshes_the_given_prod
     assert world.products()[bolt]["quantity"] == 2000 + 1
 
 
-def test_the_demo_step_shows_the_catalog_and_the_two_writes_of_two_changes(world: World) -> None:
-    from sandbox.demo_steps import catalog
+def test_the_catalog_the_demo_shows_and_the_two_writes_of_two_changes(world: World) -> None:
+    world.run()
 
-    lines: list[str] = []
-
-    catalog.run(world.stack, lines.append)
+    lines = catalog.product_lines(world.b24_url)
 
     assert any("Болт М10х50 [БМ-1050] price 12.5 qty 2500" in line for line in lines)
-    assert "catalog: 2 write(s) for 2 changes; a run with nothing changed writes nothing" in lines
+    catalog.change_bolt(world.onec_url)
+    since = catalog.cursor(world.b24_url)
+    world.run()
+    assert len(catalog.writes_since(world.b24_url, since)) == 2

@@ -1,5 +1,5 @@
-"""The 1C emulator over real HTTP, shared by the 1C contract modules: one server per module, the
-seed restored before each test."""
+"""The contract fixtures: the Bitrix24 emulator in-process (`rest`, fresh per test) and the 1C
+emulator over real HTTP (`onec`: one server per module, the seed restored before each test)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import httpx
 import pytest
 
 from sandbox.onec import create_app
-from sandbox.onec.testing import BASE
 from sandbox.serve import serve_in_thread
+from sandbox.world.rest import B24Rest
+from tests.harness.onec import BASE
 
 
 @pytest.fixture(scope="module")
@@ -27,3 +28,11 @@ def onec_http() -> Iterator[httpx.Client]:
 def onec(onec_http: httpx.Client) -> httpx.Client:
     onec_http.post(onec_http.base_url.copy_with(path="/_sandbox/reset")).raise_for_status()
     return onec_http
+
+
+@pytest.fixture
+def rest() -> Iterator[B24Rest]:
+    """The Bitrix24 emulator in-process, fresh per test."""
+    client = B24Rest.in_process()
+    yield client
+    client.close()

@@ -16,8 +16,9 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bridge.b24.php_query import decode
-from sandbox.b24.testing import Rest, shape_mismatches
 from sandbox.serve import RunningServer, serve_in_thread
+from sandbox.world.rest import B24Rest
+from tests.harness.b24 import shape_mismatches
 
 pytestmark = pytest.mark.contract
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "b24"
@@ -52,29 +53,22 @@ def receiver() -> Iterator[tuple[Receiver, RunningServer]]:
     server.stop()
 
 
-@pytest.fixture
-def rest() -> Iterator[Rest]:
-    client = Rest()
-    yield client
-    client.close()
-
-
-def hook(rest: Rest, url: str, events: list[str], token: str = "tok-123") -> None:
+def hook(rest: B24Rest, url: str, events: list[str], token: str = "tok-123") -> None:
     rest.client.post(
         "/_sandbox/outgoing-webhook", json={"handler": url, "events": events, "application_token": token}
     )
 
 
-def deliveries(rest: Rest) -> list[dict[str, Any]]:
+def deliveries(rest: B24Rest) -> list[dict[str, Any]]:
     return list(rest.client.get("/_sandbox/events?wait=1").json()["deliveries"])
 
 
 def test_outgoing_webhook_payload_matches_sample(
-    rest: Rest, receiver: tuple[Receiver, RunningServer]
+    rest: B24Rest, receiver: tuple[Receiver, RunningServer]
 ) -> None:
     target, server = receiver
     hook(rest, f"{server.url}/hook", ["ONCRMDEALADD"])
-    deal_id = rest.ok("crm.deal.add", {"fields": {"TITLE": "x"}})
+    deal_id = rest.call("crm.deal.add", {"fields": {"TITLE": "x"}})
     deliveries(rest)
     assert target.content_types == ["application/x-www-form-urlencoded"]
     body = target.bodies[0]
@@ -91,37 +85,37 @@ def test_outgoing_webhook_payload_matches_sample(
 
 @pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("event.*.app.json")))
 def test_bound_handler_payload_matches_app_sample(
-    rest: Rest, receiver: tuple[Receiver, RunningServer], name: str
+    rest: B24Rest, receiver: tuple[Receiver, RunningServer], name: str
 ) -> None:
     """Every app sample's common keys; OAuth keys (access_token, …) are absent: the sandbox has no apps."""
     target, server = receiver
     expected = json.loads((FIXTURES / name).read_text())
     event = expected["event"].upper()
-    rest.ok("event.bind", {"event": event, "handler": f"{server.url}/hook"})
+    rest.call("event.bind", {"event": event, "handler": f"{server.url}/hook"})
     if event.startswith("CATALOG.PRODUCT"):
-        product = rest.ok("catalog.product.add", {"fields": {"iblockId": 23, "name": "P"}})["element"]["id"]
+        product = rest.call("catalog.product.add", {"fields": {"iblockId": 23, "name": "P"}})["element"]["id"]
         if event.endswith("UPDATE"):
-            rest.ok("catalog.product.update", {"id": product, "fields": {"name": "Q"}})
+            rest.call("catalog.product.update", {"id": product, "fields": {"name": "Q"}})
         if event.endswith("DELETE"):
-            rest.ok("catalog.product.delete", {"id": product})
+            rest.call("catalog.product.delete", {"id": product})
     elif event == "ONCRMDEALMOVETOCATEGORY":
-        deal = rest.ok("crm.deal.add", {"fields": {"TITLE": "m"}})
-        rest.ok("crm.item.update", {"entityTypeId": 2, "id": deal, "fields": {"categoryId": 1}})
+        deal = rest.call("crm.deal.add", {"fields": {"TITLE": "m"}})
+        rest.call("crm.item.update", {"entityTypeId": 2, "id": deal, "fields": {"categoryId": 1}})
     elif event.startswith("ONCRMREQUISITE"):
-        company = rest.ok("crm.company.add", {"fields": {"TITLE": "c"}})
-        req = rest.ok(
+        company = rest.call("crm.company.add", {"fields": {"TITLE": "c"}})
+        req = rest.call(
             "crm.requisite.add",
             {"fields": {"ENTITY_TYPE_ID": 4, "ENTITY_ID": company, "PRESET_ID": 1, "NAME": "r"}},
         )
-        rest.ok("crm.requisite.update", {"id": req, "fields": {"RQ_INN": "7700000000"}})
+        rest.call("crm.requisite.update", {"id": req, "fields": {"RQ_INN": "7700000000"}})
     else:
         kind = next(k for k in ("DEAL", "COMPANY", "CONTACT") if event.startswith(f"ONCRM{k}"))
         entity = kind.lower()
-        new_id = rest.ok(f"crm.{entity}.add", {"fields": {"TITLE": "t", "NAME": "n"}})
+        new_id = rest.call(f"crm.{entity}.add", {"fields": {"TITLE": "t", "NAME": "n"}})
         if event.endswith("UPDATE"):
-            rest.ok(f"crm.{entity}.update", {"id": new_id, "fields": {"COMMENTS": "c"}})
+            rest.call(f"crm.{entity}.update", {"id": new_id, "fields": {"COMMENTS": "c"}})
         if event.endswith("DELETE"):
-            rest.ok(f"crm.{entity}.delete", {"id": new_id})
+            rest.call(f"crm.{entity}.delete", {"id": new_id})
     deliveries(rest)
     assert target.events() == [event]
     body = target.bodies[0]
@@ -142,11 +136,11 @@ def _as_text(value: Any) -> Any:
     return str(value)
 
 
-def test_form_sample_round_trips(rest: Rest, receiver: tuple[Receiver, RunningServer]) -> None:
+def test_form_sample_round_trips(rest: B24Rest, receiver: tuple[Receiver, RunningServer]) -> None:
     target, server = receiver
-    rest.ok("event.bind", {"event": "ONCRMDEALUPDATE", "handler": f"{server.url}/hook"})
-    deal = rest.ok("crm.deal.add", {"fields": {"TITLE": "x"}})
-    rest.ok("crm.deal.update", {"id": deal, "fields": {"TITLE": "y"}})
+    rest.call("event.bind", {"event": "ONCRMDEALUPDATE", "handler": f"{server.url}/hook"})
+    deal = rest.call("crm.deal.add", {"fields": {"TITLE": "x"}})
+    rest.call("crm.deal.update", {"id": deal, "fields": {"TITLE": "y"}})
     deliveries(rest)
     sample_form = decode((FIXTURES / "event.ONCRMDEALUPDATE.app.form.txt").read_text().strip())
     assert set(target.bodies[0]) == set(sample_form)
@@ -154,14 +148,14 @@ def test_form_sample_round_trips(rest: Rest, receiver: tuple[Receiver, RunningSe
 
 
 def test_move_between_funnels_fires_only_move_event(
-    rest: Rest, receiver: tuple[Receiver, RunningServer]
+    rest: B24Rest, receiver: tuple[Receiver, RunningServer]
 ) -> None:
     target, server = receiver
     hook(rest, f"{server.url}/hook", ["ONCRMDEALUPDATE", "ONCRMDEALMOVETOCATEGORY"])
-    deal = rest.ok("crm.deal.add", {"fields": {"TITLE": "x"}})
-    rest.ok("crm.deal.update", {"id": deal, "fields": {"CATEGORY_ID": 1}})  # immutable: ignored
-    assert rest.ok("crm.deal.get", {"id": deal})["CATEGORY_ID"] == "0"
-    item = rest.ok("crm.item.update", {"entityTypeId": 2, "id": deal, "fields": {"categoryId": 1}})["item"]
+    deal = rest.call("crm.deal.add", {"fields": {"TITLE": "x"}})
+    rest.call("crm.deal.update", {"id": deal, "fields": {"CATEGORY_ID": 1}})  # immutable: ignored
+    assert rest.call("crm.deal.get", {"id": deal})["CATEGORY_ID"] == "0"
+    item = rest.call("crm.item.update", {"entityTypeId": 2, "id": deal, "fields": {"categoryId": 1}})["item"]
     assert item["categoryId"] == 1
     assert item["stageId"] == "C1:NEW"
     deliveries(rest)
@@ -170,13 +164,13 @@ def test_move_between_funnels_fires_only_move_event(
 
 
 def test_failed_delivery_is_recorded_and_never_retried(
-    rest: Rest, receiver: tuple[Receiver, RunningServer]
+    rest: B24Rest, receiver: tuple[Receiver, RunningServer]
 ) -> None:
     target, server = receiver
     target.status = 500
     hook(rest, f"{server.url}/hook", ["ONCRMCOMPANYADD"])
     hook(rest, "http://127.0.0.1:9/unreachable", ["ONCRMCOMPANYADD"])
-    rest.ok("crm.company.add", {"fields": {"TITLE": "c"}})
+    rest.call("crm.company.add", {"fields": {"TITLE": "c"}})
     records = deliveries(rest)
     assert len(target.bodies) == 1
     assert sorted((r["status"], str(r["status_code"])) for r in records) == [
@@ -186,27 +180,27 @@ def test_failed_delivery_is_recorded_and_never_retried(
     assert any(r["error"] for r in records)
 
 
-def test_paused_delivery_holds_or_drops(rest: Rest, receiver: tuple[Receiver, RunningServer]) -> None:
+def test_paused_delivery_holds_or_drops(rest: B24Rest, receiver: tuple[Receiver, RunningServer]) -> None:
     target, server = receiver
     hook(rest, f"{server.url}/hook", ["ONCRMCONTACTADD"])
     rest.client.post("/_sandbox/events/pause", json={})
-    rest.ok("crm.contact.add", {"fields": {"NAME": "held"}})
+    rest.call("crm.contact.add", {"fields": {"NAME": "held"}})
     assert [d["status"] for d in deliveries(rest)] == ["held"]
     assert target.bodies == []
     rest.client.post("/_sandbox/events/resume")
     assert [d["status"] for d in deliveries(rest)] == ["delivered"]
     rest.client.post("/_sandbox/events/pause", json={"drop": True})
-    rest.ok("crm.contact.add", {"fields": {"NAME": "lost"}})
+    rest.call("crm.contact.add", {"fields": {"NAME": "lost"}})
     rest.client.post("/_sandbox/events/resume")
     assert [d["status"] for d in deliveries(rest)] == ["delivered", "dropped"]
     assert len(target.bodies) == 1
 
 
-def test_failed_call_emits_nothing_and_offline_queue_collects(rest: Rest) -> None:
-    rest.ok("event.bind", {"event": "ONCRMDEALADD", "event_type": "offline"})
-    rest.call("crm.deal.add", {"fields": {"TITLE": "x", "CATEGORY_ID": 77}})  # unknown funnel → error
-    rest.ok("crm.deal.add", {"fields": {"TITLE": "y"}})
-    first = rest.ok("event.offline.get", {})
+def test_failed_call_emits_nothing_and_offline_queue_collects(rest: B24Rest) -> None:
+    rest.call("event.bind", {"event": "ONCRMDEALADD", "event_type": "offline"})
+    rest.send("crm.deal.add", {"fields": {"TITLE": "x", "CATEGORY_ID": 77}})  # unknown funnel → error
+    rest.call("crm.deal.add", {"fields": {"TITLE": "y"}})
+    first = rest.call("event.offline.get", {})
     assert [e["EVENT_NAME"] for e in first["events"]] == ["ONCRMDEALADD"]
     assert first["events"][0]["EVENT_DATA"] == {"FIELDS": {"ID": "1"}}
-    assert rest.ok("event.offline.get", {})["events"] == []
+    assert rest.call("event.offline.get", {})["events"] == []

@@ -3,30 +3,22 @@ bridge's reading of what it answers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from bridge.b24.models import yes_no
 from sandbox.b24 import B24EmulatorConfig
-from sandbox.b24.testing import Rest
+from sandbox.world.rest import B24Rest
 
 pytestmark = pytest.mark.contract
 
 
-@pytest.fixture
-def rest() -> Iterator[Rest]:
-    client = Rest()
-    yield client
-    client.close()
-
-
-def test_document_mode_status_answers_the_string_y_or_n(rest: Rest) -> None:
+def test_document_mode_status_answers_the_string_y_or_n(rest: B24Rest) -> None:
     # §4: {"result":"Y"} in the docs' sample; "boolean" there means "Y"/"N".
-    off = rest.ok("catalog.document.mode.status")
+    off = rest.call("catalog.document.mode.status")
     rest.client.post("/_sandbox/inventory", json={"enabled": True}).raise_for_status()
-    on = rest.ok("catalog.document.mode.status")
+    on = rest.call("catalog.document.mode.status")
 
     assert (off, on) == ("N", "Y")
     assert (yes_no(off), yes_no(on)) == (False, True)
@@ -57,7 +49,9 @@ def test_yes_no_does_not_guess_at_anything_else(answer: Any) -> None:
 def test_operating_time_limit_answers_429_with_the_documented_body_and_no_retry_after() -> None:
     # §8: the next call after the budget is spent gets 429; the text is the RU docs' row; the
     # platform sets no Retry-After (the client waits for time.operating_reset_at instead).
-    rest = Rest(B24EmulatorConfig(operating_limit_enabled=True, method_costs={"crm.deal.list": 500.0}))
+    rest = B24Rest.in_process(
+        B24EmulatorConfig(operating_limit_enabled=True, method_costs={"crm.deal.list": 500.0})
+    )
     try:
         first = rest.client.post(f"{rest.base}/crm.deal.list", json={})
         second = rest.client.post(f"{rest.base}/crm.deal.list", json={})

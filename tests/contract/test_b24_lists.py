@@ -3,13 +3,13 @@ documents (lists-add, lists-get, lists-field-add, lists-field-get, lists-element
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from sandbox.b24 import B24EmulatorConfig
-from sandbox.b24.testing import Rest, shape_mismatches
+from sandbox.world.rest import B24Rest
+from tests.harness.b24 import shape_mismatches
 
 pytestmark = pytest.mark.contract
 
@@ -52,41 +52,34 @@ FIELD_SHAPE = {
 }
 
 
-@pytest.fixture
-def rest() -> Iterator[Rest]:
-    client = Rest()
-    yield client
-    client.close()
-
-
-def new_list(rest: Rest) -> int:
-    iblock = rest.ok("lists.add", LISTS_ADD)
+def new_list(rest: B24Rest) -> int:
+    iblock = rest.call("lists.add", LISTS_ADD)
     assert isinstance(iblock, int)
     return iblock
 
 
-def error(rest: Rest, method: str, body: dict[str, Any]) -> tuple[int, str, str]:
-    status, answer = rest.call(method, body)
+def error(rest: B24Rest, method: str, body: dict[str, Any]) -> tuple[int, str, str]:
+    status, answer = rest.send(method, body)
     return status, answer["error"], answer["error_description"]
 
 
-def test_lists_add_returns_the_iblock_id_and_refuses_a_second_list_with_the_code(rest: Rest) -> None:
+def test_lists_add_returns_the_iblock_id_and_refuses_a_second_list_with_the_code(rest: B24Rest) -> None:
     iblock = new_list(rest)
     assert error(rest, "lists.add", LISTS_ADD) == (
         400,
         "ERROR_IBLOCK_ALREADY_EXISTS",
         "Iblock already exists",
     )
-    [found] = rest.ok("lists.get", {"IBLOCK_TYPE_ID": "lists", "IBLOCK_CODE": "my_custom_list"})
+    [found] = rest.call("lists.get", {"IBLOCK_TYPE_ID": "lists", "IBLOCK_CODE": "my_custom_list"})
     assert not list(shape_mismatches(LIST_SHAPE, {k: found[k] for k in LIST_SHAPE}))
     assert (found["ID"], found["NAME"], found["BIZPROC"]) == (str(iblock), "My new list", "Y")
-    assert rest.ok("lists.get", {"IBLOCK_TYPE_ID": "lists", "IBLOCK_CODE": "nothing"}) == []
+    assert rest.call("lists.get", {"IBLOCK_TYPE_ID": "lists", "IBLOCK_CODE": "nothing"}) == []
     status, code, _ = error(rest, "lists.add", {"IBLOCK_TYPE_ID": "lists", "FIELDS": {"NAME": "x"}})
     assert (status, code) == (400, "ERROR_REQUIRED_PARAMETERS_MISSING")
 
 
 def test_lists_add_is_for_administrators_only() -> None:
-    rest = Rest(B24EmulatorConfig(webhook_user_id=2))
+    rest = B24Rest.in_process(B24EmulatorConfig(webhook_user_id=2))
     try:
         status, code, _ = error(rest, "lists.add", LISTS_ADD)
         assert (status, code) == (403, "ACCESS_DENIED")
@@ -94,10 +87,10 @@ def test_lists_add_is_for_administrators_only() -> None:
         rest.close()
 
 
-def test_field_add_returns_property_id_needs_a_code_and_a_free_one(rest: Rest) -> None:
+def test_field_add_returns_property_id_needs_a_code_and_a_free_one(rest: B24Rest) -> None:
     iblock = new_list(rest)
     params = {"IBLOCK_TYPE_ID": "lists", "IBLOCK_ID": str(iblock)}
-    field_id = rest.ok("lists.field.add", params | {"FIELDS": FIELD_ADD})
+    field_id = rest.call("lists.field.add", params | {"FIELDS": FIELD_ADD})
     assert isinstance(field_id, str)
     assert field_id.startswith("PROPERTY_")
     assert error(rest, "lists.field.add", params | {"FIELDS": FIELD_ADD}) == (
@@ -111,35 +104,35 @@ def test_field_add_returns_property_id_needs_a_code_and_a_free_one(rest: Rest) -
         "Please fill the code fields",
     )
     by_code = {"IBLOCK_TYPE_ID": "lists", "IBLOCK_CODE": "my_custom_list"}
-    fields = rest.ok("lists.field.get", by_code)
+    fields = rest.call("lists.field.get", by_code)
     assert set(fields) == {"NAME", field_id}  # NAME is always there
-    one = rest.ok("lists.field.get", params | {"FIELD_ID": field_id})[field_id]
+    one = rest.call("lists.field.get", params | {"FIELD_ID": field_id})[field_id]
     assert not list(shape_mismatches(FIELD_SHAPE, {k: one[k] for k in FIELD_SHAPE}))
     assert (one["CODE"], one["TYPE"]) == ("PROJECT", "L")
     missing = {"IBLOCK_TYPE_ID": "lists", "IBLOCK_ID": 9999, "FIELDS": FIELD_ADD}
     assert error(rest, "lists.field.add", missing)[:2] == (400, "ERROR_IBLOCK_NOT_FOUND")
 
 
-def test_elements_are_unique_by_code_update_replaces_every_value_get_reads_them(rest: Rest) -> None:
+def test_elements_are_unique_by_code_update_replaces_every_value_get_reads_them(rest: B24Rest) -> None:
     iblock = new_list(rest)
     params = {"IBLOCK_TYPE_ID": "lists", "IBLOCK_ID": iblock}
-    amount = rest.ok("lists.field.add", params | {"FIELDS": {"NAME": "Sum", "TYPE": "N", "CODE": "SUM"}})
-    note = rest.ok("lists.field.add", params | {"FIELDS": {"NAME": "Note", "TYPE": "S", "CODE": "NOTE"}})
+    amount = rest.call("lists.field.add", params | {"FIELDS": {"NAME": "Sum", "TYPE": "N", "CODE": "SUM"}})
+    note = rest.call("lists.field.add", params | {"FIELDS": {"NAME": "Note", "TYPE": "S", "CODE": "NOTE"}})
     # lists-element-add.md sample shape.
     element = params | {"ELEMENT_CODE": "pay-1", "FIELDS": {"NAME": "Test Element", amount: "5", note: "a"}}
-    element_id = rest.ok("lists.element.add", element)
+    element_id = rest.call("lists.element.add", element)
     assert isinstance(element_id, int)
     assert error(rest, "lists.element.add", element)[:2] == (400, "ERROR_ELEMENT_ALREADY_EXISTS")
 
     # lists-element-update.md: "completely overwrites the element" — `note` not sent is cleared.
     update = params | {"ELEMENT_CODE": "pay-1", "FIELDS": {"NAME": "Test Element (updated)", amount: "7"}}
-    assert rest.ok("lists.element.update", update) is True
-    [got] = rest.ok("lists.element.get", params | {"ELEMENT_CODE": "pay-1"})
+    assert rest.call("lists.element.update", update) is True
+    [got] = rest.call("lists.element.get", params | {"ELEMENT_CODE": "pay-1"})
     assert got["ID"] == str(element_id)
     assert got["NAME"] == "Test Element (updated)"
     assert list(got[amount].values()) == ["7"]
     assert note not in got
-    assert rest.ok("lists.element.get", params | {"ELEMENT_CODE": "nope"}) == []
+    assert rest.call("lists.element.get", params | {"ELEMENT_CODE": "nope"}) == []
 
     gone = params | {"ELEMENT_CODE": "nope", "FIELDS": {"NAME": "x"}}
     assert error(rest, "lists.element.update", gone)[:2] == (400, "ERROR_ELEMENT_NOT_FOUND")
@@ -149,9 +142,9 @@ def test_elements_are_unique_by_code_update_replaces_every_value_get_reads_them(
     assert error(rest, "lists.element.add", no_code)[:2] == (400, "ERROR_REQUIRED_PARAMETERS_MISSING")
 
 
-def test_lists_work_inside_batch(rest: Rest) -> None:
+def test_lists_work_inside_batch(rest: B24Rest) -> None:
     iblock = new_list(rest)
     command = f"lists.element.add?IBLOCK_TYPE_ID=lists&IBLOCK_ID={iblock}&ELEMENT_CODE=k&FIELDS[NAME]=n"
-    result = rest.ok("batch", {"halt": 0, "cmd": {"a": command, "b": command}})
+    result = rest.call("batch", {"halt": 0, "cmd": {"a": command, "b": command}})
     assert isinstance(result["result"]["a"], int)
     assert result["result_error"]["b"]["error"] == "ERROR_ELEMENT_ALREADY_EXISTS"

@@ -21,8 +21,8 @@ from starlette.routing import Route
 from bridge.b24.php_query import decode
 from sandbox.b24 import B24EmulatorConfig
 from sandbox.b24.app import create_app
-from sandbox.b24.testing import shape_mismatches
 from sandbox.serve import RunningServer, serve_in_thread
+from tests.harness.b24 import shape_mismatches
 
 pytestmark = pytest.mark.contract
 

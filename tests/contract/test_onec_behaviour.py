@@ -9,8 +9,9 @@ import httpx
 import pytest
 
 from sandbox.onec import BITRIX_DEAL_PROPERTY, OneCEmulatorConfig, create_app
-from sandbox.onec.testing import BASE, EMPTY_GUID, get_json, odata_error, ref, url
 from sandbox.serve import serve_in_thread
+from sandbox.world.onec import url
+from tests.harness.onec import BASE, EMPTY_GUID, get_json, odata_error, ref
 
 pytestmark = pytest.mark.contract
 

@@ -15,8 +15,9 @@ import httpx
 import pytest
 
 from sandbox.onec import create_app
-from sandbox.onec.testing import BASE, get_json, ref, url
 from sandbox.serve import serve_in_thread
+from sandbox.world.onec import url
+from tests.harness.onec import BASE, get_json, ref
 
 pytestmark = pytest.mark.contract
 

@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from sandbox.onec.testing import EMPTY_GUID, fixture, get_json, json_type, odata_error, ref, url
+from sandbox.world.onec import url
+from tests.harness.onec import EMPTY_GUID, fixture, get_json, json_type, odata_error, ref
 
 pytestmark = pytest.mark.contract
 

@@ -10,7 +10,8 @@ import pytest
 
 from bridge.onec.client import ODataClient
 from bridge.onec.odata import eq, guid
-from sandbox.onec.testing import EMPTY_GUID, get_json, ref, url
+from sandbox.world.onec import url
+from tests.harness.onec import EMPTY_GUID, get_json, ref
 
 pytestmark = pytest.mark.contract
 

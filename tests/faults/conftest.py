@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.faults.harness import FaultWorld
+from tests.harness.faults import FaultWorld
 
 
 @pytest.fixture(scope="module")

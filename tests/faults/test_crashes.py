@@ -10,7 +10,7 @@ import pytest
 
 from bridge.links import B24Ref, OneCRef
 from bridge.parties.onec_map import COUNTERPARTIES
-from tests.faults.harness import CrashPlan, FaultWorld, WorkerDied, crashing
+from tests.harness.faults import CrashPlan, FaultWorld, WorkerDied, crashing
 
 pytestmark = pytest.mark.faults
 

@@ -8,7 +8,7 @@ import pytest
 
 from bridge.deals.sweep import sweep
 from bridge.pipeline.models import QueuedEvent
-from tests.faults.harness import FaultWorld
+from tests.harness.faults import FaultWorld
 
 pytestmark = pytest.mark.faults
 

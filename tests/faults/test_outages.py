@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.faults.harness import FaultWorld
+from tests.harness.faults import FaultWorld
 
 pytestmark = pytest.mark.faults
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bridge.links import B24Ref
-from tests.faults.harness import ONEC_COUNTERPARTIES, FaultWorld, Rendezvous, meet_after, run_side_by_side
+from tests.harness.faults import ONEC_COUNTERPARTIES, FaultWorld, Rendezvous, meet_after, run_side_by_side
 
 pytestmark = pytest.mark.faults
 

@@ -16,10 +16,11 @@ from typing import Any
 import httpx
 import pytest
 
-from sandbox.demo_steps.deal_world import B24Rest
 from sandbox.local import LocalStack, LocalStackConfig, emulators
-from sandbox.onec.testing import url
-from tests.acceptance.deal_stack import deal_with_new_company, eventually, fresh, seed, settled_order
+from sandbox.world.onec import url
+from sandbox.world.rest import B24Rest
+from tests.harness.deal_stack import deal_with_new_company, fresh, seed, settled_order
+from tests.harness.waiting import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -15,34 +15,22 @@ from bridge.b24.errors import OperationTimeLimit
 from bridge.b24.models import Command
 from bridge.b24.ratelimit import LocalBucket
 from sandbox.b24 import B24EmulatorConfig
-from sandbox.b24.testing import Rest
+from sandbox.world.rest import B24Rest
+from tests.harness.clock import FakeTime
 
 pytestmark = pytest.mark.integration
 
 ADD_COST = 2.0  # s per catalog.product.add: a batch of 50 bills 100 s, 240 adds reach 480 s
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1_764_700_000.0
-        self.slept = 0.0
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept += seconds
-        self.now += seconds
-
-
 @pytest.fixture
 def fake_time() -> FakeTime:
-    return FakeTime()
+    return FakeTime(1_764_700_000.0)
 
 
 @pytest.fixture
-def rest(fake_time: FakeTime) -> Iterator[Rest]:
-    rest = Rest(
+def rest(fake_time: FakeTime) -> Iterator[B24Rest]:
+    rest = B24Rest.in_process(
         B24EmulatorConfig(operating_limit_enabled=True, method_costs={"catalog.product.add": ADD_COST})
     )
     rest.emulator.ledger.clock = fake_time.clock
@@ -50,7 +38,7 @@ def rest(fake_time: FakeTime) -> Iterator[Rest]:
     rest.close()
 
 
-def client(rest: Rest, fake_time: FakeTime, max_wait_s: float) -> B24Client:
+def client(rest: B24Rest, fake_time: FakeTime, max_wait_s: float) -> B24Client:
     return B24Client(
         "http://testserver" + rest.base + "/",
         http=rest.client,
@@ -74,7 +62,9 @@ def load(b24: B24Client, count: int) -> int:
     return created
 
 
-def test_a_load_worth_two_budgets_finishes_without_one_blocked_call(rest: Rest, fake_time: FakeTime) -> None:
+def test_a_load_worth_two_budgets_finishes_without_one_blocked_call(
+    rest: B24Rest, fake_time: FakeTime
+) -> None:
     b24 = client(rest, fake_time, max_wait_s=700)
 
     assert load(b24, 500) == 500  # 1 000 s of server time against 480 s per 10 minutes
@@ -87,7 +77,7 @@ def test_a_load_worth_two_budgets_finishes_without_one_blocked_call(rest: Rest, 
 
 
 def test_a_wait_beyond_what_the_caller_allows_is_refused_before_sending(
-    rest: Rest, fake_time: FakeTime
+    rest: B24Rest, fake_time: FakeTime
 ) -> None:
     b24 = client(rest, fake_time, max_wait_s=30)
 

@@ -10,7 +10,7 @@ import pytest
 from bridge.catalog.setup import setup
 from bridge.settings import Mapping
 from bridge.setup import SetupProblem
-from tests.integration.catalog_world import World, start_world
+from tests.harness.catalog_world import World, start_world
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from bridge.catalog.model import MANIFEST_ITEMS, MANIFEST_PRICES, MANIFEST_STOCK
 from bridge.catalog.stock import refresh_stock
 from bridge.settings import Mapping
 from sandbox.onec.seed import NOMENCLATURE_FOLDERS, NOMENCLATURE_ITEMS, seed_ref
-from tests.integration.catalog_world import World, start_world
+from tests.harness.catalog_world import World, folder_path, start_world
 
 pytestmark = pytest.mark.integration
 
@@ -29,24 +29,6 @@ def products_by_ref(world: World) -> dict[str, dict[str, Any]]:
     return {p["xmlId"]: p for p in world.table("products")}
 
 
-def section_path(world: World, section_id: int | None) -> list[str]:
-    sections = {s["id"]: s for s in world.table("sections")}
-    path: list[str] = []
-    while section_id:
-        path.insert(0, sections[section_id]["name"])
-        section_id = sections[section_id]["iblockSectionId"]
-    return path
-
-
-def folder_path(folder: str) -> list[str]:
-    parents = dict(NOMENCLATURE_FOLDERS)
-    path: list[str] = []
-    while folder:
-        path.insert(0, folder)
-        folder = parents[folder]
-    return path
-
-
 def test_first_run_builds_the_nested_tree_with_every_item(world: World) -> None:
     world.sync()
     world.stock()
@@ -60,7 +42,7 @@ def test_first_run_builds_the_nested_tree_with_every_item(world: World) -> None:
         assert world.article(product["id"]) == article
         assert product["code"] is None  # the fallback field stays untouched
         assert product["detailText"] == name
-        assert section_path(world, product["iblockSectionId"]) == folder_path(parent)
+        assert world.section_path(product["iblockSectionId"]) == folder_path(parent)
         assert prices[product["id"]] == price
         assert product["quantity"] == main_qty + second_qty
     assert {s["xmlId"] for s in world.table("sections")} == {
@@ -142,7 +124,7 @@ def test_each_change_in_1c_is_one_write_and_nothing_else(world: World) -> None:
     assert next(p["price"] for p in world.table("prices") if p["id"] == price_id) == 13.75
     assert after[nut]["name"] == "Гайка М10 оцинкованная"
     assert after[washer]["quantity"] == 7000 + 1500
-    assert section_path(world, after[pipe]["iblockSectionId"]) == folder_path("Листы")
+    assert world.section_path(after[pipe]["iblockSectionId"]) == folder_path("Листы")
     assert after[sheet]["active"] == "N"
     assert angle not in after
 
@@ -186,7 +168,7 @@ def test_a_moved_group_moves_its_section_and_keeps_the_tree(world: World) -> Non
     writes = world.b24_writes(seq)
     assert [c["method"] for c in writes] == ["catalog.section.update"]
     section = next(s for s in world.table("sections") if s["xmlId"] == pipes)
-    assert section_path(world, section["id"]) == ["Материалы", "Крепёж", "Трубы"]
+    assert world.section_path(section["id"]) == ["Материалы", "Крепёж", "Трубы"]
     assert len(world.table("sections")) == len(NOMENCLATURE_FOLDERS)
 
 

@@ -2,93 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
 from bridge.deps import Ports
 from bridge.links import B24Ref
-from bridge.setup import run_steps
-from sandbox.demo_steps.deal_world import B24Rest, World
+from sandbox.world.deals import World
+from sandbox.world.rest import B24Rest
+from tests.harness.deal_world import new_deal, onec, orders_for, ports, ready, seed
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def running(moto_endpoint: str) -> Iterator[World]:
-    world = World(moto_endpoint).start()
-    yield world
-    world.stop()
-
-
 @pytest.fixture
 def world(running: World) -> World:
-    running.reset()
-    report = run_steps([("deals", deal_setup)], ports(running), dry_run=False)
-    assert report.ok, report.lines()
-    return running
-
-
-def ports(world: World) -> Ports:
-    assert world.ports is not None
-    return world.ports
-
-
-def onec(world: World, path: str, **params: str) -> Any:
-    assert world.onec is not None
-    from sandbox.onec.testing import url  # builds %20-encoded queries
-
-    answer = httpx.get(world.onec_url + url(path, **{"$format": "json", **params}), auth=("odata", "odata"))
-    answer.raise_for_status()
-    return answer.json()
-
-
-def seed(world: World) -> dict[str, dict[str, str]]:
-    assert world.onec is not None
-    data: dict[str, dict[str, str]] = httpx.get(world.onec.url + "/_sandbox/seed").json()
-    return data
-
-
-def orders_for(world: World, deal_id: int) -> list[dict[str, Any]]:
-    prop = seed(world)["ChartOfCharacteristicTypes_ДополнительныеРеквизитыИСведения"]["ID сделки Битрикс24"]
-    flt = f"ДополнительныеРеквизиты/any(d: d/Свойство_Key eq guid'{prop}' and d/Значение eq '{deal_id}')"
-    rows: list[dict[str, Any]] = onec(world, "Document_ЗаказПокупателя", **{"$filter": flt})["value"]
-    return rows
-
-
-def new_deal(world: World, *, quantity: int = 10, product: str = "Болт М10х50", linked: bool = True) -> int:
-    rest = B24Rest(world.b24_webhook_url)
-    nomenclature = seed(world)["Catalog_Номенклатура"][product]
-    product_id = rest.product(product, nomenclature)
-    if linked:
-        from bridge.links import OneCRef
-
-        ports(world).links.link(
-            B24Ref(entity="PRODUCT", id=str(product_id)),
-            OneCRef(entity_set="Catalog_Номенклатура", ref=nomenclature),
-            fingerprint="catalog",
-        )
-    company, contact = rest.company_with_contact("Гамма ООО", "7712345678", "771201001")
-    return rest.deal(
-        "Заказ болтов",
-        rest.stage_id("Продажи", "Продажа материала"),
-        company,
-        contact,
-        [
-            {
-                "PRODUCT_ID": product_id,
-                "PRODUCT_NAME": product,
-                "PRICE": 15,
-                "QUANTITY": quantity,
-                "MEASURE_CODE": 796,
-            }
-        ],
-        comments="Доставка [B]до 10:00[/B]",
-    )
+    return ready(running, ("deals", deal_setup))
 
 
 def test_new_deal_creates_one_order_with_counterparty_and_writes_back(world: World) -> None:

@@ -3,7 +3,6 @@ after its order, and a won deal — each shown by what 1C and the deal's timelin
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,26 +14,17 @@ from bridge.deals.setup import setup as deal_setup
 from bridge.deps import Ports
 from bridge.errors import TransientError
 from bridge.setup import run_steps
-from sandbox.demo_steps.deal_world import B24Rest, World
 from sandbox.onec.seed import DEFAULT_EMPLOYEE
-from tests.integration.test_deal_flow import new_deal, onec, orders_for, ports, seed
+from sandbox.world.deals import World
+from sandbox.world.rest import B24Rest
+from tests.harness.deal_world import new_deal, onec, orders_for, ports, ready, seed
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def running(moto_endpoint: str) -> Iterator[World]:
-    started = World(moto_endpoint).start()
-    yield started
-    started.stop()
-
-
 @pytest.fixture
 def world(running: World) -> World:
-    running.reset()
-    report = run_steps([("deals", deal_setup)], ports(running), dry_run=False)
-    assert report.ok, report.lines()
-    return running
+    return ready(running, ("deals", deal_setup))
 
 
 AMOUNT_ITEM = "Товары по сделке Битрикс24"
@@ -45,10 +35,7 @@ def rest(world: World) -> B24Rest:
 
 
 def comments(world: World, deal_id: int) -> list[str]:
-    rows = rest(world).call(
-        "crm.timeline.comment.list", {"filter": {"ENTITY_ID": deal_id, "ENTITY_TYPE": "deal"}}
-    )
-    return [str(c["COMMENT"]) for c in rows]
+    return rest(world).comments(deal_id)
 
 
 def audit_kinds(world: World, deal_id: int) -> list[str]:

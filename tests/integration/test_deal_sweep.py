@@ -11,7 +11,8 @@ from bridge.deals.setup import setup as deal_setup
 from bridge.deals.sweep import sweep
 from bridge.pipeline.models import QueuedEvent
 from bridge.setup import run_steps
-from sandbox.demo_steps.deal_world import B24Rest, World
+from sandbox.world.deals import World
+from sandbox.world.rest import B24Rest
 
 pytestmark = pytest.mark.integration
 

@@ -27,9 +27,10 @@ from bridge.observability import logger, protect_logging
 from bridge.onec import AccessDenied
 from bridge.pipeline.receiver import HttpRequest, ReceiverDeps, receive
 from bridge.setup import run_all
-from sandbox.demo_steps.deal_world import B24Rest, World
 from sandbox.local import emulators
-from tests.acceptance.deal_stack import deal_with_new_company
+from sandbox.world.deals import World
+from sandbox.world.rest import B24Rest
+from tests.harness.deal_stack import deal_with_new_company
 
 pytestmark = pytest.mark.integration
 

@@ -6,22 +6,21 @@ company and contact: no duplicated phones, no cut titles, addresses in their Bit
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
-from bridge.deps import Ports
 from bridge.links import B24Ref, OneCRef
 from bridge.parties.poller import run as parties_run
 from bridge.parties.resolved import ResolvedStore
 from bridge.parties.setup import load_or_setup
 from bridge.parties.setup import setup as parties_setup
 from bridge.parties.sync import PartiesFlow, parties_mapping
-from bridge.setup import run_steps
-from sandbox.demo_steps.deal_world import B24Rest, World
+from sandbox.world.deals import World
+from sandbox.world.rest import B24Rest
+from tests.harness.deal_world import ports, ready
 
 pytestmark = pytest.mark.integration
 
@@ -29,24 +28,9 @@ PERSONS = "Catalog_КонтактныеЛица"
 COUNTERPARTIES = "Catalog_Контрагенты"
 
 
-@pytest.fixture(scope="module")
-def running(moto_endpoint: str) -> Iterator[World]:
-    world = World(moto_endpoint).start()
-    yield world
-    world.stop()
-
-
 @pytest.fixture
 def world(running: World) -> World:
-    running.reset()
-    report = run_steps([("deals", deal_setup), ("parties", parties_setup)], ports(running), dry_run=False)
-    assert report.ok, report.lines()
-    return running
-
-
-def ports(world: World) -> Ports:
-    assert world.ports is not None
-    return world.ports
+    return ready(running, ("deals", deal_setup), ("parties", parties_setup))
 
 
 def parties(world: World) -> None:

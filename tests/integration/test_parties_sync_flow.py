@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.parties_world import World, start_world
+from tests.harness.parties_world import World, start_world
 
 
 @pytest.fixture

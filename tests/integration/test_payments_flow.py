@@ -8,7 +8,6 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 
 from bridge.payments.config import PaymentsMapping, RegistryOptions
@@ -18,10 +17,9 @@ from bridge.payments.recompute import PaymentsContext
 from bridge.payments.resolved import SyncTableResolved
 from bridge.payments.state import OrderStateStore
 from bridge.settings import Mapping
-from sandbox.b24.app import create_app as b24_app
-from sandbox.demo_steps.payments import BIZPROC_TEMPLATE_ID, PaymentsWorld, onec_time
-from sandbox.onec.app import create_app as onec_app
-from sandbox.serve import RunningServer, serve_in_thread
+from sandbox.serve import RunningServer
+from sandbox.world.payments import BIZPROC_TEMPLATE_ID, PaymentsWorld, onec_time
+from tests.harness.emulators import payments_world, running_emulators
 
 pytestmark = pytest.mark.integration
 
@@ -30,25 +28,16 @@ WRITES = ("crm.deal.update", "im.notify.system.add", "bizproc.workflow.start", "
 
 @pytest.fixture(scope="module")
 def servers() -> Iterator[tuple[RunningServer, RunningServer]]:
-    b24, onec = serve_in_thread(b24_app(), port=None), serve_in_thread(onec_app(), port=None)
-    yield b24, onec
-    b24.stop()
-    onec.stop()
+    with running_emulators() as running:
+        yield running
 
 
 @pytest.fixture
 def world(servers: tuple[RunningServer, RunningServer], sync_table: str, dynamodb) -> PaymentsWorld:  # type: ignore[no-untyped-def]
-    b24, onec = servers
-    httpx.post(f"{b24.url}/_sandbox/reset")
-    httpx.post(f"{onec.url}/_sandbox/reset")
     mapping = Mapping(
         payments=PaymentsMapping(registry=RegistryOptions(bizproc_template_id=BIZPROC_TEMPLATE_ID))
     )
-    world = PaymentsWorld(
-        f"{b24.url}/rest/1/sandbox/", f"{onec.url}/unf/odata/standard.odata/", sync_table, dynamodb, mapping
-    )
-    world.setup()
-    return world
+    return payments_world(servers, sync_table, dynamodb, mapping)
 
 
 def context(world: PaymentsWorld, *, onec_attempts: int = 4) -> PaymentsContext:

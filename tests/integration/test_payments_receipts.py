@@ -12,7 +12,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
 from bridge.links.store import LinkStore
@@ -24,40 +23,23 @@ from bridge.payments.recompute import PaymentsContext, recompute_order
 from bridge.payments.resolved import SyncTableResolved
 from bridge.payments.state import OrderStateStore
 from bridge.settings import Mapping
-from sandbox.b24.app import create_app as b24_app
-from sandbox.demo_steps.payments import PaymentsWorld, onec_time
-from sandbox.onec.app import create_app as onec_app
-from sandbox.serve import RunningServer, serve_in_thread
+from sandbox.serve import RunningServer
+from sandbox.world.payments import PaymentsWorld, onec_time
+from tests.harness.emulators import payments_world, running_emulators
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def servers() -> Iterator[tuple[RunningServer, RunningServer]]:
-    b24, onec = serve_in_thread(b24_app(), port=None), serve_in_thread(onec_app(), port=None)
-    yield b24, onec
-    b24.stop()
-    onec.stop()
+    with running_emulators() as running:
+        yield running
 
 
 def make_world(
-    servers: tuple[RunningServer, RunningServer],
-    table: str,
-    dynamodb: Any,
-    options: PaymentsMapping,
+    servers: tuple[RunningServer, RunningServer], table: str, dynamodb: Any, options: PaymentsMapping
 ) -> PaymentsWorld:
-    b24, onec = servers
-    httpx.post(f"{b24.url}/_sandbox/reset")
-    httpx.post(f"{onec.url}/_sandbox/reset")
-    world = PaymentsWorld(
-        f"{b24.url}/rest/1/sandbox/",
-        f"{onec.url}/unf/odata/standard.odata/",
-        table,
-        dynamodb,
-        Mapping(payments=options),
-    )
-    world.setup()
-    return world
+    return payments_world(servers, table, dynamodb, Mapping(payments=options))
 
 
 @pytest.fixture
@@ -207,10 +189,10 @@ def test_an_advance_dated_after_a_shipment_stays_an_advance(world: PaymentsWorld
 # -- 7. the registry list out of the box ---------------------------------------------------------
 def test_setup_creates_the_registry_list_once(world: PaymentsWorld) -> None:
     world.setup()  # a second run finds the list and its fields
-    lists = world._b24("lists.get", {"IBLOCK_TYPE_ID": "lists"})
+    lists = world.rest.call("lists.get", {"IBLOCK_TYPE_ID": "lists"})
     assert [entry["NAME"] for entry in lists] == ["Реестр оплат"]
     where = {"IBLOCK_TYPE_ID": "lists", "IBLOCK_ID": lists[0]["ID"]}
-    names = sorted(f["NAME"] for f in world._b24("lists.field.get", where).values())
+    names = sorted(f["NAME"] for f in world.rest.call("lists.field.get", where).values())
     assert names == sorted(
         [
             "Название",
@@ -271,4 +253,4 @@ def test_a_business_process_stays_available_as_a_setting(
     poll(context(world))
 
     assert len(world.workflows()) == 1
-    assert world._b24("lists.get", {"IBLOCK_TYPE_ID": "lists"}) == []
+    assert world.rest.call("lists.get", {"IBLOCK_TYPE_ID": "lists"}) == []

@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import base64
 import json
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bridge import pipeline, settings
-from sandbox.template import ROOT, create_queue_from_template, load_function_handler, queue_arn
+from sandbox.template import ROOT, load_function_handler
+from tests.harness.env import events_queues, local_env
+from tests.harness.lambda_edge import LambdaContext as FakeLambdaContext
 
 pytestmark = pytest.mark.integration
 
@@ -27,18 +27,7 @@ REGION = "eu-central-1"
 type Handler = Callable[..., dict[str, Any]]
 
 
-@dataclass(frozen=True)
-class FakeLambdaContext:
-    function_name: str = "B24EventsReceiverFunction"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:eu-central-1:123456789012:function:B24EventsReceiverFunction"
-    aws_request_id: str = "d7a1c2b3-0e4f-4a5b-9c6d-7e8f9a0b1c2d"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
-
-
-CONTEXT = cast(LambdaContext, FakeLambdaContext())
+CONTEXT = FakeLambdaContext("B24EventsReceiverFunction", remaining_ms=10_000).typed()
 
 
 @dataclass(frozen=True)
@@ -58,29 +47,14 @@ class Queues:
 @pytest.fixture
 def queues(moto_endpoint: str) -> Queues:
     sqs = boto3.client("sqs", endpoint_url=moto_endpoint, region_name=REGION)
-    suffix = uuid.uuid4().hex[:8]
-    dlq_url = create_queue_from_template(sqs, "EventsDeadLetterQueue", f"EventsDlq-{suffix}")
-    url = create_queue_from_template(
-        sqs, "EventsQueue", f"Events-{suffix}", arns={"EventsDeadLetterQueue": queue_arn(sqs, dlq_url)}
-    )
+    url, dlq_url = events_queues(sqs)
     return Queues(sqs, url, dlq_url)
 
 
 @pytest.fixture
 def handler(queues: Queues, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Handler]:
     """The deployed handler with the local stack's environment (secrets from env, AWS = moto)."""
-    for name, value in {
-        "BRIDGE_TABLE_NAME": "unused-by-the-receiver",
-        "BRIDGE_QUEUE_URL": queues.url,
-        "BRIDGE_AWS_ENDPOINT_URL": moto_endpoint,
-        "BRIDGE_B24_WEBHOOK_URL": "http://127.0.0.1:8024/rest/1/sandbox/",
-        "BRIDGE_B24_APPLICATION_TOKEN": "sandbox-application-token",
-        "BRIDGE_ONEC_BASE_URL": "http://127.0.0.1:8081/unf/odata/standard.odata/",
-        "BRIDGE_ONEC_USER": "odata",
-        "BRIDGE_ONEC_PASSWORD": "odata",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("BRIDGE_SECRET_ID", raising=False)
+    local_env(monkeypatch, table="unused-by-the-receiver", queue_url=queues.url, aws_endpoint=moto_endpoint)
     settings.reset_caches()
     pipeline.reset_caches()
     yield load_function_handler("B24EventsReceiverFunction")

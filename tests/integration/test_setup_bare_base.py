@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from sandbox.demo_steps.deal_world import World, world
 from sandbox.local import emulators
-from sandbox.onec.testing import url
+from sandbox.world.deals import World, world
+from sandbox.world.onec import url
 
 pytestmark = pytest.mark.integration
 

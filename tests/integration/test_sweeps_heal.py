@@ -19,9 +19,10 @@ from bridge.parties.poller import SWEEP_MAX_RETRIES as PARTIES_MAX_RETRIES
 from bridge.parties.poller import run as run_parties
 from bridge.pipeline.models import QueuedEvent
 from bridge.setup import run_steps
-from sandbox.demo_steps.deal_world import B24Rest, World
-from tests.integration.parties_world import World as PartiesWorld
-from tests.integration.parties_world import start_world
+from sandbox.world.deals import World
+from sandbox.world.rest import B24Rest
+from tests.harness.parties_world import World as PartiesWorld
+from tests.harness.parties_world import start_world
 
 pytestmark = pytest.mark.integration
 

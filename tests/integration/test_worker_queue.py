@@ -4,11 +4,10 @@ template.yaml, partial batch responses, and the receiver → queue → worker pa
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import boto3
 import pytest
@@ -21,7 +20,9 @@ from bridge.pipeline.dispatch import Registry
 from bridge.pipeline.idempotency import IDEMPOTENCY_PK
 from bridge.pipeline.models import QueuedEvent
 from bridge.pipeline.worker import WorkerDeps, default_worker_deps
-from sandbox.template import ROOT, create_queue_from_template, load_function_handler, queue_arn
+from sandbox.template import ROOT, load_function_handler, queue_arn
+from tests.harness.env import events_queues, local_env
+from tests.harness.lambda_edge import LambdaContext as FakeLambdaContext
 
 pytestmark = pytest.mark.integration
 
@@ -29,19 +30,8 @@ REGION = "eu-central-1"
 type Handler = Callable[..., dict[str, Any]]
 
 
-@dataclass(frozen=True)
-class FakeLambdaContext:
-    function_name: str
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:eu-central-1:123456789012:function:local"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
-
-
 def _context(function_name: str) -> LambdaContext:
-    return cast(LambdaContext, FakeLambdaContext(function_name))
+    return FakeLambdaContext(function_name, remaining_ms=60_000, memory_limit_in_mb=512).typed()
 
 
 @dataclass
@@ -113,23 +103,8 @@ class Stack:
 @pytest.fixture
 def stack(moto_endpoint: str, sync_table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     sqs = boto3.client("sqs", endpoint_url=moto_endpoint, region_name=REGION)
-    suffix = uuid.uuid4().hex[:8]
-    dlq_url = create_queue_from_template(sqs, "EventsDeadLetterQueue", f"EventsDlq-{suffix}")
-    queue_url = create_queue_from_template(
-        sqs, "EventsQueue", f"Events-{suffix}", arns={"EventsDeadLetterQueue": queue_arn(sqs, dlq_url)}
-    )
-    for name, value in {
-        "BRIDGE_TABLE_NAME": sync_table,
-        "BRIDGE_QUEUE_URL": queue_url,
-        "BRIDGE_AWS_ENDPOINT_URL": moto_endpoint,
-        "BRIDGE_B24_WEBHOOK_URL": "http://127.0.0.1:8024/rest/1/sandbox/",
-        "BRIDGE_B24_APPLICATION_TOKEN": "sandbox-application-token",
-        "BRIDGE_ONEC_BASE_URL": "http://127.0.0.1:8081/unf/odata/standard.odata/",
-        "BRIDGE_ONEC_USER": "odata",
-        "BRIDGE_ONEC_PASSWORD": "odata",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("BRIDGE_SECRET_ID", raising=False)
+    queue_url, _dead_letters = events_queues(sqs)
+    local_env(monkeypatch, table=sync_table, queue_url=queue_url, aws_endpoint=moto_endpoint)
     settings.reset_caches()
     pipeline.reset_caches()
     flows = Flows()

@@ -16,6 +16,7 @@ from bridge.b24.batching import encode_command
 from bridge.b24.client import B24Client
 from bridge.b24.errors import AuthError, NotFound, OperationTimeLimit
 from bridge.b24.models import Command
+from tests.harness.clock import FakeTime
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "b24"
 WEBHOOK = "https://example.bitrix24.ru/rest/1/8g9l071eismy9q2l/"
@@ -25,19 +26,6 @@ _REFERENCE = re.compile(r"\$result\[([^\]]*)\]((?:\[[^\]]*\])*)")
 
 def fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text("utf-8"))
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1_757_424_000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class NoLimit:

@@ -21,6 +21,7 @@ from bridge.b24.errors import (
     ValidationFailed,
 )
 from bridge.errors import TransientError
+from tests.harness.clock import FakeTime
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "b24"
 CODE = "8g9l071eismy9q2l"
@@ -52,19 +53,6 @@ class Portal:
 
     def bodies(self) -> list[Any]:
         return [json.loads(r.content) for r in self.requests]
-
-
-class FakeTime:
-    def __init__(self, now: float = 1_757_424_000.0) -> None:
-        self.now = now
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class CountingLimiter:

@@ -13,19 +13,7 @@ from moto import mock_aws
 from bridge.b24.ratelimit import LocalBucket, SharedBucket, limiter_from_settings
 from bridge.settings import RateLimit, reset_caches
 from sandbox.template import create_table_from_template
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1_757_424_000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from tests.harness.clock import FakeTime
 
 
 def acquisitions_within(bucket: LocalBucket | SharedBucket, fake_time: FakeTime, seconds: float) -> int:

@@ -10,31 +10,24 @@ import pytest
 from bridge import deadline
 from bridge.onec.client import ODataClient
 from bridge.onec.errors import ODataError
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.harness.clock import FakeTime
 
 
 @pytest.fixture
-def clock() -> Iterator[Clock]:
-    clock = Clock()
+def clock() -> Iterator[FakeTime]:
+    clock = FakeTime(1000.0)
     deadline.use_clock(clock)
     yield clock
     deadline.use_clock(__import__("time").monotonic)
 
 
-def test_outside_a_budget_nothing_is_cut(clock: Clock) -> None:
+def test_outside_a_budget_nothing_is_cut(clock: FakeTime) -> None:
     assert deadline.remaining() is None
     assert deadline.request_timeout(20, "x") == 20
     assert deadline.may_wait(100)
 
 
-def test_a_budget_cuts_the_timeout_and_an_inner_one_never_extends_the_outer(clock: Clock) -> None:
+def test_a_budget_cuts_the_timeout_and_an_inner_one_never_extends_the_outer(clock: FakeTime) -> None:
     with deadline.budget(10):
         assert deadline.request_timeout(20, "x") == 10
         with deadline.budget(60):
@@ -45,7 +38,7 @@ def test_a_budget_cuts_the_timeout_and_an_inner_one_never_extends_the_outer(cloc
     assert deadline.remaining() is None
 
 
-def test_the_1c_client_gives_up_a_retry_that_cannot_finish_in_the_budget(clock: Clock) -> None:
+def test_the_1c_client_gives_up_a_retry_that_cannot_finish_in_the_budget(clock: FakeTime) -> None:
     calls: list[float] = []
 
     def answer(request: httpx.Request) -> httpx.Response:

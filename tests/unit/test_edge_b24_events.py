@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from bridge.pipeline.receiver import MAX_FORM_FIELDS, MAX_NESTING, ReceiverDeps
 from sandbox.template import load_function_handler
-from tests.unit.edge_requests import LambdaContext, generated, http_event, spliced
+from tests.harness.lambda_edge import LambdaContext, generated, http_event, spliced
 
 TOKEN = "jvh9y1ulvt2m6k5or90v9mg8nn32ozas"
 FORM = "application/x-www-form-urlencoded"

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from bridge.payments.push import MAX_CLOCK_SKEW_S, PushBody, PushReport, sign, signed_headers
 from sandbox.local.samples import http_samples, signed_now
 from sandbox.template import ROOT
-from tests.unit.edge_requests import LambdaContext, generated, handler_module, http_event, spliced
+from tests.harness.lambda_edge import LambdaContext, generated, handler_module, http_event, spliced
 
 SECRET = "s3cret-push"
 NOW = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.unit.edge_requests import LambdaContext, generated, handler_module, http_event, spliced
+from tests.harness.lambda_edge import LambdaContext, generated, handler_module, http_event, spliced
 
 TOKEN = "s3cret-refresh"
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
@@ -15,7 +15,6 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bridge.b24.errors import AuthError as B24AuthError
 from bridge.errors import PermanentError, TransientError
@@ -24,6 +23,7 @@ from bridge.pipeline.dispatch import Registry
 from bridge.pipeline.models import QueuedEvent
 from bridge.pipeline.worker import Worker, WorkerDeps
 from sandbox.template import ROOT
+from tests.harness.lambda_edge import LambdaContext as FakeLambdaContext
 
 
 class InMemoryIdempotencyStore(BasePersistenceLayer):
@@ -59,18 +59,7 @@ class FakeAudit:
         self.failures.append((queued.group_id, reason))
 
 
-@dataclass(frozen=True)
-class FakeLambdaContext:
-    function_name: str = "QueueWorkerFunction"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:eu-central-1:123456789012:function:QueueWorkerFunction"
-    aws_request_id: str = "5f0c1c5e-8f5e-4c59-9a43-1f2b3c4d5e6f"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
-
-
-CONTEXT = cast(LambdaContext, FakeLambdaContext())
+CONTEXT = FakeLambdaContext("QueueWorkerFunction", remaining_ms=60_000, memory_limit_in_mb=512).typed()
 
 
 def _record(message_id: str, body: dict[str, Any] | str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import pytest
 from bridge.b24 import php_query
 from bridge.pipeline.receiver import MAX_BODY_BYTES, ReceiverDeps
 from sandbox.template import ROOT, load_function_handler
+from tests.harness.lambda_edge import LambdaContext as FakeLambdaContext
 
 EVENTS = ROOT / "events" / "b24_events_receiver"
 B24_FIXTURES = Path(__file__).parent.parent / "fixtures" / "b24"
@@ -31,16 +32,7 @@ class FakeQueue:
         return "message-1"
 
 
-@dataclass(frozen=True)
-class FakeLambdaContext:
-    function_name: str = "B24EventsReceiverFunction"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:eu-central-1:123456789012:function:B24EventsReceiverFunction"
-    aws_request_id: str = "b0a2f0f4-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
+CONTEXT = FakeLambdaContext("B24EventsReceiverFunction", remaining_ms=10_000)
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +48,7 @@ def queue() -> FakeQueue:
 
 def _invoke(handler: Handler, event: dict[str, Any], queue: FakeQueue) -> tuple[int, dict[str, Any]]:
     deps = ReceiverDeps(sender=queue, application_token=lambda: SANDBOX_TOKEN)
-    response = handler(event, FakeLambdaContext(), deps=deps)
+    response = handler(event, CONTEXT, deps=deps)
     assert response["headers"]["Content-Type"] == "application/json"
     return response["statusCode"], json.loads(response["body"])
 
@@ -108,7 +100,11 @@ def test_other_routes_are_not_served(handler: Handler, queue: FakeQueue) -> None
     event["routeKey"] = "GET /b24/events"
     event["rawPath"] = "/b24/other"
     event["requestContext"]["http"].update(method="GET", path="/b24/other")
-    response = handler(event, FakeLambdaContext(), deps=ReceiverDeps(sender=queue))
+    response = handler(
+        event,
+        CONTEXT,
+        deps=ReceiverDeps(sender=queue),
+    )
     assert response["statusCode"] == 404
     assert queue.sent == []
 

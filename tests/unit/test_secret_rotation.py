@@ -18,6 +18,7 @@ from bridge.b24.errors import AuthError
 from bridge.errors import CredentialsRejected, TransientError
 from bridge.observability import metrics
 from bridge.onec import AccessDenied, ODataClient
+from tests.harness.clock import FakeTime
 
 OLD_HOOK = "https://portal.bitrix24.ru/rest/1/oldcode1234567/"
 NEW_HOOK = "https://portal.bitrix24.ru/rest/1/newcode7654321/"
@@ -33,22 +34,14 @@ ENV = {
 }
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
+def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTime]:
     for key in list(os.environ):
         if key.startswith("BRIDGE_"):
             monkeypatch.delenv(key)
     for key, value in ENV.items():
         monkeypatch.setenv(key, value)
-    fake = Clock()
+    fake = FakeTime(1000.0)
     monkeypatch.setattr(settings, "clock", fake)
     settings.reset_caches()
     deps.reset()
@@ -65,7 +58,7 @@ def auth_failures() -> int:
 
 
 def test_a_rotated_secret_is_read_again_once_its_max_age_passed(
-    clock: Clock, monkeypatch: pytest.MonkeyPatch
+    clock: FakeTime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert settings.credentials().onec_password.get_secret_value() == "old-password"
     monkeypatch.setenv("BRIDGE_ONEC_PASSWORD", "new-password")
@@ -75,14 +68,14 @@ def test_a_rotated_secret_is_read_again_once_its_max_age_passed(
     assert settings.credentials().onec_password.get_secret_value() == "new-password"
 
 
-def test_refresh_reads_the_secret_at_once(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_refresh_reads_the_secret_at_once(clock: FakeTime, monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.credentials().b24_webhook_url.get_secret_value() == OLD_HOOK
     monkeypatch.setenv("BRIDGE_B24_WEBHOOK_URL", NEW_HOOK)
     assert settings.refresh_credentials().b24_webhook_url.get_secret_value() == NEW_HOOK
     assert settings.credentials().b24_webhook_url.get_secret_value() == NEW_HOOK
 
 
-def test_each_route_secret_has_its_own_accessor(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_route_secret_has_its_own_accessor(clock: FakeTime, monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.receiver_secret().get_secret_value() == "app-token-1"
     assert settings.push_secret() is None  # not configured: every push is refused
     assert settings.refresh_secret() is None
@@ -97,7 +90,7 @@ def test_each_route_secret_has_its_own_accessor(clock: Clock, monkeypatch: pytes
 
 
 def test_the_receiver_token_alone_is_enough_for_the_receiver(
-    clock: Clock, monkeypatch: pytest.MonkeyPatch
+    clock: FakeTime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The receiver's function has no access to the systems' credentials.
     for key in ("BRIDGE_B24_WEBHOOK_URL", "BRIDGE_ONEC_BASE_URL", "BRIDGE_ONEC_USER", "BRIDGE_ONEC_PASSWORD"):
@@ -142,7 +135,7 @@ def b24_client(portal: Portal, source: object) -> B24Client:
 
 
 def test_b24_rotated_webhook_is_picked_up_after_the_refusal_and_the_call_succeeds(
-    clock: Clock, monkeypatch: pytest.MonkeyPatch
+    clock: FakeTime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     portal = Portal("oldcode1234567")
     client = b24_client(portal, factory.current_webhook)
@@ -161,7 +154,7 @@ def test_b24_rotated_webhook_is_picked_up_after_the_refusal_and_the_call_succeed
 
 
 def test_b24_webhook_rotated_in_the_secret_is_used_once_the_ttl_passed(
-    clock: Clock, monkeypatch: pytest.MonkeyPatch
+    clock: FakeTime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     portal = Portal("newcode7654321")  # the portal accepts both during the rotation window
     client = b24_client(portal, factory.current_webhook)
@@ -171,7 +164,7 @@ def test_b24_webhook_rotated_in_the_secret_is_used_once_the_ttl_passed(
     assert portal.paths == ["/rest/1/newcode7654321/crm.deal.get.json"]
 
 
-def test_b24_refusal_with_an_unchanged_secret_is_transient_and_counted(clock: Clock) -> None:
+def test_b24_refusal_with_an_unchanged_secret_is_transient_and_counted(clock: FakeTime) -> None:
     portal = Portal("somebody-else-code")
     client = b24_client(portal, factory.current_webhook)
     before = auth_failures()
@@ -210,7 +203,7 @@ def onec_client(server: OneC) -> ODataClient:
 
 
 def test_onec_rotated_password_is_picked_up_after_a_401_and_the_request_resent(
-    clock: Clock, monkeypatch: pytest.MonkeyPatch
+    clock: FakeTime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server = OneC("old-password")
     client = onec_client(server)
@@ -221,7 +214,7 @@ def test_onec_rotated_password_is_picked_up_after_a_401_and_the_request_resent(
     assert server.logins == ["odata:old-password", "odata:old-password", "odata:new-password"]
 
 
-def test_onec_401_with_an_unchanged_secret_is_transient_and_counted(clock: Clock) -> None:
+def test_onec_401_with_an_unchanged_secret_is_transient_and_counted(clock: FakeTime) -> None:
     server = OneC("another-password")
     client = onec_client(server)
     before = auth_failures()
@@ -233,7 +226,7 @@ def test_onec_401_with_an_unchanged_secret_is_transient_and_counted(clock: Clock
     assert auth_failures() == before + 1
 
 
-def test_every_refusal_reads_the_secret_again(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_refusal_reads_the_secret_again(clock: FakeTime, monkeypatch: pytest.MonkeyPatch) -> None:
     # The operator may write the secret moments after the other side started refusing the old
     # value: a refusal a second after a forced read must still see the newer value.
     settings.credentials()
@@ -245,7 +238,7 @@ def test_every_refusal_reads_the_secret_again(clock: Clock, monkeypatch: pytest.
 
 
 def test_an_unreachable_secrets_manager_keeps_the_value_held(
-    clock: Clock, monkeypatch: pytest.MonkeyPatch
+    clock: FakeTime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BRIDGE_SECRET_ID", "bridge/credentials")
     reads: list[str] = []

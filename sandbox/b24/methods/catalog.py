@@ -240,10 +240,7 @@ def _section_values(
 
 @method("catalog.section.add")
 def section_add(call: Call) -> dict[str, Any]:
-    row = _section_values(call.portal, _require_fields(call), None)
-    table = call.portal.table("sections")
-    row["id"] = table.new_id()
-    table.put(row["id"], row)
+    row = call.portal.table("sections").insert(_section_values(call.portal, _require_fields(call), None))
     return {"section": dict(sorted(row.items()))}
 
 

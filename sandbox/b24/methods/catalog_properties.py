@@ -118,10 +118,7 @@ def _render(row: Mapping[str, Any]) -> dict[str, Any]:
 
 @method("catalog.productProperty.add")
 def property_add(call: Call) -> dict[str, Any]:
-    row = _values(call.portal, _fields(call), None)
-    table = call.portal.table("product_properties")
-    row["id"] = table.new_id()
-    table.put(row["id"], row)
+    row = call.portal.table("product_properties").insert(_values(call.portal, _fields(call), None))
     return {"productProperty": _render(row)}
 
 

@@ -7,67 +7,61 @@ from datetime import timedelta
 from typing import Any
 
 from sandbox.b24 import clock, crm_entity, errors, query
-from sandbox.b24.crm_entity import EntitySpec
 from sandbox.b24.fields import F
 from sandbox.b24.methods import statuses
 from sandbox.b24.registry import Call, Result, method
 from sandbox.b24.state import Portal
 
-DEAL = EntitySpec(
-    name="deal",
-    table="deals",
-    uf_entity="CRM_DEAL",
-    event_prefix="ONCRMDEAL",
-    fields={
-        fd.name: fd
-        for fd in (
-            F("ID", "integer", "ID", read_only=True),
-            F("TITLE", "string", "Название"),
-            F("TYPE_ID", "crm_status", "Тип", status_type="DEAL_TYPE"),
-            F("CATEGORY_ID", "crm_category", "Воронка", immutable=True),
-            F("STAGE_ID", "crm_status", "Стадия сделки", status_type="DEAL_STAGE"),
-            F("STAGE_SEMANTIC_ID", "string", "Группа стадии", read_only=True),
-            F("IS_NEW", "char", "Новая сделка", read_only=True),
-            F("IS_RECURRING", "char", "Регулярная сделка"),
-            F("IS_RETURN_CUSTOMER", "char", "Повторная сделка"),
-            F("IS_REPEATED_APPROACH", "char", "Повторное обращение"),
-            F("PROBABILITY", "integer", "Вероятность"),
-            F("CURRENCY_ID", "crm_currency", "Валюта"),
-            F("OPPORTUNITY", "double", "Сумма"),
-            F("IS_MANUAL_OPPORTUNITY", "char", "Сумма заполняется вручную"),
-            F("TAX_VALUE", "double", "Ставка налога"),
-            F("COMPANY_ID", "crm_company", "Компания", settings={"parentEntityTypeId": 4}),
-            F("CONTACT_ID", "crm_contact", "Контакт", deprecated=True),
-            F("CONTACT_IDS", "crm_contact", "Контакты", multiple=True),
-            F("QUOTE_ID", "crm_quote", "Предложение", read_only=True, settings={"parentEntityTypeId": 7}),
-            F("BEGINDATE", "date", "Дата начала"),
-            F("CLOSEDATE", "date", "Дата завершения"),
-            F("OPENED", "char", "Доступна для всех"),
-            F("CLOSED", "char", "Закрыта"),
-            F("COMMENTS", "string", "Комментарий"),
-            F("ASSIGNED_BY_ID", "user", "Ответственный"),
-            F("CREATED_BY_ID", "user", "Кем создана", read_only=True),
-            F("MODIFY_BY_ID", "user", "Кем изменена", read_only=True),
-            F("MOVED_BY_ID", "user", "Кем передвинута", read_only=True),
-            F("DATE_CREATE", "datetime", "Дата создания", read_only=True),
-            F("DATE_MODIFY", "datetime", "Дата изменения", read_only=True),
-            F("MOVED_TIME", "datetime", "Дата перемещения", read_only=True),
-            F("SOURCE_ID", "crm_status", "Источник", status_type="SOURCE"),
-            F("SOURCE_DESCRIPTION", "string", "Дополнительно об источнике"),
-            F("LEAD_ID", "crm_lead", "Лид", read_only=True, settings={"parentEntityTypeId": 1}),
-            F("ADDITIONAL_INFO", "string", "Дополнительная информация"),
-            F("LOCATION_ID", "location", "Местоположение"),
-            F("ORIGINATOR_ID", "string", "Внешний источник"),
-            F("ORIGIN_ID", "string", "Идентификатор элемента во внешнем источнике"),
-            F("UTM_SOURCE", "string", "Рекламная система"),
-            F("UTM_MEDIUM", "string", "Тип трафика"),
-            F("UTM_CAMPAIGN", "string", "Обозначение рекламной кампании"),
-            F("UTM_CONTENT", "string", "Содержание кампании"),
-            F("UTM_TERM", "string", "Условие поиска кампании"),
-            F("LAST_ACTIVITY_TIME", "datetime", "Последняя активность", read_only=True),
-            F("LAST_ACTIVITY_BY", "user", "Автор последней активности", read_only=True),
-        )
-    },
+DEAL = crm_entity.crm_spec(
+    "deal",
+    "deals",
+    [
+        F("ID", "integer", "ID", read_only=True),
+        F("TITLE", "string", "Название"),
+        F("TYPE_ID", "crm_status", "Тип", status_type="DEAL_TYPE"),
+        F("CATEGORY_ID", "crm_category", "Воронка", immutable=True),
+        F("STAGE_ID", "crm_status", "Стадия сделки", status_type="DEAL_STAGE"),
+        F("STAGE_SEMANTIC_ID", "string", "Группа стадии", read_only=True),
+        F("IS_NEW", "char", "Новая сделка", read_only=True),
+        F("IS_RECURRING", "char", "Регулярная сделка"),
+        F("IS_RETURN_CUSTOMER", "char", "Повторная сделка"),
+        F("IS_REPEATED_APPROACH", "char", "Повторное обращение"),
+        F("PROBABILITY", "integer", "Вероятность"),
+        F("CURRENCY_ID", "crm_currency", "Валюта"),
+        F("OPPORTUNITY", "double", "Сумма"),
+        F("IS_MANUAL_OPPORTUNITY", "char", "Сумма заполняется вручную"),
+        F("TAX_VALUE", "double", "Ставка налога"),
+        F("COMPANY_ID", "crm_company", "Компания", settings={"parentEntityTypeId": 4}),
+        F("CONTACT_ID", "crm_contact", "Контакт", deprecated=True),
+        F("CONTACT_IDS", "crm_contact", "Контакты", multiple=True),
+        F("QUOTE_ID", "crm_quote", "Предложение", read_only=True, settings={"parentEntityTypeId": 7}),
+        F("BEGINDATE", "date", "Дата начала"),
+        F("CLOSEDATE", "date", "Дата завершения"),
+        F("OPENED", "char", "Доступна для всех"),
+        F("CLOSED", "char", "Закрыта"),
+        F("COMMENTS", "string", "Комментарий"),
+        F("ASSIGNED_BY_ID", "user", "Ответственный"),
+        F("CREATED_BY_ID", "user", "Кем создана", read_only=True),
+        F("MODIFY_BY_ID", "user", "Кем изменена", read_only=True),
+        F("MOVED_BY_ID", "user", "Кем передвинута", read_only=True),
+        F("DATE_CREATE", "datetime", "Дата создания", read_only=True),
+        F("DATE_MODIFY", "datetime", "Дата изменения", read_only=True),
+        F("MOVED_TIME", "datetime", "Дата перемещения", read_only=True),
+        F("SOURCE_ID", "crm_status", "Источник", status_type="SOURCE"),
+        F("SOURCE_DESCRIPTION", "string", "Дополнительно об источнике"),
+        F("LEAD_ID", "crm_lead", "Лид", read_only=True, settings={"parentEntityTypeId": 1}),
+        F("ADDITIONAL_INFO", "string", "Дополнительная информация"),
+        F("LOCATION_ID", "location", "Местоположение"),
+        F("ORIGINATOR_ID", "string", "Внешний источник"),
+        F("ORIGIN_ID", "string", "Идентификатор элемента во внешнем источнике"),
+        F("UTM_SOURCE", "string", "Рекламная система"),
+        F("UTM_MEDIUM", "string", "Тип трафика"),
+        F("UTM_CAMPAIGN", "string", "Обозначение рекламной кампании"),
+        F("UTM_CONTENT", "string", "Содержание кампании"),
+        F("UTM_TERM", "string", "Условие поиска кампании"),
+        F("LAST_ACTIVITY_TIME", "datetime", "Последняя активность", read_only=True),
+        F("LAST_ACTIVITY_BY", "user", "Автор последней активности", read_only=True),
+    ],
 )
 
 
@@ -77,20 +71,12 @@ def _stage_semantic(portal: Portal, category_id: int, stage_id: str) -> str:
     return {"S": "S", "F": "F"}.get(semantics or "", "P")
 
 
+CONTACTS = crm_entity.Binding(DEAL, other="contact", key="CONTACT_ID", slot="_contacts")
+
+
 def _apply_contacts(record: dict[str, Any], contact_ids: Any) -> None:
     ids = contact_ids if isinstance(contact_ids, list) else [contact_ids]
-    clean = [int(c) for c in ids if str(c).strip().isdigit() and int(c) > 0]
-    record["_contacts"] = [
-        {"CONTACT_ID": cid, "SORT": (i + 1) * 10, "ROLE_ID": 0, "IS_PRIMARY": "Y" if i == 0 else "N"}
-        for i, cid in enumerate(dict.fromkeys(clean))
-    ]
-    _sync_primary_contact(record)
-
-
-def _sync_primary_contact(record: dict[str, Any]) -> None:
-    links = sorted(record.get("_contacts", []), key=lambda link: link["SORT"])
-    primary = next((link for link in links if link["IS_PRIMARY"] == "Y"), links[0] if links else None)
-    record["CONTACT_ID"] = primary["CONTACT_ID"] if primary else None
+    CONTACTS.set_ids(record, [int(c) for c in ids if str(c).strip().isdigit() and int(c) > 0])
 
 
 def _set_stage(call: Call, record: dict[str, Any], stage_id: Any) -> None:
@@ -175,26 +161,11 @@ def update_deal(call: Call, deal_id: int, fields: Mapping[str, Any]) -> None:
     crm_entity.emit(call, DEAL, "UPDATE", deal_id)
 
 
-@method("crm.deal.add")
-def deal_add(call: Call) -> int:
+def _add(call: Call) -> int:
     return create_deal(call, call.fields())
 
 
-@method("crm.deal.get")
-def deal_get(call: Call) -> dict[str, Any]:
-    record = crm_entity.load(call, DEAL, crm_entity.require_id(call))
-    return crm_entity.render_record(
-        call.portal, DEAL, record, crm_entity.full_names(call.portal, DEAL, record)
-    )
-
-
-@method("crm.deal.list")
-def deal_list(call: Call) -> Result:
-    return crm_entity.list_rows(call, DEAL)
-
-
-@method("crm.deal.update")
-def deal_update(call: Call) -> bool:
+def _update(call: Call) -> bool:
     deal_id = crm_entity.require_id(call)
     fields = call.fields()
     params = call.param("params")
@@ -204,76 +175,14 @@ def deal_update(call: Call) -> bool:
     return True
 
 
-@method("crm.deal.delete")
-def deal_delete(call: Call) -> bool:
-    deal_id = crm_entity.require_id(call)
-    crm_entity.load(call, DEAL, deal_id)
-    call.portal.table("deals").delete(deal_id)
+def _delete_rows(call: Call, deal_id: int) -> None:
     rows = call.portal.table("product_rows")
     for row in rows.values():
         if row["OWNER_TYPE"] == "D" and row["OWNER_ID"] == deal_id:
             rows.delete(row["ID"])
-    crm_entity.emit(call, DEAL, "DELETE", deal_id)
-    return True
 
 
-@method("crm.deal.fields")
-def deal_fields(call: Call) -> dict[str, Any]:
-    return crm_entity.describe_fields(call.portal, DEAL)
-
-
-@method("crm.deal.userfield.add")
-def deal_userfield_add(call: Call) -> int:
-    return crm_entity.userfield_add(call, DEAL)
-
-
-@method("crm.deal.userfield.list")
-def deal_userfield_list(call: Call) -> Result:
-    return crm_entity.userfield_list(call, DEAL)
-
-
-@method("crm.deal.userfield.get")
-def deal_userfield_get(call: Call) -> dict[str, Any]:
-    return crm_entity.userfield_get(call, DEAL)
-
-
-@method("crm.deal.userfield.delete")
-def deal_userfield_delete(call: Call) -> bool:
-    return crm_entity.userfield_delete(call, DEAL)
-
-
-# -- contacts of a deal ------------------------------------------------------------------------
-@method("crm.deal.contact.items.get")
-def deal_contact_items_get(call: Call) -> list[dict[str, Any]]:
-    record = crm_entity.load(call, DEAL, crm_entity.require_id(call))
-    return [dict(link) for link in sorted(record.get("_contacts", []), key=lambda link: link["SORT"])]
-
-
-@method("crm.deal.contact.items.set")
-def deal_contact_items_set(call: Call) -> bool:
-    deal_id = crm_entity.require_id(call)
-    record = crm_entity.load(call, DEAL, deal_id)
-    items = call.param("items") or []
-    items = list(items.values()) if isinstance(items, Mapping) else items
-    links = []
-    for index, item in enumerate(items):
-        if not isinstance(item, Mapping) or not str(item.get("CONTACT_ID", "")).isdigit():
-            raise errors.legacy("The parameter 'items' is invalid.")
-        links.append(
-            {
-                "CONTACT_ID": int(item["CONTACT_ID"]),
-                "SORT": int(item.get("SORT") or (index + 1) * 10),
-                "ROLE_ID": 0,
-                "IS_PRIMARY": "Y" if str(item.get("IS_PRIMARY", "N")).upper() == "Y" else "N",
-            }
-        )
-    if links and not any(link["IS_PRIMARY"] == "Y" for link in links):
-        min(links, key=lambda link: link["SORT"])["IS_PRIMARY"] = "Y"
-    record["_contacts"] = links
-    _sync_primary_contact(record)
-    crm_entity.stamp_update(call, record)
-    crm_entity.emit(call, DEAL, "UPDATE", deal_id)
-    return True
+crm_entity.register(DEAL, add=_add, update=_update, cascade_delete=_delete_rows, bindings=(CONTACTS,))
 
 
 # -- product rows ------------------------------------------------------------------------------
@@ -542,5 +451,5 @@ def item_delete(call: Call) -> list[Any]:
     deal_id = _item_id(call)
     _item_record(call, deal_id)
     call.raw = {"id": deal_id}
-    deal_delete(call)
+    crm_entity.delete_record(call, DEAL, _delete_rows)
     return []

@@ -34,6 +34,9 @@ def _legacy_address(prefix: str) -> list[FieldDef]:
     return [F(f"{prefix}{p}", "string", read_only=True) for p in parts]
 
 
+# Computed on read from the multifields (what the card shows as "phone given" etc.).
+_HAS = {"HAS_PHONE": _has("PHONE"), "HAS_EMAIL": _has("EMAIL"), "HAS_IMOL": _has("IM")}
+
 _COMMON_TAIL = [
     F("ASSIGNED_BY_ID", "user", "Ответственный"),
     F("CREATED_BY_ID", "user", "Кем создана", read_only=True),
@@ -54,74 +57,64 @@ _COMMON_TAIL = [
     F("LAST_ACTIVITY_BY", "user", read_only=True),
 ]
 
-COMPANY = EntitySpec(
-    name="company",
-    table="companies",
-    uf_entity="CRM_COMPANY",
-    event_prefix="ONCRMCOMPANY",
-    multifields=("PHONE", "EMAIL", "WEB", "IM", "LINK"),
-    fields={
-        fd.name: fd
-        for fd in [
-            F("ID", "integer", "ID", read_only=True),
-            F("COMPANY_TYPE", "crm_status", "Тип компании", status_type="COMPANY_TYPE"),
-            F("TITLE", "string", "Название компании", required=True),
-            F("LOGO", "file", "Логотип"),
-            F("HAS_PHONE", "char", "Задан телефон", read_only=True),
-            F("HAS_EMAIL", "char", "Задан e-mail", read_only=True),
-            F("HAS_IMOL", "char", "Задана открытая линия", read_only=True),
-            F("BANKING_DETAILS", "string", "Банковские реквизиты"),
-            F("INDUSTRY", "crm_status", "Сфера деятельности", status_type="INDUSTRY"),
-            F("REVENUE", "double", "Годовой оборот"),
-            F("CURRENCY_ID", "crm_currency", "Валюта"),
-            F("EMPLOYEES", "crm_status", "Кол-во сотрудников", status_type="EMPLOYEES"),
-            F("COMMENTS", "string", "Комментарий"),
-            F("IS_MY_COMPANY", "char", "Моя компания"),
-            F("CONTACT_ID", "crm_contact", "Контакты", multiple=True),
-            *_COMMON_TAIL,
-            *_legacy_address("ADDRESS"),
-            F("ADDRESS_LEGAL", "string", read_only=True),
-            *_legacy_address("REG_ADDRESS"),
-            F("LAST_COMMUNICATION_TIME", "string", read_only=True),
-        ]
-    },
-    computed={"HAS_PHONE": _has("PHONE"), "HAS_EMAIL": _has("EMAIL"), "HAS_IMOL": _has("IM")},
+COMPANY = crm_entity.crm_spec(
+    "company",
+    "companies",
+    [
+        F("ID", "integer", "ID", read_only=True),
+        F("COMPANY_TYPE", "crm_status", "Тип компании", status_type="COMPANY_TYPE"),
+        F("TITLE", "string", "Название компании", required=True),
+        F("LOGO", "file", "Логотип"),
+        F("HAS_PHONE", "char", "Задан телефон", read_only=True),
+        F("HAS_EMAIL", "char", "Задан e-mail", read_only=True),
+        F("HAS_IMOL", "char", "Задана открытая линия", read_only=True),
+        F("BANKING_DETAILS", "string", "Банковские реквизиты"),
+        F("INDUSTRY", "crm_status", "Сфера деятельности", status_type="INDUSTRY"),
+        F("REVENUE", "double", "Годовой оборот"),
+        F("CURRENCY_ID", "crm_currency", "Валюта"),
+        F("EMPLOYEES", "crm_status", "Кол-во сотрудников", status_type="EMPLOYEES"),
+        F("COMMENTS", "string", "Комментарий"),
+        F("IS_MY_COMPANY", "char", "Моя компания"),
+        F("CONTACT_ID", "crm_contact", "Контакты", multiple=True),
+        *_COMMON_TAIL,
+        *_legacy_address("ADDRESS"),
+        F("ADDRESS_LEGAL", "string", read_only=True),
+        *_legacy_address("REG_ADDRESS"),
+        F("LAST_COMMUNICATION_TIME", "string", read_only=True),
+    ],
+    multifields=crm_entity.MULTIFIELD_TYPES,
+    computed=_HAS,
 )
 
-CONTACT = EntitySpec(
-    name="contact",
-    table="contacts",
-    uf_entity="CRM_CONTACT",
-    event_prefix="ONCRMCONTACT",
-    multifields=("PHONE", "EMAIL", "WEB", "IM", "LINK"),
-    fields={
-        fd.name: fd
-        for fd in [
-            F("ID", "integer", "ID", read_only=True),
-            F("HONORIFIC", "crm_status", "Обращение", status_type="HONORIFIC"),
-            F("NAME", "string", "Имя"),
-            F("SECOND_NAME", "string", "Отчество"),
-            F("LAST_NAME", "string", "Фамилия"),
-            F("PHOTO", "file", "Фотография"),
-            F("BIRTHDATE", "date", "Дата рождения"),
-            F("TYPE_ID", "crm_status", "Тип контакта", status_type="CONTACT_TYPE"),
-            F("SOURCE_ID", "crm_status", "Источник", status_type="SOURCE"),
-            F("SOURCE_DESCRIPTION", "string", "Дополнительно об источнике"),
-            F("POST", "string", "Должность"),
-            F("COMMENTS", "string", "Комментарий"),
-            F("EXPORT", "char", "Участвует в экспорте контактов"),
-            F("HAS_PHONE", "char", "Задан телефон", read_only=True),
-            F("HAS_EMAIL", "char", "Задан e-mail", read_only=True),
-            F("HAS_IMOL", "char", "Задана открытая линия", read_only=True),
-            F("COMPANY_ID", "crm_company", "Компания"),
-            F("COMPANY_IDS", "crm_company", "Компании", multiple=True),
-            F("FACE_ID", "integer", read_only=True),
-            *_COMMON_TAIL,
-            *_legacy_address("ADDRESS")[:-2],
-            F("ADDRESS_LOC_ADDR_ID", "string", read_only=True),
-        ]
-    },
-    computed={"HAS_PHONE": _has("PHONE"), "HAS_EMAIL": _has("EMAIL"), "HAS_IMOL": _has("IM")},
+CONTACT = crm_entity.crm_spec(
+    "contact",
+    "contacts",
+    [
+        F("ID", "integer", "ID", read_only=True),
+        F("HONORIFIC", "crm_status", "Обращение", status_type="HONORIFIC"),
+        F("NAME", "string", "Имя"),
+        F("SECOND_NAME", "string", "Отчество"),
+        F("LAST_NAME", "string", "Фамилия"),
+        F("PHOTO", "file", "Фотография"),
+        F("BIRTHDATE", "date", "Дата рождения"),
+        F("TYPE_ID", "crm_status", "Тип контакта", status_type="CONTACT_TYPE"),
+        F("SOURCE_ID", "crm_status", "Источник", status_type="SOURCE"),
+        F("SOURCE_DESCRIPTION", "string", "Дополнительно об источнике"),
+        F("POST", "string", "Должность"),
+        F("COMMENTS", "string", "Комментарий"),
+        F("EXPORT", "char", "Участвует в экспорте контактов"),
+        F("HAS_PHONE", "char", "Задан телефон", read_only=True),
+        F("HAS_EMAIL", "char", "Задан e-mail", read_only=True),
+        F("HAS_IMOL", "char", "Задана открытая линия", read_only=True),
+        F("COMPANY_ID", "crm_company", "Компания"),
+        F("COMPANY_IDS", "crm_company", "Компании", multiple=True),
+        F("FACE_ID", "integer", read_only=True),
+        *_COMMON_TAIL,
+        *_legacy_address("ADDRESS")[:-2],
+        F("ADDRESS_LOC_ADDR_ID", "string", read_only=True),
+    ],
+    multifields=crm_entity.MULTIFIELD_TYPES,
+    computed=_HAS,
 )
 
 
@@ -171,100 +164,47 @@ def _update(call: Call, spec: EntitySpec) -> bool:
     return True
 
 
-def _get(call: Call, spec: EntitySpec) -> dict[str, Any]:
-    record = crm_entity.load(call, spec, crm_entity.require_id(call))
-    return crm_entity.render_record(
-        call.portal, spec, record, crm_entity.full_names(call.portal, spec, record)
-    )
-
-
-def _delete(call: Call, spec: EntitySpec) -> bool:
-    entity_id = crm_entity.require_id(call)
-    crm_entity.load(call, spec, entity_id)
-    call.portal.table(spec.table).delete(entity_id)
-    crm_entity.emit(call, spec, "DELETE", entity_id)
-    return True
-
-
-def _register(spec: EntitySpec, defaults: dict[str, Any]) -> None:
-    prefix = f"crm.{spec.name}"
-    method(f"{prefix}.add")(lambda call: _create(call, spec, defaults))
-    method(f"{prefix}.get")(lambda call: _get(call, spec))
-    method(f"{prefix}.list")(lambda call: crm_entity.list_rows(call, spec))
-    method(f"{prefix}.update")(lambda call: _update(call, spec))
-    method(f"{prefix}.delete")(lambda call: _delete(call, spec))
-    method(f"{prefix}.fields")(lambda call: crm_entity.describe_fields(call.portal, spec))
-    method(f"{prefix}.userfield.add")(lambda call: crm_entity.userfield_add(call, spec))
-    method(f"{prefix}.userfield.list")(lambda call: crm_entity.userfield_list(call, spec))
-    method(f"{prefix}.userfield.get")(lambda call: crm_entity.userfield_get(call, spec))
-    method(f"{prefix}.userfield.delete")(lambda call: crm_entity.userfield_delete(call, spec))
-
-
-_register(
-    COMPANY,
-    {"COMPANY_TYPE": "CUSTOMER", "OPENED": "Y", "IS_MY_COMPANY": "N", "CURRENCY_ID": "RUB", "REVENUE": 0.0},
-)
-_register(CONTACT, {"TYPE_ID": "CLIENT", "OPENED": "Y", "EXPORT": "Y", "SOURCE_ID": None})
-
-
 # -- contact ⇄ company links -------------------------------------------------------------------
-def _sync_primary_company(record: dict[str, Any]) -> None:
-    links = sorted(record.get("_companies", []), key=lambda link: link["SORT"])
-    primary = next((link for link in links if link["IS_PRIMARY"] == "Y"), links[0] if links else None)
-    record["COMPANY_ID"] = primary["COMPANY_ID"] if primary else None
+COMPANIES = crm_entity.Binding(CONTACT, other="company", key="COMPANY_ID", slot="_companies")
 
 
 def _contact_companies_from_fields(record: dict[str, Any], fields: Mapping[str, Any]) -> None:
     if "COMPANY_IDS" in fields:
         raw = fields["COMPANY_IDS"]
-        ids = [int(c) for c in (raw if isinstance(raw, list) else [raw]) if str(c).strip().isdigit()]
-        record["_companies"] = [
-            {"COMPANY_ID": cid, "SORT": (i + 1) * 10, "ROLE_ID": 0, "IS_PRIMARY": "Y" if i == 0 else "N"}
-            for i, cid in enumerate(dict.fromkeys(ids))
-        ]
+        COMPANIES.set_ids(
+            record, [int(c) for c in (raw if isinstance(raw, list) else [raw]) if str(c).strip().isdigit()]
+        )
     elif "COMPANY_ID" in fields:
         cid = fields["COMPANY_ID"]
-        record["_companies"] = (
-            [{"COMPANY_ID": int(cid), "SORT": 10, "ROLE_ID": 0, "IS_PRIMARY": "Y"}]
-            if str(cid).isdigit()
-            else []
-        )
+        COMPANIES.set_ids(record, [int(cid)] if str(cid).isdigit() else [])
     else:
         record.setdefault("_companies", [])
-    _sync_primary_company(record)
+        COMPANIES.sync_primary(record)
 
 
-@method("crm.contact.company.items.get")
-def contact_company_items_get(call: Call) -> list[dict[str, Any]]:
-    record = crm_entity.load(call, CONTACT, crm_entity.require_id(call))
-    return [dict(link) for link in sorted(record.get("_companies", []), key=lambda link: link["SORT"])]
-
-
-@method("crm.contact.company.items.set")
-def contact_company_items_set(call: Call) -> bool:
-    contact_id = crm_entity.require_id(call)
-    record = crm_entity.load(call, CONTACT, contact_id)
-    items = call.param("items") or []
-    items = list(items.values()) if isinstance(items, Mapping) else items
-    links = []
-    for index, item in enumerate(items):
-        if not isinstance(item, Mapping) or not str(item.get("COMPANY_ID", "")).isdigit():
-            raise errors.legacy("The parameter 'items' is invalid.")
-        links.append(
-            {
-                "COMPANY_ID": int(item["COMPANY_ID"]),
-                "SORT": int(item.get("SORT") or (index + 1) * 10),
-                "ROLE_ID": 0,
-                "IS_PRIMARY": "Y" if str(item.get("IS_PRIMARY", "N")).upper() == "Y" else "N",
-            }
-        )
-    if links and not any(link["IS_PRIMARY"] == "Y" for link in links):
-        min(links, key=lambda link: link["SORT"])["IS_PRIMARY"] = "Y"
-    record["_companies"] = links
-    _sync_primary_company(record)
-    crm_entity.stamp_update(call, record)
-    crm_entity.emit(call, CONTACT, "UPDATE", contact_id)
-    return True
+crm_entity.register(
+    COMPANY,
+    add=lambda call: _create(
+        call,
+        COMPANY,
+        {
+            "COMPANY_TYPE": "CUSTOMER",
+            "OPENED": "Y",
+            "IS_MY_COMPANY": "N",
+            "CURRENCY_ID": "RUB",
+            "REVENUE": 0.0,
+        },
+    ),
+    update=lambda call: _update(call, COMPANY),
+)
+crm_entity.register(
+    CONTACT,
+    add=lambda call: _create(
+        call, CONTACT, {"TYPE_ID": "CLIENT", "OPENED": "Y", "EXPORT": "Y", "SOURCE_ID": None}
+    ),
+    update=lambda call: _update(call, CONTACT),
+    bindings=(COMPANIES,),
+)
 
 
 @method("crm.contact.company.add")
@@ -292,7 +232,7 @@ def contact_company_add(call: Call) -> bool:
     links.append(
         {"COMPANY_ID": company_id, "SORT": sort, "ROLE_ID": 0, "IS_PRIMARY": "Y" if primary else "N"}
     )
-    _sync_primary_company(record)
+    COMPANIES.sync_primary(record)
     crm_entity.stamp_update(call, record)
     crm_entity.emit(call, CONTACT, "UPDATE", record["ID"])
     return True

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from sandbox.b24 import crm_entity, errors, query
-from sandbox.b24.crm_entity import EntitySpec
 from sandbox.b24.fields import F, FieldDef, render
 from sandbox.b24.registry import Call, Result, method
 
@@ -73,37 +72,31 @@ RQ_FIELDS = [
     "RQ_CPF",
 ]
 
-REQUISITE = EntitySpec(
-    name="requisite",
-    table="requisites",
-    uf_entity="CRM_REQUISITE",
-    event_prefix="ONCRMREQUISITE",
-    fields={
-        fd.name: fd
-        for fd in [
-            F("ID", "integer", read_only=True),
-            F("ENTITY_TYPE_ID", "integer", required=True, immutable=True),
-            F("ENTITY_ID", "integer", required=True, immutable=True),
-            F("PRESET_ID", "integer", required=True),
-            F("DATE_CREATE", "datetime", read_only=True),
-            FieldDef("DATE_MODIFY", "datetime", "Date Modify", read_only=True, empty=""),
-            F("CREATED_BY_ID", "user", read_only=True),
-            F("MODIFY_BY_ID", "user", read_only=True),
-            F("NAME", "string", required=True),
-            F("CODE", "string"),
-            F("XML_ID", "string"),
-            F("ORIGINATOR_ID", "string"),
-            F("ACTIVE", "char"),
-            F("ADDRESS_ONLY", "char"),
-            F("SORT", "integer"),
-            *[F(name, "char" if name == "RQ_VAT_PAYER" else "string") for name in RQ_FIELDS],
-        ]
-    },
+REQUISITE = crm_entity.crm_spec(
+    "requisite",
+    "requisites",
+    [
+        F("ID", "integer", read_only=True),
+        F("ENTITY_TYPE_ID", "integer", required=True, immutable=True),
+        F("ENTITY_ID", "integer", required=True, immutable=True),
+        F("PRESET_ID", "integer", required=True),
+        F("DATE_CREATE", "datetime", read_only=True),
+        FieldDef("DATE_MODIFY", "datetime", "Date Modify", read_only=True, empty=""),
+        F("CREATED_BY_ID", "user", read_only=True),
+        F("MODIFY_BY_ID", "user", read_only=True),
+        F("NAME", "string", required=True),
+        F("CODE", "string"),
+        F("XML_ID", "string"),
+        F("ORIGINATOR_ID", "string"),
+        F("ACTIVE", "char"),
+        F("ADDRESS_ONLY", "char"),
+        F("SORT", "integer"),
+        *[F(name, "char" if name == "RQ_VAT_PAYER" else "string") for name in RQ_FIELDS],
+    ],
 )
 
 
-@method("crm.requisite.add")
-def requisite_add(call: Call) -> int:
+def _add(call: Call) -> int:
     portal = call.portal
     fields = {str(k).upper(): v for k, v in call.fields().items()}
     entity_type = str(fields.get("ENTITY_TYPE_ID", ""))
@@ -138,21 +131,7 @@ def requisite_add(call: Call) -> int:
     return requisite_id
 
 
-@method("crm.requisite.get")
-def requisite_get(call: Call) -> dict[str, Any]:
-    record = crm_entity.load(call, REQUISITE, crm_entity.require_id(call))
-    return crm_entity.render_record(
-        call.portal, REQUISITE, record, crm_entity.full_names(call.portal, REQUISITE, record)
-    )
-
-
-@method("crm.requisite.list")
-def requisite_list(call: Call) -> Result:
-    return crm_entity.list_rows(call, REQUISITE)
-
-
-@method("crm.requisite.update")
-def requisite_update(call: Call) -> bool:
+def _update(call: Call) -> bool:
     requisite_id = crm_entity.require_id(call)
     record = crm_entity.load(call, REQUISITE, requisite_id)
     fields = {str(k).upper(): v for k, v in call.fields().items()}
@@ -164,32 +143,16 @@ def requisite_update(call: Call) -> bool:
     return True
 
 
-@method("crm.requisite.delete")
-def requisite_delete(call: Call) -> bool:
-    requisite_id = crm_entity.require_id(call)
-    crm_entity.load(call, REQUISITE, requisite_id)
-    call.portal.table("requisites").delete(requisite_id)
+def _delete_addresses(call: Call, requisite_id: int) -> None:
     addresses = call.portal.table("addresses")
     for address in addresses.values():
         if address["ENTITY_TYPE_ID"] == 8 and address["ENTITY_ID"] == requisite_id:
             addresses.delete(_address_key(address))
-    crm_entity.emit(call, REQUISITE, "DELETE", requisite_id)
-    return True
 
 
-@method("crm.requisite.fields")
-def requisite_fields(call: Call) -> dict[str, Any]:
-    return crm_entity.describe_fields(call.portal, REQUISITE)
-
-
-@method("crm.requisite.userfield.add")
-def requisite_userfield_add(call: Call) -> int:
-    return crm_entity.userfield_add(call, REQUISITE)
-
-
-@method("crm.requisite.userfield.list")
-def requisite_userfield_list(call: Call) -> Result:
-    return crm_entity.userfield_list(call, REQUISITE)
+crm_entity.register(
+    REQUISITE, add=_add, update=_update, cascade_delete=_delete_addresses, userfield_methods=("add", "list")
+)
 
 
 # -- presets -----------------------------------------------------------------------------------

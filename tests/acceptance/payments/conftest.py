@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from bridge.settings import load_mapping
-from sandbox.demo_steps.payments import PaymentsWorld, mapping_file, reset_world, start_stack
 from sandbox.local.stack import LocalStack
+from sandbox.world.payments import PaymentsWorld
+from tests.harness.payments_stack import mapping_file, reset_world, start_stack
 
 
 @pytest.fixture(scope="package")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.demo_steps.payments import PaymentsWorld, invoke_poll
 from sandbox.local.stack import LocalStack
+from sandbox.world.payments import PaymentsWorld
+from tests.harness.payments_stack import invoke_poll
 
 pytestmark = pytest.mark.acceptance
 

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.demo_steps.payments import (
-    PaymentsWorld,
-    invoke_poll,
-    onec_time,
-)
 from sandbox.local.stack import LocalStack
+from sandbox.world.payments import PaymentsWorld, onec_time
+from tests.harness.payments_stack import invoke_poll
 
 pytestmark = pytest.mark.acceptance
 

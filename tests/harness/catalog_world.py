@@ -8,25 +8,15 @@ from typing import Any
 
 import httpx
 
-from bridge.b24.client import B24Client
-from bridge.b24.ratelimit import LocalBucket
 from bridge.catalog.nomenclature import sync_nomenclature
 from bridge.catalog.report import RunReport
 from bridge.catalog.resolved import CatalogResolved, ResolvedStore
 from bridge.catalog.setup import ensure_resolved
 from bridge.catalog.stock import sync_stock
-from bridge.deps import Ports
-from bridge.links.store import LinkStore
-from bridge.onec.client import ODataClient
 from bridge.settings import Mapping
-from sandbox.b24 import create_app as create_b24
-from sandbox.b24.config import B24EmulatorConfig
-from sandbox.onec import create_app as create_onec
-from sandbox.onec.config import OneCEmulatorConfig
-from sandbox.serve import RunningServer, free_port, serve_in_thread
+from sandbox.onec.seed import NOMENCLATURE_FOLDERS
+from tests.harness.emulators import EmulatorWorld, emulator_ports
 
-WEBHOOK = "/rest/1/sandbox/"
-ODATA = "/unf/odata/standard.odata/"
 WRITE_VERBS = ("add", "update", "delete", "set", "modify", "conduct", "cancel")
 
 
@@ -34,11 +24,28 @@ def is_b24_write(call: dict[str, Any]) -> bool:
     return call["method"] != "batch" and str(call["method"]).rsplit(".", 1)[-1] in WRITE_VERBS
 
 
+def section_path(sections: list[dict[str, Any]], section_id: int | None) -> list[str]:
+    """Names from the root section down to `section_id` (Bitrix24's catalog tree)."""
+    by_id = {s["id"]: s for s in sections}
+    path: list[str] = []
+    while section_id:
+        path.insert(0, by_id[section_id]["name"])
+        section_id = by_id[section_id]["iblockSectionId"]
+    return path
+
+
+def folder_path(folder: str) -> list[str]:
+    """Names from the root 1C nomenclature folder down to `folder` (the seeded tree)."""
+    parents = dict(NOMENCLATURE_FOLDERS)
+    path: list[str] = []
+    while folder:
+        path.insert(0, folder)
+        folder = parents[folder]
+    return path
+
+
 @dataclass
-class World:
-    b24_server: RunningServer
-    onec_server: RunningServer
-    ports: Ports
+class World(EmulatorWorld):
     store: ResolvedStore
 
     def resolved(self, *, dry_run: bool = False) -> CatalogResolved:
@@ -66,26 +73,14 @@ class World:
             fault = {"method": method, "count": 1000, "status": 404, "error": "ERROR_METHOD_NOT_FOUND"}
             httpx.post(f"{self.b24_server.url}/_sandbox/faults", json=fault).raise_for_status()
 
-    def b24(self, method: str, params: dict[str, Any] | None = None) -> Any:
-        response = httpx.post(f"{self.b24_server.url}{WEBHOOK}{method}", json=params or {}, timeout=10)
-        body = response.json()
-        assert response.status_code == 200, body
-        assert "error" not in body, body
-        return body["result"]
-
-    def b24_calls(self, since: int) -> list[dict[str, Any]]:
-        return list(
-            httpx.get(f"{self.b24_server.url}/_sandbox/calls", params={"since": since}).json()["calls"]
-        )
-
     def b24_writes(self, since: int) -> list[dict[str, Any]]:
         return [c for c in self.b24_calls(since) if is_b24_write(c)]
 
-    def b24_seq(self) -> int:
-        return int(httpx.get(f"{self.b24_server.url}/_sandbox/calls").json()["cursor"])
-
     def table(self, name: str) -> list[dict[str, Any]]:
         return list(httpx.get(f"{self.b24_server.url}/_sandbox/tables/{name}").json())
+
+    def section_path(self, section_id: int | None) -> list[str]:
+        return section_path(self.table("sections"), section_id)
 
     def onec_sandbox(self, path: str, body: dict[str, Any]) -> Any:
         response = httpx.post(f"{self.onec_server.url}/_sandbox/{path}", json=body, timeout=10)
@@ -97,16 +92,5 @@ class World:
 
 
 def start_world(table: str, dynamodb: Any, mapping: Mapping | None = None) -> Iterator[World]:
-    b24 = serve_in_thread(create_b24(B24EmulatorConfig()), "127.0.0.1", None)
-    port = free_port("127.0.0.1")
-    onec = serve_in_thread(create_onec(OneCEmulatorConfig(port=port)), "127.0.0.1", port)
-    client = B24Client(b24.url + WEBHOOK, limiter=LocalBucket(burst=10_000, per_second=10_000))
-    odata = ODataClient(onec.url + ODATA, "odata", "odata")
-    ports = Ports(b24=client, onec=odata, links=LinkStore(table, dynamodb), mapping=mapping or Mapping())
-    try:
+    with emulator_ports(table, dynamodb, mapping or Mapping()) as (b24, onec, ports):
         yield World(b24, onec, ports, ResolvedStore(ports.links))
-    finally:
-        client.close()
-        odata.close()
-        b24.stop()
-        onec.stop()

@@ -38,11 +38,14 @@ from bridge.pipeline.idempotency import persistence_layer
 from bridge.pipeline.models import Entity, QueuedEvent
 from bridge.pipeline.worker import Worker, WorkerDeps
 from bridge.setup import run_steps
-from sandbox.demo_steps.deal_world import B24Rest, World, make_ports
 from sandbox.template import resource
+from sandbox.world import onec as onec_reads
+from sandbox.world.deals import World, linked_product, make_ports
+from sandbox.world.rest import B24Rest
+from tests.harness import onec as harness_onec
+from tests.harness.lambda_edge import LambdaContext as FakeLambdaContext
 
 ONEC_COUNTERPARTIES = "Catalog_Контрагенты"
-ORDERS = "Document_ЗаказПокупателя"
 
 
 class SimClock:
@@ -160,18 +163,9 @@ class SimQueue:
         }
 
 
-@dataclass(frozen=True)
-class Context:
+def worker_context(remaining_ms: int) -> LambdaContext:
     """The Lambda context the worker reads: the time left in the invocation."""
-
-    remaining_ms: int
-    function_name: str = "QueueWorkerFunction"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:eu-central-1:123456789012:function:QueueWorkerFunction"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
+    return FakeLambdaContext("QueueWorkerFunction", remaining_ms=remaining_ms, memory_limit_in_mb=512).typed()
 
 
 @dataclass
@@ -281,7 +275,7 @@ class FaultWorld:
         if not batch:
             return None
         event = {"Records": [self.queue.record(m) for m in batch]}
-        context = cast(LambdaContext, Context(int((remaining_s or self.timeout_s) * 1000)))
+        context = worker_context(int((remaining_s or self.timeout_s) * 1000))
         response = self.worker().process_batch(event, context)
         failed = [str(item["itemIdentifier"]) for item in response["batchItemFailures"]]
         for message in batch:
@@ -335,26 +329,19 @@ class FaultWorld:
     def seed(self) -> dict[str, dict[str, str]]:
         if self._seed is None:
             assert self.world.onec is not None
-            self._seed = httpx.get(self.world.onec.url + "/_sandbox/seed").json()
+            self._seed = onec_reads.seed(self.world.onec.url)
         return self._seed
 
     def onec_rows(self, entity_set: str, flt: str | None = None) -> list[dict[str, Any]]:
-        from sandbox.onec.testing import url
-
-        params = {"$format": "json"} | ({"$filter": flt} if flt else {})
-        answer = httpx.get(
-            self.world.onec_url + url(entity_set, **params), auth=("odata", "odata"), timeout=15
-        )
-        answer.raise_for_status()
-        rows: list[dict[str, Any]] = answer.json()["value"]
+        rows: list[dict[str, Any]] = onec_reads.get(
+            self.world.onec_url, entity_set, **({"$filter": flt} if flt else {})
+        )["value"]
         return rows
 
     def orders_for(self, deal_id: int) -> list[dict[str, Any]]:
-        prop = self.seed()["ChartOfCharacteristicTypes_ДополнительныеРеквизитыИСведения"][
-            "ID сделки Битрикс24"
-        ]
-        flt = f"ДополнительныеРеквизиты/any(d: d/Свойство_Key eq guid'{prop}' and d/Значение eq '{deal_id}')"
-        return [r for r in self.onec_rows(ORDERS, flt) if not r.get("DeletionMark")]
+        assert self.world.onec is not None
+        orders = harness_onec.orders_for(self.world.onec_url, self.world.onec.url, deal_id)
+        return [r for r in orders if not r.get("DeletionMark")]
 
     def counterparties(self, inn: str) -> list[dict[str, Any]]:
         return [
@@ -362,39 +349,23 @@ class FaultWorld:
         ]
 
     def comments(self, deal_id: int) -> list[str]:
-        rows = self.rest.call(
-            "crm.timeline.comment.list", {"filter": {"ENTITY_ID": deal_id, "ENTITY_TYPE": "deal"}}
-        )
-        return [str(r.get("COMMENT", "")) for r in rows]
+        return self.rest.comments(deal_id)
 
     def new_deal(self, title: str, inn: str, *, quantity: int = 10, company_title: str | None = None) -> int:
         """A deal at the trigger stage with a brand-new company (never seen by 1C) and one product."""
         rest = self.rest
-        from bridge.links import B24Ref, OneCRef
-
         if self._product is None:
             nomenclature = self.seed()["Catalog_Номенклатура"]["Болт М10х50"]
-            self._product = rest.product("Болт М10х50", nomenclature)
-            self.ports.links.link(
-                B24Ref(entity="PRODUCT", id=str(self._product)),
-                OneCRef(entity_set="Catalog_Номенклатура", ref=nomenclature),
-                fingerprint="catalog",
-            )
+            self._product = linked_product(rest, self.ports.links, "Болт М10х50", nomenclature, "catalog")
         product = self._product
         company, contact = rest.company_with_contact(company_title or f"{title} ООО", inn, inn[:4] + "01001")
         self.last_company = company
-        row: dict[str, Any] = {
-            "PRODUCT_ID": product,
-            "PRODUCT_NAME": "Болт М10х50",
-            "PRICE": 15,
-            "QUANTITY": quantity,
-        }
         return rest.deal(
             title,
             rest.stage_id("Продажи", "Продажа материала"),
             company,
             contact,
-            [row | {"MEASURE_CODE": 796}],
+            [rest.goods_row(product, "Болт М10х50", quantity)],
         )
 
 
@@ -416,13 +387,17 @@ class Rendezvous:
         self._barrier.wait()
 
 
-class _After:
-    """A proxy that meets the rendezvous right after the first call `matches`."""
+type CallMatch = Callable[[str, tuple[Any, ...], dict[str, Any]], bool]
 
-    def __init__(
-        self, real: Any, matches: Callable[[str, tuple[Any, ...], dict[str, Any]], bool], meet: Rendezvous
-    ) -> None:
-        self._real, self._matches, self._meet = real, matches, meet
+
+class _AfterEachCall:
+    """A proxy that runs `_after(name, args, kwargs)` once each call of the real object returned."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def _after(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        raise NotImplementedError
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._real, name)
@@ -431,21 +406,32 @@ class _After:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             result = attribute(*args, **kwargs)
-            if self._matches(name, args, kwargs):
-                self._meet.wait_once()
+            self._after(name, args, kwargs)
             return result
 
         return call
+
+
+class _After(_AfterEachCall):
+    """Meets the rendezvous right after the first call `matches`."""
+
+    def __init__(self, real: Any, matches: CallMatch, meet: Rendezvous) -> None:
+        super().__init__(real)
+        self._matches, self._meet = matches, meet
+
+    def _after(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if self._matches(name, args, kwargs):
+            self._meet.wait_once()
 
 
 def meet_after(
     ports: Ports,
     meet: Rendezvous,
     *,
-    onec: Callable[[str, tuple[Any, ...], dict[str, Any]], bool] | None = None,
-    links: Callable[[str, tuple[Any, ...], dict[str, Any]], bool] | None = None,
+    onec: CallMatch | None = None,
+    links: CallMatch | None = None,
 ) -> Ports:
-    never: Callable[[str, tuple[Any, ...], dict[str, Any]], bool] = lambda name, args, kwargs: False  # noqa: E731
+    never: CallMatch = lambda name, args, kwargs: False  # noqa: E731
     return Ports(
         b24=ports.b24,
         onec=cast(Any, _After(ports.onec, onec or never, meet)),
@@ -462,7 +448,7 @@ def run_side_by_side(world: FaultWorld, batches: list[list[Message]]) -> list[In
         try:
             worker = world.new_worker()
             event = {"Records": [world.queue.record(m) for m in batch]}
-            response = worker.process_batch(event, cast(LambdaContext, Context(world.timeout_s * 1000)))
+            response = worker.process_batch(event, worker_context(world.timeout_s * 1000))
             failed = [str(item["itemIdentifier"]) for item in response["batchItemFailures"]]
             results[index] = Invocation(
                 at=world.clock.elapsed(), records=[m.id for m in batch], failed=failed
@@ -527,29 +513,23 @@ class CrashPlan:
             raise WorkerDied(f"crash after write #{index}: {label}")
 
 
-class _Crashing:
+class _Crashing(_AfterEachCall):
+    """Dies (per the plan) right after a write of its kind returned."""
+
     def __init__(self, real: Any, kind: str, plan: CrashPlan) -> None:
-        self._real, self._kind, self._plan = real, kind, plan
+        super().__init__(real)
+        self._kind, self._plan = kind, plan
 
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._real, name)
-        if not callable(attribute):
-            return attribute
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            result = attribute(*args, **kwargs)
-            label: str | None = None
-            if self._kind == "onec" and name in ONEC_WRITES:
-                label = f"1C {name} {args[0] if args else ''}"
-            elif self._kind == "links" and name in LINK_WRITES:
-                label = f"SyncTable {name}"
-            elif self._kind == "b24":
-                label = _b24_write(name, args)
-            if label is not None:
-                self._plan.after_write(label)
-            return result
-
-        return call
+    def _after(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        label: str | None = None
+        if self._kind == "onec" and name in ONEC_WRITES:
+            label = f"1C {name} {args[0] if args else ''}"
+        elif self._kind == "links" and name in LINK_WRITES:
+            label = f"SyncTable {name}"
+        elif self._kind == "b24":
+            label = _b24_write(name, args)
+        if label is not None:
+            self._plan.after_write(label)
 
 
 def crashing(ports: Ports, plan: CrashPlan) -> Ports:

@@ -1,18 +1,21 @@
-"""Shared pieces of the deal acceptance tests: one local stack, a clean world per test."""
+"""The deal acceptance tests' world: one local stack, a clean world per test, a deal as a
+manager makes it and the order it becomes."""
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 
 from bridge.setup import SetupReport
-from sandbox.demo_steps.deal_world import B24Rest, clear_table, run_setup
 from sandbox.local import LocalStack, LocalStackConfig, emulators
-from sandbox.onec.testing import url
+from sandbox.world import onec
+from sandbox.world.deals import clear_table, run_setup
+from sandbox.world.rest import B24Rest
+from tests.harness import onec as harness_onec
+from tests.harness.waiting import eventually
 
 
 def start_stack(moto_endpoint: str) -> Iterator[LocalStack]:
@@ -38,49 +41,24 @@ def fresh(stack: LocalStack) -> SetupReport:
 
 
 def onec_get(stack: LocalStack, path: str, **params: str) -> Any:
-    answer = httpx.get(
-        stack.onec_base_url + url(path, **{"$format": "json", **params}), auth=("odata", "odata"), timeout=10
-    )
-    answer.raise_for_status()
-    return answer.json()
+    return onec.get(stack.onec_base_url, path, **params)
 
 
 def seed(stack: LocalStack) -> dict[str, dict[str, str]]:
     assert stack.onec is not None
-    data: dict[str, dict[str, str]] = httpx.get(stack.onec.url + "/_sandbox/seed").json()
-    return data
+    return onec.seed(stack.onec.url)
 
 
 def orders_for(stack: LocalStack, deal_id: int) -> list[dict[str, Any]]:
-    prop = seed(stack)["ChartOfCharacteristicTypes_ДополнительныеРеквизитыИСведения"]["ID сделки Битрикс24"]
-    flt = f"ДополнительныеРеквизиты/any(d: d/Свойство_Key eq guid'{prop}' and d/Значение eq '{deal_id}')"
-    rows: list[dict[str, Any]] = onec_get(stack, "Document_ЗаказПокупателя", **{"$filter": flt})["value"]
-    return rows
-
-
-def eventually[T](probe: Callable[[], T | None], timeout: float = 90.0) -> T:
-    """Poll until `probe` returns something truthy (the pipeline is asynchronous)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.3)
+    assert stack.onec is not None
+    return harness_onec.orders_for(stack.onec_base_url, stack.onec.url, deal_id)
 
 
 def deal_with_new_company(stack: LocalStack, rest: B24Rest, *, quantity: int = 10, comments: str = "") -> int:
     bolt = seed(stack)["Catalog_Номенклатура"]["Болт М10х50"]
     product = rest.product("Болт М10х50", bolt)
     company, contact = rest.company_with_contact("Гамма ООО", "7712345678", "771201001")
-    row = {
-        "PRODUCT_ID": product,
-        "PRODUCT_NAME": "Болт М10х50",
-        "PRICE": 15,
-        "QUANTITY": quantity,
-        "MEASURE_CODE": 796,
-    }
+    row = rest.goods_row(product, "Болт М10х50", quantity)
     return rest.deal(
         "Заказ болтов",
         rest.stage_id("Продажи", "Продажа материала"),

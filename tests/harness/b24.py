@@ -1,48 +1,14 @@
-"""Helpers for tests that drive the emulator in-process or compare it with documented samples."""
+"""Comparing the Bitrix24 emulator's answers with the documented samples (tests/fixtures/b24)."""
 
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Iterator
 from typing import Any
-
-from starlette.applications import Starlette
-
-from sandbox.b24.app import Emulator, create_app
-from sandbox.b24.config import B24EmulatorConfig
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
 
 # Keys whose names depend on the sample portal's own data (user-field codes, smart-process links,
 # catalog property IDs); they are compared only when the emulator has a key of that name too.
 DYNAMIC_KEY = re.compile(r"^(UF_CRM_\w+|PARENT_ID_\d+|property\d+)$")
-
-
-class Rest:
-    """Calls `/rest/{user}/{code}/{method}` in-process and returns (status, body)."""
-
-    def __init__(self, config: B24EmulatorConfig | None = None) -> None:
-        self.app: Starlette = create_app(config)
-        self.client = TestClient(self.app)
-        self.emulator: Emulator = self.app.state.emulator
-        cfg = self.emulator.config
-        self.base = f"/rest/{cfg.webhook_user_id}/{cfg.webhook_code}"
-
-    def call(self, method: str, body: Any = None, **kwargs: Any) -> tuple[int, Any]:
-        response = self.client.post(f"{self.base}/{method}", json=body if body is not None else {}, **kwargs)
-        return response.status_code, response.json()
-
-    def ok(self, method: str, body: Any = None) -> Any:
-        status, data = self.call(method, body)
-        if status != 200 or "error" in data:
-            raise AssertionError(f"{method} failed: {status} {data}")
-        return data["result"]
-
-    def close(self) -> None:
-        self.client.close()
 
 
 def shape_mismatches(expected: Any, actual: Any, path: str = "$") -> Iterator[str]:

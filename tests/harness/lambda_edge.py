@@ -1,14 +1,16 @@
-"""HTTP API 2.0 events and a Lambda context for calling the public routes' handlers in-process."""
+"""A Lambda context and HTTP API 2.0 events for calling handlers in-process."""
 
 from __future__ import annotations
 
 import base64
 import sys
+import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
+from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsContext
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
@@ -17,14 +19,24 @@ from sandbox.template import load_function_handler
 
 @dataclass(frozen=True)
 class LambdaContext:
+    """The Lambda context a handler reads (names, memory, the time left), for in-process calls."""
+
     function_name: str = "EdgeFunction"
-    function_version: str = "$LATEST"
+    remaining_ms: int = 25_000
     memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:eu-central-1:123456789012:function:EdgeFunction"
-    aws_request_id: str = "b0a2f0f4-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:eu-central-1:123456789012:function:{self.function_name}"
 
     def get_remaining_time_in_millis(self) -> int:
-        return 25_000
+        return self.remaining_ms
+
+    def typed(self) -> PowertoolsContext:
+        """This context as the type the handlers declare."""
+        return cast(PowertoolsContext, self)
 
 
 def http_event(

@@ -8,33 +8,19 @@ from typing import Any
 
 import httpx
 
-from bridge.b24.client import B24Client
-from bridge.b24.ratelimit import LocalBucket
 from bridge.deals import directory
-from bridge.deps import Ports
-from bridge.links.store import LinkStore
-from bridge.onec.client import ODataClient
 from bridge.parties.poller import RunReport, run
 from bridge.parties.resolved import ResolvedStore
 from bridge.parties.setup import load_or_setup
 from bridge.parties.sync import PartiesFlow, parties_mapping
 from bridge.settings import Mapping
-from sandbox.b24 import create_app as create_b24
-from sandbox.b24.config import B24EmulatorConfig
-from sandbox.onec import create_app as create_onec
-from sandbox.onec.config import OneCEmulatorConfig
-from sandbox.serve import RunningServer, free_port, serve_in_thread
+from tests.harness.emulators import EmulatorWorld, emulator_ports
 
-WEBHOOK = "/rest/1/sandbox/"
-ODATA = "/unf/odata/standard.odata/"
 WRITE_METHODS = ("add", "update", "delete", "set", "bind")
 
 
 @dataclass
-class World:
-    b24_server: RunningServer
-    onec_server: RunningServer
-    ports: Ports
+class World(EmulatorWorld):
     store: ResolvedStore
 
     @property
@@ -52,13 +38,6 @@ class World:
         return run(self.flow())
 
     # -- direct access, as a person would act ------------------------------------------------
-    def b24(self, method: str, params: dict[str, Any] | None = None) -> Any:
-        response = httpx.post(f"{self.b24_url}{WEBHOOK}{method}", json=params or {}, timeout=10)
-        body = response.json()
-        assert response.status_code == 200, body
-        assert "error" not in body, body
-        return body["result"]
-
     def onec_get(self, entity_set: str, ref: str) -> dict[str, Any]:
         return self.ports.onec.get(entity_set, ref)
 
@@ -67,11 +46,7 @@ class World:
         return self.ports.onec.list(entity_set, filter=condition)
 
     def b24_writes(self, since: int) -> list[dict[str, Any]]:
-        calls = httpx.get(f"{self.b24_url}/_sandbox/calls", params={"since": since}).json()["calls"]
-        return [c for c in calls if _is_b24_write(c)]
-
-    def b24_seq(self) -> int:
-        return int(httpx.get(f"{self.b24_url}/_sandbox/calls").json()["cursor"])
+        return [c for c in self.b24_calls(since) if _is_b24_write(c)]
 
     def onec_writes(self, since: int) -> list[dict[str, Any]]:
         calls = httpx.get(f"{self.onec_url}/_sandbox/calls", params={"since": since}).json()["calls"]
@@ -88,16 +63,5 @@ def _is_b24_write(call: dict[str, Any]) -> bool:
 def start_world(table: str, dynamodb: Any) -> Iterator[World]:
     # The employee directory is cached per client object id; a new world must not see an old one's.
     directory.forget()
-    b24 = serve_in_thread(create_b24(B24EmulatorConfig()), "127.0.0.1", None)
-    port = free_port("127.0.0.1")
-    onec = serve_in_thread(create_onec(OneCEmulatorConfig(port=port)), "127.0.0.1", port)
-    client = B24Client(b24.url + WEBHOOK, limiter=LocalBucket(burst=10_000, per_second=10_000))
-    odata = ODataClient(onec.url + ODATA, "odata", "odata")
-    ports = Ports(b24=client, onec=odata, links=LinkStore(table, dynamodb), mapping=Mapping())
-    try:
+    with emulator_ports(table, dynamodb, Mapping()) as (b24, onec, ports):
         yield World(b24, onec, ports, ResolvedStore(ports.links))
-    finally:
-        client.close()
-        odata.close()
-        b24.stop()
-        onec.stop()
