@@ -15,10 +15,10 @@ from bridge.catalog.report import RunReport
 from bridge.catalog.resolved import CatalogResolved, ResolvedStore
 from bridge.catalog.setup import ensure_resolved
 from bridge.catalog.stock import sync_stock
+from bridge.config.mapping import Mapping
 from bridge.deps import Ports
 from bridge.links.store import LinkStore
 from bridge.onec.client import ODataClient
-from bridge.settings import Mapping
 from sandbox.b24 import create_app as create_b24
 from sandbox.b24.config import B24EmulatorConfig
 from sandbox.onec import create_app as create_onec

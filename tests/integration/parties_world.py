@@ -10,15 +10,15 @@ import httpx
 
 from bridge.b24.client import B24Client
 from bridge.b24.ratelimit import LocalBucket
-from bridge.deals import directory
+from bridge.config.mapping import Mapping
 from bridge.deps import Ports
+from bridge.domain import directory
 from bridge.links.store import LinkStore
 from bridge.onec.client import ODataClient
 from bridge.parties.poller import RunReport, run
 from bridge.parties.resolved import ResolvedStore
 from bridge.parties.setup import load_or_setup
 from bridge.parties.sync import PartiesFlow, parties_mapping
-from bridge.settings import Mapping
 from sandbox.b24 import create_app as create_b24
 from sandbox.b24.config import B24EmulatorConfig
 from sandbox.onec import create_app as create_onec

@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from bridge.payments.config import PaymentsMapping, RegistryOptions
+from bridge.config.mapping import Mapping
+from bridge.config.payments import PaymentsMapping, RegistryOptions
 from bridge.payments.poller import poll
 from bridge.payments.push import PushBody, handle_push
 from bridge.payments.recompute import PaymentsContext
 from bridge.payments.resolved import SyncTableResolved
 from bridge.payments.state import OrderStateStore
-from bridge.settings import Mapping
 from sandbox.b24.app import create_app as b24_app
 from sandbox.demo_steps.payments import BIZPROC_TEMPLATE_ID, PaymentsWorld, onec_time
 from sandbox.onec.app import create_app as onec_app

@@ -15,15 +15,15 @@ from typing import Any
 import httpx
 import pytest
 
+from bridge.config.mapping import Mapping
+from bridge.config.payments import PaymentsMapping, RegistryOptions
+from bridge.domain.onec_sets import ORDERS as ORDER_SET
 from bridge.links.store import LinkStore
-from bridge.payments.config import PaymentsMapping, RegistryOptions
 from bridge.payments.manifest import OPEN_ORDERS_MANIFEST
-from bridge.payments.models import ORDER_SET
 from bridge.payments.poller import poll
 from bridge.payments.recompute import PaymentsContext, recompute_order
 from bridge.payments.resolved import SyncTableResolved
 from bridge.payments.state import OrderStateStore
-from bridge.settings import Mapping
 from sandbox.b24.app import create_app as b24_app
 from sandbox.demo_steps.payments import PaymentsWorld, onec_time
 from sandbox.onec.app import create_app as onec_app

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bridge.config.deal import DealMapping, StageRef
 from bridge.deals.decisions import DealLinkState, OrderActionKind, OrderOutcome, order_action, short_products
 from bridge.deals.snapshot import DealSnapshot, parse_deal_snapshot
-from bridge.deals.stages import StageBook
+from bridge.domain.stages import StageBook
 from bridge.errors import ConfigurationError
-from bridge.settings import DealMapping, StageRef
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.deals.stages import StageBook
-from bridge.payments.config import PaymentFieldCodes, PaymentsMapping
+from bridge.config.payments import PaymentFieldCodes, PaymentsMapping
+from bridge.domain.onec_sets import CARD_OPERATIONS as CARD_SET
+from bridge.domain.stages import StageBook
 from bridge.payments.models import (
-    CARD_SET,
     DealFacts,
     OrderFacts,
     PaymentDoc,
@@ -188,7 +188,8 @@ def test_type_rules() -> None:
 
 
 def test_without_payments_only_amounts_and_status_are_written() -> None:
-    fields = mapped_fields(summarize(order(), [], None, PaymentsMapping()), PaymentFieldCodes(), ENUMS, "RUB")
+    codes = PaymentFieldCodes.of()
+    fields = mapped_fields(summarize(order(), [], None, PaymentsMapping()), codes, ENUMS, "RUB")
     assert fields == {
         "UF_CRM_1C_PAID": "0.00|RUB",
         "UF_CRM_1C_ORDER_SUM": "1000.00|RUB",

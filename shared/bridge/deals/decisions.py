@@ -21,9 +21,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from bridge.config.deal import DealMapping
 from bridge.deals.snapshot import DealSnapshot
-from bridge.deals.stages import Semantics, Stage, StageBook
-from bridge.settings import DealMapping
+from bridge.domain.stages import Semantics, Stage, StageBook
 
 
 class OrderOutcome(StrEnum):

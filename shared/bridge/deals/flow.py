@@ -19,7 +19,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from bridge.b24.models import Command
-from bridge.deals import directory
+from bridge.deals.buyer import CounterpartyDecisionKind, buyer_party, contact_person_for
 from bridge.deals.config import DealFlowOptions, OrderConfig
 from bridge.deals.counterparty import BuyerResult, resolve_buyer
 from bridge.deals.decisions import (
@@ -31,7 +31,6 @@ from bridge.deals.decisions import (
     order_action,
 )
 from bridge.deals.mapping import (
-    ORDER_SET,
     OrderDraft,
     ProductRefs,
     Unmatched,
@@ -41,14 +40,6 @@ from bridge.deals.mapping import (
 )
 from bridge.deals.notices import notify_problem
 from bridge.deals.orders import close_order, create_order, ensure_shipment, update_order
-from bridge.deals.parties import (
-    CounterpartyDecisionKind,
-    ResponsibleDecision,
-    ResponsibleSource,
-    buyer_party,
-    contact_person_for,
-    decide_responsible,
-)
 from bridge.deals.products import amount_item_refs, match_products
 from bridge.deals.resolved import DealResolved, load
 from bridge.deals.snapshot import DealSnapshot, deal_read_plan, parse_deal_snapshot
@@ -69,6 +60,10 @@ from bridge.deals.writeback import (
     won_without_order_text,
 )
 from bridge.deps import Ports, default_ports
+from bridge.domain import directory
+from bridge.domain.onec_sets import ORDERS as ORDER_SET
+from bridge.domain.onec_sets import STOCK as STOCK_REGISTER
+from bridge.domain.responsible import ResponsibleDecision, ResponsibleSource, decide_responsible
 from bridge.errors import BridgeError, ConfigurationError, PermanentError, TransientError
 from bridge.links import B24Ref, ClaimHeld, CursorConflict, Link, OneCRef, fingerprint
 from bridge.observability import logger, metrics
@@ -77,7 +72,6 @@ from bridge.pipeline.dispatch import register
 from bridge.pipeline.models import QueuedEvent
 
 DEAL_ENTITY = "DEAL"
-STOCK_REGISTER = "AccumulationRegister_ЗапасыНаСкладах"
 # On the deal's link: whose manager the order follows, decided once per counterparty (§2.6.1).
 RULE = "responsible"
 RULE_COUNTERPARTY = "responsible_counterparty"

@@ -14,66 +14,27 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bridge.deals.config import EMPTY_GUID, OneCRefs
+from bridge.config.deal import DealMapping
+from bridge.config.onec import OneCMapping
+from bridge.deals.config import OneCRefs
 from bridge.deals.resolved import NO_VAT, AmountItem, DealResolved, save
-from bridge.deals.stages import StageBook
 from bridge.deps import Ports
-from bridge.domain import phones
+from bridge.domain.counterparty import EMPTY_GUID
+from bridge.domain.onec_sets import NOMENCLATURE, ORDER_PROPERTY_SET, PROPERTIES, PROPERTY_SETS
+from bridge.domain.stages import StageBook
 from bridge.errors import ConfigurationError
 from bridge.onec.client import ODataClient
 from bridge.onec.odata import eq
-from bridge.settings import DealMapping, OneCMapping
-from bridge.setup.b24_fields import UserFieldSpec, ensure_user_fields
+from bridge.setup import phone_kinds
+from bridge.setup.b24_fields import ensure_user_fields
+from bridge.setup.deal_card import read_stage_book, user_field_specs
 from bridge.setup.framework import SetupProblem
 from bridge.setup.onec_names import ensure_folder, find_by_description, only_one, string_value_type
-
-PROPERTIES = "ChartOfCharacteristicTypes_ДополнительныеРеквизитыИСведения"
-PROPERTY_SETS = "Catalog_НаборыДополнительныхРеквизитовИСведений"
-ORDER_PROPERTY_SET = "Документ_ЗаказПокупателя"
-DEAL_ENTITY_TYPE = 2
-NOMENCLATURE = "Catalog_Номенклатура"
 
 type Results = list[SetupProblem | str]
 
 
-def user_field_specs(deal: DealMapping) -> tuple[UserFieldSpec, ...]:
-    """The deal fields the deal flow (order number, key) and the payment flow (§2) write."""
-    return (
-        UserFieldSpec(deal.order_number_field, "Номер заказа 1С", "string"),
-        UserFieldSpec(deal.order_ref_field, "Ключ заказа 1С", "string"),
-        UserFieldSpec(deal.pay_date_field, "Дата оплаты", "date"),
-        UserFieldSpec(
-            deal.pay_type_field, "Тип оплаты", "enumeration", ("Предоплата", "Полная оплата", "Постоплата")
-        ),
-        UserFieldSpec(deal.paid_field, "Фактически оплачено", "money"),
-        UserFieldSpec(
-            deal.pay_method_field, "Способ оплаты", "enumeration", ("Безналичный расчет", "Наличный расчет")
-        ),
-        UserFieldSpec(deal.pay_comment_field, "Комментарий к оплате", "string"),
-        UserFieldSpec(
-            deal.pay_status_field, "Оплата", "enumeration", ("Не оплачен", "Частично оплачен", "Оплачен")
-        ),
-        UserFieldSpec(deal.order_sum_field, "Сумма заказа", "money"),
-    )
-
-
 # --- Bitrix24 ------------------------------------------------------------------------------------
-
-
-def read_stage_book(ports: Ports) -> StageBook:
-    categories = ports.b24.call("crm.category.list", {"entityTypeId": DEAL_ENTITY_TYPE}).result
-    rows = categories.get("categories", []) if isinstance(categories, dict) else categories
-    entity_ids = ["DEAL_STAGE" if int(row["id"]) == 0 else f"DEAL_STAGE_{int(row['id'])}" for row in rows]
-    commands = {
-        f"s{index}": ("crm.status.list", {"filter": {"ENTITY_ID": entity}, "order": {"SORT": "ASC"}})
-        for index, entity in enumerate(entity_ids)
-    }
-    answer = ports.b24.batch(commands)
-    statuses: list[dict[str, Any]] = []
-    for key in commands:
-        part = answer.result.get(key) if isinstance(answer.result, dict) else None
-        statuses += part if isinstance(part, list) else []
-    return StageBook.from_b24(categories, statuses)
 
 
 def check_stages(book: StageBook, deal: DealMapping) -> Results:
@@ -233,7 +194,7 @@ def resolve_onec(ports: Ports, *, dry_run: bool) -> tuple[OneCRefs | None, dict[
     completed = refs.required(states, names.completed_order_state, "onec.completed_order_state")
     cancelled = refs.required(states, names.cancelled_order_state, "onec.cancelled_order_state")
     values: dict[str, Any] = _contact_kinds(refs, names)
-    values["phone_kinds"], phone_notes = phones.ensure(onec, ports.mapping.phones, dry_run=dry_run)
+    values["phone_kinds"], phone_notes = phone_kinds.ensure(onec, ports.mapping.phones, dry_run=dry_run)
     results += phone_notes
     values["reserve_warehouse"] = refs.named(
         "Catalog_СтруктурныеЕдиницы", names.reserve_warehouse, "onec.reserve_warehouse"
@@ -323,9 +284,10 @@ def _contact_kinds(refs: _Refs, names: OneCMapping) -> dict[str, str | None]:
 def setup(ports: Ports, *, dry_run: bool) -> list[SetupProblem | str]:
     deal = ports.mapping.deal
     results: Results = []
-    book = read_stage_book(ports)
+    book = read_stage_book(ports.b24)
     results += check_stages(book, deal)
-    options, field_results = ensure_user_fields(ports.b24, "deal", user_field_specs(deal), dry_run=dry_run)
+    specs = user_field_specs(deal, ports.mapping.payments.labels)
+    options, field_results = ensure_user_fields(ports.b24, "deal", specs, dry_run=dry_run)
     results += field_results
     onec_refs, extras, onec_results = resolve_onec(ports, dry_run=dry_run)
     results += onec_results

@@ -27,16 +27,16 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from bridge.config.deal import DealMapping
 from bridge.deals.decisions import OrderOutcome
 from bridge.deals.flow import deal_ref
 from bridge.deals.models import Deal, parse_wire
 from bridge.deals.resolved import DealResolved, load
-from bridge.deals.stages import StageBook
 from bridge.deps import Ports
+from bridge.domain.stages import StageBook
 from bridge.observability import logger, metrics
 from bridge.pipeline.models import Entity, QueuedEvent
 from bridge.pipeline.queue import EventSender
-from bridge.settings import DealMapping
 
 CURSOR = "deal-sweep"
 OVERLAP = timedelta(minutes=2)
