@@ -23,7 +23,7 @@ class OneCMapping(BaseModel):
     cancelled_order_state: str = "Отменен"
     reserve_warehouse: str = "Основной склад"  # Catalog_СтруктурныеЕдиницы; empty = none
     # Catalog_ВидыКонтактнойИнформации descriptions; empty = rows without a kind.
-    # Phone kinds: `[phones]` (bridge.domain.phones), one table for every flow.
+    # Phone kinds: `[phones]` (bridge.config.phones), one table for every flow.
     counterparty_email_kind: str = "Email"
     contact_email_kind: str = "Email контактного лица"
     # Catalog_Номенклатура (a service) carrying the deal's amount when the deal has no product rows.

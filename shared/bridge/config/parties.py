@@ -105,7 +105,7 @@ class PartiesMapping(BaseModel):
     legal_address_kind: str = "Юридический адрес"
     actual_address_kind: str = "Фактический адрес"
     postal_address_kind: str = "Почтовый адрес"
-    # Phone kinds: `[phones]` (bridge.domain.phones), shared with the deal flow.
+    # Phone kinds: `[phones]` (bridge.config.phones), shared with the deal flow.
     email_kind: str = "Email"
     person_email_kind: str = "Email контактного лица"
     # Deletions never cascade unless asked to.
