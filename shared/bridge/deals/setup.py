@@ -20,7 +20,21 @@ from bridge.deals.config import OneCRefs
 from bridge.deals.resolved import NO_VAT, AmountItem, DealResolved, save
 from bridge.deps import Ports
 from bridge.domain.counterparty import EMPTY_GUID
-from bridge.domain.onec_sets import NOMENCLATURE, ORDER_PROPERTY_SET, PROPERTIES, PROPERTY_SETS
+from bridge.domain.onec_sets import (
+    CONTACT_KINDS,
+    COUNTERPARTIES,
+    EMPLOYEES,
+    NOMENCLATURE,
+    ORDER_PROPERTY_SET,
+    ORDER_STATES,
+    ORGANIZATIONS,
+    PRICE_KINDS,
+    PROPERTIES,
+    PROPERTY_SETS,
+    UNITS,
+    VAT_RATES,
+    WAREHOUSES,
+)
 from bridge.domain.stages import StageBook
 from bridge.errors import ConfigurationError
 from bridge.onec.client import ODataClient
@@ -162,14 +176,14 @@ def ensure_deal_property(onec: ODataClient, name: str, *, dry_run: bool) -> tupl
 
 
 def _units(onec: ODataClient) -> dict[str, str]:
-    rows = onec.list("Catalog_КлассификаторЕдиницИзмерения", select=["Ref_Key", "Code", "DeletionMark"])
+    rows = onec.list(UNITS, select=["Ref_Key", "Code", "DeletionMark"])
     return {
         str(r["Code"]).strip(): str(r["Ref_Key"]) for r in rows if not r.get("DeletionMark") and r.get("Code")
     }
 
 
 def _vat_rates(onec: ODataClient) -> dict[str, str]:
-    rows = onec.list("Catalog_СтавкиНДС", select=["Ref_Key", "Ставка", "НеОблагается", "DeletionMark"])
+    rows = onec.list(VAT_RATES, select=["Ref_Key", "Ставка", "НеОблагается", "DeletionMark"])
     found: dict[str, str] = {}
     for row in rows:
         if row.get("DeletionMark"):
@@ -184,26 +198,24 @@ def resolve_onec(ports: Ports, *, dry_run: bool) -> tuple[OneCRefs | None, dict[
     refs = _Refs(onec)
     results: Results = []
     if names.organization.strip():
-        organization = refs.named("Catalog_Организации", names.organization, "onec.organization")
+        organization = refs.named(ORGANIZATIONS, names.organization, "onec.organization")
     else:
-        organization, problem = only_one(onec, "Catalog_Организации", setting="onec.organization")
+        organization, problem = only_one(onec, ORGANIZATIONS, setting="onec.organization")
         if problem:
             refs.problems.append(problem)
-    states = "Catalog_СостоянияЗаказовПокупателей"
+    states = ORDER_STATES
     initial = refs.required(states, names.initial_order_state, "onec.initial_order_state")
     completed = refs.required(states, names.completed_order_state, "onec.completed_order_state")
     cancelled = refs.required(states, names.cancelled_order_state, "onec.cancelled_order_state")
     values: dict[str, Any] = _contact_kinds(refs, names)
     values["phone_kinds"], phone_notes = phone_kinds.ensure(onec, ports.mapping.phones, dry_run=dry_run)
     results += phone_notes
-    values["reserve_warehouse"] = refs.named(
-        "Catalog_СтруктурныеЕдиницы", names.reserve_warehouse, "onec.reserve_warehouse"
-    )
-    values["price_kind"] = refs.named("Catalog_ВидыЦен", names.price_kind, "onec.price_kind")
+    values["reserve_warehouse"] = refs.named(WAREHOUSES, names.reserve_warehouse, "onec.reserve_warehouse")
+    values["price_kind"] = refs.named(PRICE_KINDS, names.price_kind, "onec.price_kind")
     if names.new_counterparty_folder.strip():
         folder, folder_results = ensure_folder(
             onec,
-            "Catalog_Контрагенты",
+            COUNTERPARTIES,
             names.new_counterparty_folder,
             setting="onec.new_counterparty_folder",
             dry_run=dry_run,
@@ -213,12 +225,12 @@ def resolve_onec(ports: Ports, *, dry_run: bool) -> tuple[OneCRefs | None, dict[
         results += [r for r in folder_results if isinstance(r, str)]
     # Required: an order is never written without Ответственный (§2.6.1).
     values["default_responsible"] = refs.required(
-        "Catalog_Сотрудники", names.default_responsible, "onec.default_responsible"
+        EMPLOYEES, names.default_responsible, "onec.default_responsible"
     )
     warehouses = tuple(
         ref
         for name in names.warehouses
-        if (ref := refs.named("Catalog_СтруктурныеЕдиницы", name, "onec.warehouses")) is not None
+        if (ref := refs.named(WAREHOUSES, name, "onec.warehouses")) is not None
     )
     if deal.deal_id_storage == "additional_attribute":
         prop, prop_results = ensure_deal_property(onec, names.deal_id_attribute, dry_run=dry_run)
@@ -271,7 +283,7 @@ def _ref_or_none(value: Any) -> str | None:
 
 
 def _contact_kinds(refs: _Refs, names: OneCMapping) -> dict[str, str | None]:
-    kinds = "Catalog_ВидыКонтактнойИнформации"
+    kinds = CONTACT_KINDS
     return {
         field: refs.named(kinds, getattr(names, field), f"onec.{field}")
         for field in ("counterparty_email_kind", "contact_email_kind")

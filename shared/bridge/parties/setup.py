@@ -14,7 +14,7 @@ from bridge.config.parties import PartiesMapping
 from bridge.deps import Ports
 from bridge.domain.onec_sets import CONTACT_KINDS as KINDS_SET
 from bridge.domain.onec_sets import CONTACT_ROLES as ROLES
-from bridge.domain.onec_sets import PROPERTIES, PROPERTY_SETS
+from bridge.domain.onec_sets import COUNTERPARTIES, PROPERTIES, PROPERTY_SETS
 from bridge.onec.errors import NotFound as OneCNotFound
 from bridge.onec.odata import all_of, eq
 from bridge.parties.resolved import PartiesResolved, ResolvedStore
@@ -177,9 +177,7 @@ def resolve(ports: Ports, *, dry_run: bool) -> tuple[PartiesResolved, list[Setup
         supplier_contact_type=step.status("CONTACT_TYPE", config.supplier_contact_type),
         preset_ids=step.presets(),
         okopf_enum={str(item["ID"]): str(item["VALUE"]) for item in (okopf or {}).get("LIST") or []},
-        counterparty_folder=step.one(
-            "Catalog_Контрагенты", folder, eq("IsFolder", True), create={"IsFolder": True}
-        ),
+        counterparty_folder=step.one(COUNTERPARTIES, folder, eq("IsFolder", True), create={"IsFolder": True}),
         okopf_property=step.property_of_counterparties(config.okopf_attribute),
         schedule_property=step.property_of_counterparties(config.schedule_attribute),
         both_company_type=step.status("COMPANY_TYPE", config.both_company_type)
