@@ -37,14 +37,14 @@ import httpx
 from bridge.b24.client import B24Client
 from bridge.b24.operating import WINDOW_S
 from bridge.b24.ratelimit import SAFETY_MARGIN, LocalBucket
-from bridge.catalog.model import NOMENCLATURE
 from bridge.catalog.nomenclature import sync_nomenclature
 from bridge.catalog.resolved import ResolvedStore
 from bridge.catalog.setup import ensure_resolved
+from bridge.config.mapping import Mapping
 from bridge.deps import Ports
+from bridge.domain.onec_sets import NOMENCLATURE
 from bridge.links.store import LinkStore
 from bridge.onec.client import ODataClient
-from bridge.settings import Mapping
 
 RESULTS = Path(__file__).parent / "results"
 WEBHOOK = "/rest/1/sandbox/"

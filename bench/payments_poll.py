@@ -29,14 +29,14 @@ from typing import Any
 import boto3
 import httpx
 
-from bridge.payments.config import PaymentsMapping, RegistryOptions
+from bridge.config.mapping import Mapping
+from bridge.config.payments import PaymentsMapping, RegistryOptions
+from bridge.domain.onec_sets import ORDERS as ORDER_SET
 from bridge.payments.manifest import OPEN_ORDERS_MANIFEST, OPEN_ORDERS_SEEDED
-from bridge.payments.models import ORDER_SET
 from bridge.payments.poller import poll
 from bridge.payments.recompute import PaymentsContext
 from bridge.payments.resolved import SyncTableResolved
 from bridge.payments.state import OrderStateStore
-from bridge.settings import Mapping
 from sandbox.b24.app import create_app as b24_app
 from sandbox.moto_server import start_moto
 from sandbox.onec.app import create_app as onec_app

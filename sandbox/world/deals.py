@@ -14,11 +14,12 @@ import httpx
 
 from bridge.b24.client import B24Client
 from bridge.b24.ratelimit import LocalBucket
+from bridge.config.mapping import Mapping
 from bridge.deps import Ports
 from bridge.links import B24Ref, OneCRef
 from bridge.links.store import LinkStore
 from bridge.onec.client import ODataClient
-from bridge.settings import Mapping, load_mapping
+from bridge.settings import load_mapping
 from bridge.setup import SetupReport, run_all
 from sandbox.local import emulators
 from sandbox.serve import RunningServer

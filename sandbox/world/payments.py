@@ -18,14 +18,19 @@ import httpx
 
 from bridge.b24.client import B24Client
 from bridge.b24.ratelimit import LocalBucket
+from bridge.config.mapping import Mapping
+from bridge.config.payments import RegistryOptions
 from bridge.deps import Ports
+from bridge.domain.onec_sets import BANK_RECEIPTS as BANK_SET
+from bridge.domain.onec_sets import CARD_OPERATIONS as CARD_SET
+from bridge.domain.onec_sets import CASH_RECEIPTS as CASH_SET
+from bridge.domain.onec_sets import ORDERS as ORDER_SET
+from bridge.domain.onec_sets import SHIPMENTS as SHIPMENT_SET
 from bridge.links.models import B24Ref, OneCRef
 from bridge.links.store import LinkStore
 from bridge.onec.client import ODataClient
-from bridge.payments.config import RegistryOptions
-from bridge.payments.models import BANK_SET, CARD_SET, CASH_SET, ORDER_SET, ORDER_TYPE, SHIPMENT_SET
+from bridge.payments.models import ORDER_TYPE
 from bridge.payments.setup import setup as payments_setup
-from bridge.settings import Mapping
 from sandbox.onec.seed import seed_ref
 from sandbox.world.rest import B24Rest
 

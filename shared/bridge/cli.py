@@ -45,9 +45,8 @@ def _replay(dead_letter_url: str, limit: int | None) -> int:
     if not queue_url:
         sys.stderr.write("replay: bad setting: BRIDGE_QUEUE_URL: the events queue to replay into\n")
         return 2
-    report = replay_dead_letters(
-        aws.sqs_client(), dead_letter_url=dead_letter_url, queue_url=queue_url, limit=limit
-    )
+    sqs = aws.sqs_client(runtime_settings().aws_endpoint_url)
+    report = replay_dead_letters(sqs, dead_letter_url=dead_letter_url, queue_url=queue_url, limit=limit)
     sys.stdout.write(f"replayed {report.replayed} event(s); {report.left} left in the dead-letter queue\n")
     return 0
 

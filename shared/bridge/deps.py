@@ -12,9 +12,10 @@ from functools import cache
 from bridge import aws
 from bridge.b24 import factory as b24_factory
 from bridge.b24.client import B24Client
+from bridge.config.mapping import Mapping
 from bridge.links.store import LinkStore
 from bridge.onec.client import ODataClient
-from bridge.settings import Mapping, credentials, mapping, refresh_credentials, runtime_settings
+from bridge.settings import credentials, mapping, refresh_credentials, runtime_settings
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ def onec_client() -> ODataClient:
 @cache
 def link_store() -> LinkStore:
     settings = runtime_settings()
-    return LinkStore(settings.table_name, aws.dynamodb_client(), audit_ttl_days=settings.audit_ttl_days)
+    db = aws.dynamodb_client(settings.aws_endpoint_url)
+    return LinkStore(settings.table_name, db, audit_ttl_days=settings.audit_ttl_days)
 
 
 @cache

@@ -22,9 +22,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 
-from bridge.b24.masking import SecretMaskingFilter, install_secret_filter
+from bridge.b24.masking import SecretMaskingFilter, install_secret_filter, mask_secret
 
 # The libraries whose calls become X-Ray subsegments: every outbound call of the bridge goes through
 # one of them (boto3 clients are botocore; both HTTP clients are httpx).
@@ -126,10 +127,6 @@ def report_auth_failure(system: str, reason: str) -> None:
     """The other side refused our credentials even after re-reading the secret: an outage of the
     integration, not bad data. Logged and counted (`AuthFailed`, alarmed in template.yaml); the
     caller raises a transient error so the work waits in the queue and reaches the DLQ."""
-    from aws_lambda_powertools.metrics import MetricUnit
-
-    from bridge.b24.masking import mask_secret
-
     logger.error(
         f"{system} refused the bridge's credentials; rotate or fix the secret (docs/operations.md)",
         extra={"step": "auth", "system": system, "reason": mask_secret(reason)},

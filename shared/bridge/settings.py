@@ -31,16 +31,16 @@ from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bridge.catalog.config import CatalogMapping
-from bridge.domain.phones import PhoneKinds
+from bridge import aws
+from bridge.b24.masking import register_secret, webhook_code
+from bridge.config.mapping import Mapping
 from bridge.errors import ConfigurationError
-from bridge.parties.config import PartiesMapping
-from bridge.payments.config import PaymentsMapping
+from bridge.observability import logger
 
 ENV_PREFIX = "BRIDGE_"
 
@@ -81,38 +81,6 @@ class RuntimeSettings(BaseSettings):
     audit_ttl_days: int = Field(30, ge=1)
 
 
-class Secrets(BaseModel):
-    """Credentials of both systems. `repr` and `str` never show the secret parts."""
-
-    model_config = ConfigDict(frozen=True)
-
-    b24_webhook_url: SecretStr
-    b24_application_token: SecretStr
-    onec_base_url: HttpUrl
-    onec_user: str = Field(min_length=1)
-    onec_password: SecretStr
-    # Shared secrets of our own HTTP routes; absent means every request to that route is refused.
-    onec_push_secret: SecretStr | None = None  # POST /1c/events (a 1C-side extension)
-    stock_refresh_token: SecretStr | None = None  # POST /stock/refresh
-
-    @field_validator("b24_webhook_url")
-    @classmethod
-    def _webhook_shape(cls, value: SecretStr) -> SecretStr:
-        url = value.get_secret_value()
-        if not url.startswith(("http://", "https://")) or "/rest/" not in url:
-            raise ValueError("must look like https://<portal>/rest/<user id>/<code>/")
-        if not url.endswith("/"):
-            return SecretStr(url + "/")
-        return value
-
-    @field_validator("b24_application_token")
-    @classmethod
-    def _token_present(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().strip():
-            raise ValueError("must not be empty")
-        return value
-
-
 def _webhook_shape(value: SecretStr) -> SecretStr:
     url = value.get_secret_value()
     if not url.startswith(("http://", "https://")) or "/rest/" not in url:
@@ -128,32 +96,41 @@ def _not_blank(value: SecretStr) -> SecretStr:
     return value
 
 
+type WebhookUrl = Annotated[SecretStr, AfterValidator(_webhook_shape)]
+type Token = Annotated[SecretStr, AfterValidator(_not_blank)]
+
+
+class Secrets(BaseModel):
+    """Credentials of both systems. `repr` and `str` never show the secret parts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    b24_webhook_url: WebhookUrl
+    b24_application_token: Token
+    onec_base_url: HttpUrl
+    onec_user: str = Field(min_length=1)
+    onec_password: SecretStr
+    # Shared secrets of our own HTTP routes; absent means every request to that route is refused.
+    onec_push_secret: SecretStr | None = None  # POST /1c/events (a 1C-side extension)
+    stock_refresh_token: SecretStr | None = None  # POST /stock/refresh
+
+
 class Credentials(BaseModel):
     """What the flows need to call both systems (`BRIDGE_SECRET_ID`)."""
 
     model_config = ConfigDict(frozen=True)
 
-    b24_webhook_url: SecretStr
+    b24_webhook_url: WebhookUrl
     onec_base_url: HttpUrl
     onec_user: str = Field(min_length=1)
     onec_password: SecretStr
-
-    @field_validator("b24_webhook_url")
-    @classmethod
-    def _webhook(cls, value: SecretStr) -> SecretStr:
-        return _webhook_shape(value)
 
 
 class ReceiverSecret(BaseModel):
     """The only secret of the webhook receiver (`BRIDGE_RECEIVER_SECRET_ID`)."""
 
     model_config = ConfigDict(frozen=True)
-    b24_application_token: SecretStr
-
-    @field_validator("b24_application_token")
-    @classmethod
-    def _token(cls, value: SecretStr) -> SecretStr:
-        return _not_blank(value)
+    b24_application_token: Token
 
 
 class PushSecret(BaseModel):
@@ -168,112 +145,6 @@ class RefreshSecret(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     stock_refresh_token: SecretStr | None = None
-
-
-class StageRef(BaseModel):
-    """A stage named as people see it; ids are resolved at setup, never hard-coded."""
-
-    model_config = ConfigDict(frozen=True)
-    funnel: str = Field(min_length=1)
-    stage: str = Field(min_length=1)  # a stage name, or "first" for the funnel's first working stage
-
-
-type CounterpartyKindName = Literal["ЮридическоеЛицо", "ИндивидуальныйПредприниматель", "ФизическоеЛицо"]
-
-
-def _default_presets() -> dict[int, CounterpartyKindName]:
-    # 1 Организация, 2 ИП, 3 Физ. лицо, 4 Организация (доп.)
-    return {
-        1: "ЮридическоеЛицо",
-        2: "ИндивидуальныйПредприниматель",
-        3: "ФизическоеЛицо",
-        4: "ЮридическоеЛицо",
-    }
-
-
-class DealMapping(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    create_order_on: Literal["trigger_stages", "deal_created"] = "trigger_stages"
-    trigger_stages: tuple[StageRef, ...] = (
-        StageRef(funnel="Продажи", stage="Продажа материала"),
-        StageRef(funnel="Заказ материала", stage="first"),
-    )
-    main_funnel: str = "Продажи"
-    materials_funnel: str = "Заказ материала"
-    feedback_stage: str = "Получение обратной связи"
-    copy_out_of_stock_to_materials: bool = True
-    # Deal user fields the flows write (created by setup; mappings.md §1–2).
-    order_number_field: str = "UF_CRM_1C_ORDER_NO"
-    order_ref_field: str = "UF_CRM_1C_ORDER_REF"
-    pay_date_field: str = "UF_CRM_1C_PAY_DATE"
-    pay_type_field: str = "UF_CRM_1C_PAY_TYPE"
-    paid_field: str = "UF_CRM_1C_PAID"
-    pay_method_field: str = "UF_CRM_1C_PAY_METHOD"
-    pay_comment_field: str = "UF_CRM_1C_PAY_COMMENT"
-    pay_status_field: str = "UF_CRM_1C_PAY_STATUS"
-    order_sum_field: str = "UF_CRM_1C_ORDER_SUM"
-    # Where the deal id lives in 1C: a row of the order's ДополнительныеРеквизиты (default), or
-    # НомерВходящегоДокумента = "<prefix><deal id>" where additional attributes are switched off.
-    deal_id_storage: Literal["additional_attribute", "incoming_number"] = "additional_attribute"
-    incoming_number_prefix: str = Field("B24-", max_length=10)
-    post_shipment: bool = False  # post the shipment made for a won deal
-    # Bitrix24 requisite preset id → 1C ВидКонтрагента (RU portal defaults).
-    requisite_presets: dict[int, CounterpartyKindName] = Field(default_factory=_default_presets)
-    # §2.2.8: funnels where, once the order exists, work goes on in Bitrix24 alone: deal edits do
-    # not update the order and 1C order states do not move the deal; only a won deal reaches 1C.
-    no_exchange_after_order_funnels: tuple[str, ...] = ("Заказ материала",)
-
-
-class OneCMapping(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    organization: str = ""  # Description of Catalog_Организации; empty = the only one
-    price_kind: str = "Оптовая"
-    warehouses: tuple[str, ...] = ()  # Catalog_СтруктурныеЕдиницы descriptions; empty = all
-    new_counterparty_folder: str = "Битрикс24"
-    # Catalog_Сотрудники description: the order's Ответственный when the deal's responsible has no
-    # 1C employee (an order is never written without one; setup checks it exists).
-    default_responsible: str = "Менеджер по умолчанию"
-    deal_id_attribute: str = "ID сделки Битрикс24"
-    # Catalog_СостоянияЗаказовПокупателей descriptions: new order, won deal, lost deal.
-    initial_order_state: str = "Новый"
-    completed_order_state: str = "Завершен"
-    cancelled_order_state: str = "Отменен"
-    reserve_warehouse: str = "Основной склад"  # Catalog_СтруктурныеЕдиницы; empty = none
-    # Catalog_ВидыКонтактнойИнформации descriptions; empty = rows without a kind.
-    # Phone kinds: `[phones]` (bridge.domain.phones), one table for every flow.
-    counterparty_email_kind: str = "Email"
-    contact_email_kind: str = "Email контактного лица"
-    # Catalog_Номенклатура (a service) carrying the deal's amount when the deal has no product rows.
-    deal_amount_item: str = "Товары по сделке Битрикс24"
-
-
-class Mapping(BaseModel):
-    """The customer's decisions (mappings.md), validated at start."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    deal: DealMapping = DealMapping()
-    onec: OneCMapping = OneCMapping()
-    catalog: CatalogMapping = CatalogMapping()
-    payments: PaymentsMapping = PaymentsMapping()
-    parties: PartiesMapping = PartiesMapping()
-    # Bitrix24 PHONE VALUE_TYPE ⇄ 1C contact-information kind, for every flow.
-    phones: PhoneKinds = PhoneKinds()
-    # Bitrix24 user id → 1C employee description, used after the e-mail match fails.
-    managers: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("onec", mode="before")
-    @classmethod
-    def _phone_kinds_moved(cls, value: Any) -> Any:
-        # [onec] ignores unknown keys; a phone kind left there would be dropped without a word.
-        moved = sorted(set(value) & _MOVED_TO_PHONES) if isinstance(value, dict) else []
-        if moved:
-            raise ValueError(f"{', '.join(moved)}: phone kinds moved to [phones] (docs/configuration.md)")
-        return value
-
-
-_MOVED_TO_PHONES = frozenset(
-    {"counterparty_phone_kind", "contact_work_phone_kind", "contact_mobile_phone_kind"}
-)
 
 
 def _describe(error: ValidationError, prefix: str) -> str:
@@ -325,8 +196,6 @@ class _SecretSlot[M: BaseModel]:
                 except Exception as error:
                     # Secrets Manager unreachable or throttled: the value held is still the best
                     # guess; try again shortly instead of failing every call meanwhile.
-                    from bridge.observability import logger
-
                     logger.warning(
                         "secret could not be re-read; using the one held",
                         extra={"secret": self._id_setting, "error": type(error).__name__},
@@ -371,8 +240,6 @@ class _SecretSlot[M: BaseModel]:
 
 def _register_for_masking(value: BaseModel) -> None:
     """Every secret just read is masked in logs from now on, with its usual disguises."""
-    from bridge.b24.masking import register_secret, webhook_code
-
     for field_value in value.__dict__.values():
         if isinstance(field_value, SecretStr):
             text = field_value.get_secret_value()
@@ -392,11 +259,7 @@ def _values_from_env(model: type[BaseModel]) -> dict[str, Any]:
 
 def _read_secret_json(secret_id: str) -> dict[str, Any]:
     """Secrets Manager through Powertools; always fetched, because the slot decides freshness."""
-    from aws_lambda_powertools.utilities.parameters import SecretsProvider
-
-    from bridge import aws
-
-    raw = SecretsProvider(boto3_client=aws.secretsmanager_client()).get(secret_id, force_fetch=True)
+    raw = aws.read_secret(secret_id, runtime_settings().aws_endpoint_url)
     try:
         data = json.loads(raw) if isinstance(raw, str) else json.loads(bytes(raw or b"").decode())
     except (ValueError, TypeError):

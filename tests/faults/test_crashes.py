@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from bridge.domain.onec_sets import COUNTERPARTIES
 from bridge.links import B24Ref, OneCRef
-from bridge.parties.onec_map import COUNTERPARTIES
 from tests.harness.faults import CrashPlan, FaultWorld, WorkerDied, crashing
 
 pytestmark = pytest.mark.faults

@@ -13,7 +13,7 @@ from bridge.catalog.report import RunReport
 from bridge.catalog.resolved import CatalogResolved, ResolvedStore
 from bridge.catalog.setup import ensure_resolved
 from bridge.catalog.stock import sync_stock
-from bridge.settings import Mapping
+from bridge.config.mapping import Mapping
 from sandbox.onec.seed import NOMENCLATURE_FOLDERS
 from tests.harness.emulators import EmulatorWorld, emulator_ports
 

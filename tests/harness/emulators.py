@@ -11,10 +11,10 @@ import httpx
 
 from bridge.b24.client import B24Client
 from bridge.b24.ratelimit import LocalBucket
+from bridge.config.mapping import Mapping
 from bridge.deps import Ports
 from bridge.links.store import LinkStore
 from bridge.onec.client import ODataClient
-from bridge.settings import Mapping
 from sandbox.b24 import create_app as create_b24
 from sandbox.b24.config import B24EmulatorConfig
 from sandbox.local.emulators import ODATA_PATH, WEBHOOK_PATH

@@ -8,12 +8,12 @@ from typing import Any
 
 import httpx
 
-from bridge.deals import directory
+from bridge.config.mapping import Mapping
+from bridge.domain import directory
 from bridge.parties.poller import RunReport, run
 from bridge.parties.resolved import ResolvedStore
 from bridge.parties.setup import load_or_setup
 from bridge.parties.sync import PartiesFlow, parties_mapping
-from bridge.settings import Mapping
 from tests.harness.emulators import EmulatorWorld, emulator_ports
 
 WRITE_METHODS = ("add", "update", "delete", "set", "bind")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bridge.catalog.setup import setup
-from bridge.settings import Mapping
+from bridge.config.mapping import Mapping
 from bridge.setup import SetupProblem
 from tests.harness.catalog_world import World, start_world
 

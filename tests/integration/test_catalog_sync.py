@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from bridge.catalog.model import MANIFEST_ITEMS, MANIFEST_PRICES, MANIFEST_STOCK, NOMENCLATURE
+from bridge.catalog.model import MANIFEST_ITEMS, MANIFEST_PRICES, MANIFEST_STOCK
 from bridge.catalog.stock import refresh_stock
-from bridge.settings import Mapping
+from bridge.config.mapping import Mapping
+from bridge.domain.onec_sets import NOMENCLATURE
 from sandbox.onec.seed import NOMENCLATURE_FOLDERS, NOMENCLATURE_ITEMS, seed_ref
 from tests.harness.catalog_world import World, folder_path, start_world
 

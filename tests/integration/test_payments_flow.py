@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bridge.payments.config import PaymentsMapping, RegistryOptions
+from bridge.config.mapping import Mapping
+from bridge.config.payments import PaymentsMapping, RegistryOptions
 from bridge.payments.poller import poll
 from bridge.payments.push import PushBody, handle_push
 from bridge.payments.recompute import PaymentsContext
 from bridge.payments.resolved import SyncTableResolved
 from bridge.payments.state import OrderStateStore
-from bridge.settings import Mapping
 from sandbox.serve import RunningServer
 from sandbox.world.payments import BIZPROC_TEMPLATE_ID, PaymentsWorld, onec_time
 from tests.harness.emulators import payments_world, running_emulators

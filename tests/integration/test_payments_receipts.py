@@ -14,15 +14,15 @@ from typing import Any
 
 import pytest
 
+from bridge.config.mapping import Mapping
+from bridge.config.payments import PaymentsMapping, RegistryOptions
+from bridge.domain.onec_sets import ORDERS as ORDER_SET
 from bridge.links.store import LinkStore
-from bridge.payments.config import PaymentsMapping, RegistryOptions
 from bridge.payments.manifest import OPEN_ORDERS_MANIFEST
-from bridge.payments.models import ORDER_SET
 from bridge.payments.poller import poll
 from bridge.payments.recompute import PaymentsContext, recompute_order
 from bridge.payments.resolved import SyncTableResolved
 from bridge.payments.state import OrderStateStore
-from bridge.settings import Mapping
 from sandbox.serve import RunningServer
 from sandbox.world.payments import PaymentsWorld, onec_time
 from tests.harness.emulators import payments_world, running_emulators

@@ -14,7 +14,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bridge.config.deal import DealMapping, StageRef
 from bridge.deals import plan as deal_plan
+from bridge.deals.buyer import (
+    CounterpartyCandidate,
+    CounterpartyDecision,
+    CounterpartyDecisionKind,
+    buyer_party,
+)
 from bridge.deals.config import OneCRefs, OrderConfig
 from bridge.deals.counterparty import BuyerResult
 from bridge.deals.decisions import (
@@ -26,19 +33,11 @@ from bridge.deals.decisions import (
     short_products,
 )
 from bridge.deals.mapping import ProductRefs
-from bridge.deals.parties import (
-    CounterpartyCandidate,
-    CounterpartyDecision,
-    CounterpartyDecisionKind,
-    ResponsibleDecision,
-    ResponsibleSource,
-    buyer_party,
-)
 from bridge.deals.plan import DealFacts, OrderPlan, Problem, buyer_problem, decide, plan_order
 from bridge.deals.snapshot import DealSnapshot, parse_deal_snapshot
-from bridge.deals.stages import StageBook
+from bridge.domain.responsible import ResponsibleDecision, ResponsibleSource
+from bridge.domain.stages import StageBook
 from bridge.errors import ConfigurationError
-from bridge.settings import DealMapping, StageRef
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 

@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.deals.config import EMPTY_GUID, DealFlowOptions, OneCRefs, OrderConfig
+from bridge.config.deal import DealMapping
+from bridge.deals.config import DealFlowOptions, OneCRefs, OrderConfig
 from bridge.deals.decisions import OrderOutcome
 from bridge.deals.mapping import (
     OrderDraft,
@@ -30,7 +31,8 @@ from bridge.deals.mapping import (
     shipment_body,
 )
 from bridge.deals.snapshot import DealSnapshot, parse_deal_snapshot
-from bridge.deals.text import strip_markup
+from bridge.domain.counterparty import EMPTY_GUID
+from bridge.domain.text import strip_markup
 from bridge.errors import PermanentError
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -174,7 +176,9 @@ def test_deal_without_any_date_is_refused() -> None:
 
 
 def test_fallback_mode_keeps_the_deal_id_in_the_incoming_number() -> None:
-    config = OrderConfig(refs=CONFIG.refs, options=DealFlowOptions(deal_id_storage="incoming_number"))
+    config = OrderConfig(
+        refs=CONFIG.refs, options=DealFlowOptions.from_mapping(DealMapping(deal_id_storage="incoming_number"))
+    )
     body = draft(config=config).body
     assert body["НомерВходящегоДокумента"] == "B24-1024"
     assert "ДополнительныеРеквизиты" not in body

@@ -13,17 +13,9 @@ from typing import Any
 import pytest
 
 from bridge.b24.php_query import decode, encode
-from bridge.deals.models import (
-    B24User,
-    Company,
-    Contact,
-    Deal,
-    ProductRow,
-    Requisite,
-    WireDataError,
-    parse_wire,
-)
+from bridge.deals.models import Company, Contact, Deal, ProductRow, Requisite, WireDataError, parse_wire
 from bridge.deals.snapshot import deal_read_plan, parse_deal_snapshot
+from bridge.domain.users import B24User
 from bridge.errors import PermanentError, TransientError
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

@@ -8,9 +8,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from bridge.config.deal import DealMapping
+from bridge.deals.buyer import CounterpartyCandidate
 from bridge.deals.decisions import OrderAction, OrderActionKind, ShortProduct
-from bridge.deals.models import B24User
-from bridge.deals.parties import CounterpartyCandidate
 from bridge.deals.snapshot import parse_deal_snapshot
 from bridge.deals.writeback import (
     ambiguous_counterparty_text,
@@ -24,7 +24,7 @@ from bridge.deals.writeback import (
     timeline_comment,
     unmatched_products_text,
 )
-from bridge.settings import DealMapping
+from bridge.domain.users import B24User
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 REF = "f0f0f0f0-aaaa-11ef-9c3a-00155d0a1b01"

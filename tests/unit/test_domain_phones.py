@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from bridge.domain.phones import PhoneKindRefs, PhoneKinds, resolve
-from bridge.settings import Mapping
+from bridge.config.mapping import Mapping
+from bridge.config.phones import PhoneKinds
+from bridge.domain.phones import PhoneKindRefs
+from bridge.setup.phone_kinds import resolve
 
 WORK, MOBILE, COUNTERPARTY = "aaaa", "bbbb", "cccc"
 REFS = PhoneKindRefs(counterparty={"WORK": COUNTERPARTY}, person={"WORK": WORK, "MOBILE": MOBILE})

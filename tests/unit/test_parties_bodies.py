@@ -10,15 +10,16 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.deals.config import CounterpartyKind, OneCRefs
-from bridge.deals.parties import (
+from bridge.deals.buyer import (
     CounterpartyCandidate,
     buyer_party,
     contact_person_body,
     counterparty_body,
     main_contact_patch,
 )
+from bridge.deals.config import OneCRefs
 from bridge.deals.snapshot import parse_deal_snapshot
+from bridge.domain.counterparty import CounterpartyKind
 from bridge.domain.phones import PhoneKindRefs
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

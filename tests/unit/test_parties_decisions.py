@@ -9,21 +9,19 @@ from typing import Any
 
 import pytest
 
-from bridge.deals.config import EMPTY_GUID, CounterpartyKind
-from bridge.deals.models import B24User
-from bridge.deals.parties import (
+from bridge.deals.buyer import (
     BuyerParty,
     CounterpartyDecisionKind,
-    Employee,
-    ResponsibleSource,
     buyer_party,
     contact_person_for,
     decide_counterparty,
-    decide_responsible,
     inn_filter,
     name_filter,
 )
 from bridge.deals.snapshot import DealSnapshot, parse_deal_snapshot
+from bridge.domain.counterparty import EMPTY_GUID, CounterpartyKind
+from bridge.domain.responsible import Employee, ResponsibleSource, decide_responsible
+from bridge.domain.users import B24User
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 SMIRNOVA = "e0000001-0000-11ef-9c3a-00155d0a1b01"

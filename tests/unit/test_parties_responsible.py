@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from bridge.b24.client import B24Client
-from bridge.deals.parties import Employee
+from bridge.config.parties import PartiesMapping
+from bridge.domain.responsible import Employee
 from bridge.parties.b24_map import B24Party, company_state
-from bridge.parties.config import PartiesMapping
 from bridge.parties.onec_map import counterparty_patch, counterparty_state
 from bridge.parties.resolved import PartiesResolved
 from bridge.parties.responsible import ResponsibleMap
@@ -110,7 +110,7 @@ def test_bitrix24_owns_the_responsible_by_default() -> None:
 
 
 def test_a_first_link_keeps_the_1c_manager_later_changes_follow_the_owner() -> None:
-    from bridge.parties.config import PartiesMapping
+    from bridge.config.parties import PartiesMapping
 
     config = PartiesMapping()
     assert config.owner_of("responsible") == "b24"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bridge.deals.config import CounterpartyKind
+from bridge.config.parties import PartiesMapping
+from bridge.domain.counterparty import CounterpartyKind
 from bridge.domain.phones import PhoneKindRefs
 from bridge.parties.b24_map import (
     B24Party,
@@ -12,7 +13,6 @@ from bridge.parties.b24_map import (
     multifield_ops,
     person_state,
 )
-from bridge.parties.config import PartiesMapping
 from bridge.parties.onec_map import counterparty_patch, counterparty_state, person_patch
 from bridge.parties.onec_map import person_state as onec_person_state
 from bridge.parties.resolved import PartiesResolved

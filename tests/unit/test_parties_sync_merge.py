@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bridge.parties.config import PartiesMapping
+from bridge.config.parties import PartiesMapping
 from bridge.parties.merge import Sameness, merge
 
 OWNERS = PartiesMapping().owner_of

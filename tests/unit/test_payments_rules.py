@@ -14,10 +14,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bridge.b24.batching import as_command
-from bridge.deals.stages import StageBook
-from bridge.payments.config import PaymentFieldCodes, PaymentsMapping, RegistryOptions
+from bridge.config.deal import DealMapping
+from bridge.config.payments import PaymentFieldCodes, PaymentsMapping, RegistryOptions
+from bridge.domain.onec_sets import CARD_OPERATIONS as CARD_SET
+from bridge.domain.stages import StageBook
 from bridge.payments.models import (
-    CARD_SET,
     AnnouncedPayment,
     DealFacts,
     OrderFacts,
@@ -31,7 +32,6 @@ from bridge.payments.plan import DEAL_KEY, CommandKey, CommandKind, PaymentsPlan
 from bridge.payments.resolved import ResolvedPayments
 from bridge.payments.rules import forward_target, mapped_fields, status_for, summarize, type_for
 from bridge.payments.state import OrderSyncState
-from bridge.settings import DealMapping
 
 ORDER = "11111111-1111-1111-1111-111111111111"
 OTHER = "22222222-2222-2222-2222-222222222222"
@@ -198,7 +198,8 @@ def test_type_rules() -> None:
 
 
 def test_without_payments_only_amounts_and_status_are_written() -> None:
-    fields = mapped_fields(summarize(order(), [], None, PaymentsMapping()), PaymentFieldCodes(), ENUMS, "RUB")
+    codes = PaymentFieldCodes.of()
+    fields = mapped_fields(summarize(order(), [], None, PaymentsMapping()), codes, ENUMS, "RUB")
     assert fields == {
         "UF_CRM_1C_PAID": "0.00|RUB",
         "UF_CRM_1C_ORDER_SUM": "1000.00|RUB",
@@ -283,7 +284,7 @@ def planned(
         state or OrderSyncState(),
         RESOLVED,
         options,
-        codes=PaymentFieldCodes(),
+        codes=PaymentFieldCodes.of(),
         portal_url="https://portal.example",
         deal_mapping=DealMapping(),
     )

@@ -22,7 +22,7 @@ def _down(ports: Any, *, dry_run: bool) -> list[SetupProblem | str]:
 
 
 def test_problems_and_actions_of_every_step_are_reported() -> None:
-    report = run_steps([("a", _ok), ("b", _missing), ("c", _down)], ports=None, dry_run=True)  # type: ignore[arg-type]
+    report = run_steps([("a", _ok), ("b", _missing), ("c", _down)], ports=None, dry_run=True)
     assert report.actions == ("would create X",)
     assert [p.where for p in report.problems] == ["1C Catalog_Организации", "c"]
     assert not report.ok
@@ -32,7 +32,7 @@ def test_problems_and_actions_of_every_step_are_reported() -> None:
 
 
 def test_a_clean_run_says_ready() -> None:
-    report = run_steps([("a", _ok)], ports=None, dry_run=False)  # type: ignore[arg-type]
+    report = run_steps([("a", _ok)], ports=None, dry_run=False)
     assert report.ok
     assert report.lines() == ["[a] created X", "setup: ready"]
 

@@ -45,6 +45,8 @@ from bridge.b24.masking import install_secret_filter, mask_secret, register_secr
 from bridge.b24.models import B24Response, BatchResult, CallTime, Command, optional_int
 from bridge.b24.operating import OperatingBudget
 from bridge.b24.ratelimit import RateLimiter
+from bridge.observability import logger as default_logger
+from bridge.observability import report_auth_failure
 
 PAGE_SIZE = 50  # fixed by Bitrix24 for every list method
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -93,8 +95,6 @@ class B24Client:
         self._max_operating_wait_s = max_operating_wait_s
         self._rng = rng or random.Random()
         if logger is None:
-            from bridge.observability import logger as default_logger
-
             install_secret_filter(default_logger)
             logger = default_logger
         self._log = logger
@@ -136,8 +136,6 @@ class B24Client:
                         extra={"b24_method": method},
                     )
                     continue
-                from bridge.observability import report_auth_failure
-
                 report_auth_failure("Bitrix24", str(error))
                 raise
             except B24TransientError as error:

@@ -207,7 +207,7 @@ def limiter_from_settings(
     if dynamodb_client is None:
         from bridge import aws
 
-        dynamodb_client = aws.dynamodb_client()
+        dynamodb_client = aws.dynamodb_client(settings.aws_endpoint_url)
     return SharedBucket(
         table_name or settings.table_name,
         dynamodb_client,

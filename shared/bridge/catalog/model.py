@@ -15,10 +15,6 @@ from bridge.catalog.resolved import CatalogResolved
 from bridge.links import fingerprint
 from bridge.onec.odata import is_empty_ref, normalize_ref
 
-NOMENCLATURE = "Catalog_Номенклатура"
-PRICES = "InformationRegister_ЦеныНоменклатуры"
-STOCK = "AccumulationRegister_ЗапасыНаСкладах"
-
 MANIFEST_SECTIONS = "catalog-sections"
 MANIFEST_ITEMS = "catalog-items"
 MANIFEST_PRICES = "catalog-prices"

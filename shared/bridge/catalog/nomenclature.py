@@ -24,7 +24,6 @@ from bridge.b24.batching import MAX_BATCH
 from bridge.b24.errors import B24Error
 from bridge.b24.models import Command
 from bridge.catalog import lookup, reader
-from bridge.catalog.config import CatalogMapping
 from bridge.catalog.model import (
     MANIFEST_ITEMS,
     MANIFEST_SECTIONS,
@@ -43,6 +42,7 @@ from bridge.catalog.report import RunReport
 from bridge.catalog.resolved import CatalogResolved
 from bridge.catalog.state import ManifestBuffer, load_prices, load_stored
 from bridge.catalog.writer import Unit, run_units
+from bridge.config.catalog import CatalogMapping
 from bridge.deps import Ports
 from bridge.observability import logger
 

@@ -10,15 +10,13 @@ from bridge.catalog.model import (
     FOLDER_FIELDS,
     HEADLINE_FIELDS,
     ITEM_FIELDS,
-    NOMENCLATURE,
-    PRICES,
-    STOCK,
     Folder,
     Headline,
     Item,
     current_prices,
     sum_balances,
 )
+from bridge.domain.onec_sets import NOMENCLATURE, PRICES, STOCK
 from bridge.onec.client import ODataClient
 from bridge.onec.odata import Filter, any_of, eq, guid, normalize_ref
 

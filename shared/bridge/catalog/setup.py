@@ -15,6 +15,7 @@ from bridge.b24.errors import B24Error, MethodNotFound
 from bridge.b24.models import yes_no
 from bridge.catalog.resolved import CatalogResolved, ResolvedStore, StockMode
 from bridge.deps import Ports
+from bridge.domain.onec_sets import PRICE_KINDS, WAREHOUSES
 from bridge.onec.odata import eq, normalize_ref
 from bridge.setup.framework import SetupProblem
 
@@ -121,7 +122,7 @@ def resolve(ports: Ports, *, dry_run: bool) -> tuple[CatalogResolved | None, Set
     else:
         out.append("stock: inventory management is off → product quantity")
     price_kind = ports.mapping.onec.price_kind
-    kinds = ports.onec.list("Catalog_ВидыЦен", filter=eq("Description", price_kind), select=("Ref_Key",))
+    kinds = ports.onec.list(PRICE_KINDS, filter=eq("Description", price_kind), select=("Ref_Key",))
     if not kinds:
         out.append(
             SetupProblem(
@@ -130,9 +131,7 @@ def resolve(ports: Ports, *, dry_run: bool) -> tuple[CatalogResolved | None, Set
         )
     warehouse_refs: list[str] = []
     for name in ports.mapping.onec.warehouses:
-        found = ports.onec.list(
-            "Catalog_СтруктурныеЕдиницы", filter=eq("Description", name), select=("Ref_Key",)
-        )
+        found = ports.onec.list(WAREHOUSES, filter=eq("Description", name), select=("Ref_Key",))
         if not found:
             out.append(
                 SetupProblem(

@@ -1,9 +1,9 @@
-"""Settings the deal flow needs beyond `bridge.settings.Mapping`.
+"""Settings the deal flow needs beyond `bridge.config.mapping.Mapping`.
 
 Two kinds, kept apart on purpose:
 - `DealFlowOptions`: customer decisions (where the deal id lives in 1C, whether the shipment is
-  posted, which requisite preset means which legal form), read from `DealMapping` in the mapping
-  file (`DealFlowOptions.from_mapping`).
+  posted, which requisite preset means which legal form), a view of `[deal]`
+  (`bridge.config.deal.DealMapping`) with no defaults of its own (`DealFlowOptions.from_mapping`).
 - `OneCRefs`: 1C references (`Ref_Key`s) that setup resolves from the names in `OneCMapping`
   (organization, order states, the "ID сделки Битрикс24" property, the folder for new
   counterparties, contact-information kinds). Ids are resolved, never hard-coded.
@@ -12,15 +12,14 @@ Two kinds, kept apart on purpose:
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from bridge.config.deal import DealMapping
+from bridge.domain.counterparty import EMPTY_GUID, CounterpartyKind
 from bridge.domain.phones import PhoneKindRefs
-from bridge.settings import DealMapping
 
-EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -34,40 +33,22 @@ def _guid(value: str) -> str:
 type Guid = Annotated[str, AfterValidator(_guid)]
 
 
-class CounterpartyKind(StrEnum):
-    """1C enum `ВидыКонтрагентов` members the bridge creates."""
-
-    LEGAL_ENTITY = "ЮридическоеЛицо"
-    SOLE_PROPRIETOR = "ИндивидуальныйПредприниматель"
-    PRIVATE_PERSON = "ФизическоеЛицо"
-
-
 class DealFlowOptions(BaseModel):
+    """The `[deal]` decisions the order writer needs; every default is `DealMapping`'s."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
     # "additional_attribute": row of ДополнительныеРеквизиты (mappings.md §1, default);
     # "incoming_number": НомерВходящегоДокумента = "<prefix><deal id>" where attributes are off.
-    deal_id_storage: Literal["additional_attribute", "incoming_number"] = "additional_attribute"
-    incoming_number_prefix: str = Field("B24-", max_length=10)
-    post_shipment: bool = False
-    # Bitrix24 requisite preset id → legal form (RU portal defaults: 1 Организация, 2 ИП,
-    # 3 Физ. лицо, 4 Организация (доп.)).
-    requisite_presets: dict[int, CounterpartyKind] = Field(
-        default_factory=lambda: {
-            1: CounterpartyKind.LEGAL_ENTITY,
-            2: CounterpartyKind.SOLE_PROPRIETOR,
-            3: CounterpartyKind.PRIVATE_PERSON,
-            4: CounterpartyKind.LEGAL_ENTITY,
-        }
-    )
+    deal_id_storage: Literal["additional_attribute", "incoming_number"]
+    incoming_number_prefix: str = Field(max_length=10)
+    post_shipment: bool
+    requisite_presets: dict[int, CounterpartyKind]  # Bitrix24 requisite preset id → legal form
 
     @classmethod
-    def from_mapping(cls, deal: DealMapping) -> DealFlowOptions:
-        return cls(
-            deal_id_storage=deal.deal_id_storage,
-            incoming_number_prefix=deal.incoming_number_prefix,
-            post_shipment=deal.post_shipment,
-            requisite_presets={k: CounterpartyKind(v) for k, v in deal.requisite_presets.items()},
-        )
+    def from_mapping(cls, deal: DealMapping | None = None) -> DealFlowOptions:
+        """The options of `deal`; without one, of the default `[deal]`."""
+        deal = deal or DealMapping()
+        return cls.model_validate(deal.model_dump(include=set(cls.model_fields)))
 
 
 class OneCRefs(BaseModel):
@@ -101,7 +82,7 @@ _SUPERSEDED = frozenset({"counterparty_phone_kind", "contact_work_phone_kind", "
 class OrderConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     refs: OneCRefs
-    options: DealFlowOptions = DealFlowOptions()
+    options: DealFlowOptions = Field(default_factory=DealFlowOptions.from_mapping)
 
     @model_validator(mode="after")
     def _deal_id_has_a_home(self) -> OrderConfig:

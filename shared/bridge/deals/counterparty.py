@@ -14,9 +14,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict
 
-from bridge.deals.config import OneCRefs
-from bridge.deals.models import Contact
-from bridge.deals.parties import (
+from bridge.deals.buyer import (
     BuyerParty,
     CounterpartyCandidate,
     CounterpartyDecision,
@@ -28,14 +26,15 @@ from bridge.deals.parties import (
     main_contact_patch,
     name_filter,
 )
+from bridge.deals.config import OneCRefs
+from bridge.deals.models import Contact
 from bridge.deps import Ports
+from bridge.domain.onec_sets import CONTACT_PERSONS, COUNTERPARTIES
 from bridge.links import B24Ref, ClaimHeld, LinkConflict, OneCRef, counterparty_claim_name, fingerprint
 from bridge.observability import logger
 from bridge.onec.errors import NotFound, nothing_written
 from bridge.onec.odata import Filter, all_of, eq, guid
 
-COUNTERPARTIES = "Catalog_Контрагенты"
-CONTACT_PERSONS = "Catalog_КонтактныеЛица"
 CANDIDATE_FIELDS = [
     "Ref_Key",
     "Description",

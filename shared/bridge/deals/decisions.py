@@ -21,10 +21,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from bridge.config.deal import DealMapping
 from bridge.deals.models import Deal
 from bridge.deals.snapshot import DealSnapshot
-from bridge.deals.stages import Semantics, StageBook
-from bridge.settings import DealMapping
+from bridge.domain.stages import Semantics, StageBook
 
 
 class OrderOutcome(StrEnum):

@@ -19,21 +19,14 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from bridge.b24.models import Command
-from bridge.deals import directory, writeback
+from bridge.deals import writeback
+from bridge.deals.buyer import BuyerParty, buyer_party, contact_person_for
 from bridge.deals.config import DealFlowOptions, OrderConfig
 from bridge.deals.counterparty import resolve_buyer
 from bridge.deals.decisions import DealLinkState, OrderAction, OrderActionKind, OrderOutcome, TriggerRule
-from bridge.deals.mapping import ORDER_SET, ProductRefs
+from bridge.deals.mapping import ProductRefs
 from bridge.deals.notices import notify_problem
 from bridge.deals.orders import close_order, create_order, ensure_shipment, update_order
-from bridge.deals.parties import (
-    BuyerParty,
-    ResponsibleDecision,
-    ResponsibleSource,
-    buyer_party,
-    contact_person_for,
-    decide_responsible,
-)
 from bridge.deals.plan import (
     DealFacts,
     DealPlan,
@@ -49,6 +42,10 @@ from bridge.deals.products import amount_item_refs, match_products
 from bridge.deals.resolved import DealResolved, load
 from bridge.deals.snapshot import DealSnapshot, deal_read_plan, parse_deal_snapshot
 from bridge.deps import Ports, default_ports
+from bridge.domain import directory
+from bridge.domain.onec_sets import ORDERS as ORDER_SET
+from bridge.domain.onec_sets import STOCK as STOCK_REGISTER
+from bridge.domain.responsible import ResponsibleDecision, ResponsibleSource, decide_responsible
 from bridge.errors import BridgeError, ConfigurationError, PermanentError, TransientError
 from bridge.links import B24Ref, ClaimHeld, CursorConflict, Link, OneCRef
 from bridge.observability import logger, metrics
@@ -57,7 +54,6 @@ from bridge.pipeline.dispatch import register
 from bridge.pipeline.models import QueuedEvent
 
 DEAL_ENTITY = "DEAL"
-STOCK_REGISTER = "AccumulationRegister_ЗапасыНаСкладах"
 
 
 def deal_ref(deal_id: int) -> B24Ref:

@@ -16,15 +16,14 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
-from bridge.deals.config import EMPTY_GUID, OrderConfig
+from bridge.deals.config import OrderConfig
 from bridge.deals.decisions import OrderOutcome
 from bridge.deals.models import Deal, ProductRow
 from bridge.deals.snapshot import DealSnapshot
-from bridge.deals.text import strip_markup
+from bridge.domain.counterparty import EMPTY_GUID
+from bridge.domain.text import strip_markup
 from bridge.errors import ConfigurationError, PermanentError
 
-ORDER_SET = "Document_ЗаказПокупателя"
-SHIPMENT_SET = "Document_РасходнаяНакладная"
 ORDER_TYPE = "StandardODATA.Document_ЗаказПокупателя"
 ORDER_STATE_TYPE = "StandardODATA.Catalog_СостоянияЗаказовПокупателей"
 BASE_UNIT_TYPE = "StandardODATA.Catalog_КлассификаторЕдиницИзмерения"

@@ -10,9 +10,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from bridge.deals.wire import (
+from bridge.domain.wire import (
     Amount,
     Count,
     EntityId,
@@ -21,6 +21,7 @@ from bridge.deals.wire import (
     RefId,
     Text,
     WireDateTime,
+    WireModel,
     YesNo,
 )
 from bridge.errors import PermanentError
@@ -32,10 +33,6 @@ REQUISITE_OWNER_CONTACT = 3
 
 class WireDataError(PermanentError):
     """Bitrix24 answered something that cannot be the object it claims to be."""
-
-
-class WireModel(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
 
 class WithUserFields(WireModel):
@@ -168,18 +165,6 @@ class Requisite(WireModel):
     last_name: Text = Field("", alias="RQ_LAST_NAME")
     first_name: Text = Field("", alias="RQ_FIRST_NAME")
     second_name: Text = Field("", alias="RQ_SECOND_NAME")
-
-
-class B24User(WireModel):
-    id: EntityId = Field(alias="ID")
-    email: Text = Field("", alias="EMAIL")
-    name: Text = Field("", alias="NAME")
-    last_name: Text = Field("", alias="LAST_NAME")
-    second_name: Text = Field("", alias="SECOND_NAME")
-
-    @property
-    def display_name(self) -> str:
-        return " ".join(p.strip() for p in (self.name, self.last_name) if p.strip()) or f"#{self.id}"
 
 
 def parse_wire[M: BaseModel](model: type[M], data: Any, where: str) -> M:

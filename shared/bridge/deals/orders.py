@@ -15,9 +15,7 @@ from typing import Any
 from bridge.deals.config import OrderConfig
 from bridge.deals.decisions import OrderOutcome
 from bridge.deals.mapping import (
-    ORDER_SET,
     ORDER_TYPE,
-    SHIPMENT_SET,
     OrderDraft,
     close_order_patch,
     order_lookup_filter,
@@ -25,6 +23,8 @@ from bridge.deals.mapping import (
     shipment_body,
 )
 from bridge.deps import Ports
+from bridge.domain.onec_sets import ORDERS as ORDER_SET
+from bridge.domain.onec_sets import SHIPMENTS as SHIPMENT_SET
 from bridge.links import ClaimHeld, CursorConflict
 from bridge.onec.odata import Filter, cast_ref
 

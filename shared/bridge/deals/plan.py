@@ -16,6 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from bridge.config.deal import DealMapping
+from bridge.deals.buyer import BuyerParty, CounterpartyDecisionKind
 from bridge.deals.config import OrderConfig
 from bridge.deals.counterparty import BuyerResult
 from bridge.deals.decisions import (
@@ -33,9 +35,7 @@ from bridge.deals.mapping import (
     build_order,
     mapped_fingerprint_input,
 )
-from bridge.deals.parties import BuyerParty, CounterpartyDecisionKind, ResponsibleDecision
 from bridge.deals.snapshot import DealSnapshot
-from bridge.deals.stages import StageBook
 from bridge.deals.writeback import (
     ambiguous_counterparty_text,
     amount_mismatch_text,
@@ -44,9 +44,10 @@ from bridge.deals.writeback import (
     unmatched_products_text,
     won_without_order_text,
 )
+from bridge.domain.responsible import ResponsibleDecision
+from bridge.domain.stages import StageBook
 from bridge.errors import PermanentError
 from bridge.links import fingerprint
-from bridge.settings import DealMapping
 
 # On the deal's link: whose manager the order follows, decided once per counterparty (§2.6.1).
 RULE = "responsible"

@@ -19,10 +19,10 @@ from bridge.deals.mapping import ProductRefs
 from bridge.deals.models import ProductRow
 from bridge.deals.resolved import DealResolved
 from bridge.deps import Ports
+from bridge.domain.onec_sets import NOMENCLATURE
 from bridge.links.models import B24Ref
 from bridge.onec.odata import EMPTY_REF, any_of, eq, guid
 
-NOMENCLATURE = "Catalog_Номенклатура"
 PRODUCT_ENTITY = "PRODUCT"
 
 

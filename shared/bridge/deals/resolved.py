@@ -15,7 +15,7 @@ from threading import Lock
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bridge.deals.config import OneCRefs
-from bridge.deals.stages import StageBook
+from bridge.domain.stages import StageBook
 from bridge.errors import ConfigurationError
 from bridge.links.store import LinkStore
 from bridge.setup.store import ConfigStore

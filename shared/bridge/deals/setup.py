@@ -14,66 +14,41 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bridge.deals.config import EMPTY_GUID, OneCRefs
+from bridge.config.deal import DealMapping
+from bridge.config.onec import OneCMapping
+from bridge.deals.config import OneCRefs
 from bridge.deals.resolved import NO_VAT, AmountItem, DealResolved, save
-from bridge.deals.stages import StageBook
 from bridge.deps import Ports
-from bridge.domain import phones
+from bridge.domain.counterparty import EMPTY_GUID
+from bridge.domain.onec_sets import (
+    CONTACT_KINDS,
+    COUNTERPARTIES,
+    EMPLOYEES,
+    NOMENCLATURE,
+    ORDER_PROPERTY_SET,
+    ORDER_STATES,
+    ORGANIZATIONS,
+    PRICE_KINDS,
+    PROPERTIES,
+    PROPERTY_SETS,
+    UNITS,
+    VAT_RATES,
+    WAREHOUSES,
+)
+from bridge.domain.stages import StageBook
 from bridge.errors import ConfigurationError
 from bridge.onec.client import ODataClient
 from bridge.onec.odata import eq
-from bridge.settings import DealMapping, OneCMapping
-from bridge.setup.b24_fields import UserFieldSpec, ensure_user_fields
+from bridge.setup import phone_kinds
+from bridge.setup.b24_fields import ensure_user_fields
+from bridge.setup.deal_card import read_stage_book, user_field_specs
 from bridge.setup.framework import SetupProblem
 from bridge.setup.onec_names import ensure_folder, find_by_description, only_one, string_value_type
-
-PROPERTIES = "ChartOfCharacteristicTypes_ДополнительныеРеквизитыИСведения"
-PROPERTY_SETS = "Catalog_НаборыДополнительныхРеквизитовИСведений"
-ORDER_PROPERTY_SET = "Документ_ЗаказПокупателя"
-DEAL_ENTITY_TYPE = 2
-NOMENCLATURE = "Catalog_Номенклатура"
 
 type Results = list[SetupProblem | str]
 
 
-def user_field_specs(deal: DealMapping) -> tuple[UserFieldSpec, ...]:
-    """The deal fields the deal flow (order number, key) and the payment flow (§2) write."""
-    return (
-        UserFieldSpec(deal.order_number_field, "Номер заказа 1С", "string"),
-        UserFieldSpec(deal.order_ref_field, "Ключ заказа 1С", "string"),
-        UserFieldSpec(deal.pay_date_field, "Дата оплаты", "date"),
-        UserFieldSpec(
-            deal.pay_type_field, "Тип оплаты", "enumeration", ("Предоплата", "Полная оплата", "Постоплата")
-        ),
-        UserFieldSpec(deal.paid_field, "Фактически оплачено", "money"),
-        UserFieldSpec(
-            deal.pay_method_field, "Способ оплаты", "enumeration", ("Безналичный расчет", "Наличный расчет")
-        ),
-        UserFieldSpec(deal.pay_comment_field, "Комментарий к оплате", "string"),
-        UserFieldSpec(
-            deal.pay_status_field, "Оплата", "enumeration", ("Не оплачен", "Частично оплачен", "Оплачен")
-        ),
-        UserFieldSpec(deal.order_sum_field, "Сумма заказа", "money"),
-    )
-
-
 # --- Bitrix24 ------------------------------------------------------------------------------------
-
-
-def read_stage_book(ports: Ports) -> StageBook:
-    categories = ports.b24.call("crm.category.list", {"entityTypeId": DEAL_ENTITY_TYPE}).result
-    rows = categories.get("categories", []) if isinstance(categories, dict) else categories
-    entity_ids = ["DEAL_STAGE" if int(row["id"]) == 0 else f"DEAL_STAGE_{int(row['id'])}" for row in rows]
-    commands = {
-        f"s{index}": ("crm.status.list", {"filter": {"ENTITY_ID": entity}, "order": {"SORT": "ASC"}})
-        for index, entity in enumerate(entity_ids)
-    }
-    answer = ports.b24.batch(commands)
-    statuses: list[dict[str, Any]] = []
-    for key in commands:
-        part = answer.result.get(key) if isinstance(answer.result, dict) else None
-        statuses += part if isinstance(part, list) else []
-    return StageBook.from_b24(categories, statuses)
 
 
 def check_stages(book: StageBook, deal: DealMapping) -> Results:
@@ -201,14 +176,14 @@ def ensure_deal_property(onec: ODataClient, name: str, *, dry_run: bool) -> tupl
 
 
 def _units(onec: ODataClient) -> dict[str, str]:
-    rows = onec.list("Catalog_КлассификаторЕдиницИзмерения", select=["Ref_Key", "Code", "DeletionMark"])
+    rows = onec.list(UNITS, select=["Ref_Key", "Code", "DeletionMark"])
     return {
         str(r["Code"]).strip(): str(r["Ref_Key"]) for r in rows if not r.get("DeletionMark") and r.get("Code")
     }
 
 
 def _vat_rates(onec: ODataClient) -> dict[str, str]:
-    rows = onec.list("Catalog_СтавкиНДС", select=["Ref_Key", "Ставка", "НеОблагается", "DeletionMark"])
+    rows = onec.list(VAT_RATES, select=["Ref_Key", "Ставка", "НеОблагается", "DeletionMark"])
     found: dict[str, str] = {}
     for row in rows:
         if row.get("DeletionMark"):
@@ -223,26 +198,24 @@ def resolve_onec(ports: Ports, *, dry_run: bool) -> tuple[OneCRefs | None, dict[
     refs = _Refs(onec)
     results: Results = []
     if names.organization.strip():
-        organization = refs.named("Catalog_Организации", names.organization, "onec.organization")
+        organization = refs.named(ORGANIZATIONS, names.organization, "onec.organization")
     else:
-        organization, problem = only_one(onec, "Catalog_Организации", setting="onec.organization")
+        organization, problem = only_one(onec, ORGANIZATIONS, setting="onec.organization")
         if problem:
             refs.problems.append(problem)
-    states = "Catalog_СостоянияЗаказовПокупателей"
+    states = ORDER_STATES
     initial = refs.required(states, names.initial_order_state, "onec.initial_order_state")
     completed = refs.required(states, names.completed_order_state, "onec.completed_order_state")
     cancelled = refs.required(states, names.cancelled_order_state, "onec.cancelled_order_state")
     values: dict[str, Any] = _contact_kinds(refs, names)
-    values["phone_kinds"], phone_notes = phones.ensure(onec, ports.mapping.phones, dry_run=dry_run)
+    values["phone_kinds"], phone_notes = phone_kinds.ensure(onec, ports.mapping.phones, dry_run=dry_run)
     results += phone_notes
-    values["reserve_warehouse"] = refs.named(
-        "Catalog_СтруктурныеЕдиницы", names.reserve_warehouse, "onec.reserve_warehouse"
-    )
-    values["price_kind"] = refs.named("Catalog_ВидыЦен", names.price_kind, "onec.price_kind")
+    values["reserve_warehouse"] = refs.named(WAREHOUSES, names.reserve_warehouse, "onec.reserve_warehouse")
+    values["price_kind"] = refs.named(PRICE_KINDS, names.price_kind, "onec.price_kind")
     if names.new_counterparty_folder.strip():
         folder, folder_results = ensure_folder(
             onec,
-            "Catalog_Контрагенты",
+            COUNTERPARTIES,
             names.new_counterparty_folder,
             setting="onec.new_counterparty_folder",
             dry_run=dry_run,
@@ -252,12 +225,12 @@ def resolve_onec(ports: Ports, *, dry_run: bool) -> tuple[OneCRefs | None, dict[
         results += [r for r in folder_results if isinstance(r, str)]
     # Required: an order is never written without Ответственный (§2.6.1).
     values["default_responsible"] = refs.required(
-        "Catalog_Сотрудники", names.default_responsible, "onec.default_responsible"
+        EMPLOYEES, names.default_responsible, "onec.default_responsible"
     )
     warehouses = tuple(
         ref
         for name in names.warehouses
-        if (ref := refs.named("Catalog_СтруктурныеЕдиницы", name, "onec.warehouses")) is not None
+        if (ref := refs.named(WAREHOUSES, name, "onec.warehouses")) is not None
     )
     if deal.deal_id_storage == "additional_attribute":
         prop, prop_results = ensure_deal_property(onec, names.deal_id_attribute, dry_run=dry_run)
@@ -310,7 +283,7 @@ def _ref_or_none(value: Any) -> str | None:
 
 
 def _contact_kinds(refs: _Refs, names: OneCMapping) -> dict[str, str | None]:
-    kinds = "Catalog_ВидыКонтактнойИнформации"
+    kinds = CONTACT_KINDS
     return {
         field: refs.named(kinds, getattr(names, field), f"onec.{field}")
         for field in ("counterparty_email_kind", "contact_email_kind")
@@ -323,9 +296,10 @@ def _contact_kinds(refs: _Refs, names: OneCMapping) -> dict[str, str | None]:
 def setup(ports: Ports, *, dry_run: bool) -> list[SetupProblem | str]:
     deal = ports.mapping.deal
     results: Results = []
-    book = read_stage_book(ports)
+    book = read_stage_book(ports.b24)
     results += check_stages(book, deal)
-    options, field_results = ensure_user_fields(ports.b24, "deal", user_field_specs(deal), dry_run=dry_run)
+    specs = user_field_specs(deal, ports.mapping.payments.labels)
+    options, field_results = ensure_user_fields(ports.b24, "deal", specs, dry_run=dry_run)
     results += field_results
     onec_refs, extras, onec_results = resolve_onec(ports, dry_run=dry_run)
     results += onec_results

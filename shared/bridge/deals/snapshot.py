@@ -17,7 +17,6 @@ from pydantic import BaseModel, ConfigDict
 from bridge.deals.models import (
     REQUISITE_OWNER_COMPANY,
     REQUISITE_OWNER_CONTACT,
-    B24User,
     Company,
     Contact,
     Deal,
@@ -26,6 +25,7 @@ from bridge.deals.models import (
     WireDataError,
     parse_wire,
 )
+from bridge.domain.users import B24User
 from bridge.errors import TransientError
 
 DEAL = "deal"

@@ -11,11 +11,11 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from bridge.config.deal import DealMapping
+from bridge.deals.buyer import CounterpartyCandidate
 from bridge.deals.decisions import OrderAction
-from bridge.deals.models import B24User
-from bridge.deals.parties import CounterpartyCandidate
 from bridge.deals.snapshot import DealSnapshot
-from bridge.settings import DealMapping
+from bridge.domain.users import B24User
 
 
 def deal_writeback(order_number: str, order_ref: str, mapping: DealMapping) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 The client and the errors are loaded on first use (PEP 562 `__getattr__`), not when the package is:
 both import httpx (~0.2 s of a cold start), and code that only needs the literal helpers in
-`bridge.onec.odata` (the receiver, via bridge.domain.phones) should not pay for it (issue 15, P5).
+`bridge.onec.odata` should not pay for it (issue 15, P5).
 """
 
 from __future__ import annotations

@@ -24,13 +24,13 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypedDict, Unpack
 from urllib.parse import quote
 
 import httpx
 
 from bridge import deadline
-from bridge.observability import logger
+from bridge.observability import logger, report_auth_failure
 from bridge.onec.errors import (
     AccessDenied,
     NotFound,
@@ -49,6 +49,18 @@ type Key = str | uuid.UUID | Mapping[str, Any]
 type FilterArg = Filter | str | None
 type Names = str | Sequence[str] | None
 type Options = list[tuple[str, str]]
+
+
+class Query(TypedDict, total=False):
+    """The OData query options of a collection read (`$filter`, `$select`, …)."""
+
+    filter: FilterArg
+    select: Names
+    orderby: str | None
+    top: int | None
+    skip: int | None
+    expand: Names
+
 
 # Characters 1C clients send literally; everything else (Cyrillic, spaces, `+`, `&`, `#`) is
 # percent-encoded. `/` stays literal in the query for `Товары/any(d: d/Цена gt 1)` and paths.
@@ -193,21 +205,8 @@ class ODataClient:
         path = encode_path(entity_set) + encode_path(key_segment(ref))
         return _clean(self._json("GET", path, self._options(select=select, expand=expand)))
 
-    def list(
-        self,
-        entity_set: str,
-        *,
-        filter: FilterArg = None,
-        select: Names = None,
-        orderby: str | None = None,
-        top: int | None = None,
-        skip: int | None = None,
-        expand: Names = None,
-    ) -> Entities:
-        options = self._options(
-            filter=filter, select=select, orderby=orderby, top=top, skip=skip, expand=expand
-        )
-        return self._values(self._json("GET", encode_path(entity_set), options))
+    def list(self, entity_set: str, **query: Unpack[Query]) -> Entities:
+        return self._values(self._json("GET", encode_path(entity_set), self._options(**query)))
 
     def iter_all(
         self,
@@ -225,18 +224,11 @@ class ODataClient:
         (`Ref_Key gt guid'…'`) is not an option because 1C answers 500 to ordering comparisons on
         references. Registers have no `Ref_Key`: pass their key fields as `orderby`.
         """
+        query = Query(filter=filter, select=select, orderby=orderby, expand=expand)
         size = page_size or self._page_size
         skip = 0
         while True:
-            page = self.list(
-                entity_set,
-                filter=filter,
-                select=select,
-                orderby=orderby,
-                top=size,
-                skip=skip,
-                expand=expand,
-            )
+            page = self.list(entity_set, **(query | Query(top=size, skip=skip)))
             yield from page
             if len(page) < size:
                 return
@@ -351,27 +343,19 @@ class ODataClient:
         return ",".join(arguments)
 
     @staticmethod
-    def _options(
-        *,
-        filter: FilterArg = None,
-        select: Names = None,
-        orderby: str | None = None,
-        top: int | None = None,
-        skip: int | None = None,
-        expand: Names = None,
-    ) -> Options:
+    def _options(**query: Unpack[Query]) -> Options:
         options: Options = []
-        if filter is not None:
-            options.append(("$filter", str(filter)))
-        if (names := _names(select)) is not None:
+        if (condition := query.get("filter")) is not None:
+            options.append(("$filter", str(condition)))
+        if (names := _names(query.get("select"))) is not None:
             options.append(("$select", names))
-        if (expanded := _names(expand)) is not None:
+        if (expanded := _names(query.get("expand"))) is not None:
             options.append(("$expand", expanded))
-        if orderby is not None:
+        if (orderby := query.get("orderby")) is not None:
             options.append(("$orderby", orderby))
-        if top is not None:
+        if (top := query.get("top")) is not None:
             options.append(("$top", str(top)))
-        if skip:
+        if skip := query.get("skip"):
             options.append(("$skip", str(skip)))
         return options
 
@@ -449,8 +433,6 @@ class ODataClient:
                             extra={"method": method, "url": error.url_masked, "status": error.status},
                         )
                         continue
-                    from bridge.observability import report_auth_failure
-
                     report_auth_failure("1C", str(error))
                     raise error
             if not retryable or attempt >= self._max_attempts:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 EMPTY_REF = "00000000-0000-0000-0000-000000000000"
 EMPTY_DATE = "0001-01-01T00:00:00"
@@ -121,32 +121,25 @@ class Filter:
         return self.text
 
 
-def _compare(operator: str, field: str, value: Any) -> Filter:
-    return Filter(f"{field} {operator} {literal(value)}")
+class Comparison(Protocol):
+    def __call__(self, field: str, value: Any) -> Filter: ...
 
 
-def eq(field: str, value: Any) -> Filter:
-    return _compare("eq", field, value)
+def _comparison(operator: str) -> Comparison:
+    def compare(field: str, value: Any) -> Filter:
+        return Filter(f"{field} {operator} {literal(value)}")
+
+    compare.__name__ = compare.__qualname__ = operator
+    compare.__doc__ = f"`<field> {operator} <literal>`"
+    return compare
 
 
-def ne(field: str, value: Any) -> Filter:
-    return _compare("ne", field, value)
-
-
-def gt(field: str, value: Any) -> Filter:
-    return _compare("gt", field, value)
-
-
-def ge(field: str, value: Any) -> Filter:
-    return _compare("ge", field, value)
-
-
-def lt(field: str, value: Any) -> Filter:
-    return _compare("lt", field, value)
-
-
-def le(field: str, value: Any) -> Filter:
-    return _compare("le", field, value)
+eq = _comparison("eq")
+ne = _comparison("ne")
+gt = _comparison("gt")
+ge = _comparison("ge")
+lt = _comparison("lt")
+le = _comparison("le")
 
 
 def all_of(*conditions: Filter) -> Filter:

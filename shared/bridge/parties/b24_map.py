@@ -11,11 +11,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.deals.config import CounterpartyKind
-from bridge.deals.text import strip_markup
-from bridge.parties.config import PartiesMapping
-from bridge.parties.config import PartyField as P
-from bridge.parties.config import PersonField as C
+from bridge.config.parties import PartiesMapping
+from bridge.config.parties import PartyField as P
+from bridge.config.parties import PersonField as C
+from bridge.domain.counterparty import CounterpartyKind
+from bridge.domain.text import strip_markup
 from bridge.parties.resolved import PartiesResolved
 from bridge.parties.state import State, Value, address, clean_text, join_person_name, split_person_name, texts
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from bridge.parties.config import Side
+from bridge.config.parties import Side
 from bridge.parties.state import State, Value, fit, is_empty
 
 

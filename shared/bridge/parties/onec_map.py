@@ -12,16 +12,14 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bridge.deals.config import EMPTY_GUID, CounterpartyKind
+from bridge.config.parties import PartyField as P
+from bridge.config.parties import PersonField as C
+from bridge.domain.counterparty import EMPTY_GUID, CounterpartyKind
 from bridge.domain.phones import Owner
 from bridge.onec.odata import renumber_rows
-from bridge.parties.config import PartyField as P
-from bridge.parties.config import PersonField as C
 from bridge.parties.resolved import PartiesResolved
 from bridge.parties.state import State, Value, address, address_text, clean_text, fit, texts
 
-COUNTERPARTIES = "Catalog_Контрагенты"
-CONTACT_PERSONS = "Catalog_КонтактныеЛица"
 PHONE = "Телефон"
 EMAIL = "АдресЭлектроннойПочты"
 ADDRESS = "Адрес"

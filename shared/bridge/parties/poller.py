@@ -23,11 +23,11 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from bridge.b24.models import Command
+from bridge.domain.onec_sets import CONTACT_PERSONS, COUNTERPARTIES
 from bridge.errors import BridgeError, TransientError
 from bridge.links.fingerprint import fingerprint
 from bridge.observability import logger, metrics
 from bridge.parties.b24_map import ADDRESS_PARTS, REQUISITE_OWNER
-from bridge.parties.onec_map import CONTACT_PERSONS, COUNTERPARTIES
 from bridge.parties.sync import FLOW, MANIFESTS, PartiesFlow
 
 SWEEP_CURSOR = "parties-b24-sweep"

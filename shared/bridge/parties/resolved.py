@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bridge.deals.config import CounterpartyKind
+from bridge.domain.counterparty import CounterpartyKind
 from bridge.domain.phones import PhoneKindRefs
 
 if TYPE_CHECKING:

@@ -15,8 +15,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from bridge.b24.client import B24Client
-from bridge.deals.models import B24User
-from bridge.deals.parties import Employee, ResponsibleSource, decide_responsible, name_key
+from bridge.domain.responsible import Employee, ResponsibleSource, decide_responsible
+from bridge.domain.text import name_key
+from bridge.domain.users import B24User
 
 _MATCHED = (ResponsibleSource.EMAIL, ResponsibleSource.NAME, ResponsibleSource.MANAGERS_TABLE)
 

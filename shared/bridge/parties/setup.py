@@ -10,20 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from bridge.config.parties import PartiesMapping
 from bridge.deps import Ports
-from bridge.domain import phones
+from bridge.domain.onec_sets import CONTACT_KINDS as KINDS_SET
+from bridge.domain.onec_sets import CONTACT_ROLES as ROLES
+from bridge.domain.onec_sets import COUNTERPARTIES, PROPERTIES, PROPERTY_SETS
 from bridge.onec.errors import NotFound as OneCNotFound
 from bridge.onec.odata import all_of, eq
-from bridge.parties.config import PartiesMapping
 from bridge.parties.resolved import PartiesResolved, ResolvedStore
 from bridge.parties.sync import parties_mapping
+from bridge.setup import phone_kinds
 from bridge.setup.framework import SetupProblem
 from bridge.setup.onec_names import string_value_type
 
-KINDS_SET = "Catalog_ВидыКонтактнойИнформации"
-ROLES = "Catalog_РолиКонтактныхЛиц"
-PROPERTIES = "ChartOfCharacteristicTypes_ДополнительныеРеквизитыИСведения"
-PROPERTY_SETS = "Catalog_НаборыДополнительныхРеквизитовИСведений"
 COUNTERPARTY_SET = "Справочник_Контрагенты"
 
 
@@ -178,9 +177,7 @@ def resolve(ports: Ports, *, dry_run: bool) -> tuple[PartiesResolved, list[Setup
         supplier_contact_type=step.status("CONTACT_TYPE", config.supplier_contact_type),
         preset_ids=step.presets(),
         okopf_enum={str(item["ID"]): str(item["VALUE"]) for item in (okopf or {}).get("LIST") or []},
-        counterparty_folder=step.one(
-            "Catalog_Контрагенты", folder, eq("IsFolder", True), create={"IsFolder": True}
-        ),
+        counterparty_folder=step.one(COUNTERPARTIES, folder, eq("IsFolder", True), create={"IsFolder": True}),
         okopf_property=step.property_of_counterparties(config.okopf_attribute),
         schedule_property=step.property_of_counterparties(config.schedule_attribute),
         both_company_type=step.status("COMPANY_TYPE", config.both_company_type)
@@ -190,8 +187,8 @@ def resolve(ports: Ports, *, dry_run: bool) -> tuple[PartiesResolved, list[Setup
         if config.both_contact_type
         else "",
         contact_roles=step.contact_roles(),
-        phone_kinds=phones.resolve(
-            ports.mapping.phones, lambda name, _: step.one(KINDS_SET, name, create=phones.NEW_KIND)
+        phone_kinds=phone_kinds.resolve(
+            ports.mapping.phones, lambda name, _: step.one(KINDS_SET, name, create=phone_kinds.NEW_KIND)
         ),
         **kinds,
     )

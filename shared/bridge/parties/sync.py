@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.b24.errors import NotFound as B24NotFound
-from bridge.deals import directory
-from bridge.deals.config import CounterpartyKind
+from bridge.config.parties import PartiesMapping, PartyField, PersonField
 from bridge.deps import Ports
+from bridge.domain import directory
+from bridge.domain.counterparty import CounterpartyKind
+from bridge.domain.onec_sets import CONTACT_PERSONS, COUNTERPARTIES
 from bridge.links.claims import ClaimHeld, counterparty_claim_name
 from bridge.links.models import B24Ref, Link, OneCRef
 from bridge.observability import logger
@@ -26,9 +28,7 @@ from bridge.onec.odata import all_of, eq, guid
 from bridge.parties import b24_gateway as gw
 from bridge.parties import b24_map, onec_map
 from bridge.parties.b24_map import ORIGINATOR, B24Party
-from bridge.parties.config import PartiesMapping, PartyField, PersonField
 from bridge.parties.merge import MergeResult, Sameness, merge
-from bridge.parties.onec_map import CONTACT_PERSONS, COUNTERPARTIES
 from bridge.parties.resolved import PartiesResolved
 from bridge.parties.responsible import ResponsibleMap
 from bridge.parties.state import (

@@ -13,10 +13,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from bridge.domain.onec_sets import BANK_RECEIPTS, CARD_OPERATIONS, CASH_RECEIPTS
+
 PAYMENTS_MANIFEST = {
-    "Document_ПоступлениеНаСчет": "payments-bank",
-    "Document_ПоступлениеВКассу": "payments-cash",
-    "Document_ОперацияПоПлатежнымКартам": "payments-card",
+    BANK_RECEIPTS: "payments-bank",
+    CASH_RECEIPTS: "payments-cash",
+    CARD_OPERATIONS: "payments-card",
 }
 ORDERS_MANIFEST = "payments-orders"
 # Linked orders dated before the window and still open: ref → DataVersion, plus a marker entry

@@ -9,14 +9,12 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from bridge.domain.onec_sets import BANK_RECEIPTS as BANK_SET
+from bridge.domain.onec_sets import CARD_OPERATIONS as CARD_SET
+from bridge.domain.onec_sets import CASH_RECEIPTS as CASH_SET
 from bridge.onec.odata import normalize_ref, parse_datetime
 
-ORDER_SET = "Document_ЗаказПокупателя"
 ORDER_TYPE = "StandardODATA.Document_ЗаказПокупателя"
-BANK_SET = "Document_ПоступлениеНаСчет"
-CASH_SET = "Document_ПоступлениеВКассу"
-CARD_SET = "Document_ОперацияПоПлатежнымКартам"
-SHIPMENT_SET = "Document_РасходнаяНакладная"
 PAYMENT_SETS = (BANK_SET, CASH_SET, CARD_SET)
 
 

@@ -14,6 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bridge.domain.onec_sets import CARD_OPERATIONS as CARD_SET
+from bridge.domain.onec_sets import ORDERS as ORDER_SET
+from bridge.domain.onec_sets import SHIPMENTS as SHIPMENT_SET
 from bridge.onec.client import ODataClient
 from bridge.onec.errors import NotFound
 from bridge.onec.odata import (
@@ -29,7 +32,7 @@ from bridge.onec.odata import (
     parse_datetime,
 )
 from bridge.payments.manifest import DocVersion
-from bridge.payments.models import CARD_SET, ORDER_SET, SHIPMENT_SET, OrderFacts, PaymentDoc
+from bridge.payments.models import OrderFacts, PaymentDoc
 
 _MANIFEST_FIELDS = ("Ref_Key", "DataVersion", "Posted", "DeletionMark")
 _PAYMENT_FIELDS = (

@@ -12,14 +12,14 @@ from enum import StrEnum
 from typing import Any
 
 from bridge.b24.batching import CommandLike
+from bridge.config.deal import DealMapping
+from bridge.config.payments import PaymentFieldCodes, PaymentsMapping
 from bridge.links.fingerprint import fingerprint
 from bridge.payments import registry as registry_list
 from bridge.payments import rules, text
-from bridge.payments.config import PaymentFieldCodes, PaymentsMapping
 from bridge.payments.models import AnnouncedPayment, DealFacts, PaymentDoc, PaymentSummary
 from bridge.payments.resolved import ResolvedPayments
 from bridge.payments.state import OrderSyncState
-from bridge.settings import DealMapping
 
 
 class CommandKind(StrEnum):

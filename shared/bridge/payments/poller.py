@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bridge.domain.onec_sets import ORDERS as ORDER_SET
 from bridge.errors import PermanentError
 from bridge.links.models import OneCRef
 from bridge.observability import logger
@@ -36,7 +37,7 @@ from bridge.payments.manifest import (
     gone,
     orders_to_check,
 )
-from bridge.payments.models import ORDER_SET, PaymentDoc
+from bridge.payments.models import PaymentDoc
 from bridge.payments.recompute import OrderOutcome, PaymentsContext, recompute_order
 from bridge.payments.resolved import ResolvedPayments
 

@@ -22,9 +22,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bridge.domain.onec_sets import ORDERS as ORDER_SET
 from bridge.onec.odata import normalize_ref
 from bridge.payments import onec_reads
-from bridge.payments.models import ORDER_SET
 from bridge.payments.recompute import OrderOutcome, PaymentsContext, recompute_order
 from bridge.payments.state import OrderBusy
 

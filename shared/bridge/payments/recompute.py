@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from bridge.b24.errors import B24Error
 from bridge.b24.errors import NotFound as DealNotFound
 from bridge.b24.models import BatchResult
+from bridge.config.payments import PaymentFieldCodes, PaymentsMapping
 from bridge.deps import Ports
+from bridge.domain.onec_sets import ORDERS as ORDER_SET
 from bridge.errors import BridgeError
 from bridge.links.models import OneCRef
 from bridge.observability import logger
 from bridge.payments import onec_reads, rules
-from bridge.payments.config import PaymentFieldCodes, PaymentsMapping
 from bridge.payments.models import (
-    ORDER_SET,
     PAYMENT_SETS,
     AnnouncedPayment,
     DealFacts,
@@ -45,7 +45,7 @@ class PaymentsContext:
     resolved: ResolvedSource
     states: OrderStateStore
     portal_url: str
-    codes: PaymentFieldCodes = field(default_factory=PaymentFieldCodes)
+    codes: PaymentFieldCodes = field(default_factory=PaymentFieldCodes.of)
     clock: Callable[[], float] = time.time
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from bridge.b24.client import B24Client
 from bridge.b24.errors import B24Error
-from bridge.payments.config import RegistryOptions
+from bridge.config.payments import RegistryOptions
 from bridge.setup.framework import SetupProblem
 
 _IBLOCK_EXISTS = "ERROR_IBLOCK_ALREADY_EXISTS"

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bridge.deals.stages import StageBook
+from bridge.domain.stages import StageBook
 from bridge.errors import ConfigurationError
 from bridge.links.store import LinkStore
 from bridge.setup.store import ConfigStore, config_pk

@@ -19,8 +19,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from bridge.deals.stages import Stage, StageBook
-from bridge.payments.config import PaymentFieldCodes, PaymentsMapping
+from bridge.config.payments import PaymentFieldCodes, PaymentsMapping
+from bridge.domain.stages import Stage, StageBook
 from bridge.payments.models import (
     DealFacts,
     OrderFacts,

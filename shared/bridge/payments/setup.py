@@ -2,27 +2,26 @@
 funnel, the order-state → stage table, the closed order states, and the payment registry list
 «Реестр оплат» (created when missing: `bridge.payments.registry`); stored as `CONFIG#payments`.
 
-The deal step creates the same fields first (`bridge.deals.setup.user_field_specs`); running it
+The deal step creates the same fields first (`bridge.setup.deal_card.user_field_specs`); running it
 again here is a no-op that also yields the option ids, so this step works on its own too.
 """
 
 from __future__ import annotations
 
-from bridge.deals.setup import read_stage_book, user_field_specs
-from bridge.deals.stages import StageBook
+from bridge.config.deal import StageRef
+from bridge.config.payments import EnumLabels, PaymentFieldCodes, PaymentsMapping
 from bridge.deps import Ports
+from bridge.domain.onec_sets import ORDER_STATES
+from bridge.domain.stages import StageBook
 from bridge.errors import ConfigurationError
-from bridge.payments.config import EnumLabels, PaymentFieldCodes, PaymentsMapping
 from bridge.payments.registry import RegistryList, ensure_list
 from bridge.payments.resolved import ResolvedPayments, SyncTableResolved
-from bridge.payments.wiring import payments_mapping
-from bridge.settings import StageRef
 from bridge.setup.b24_fields import ensure_user_fields
+from bridge.setup.deal_card import read_stage_book, user_field_specs
 from bridge.setup.framework import SetupProblem
 from bridge.setup.onec_names import find_by_description
 
 type Results = list[SetupProblem | str]
-ORDER_STATES = "Catalog_СостоянияЗаказовПокупателей"
 _OPTIONS = {
     "pay_type": ("prepayment", "full_payment", "postpayment"),
     "pay_status": ("not_paid", "partially_paid", "paid"),
@@ -110,14 +109,14 @@ def _closed_states(ports: Ports, options: PaymentsMapping) -> tuple[list[str], R
 
 
 def setup(ports: Ports, *, dry_run: bool) -> list[SetupProblem | str]:
-    options = payments_mapping(ports.mapping)
+    options = ports.mapping.payments
     codes = PaymentFieldCodes.of(ports.mapping.deal)
     wanted = set(codes.model_dump().values())
-    specs = [spec for spec in user_field_specs(ports.mapping.deal) if spec.code in wanted]
+    specs = [spec for spec in user_field_specs(ports.mapping.deal, options.labels) if spec.code in wanted]
     field_options, results = ensure_user_fields(ports.b24, "deal", specs, dry_run=dry_run)
     results = list(results)
     enum_ids, problems = _enum_ids(codes, options.labels, field_options)
-    book = read_stage_book(ports)
+    book = read_stage_book(ports.b24)
     feedback, state_stage, state_names, stage_problems = _stages(
         ports, book, ports.mapping.deal.feedback_stage, options
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from bridge.payments.config import EnumLabels, PaymentsMapping
+from bridge.config.payments import EnumLabels, PaymentsMapping
 from bridge.payments.models import AnnouncedPayment, DealFacts, PaymentDoc, PaymentSummary
 
 TAG_PREFIX = "1c-pay-"

@@ -6,19 +6,13 @@ from functools import cache
 from urllib.parse import urlsplit
 
 from bridge import aws
+from bridge.config.payments import PaymentFieldCodes
 from bridge.deps import default_ports
-from bridge.payments.config import PaymentFieldCodes, PaymentsMapping
 from bridge.payments.recompute import PaymentsContext
 from bridge.payments.resolved import SyncTableResolved
 from bridge.payments.state import OrderStateStore
-from bridge.settings import Mapping, credentials, runtime_settings
+from bridge.settings import credentials, runtime_settings
 from bridge.settings import push_secret as settings_push_secret
-
-
-def payments_mapping(mapping: Mapping) -> PaymentsMapping:
-    """The `[payments]` section; defaults until the mapping model carries one."""
-    found = getattr(mapping, "payments", None)
-    return found if isinstance(found, PaymentsMapping) else PaymentsMapping()
 
 
 def portal_origin(webhook_url: str) -> str:
@@ -29,9 +23,9 @@ def portal_origin(webhook_url: str) -> str:
 @cache
 def default_context() -> PaymentsContext:
     ports = default_ports()
-    options = payments_mapping(ports.mapping)
+    options = ports.mapping.payments
     table = runtime_settings().table_name
-    db = aws.dynamodb_client()
+    db = aws.dynamodb_client(runtime_settings().aws_endpoint_url)
     return PaymentsContext(
         ports=ports,
         options=options,

@@ -50,4 +50,5 @@ def idempotency_config(
 
 @cache
 def default_persistence_layer() -> DynamoDBPersistenceLayer:
-    return persistence_layer(runtime_settings().table_name, aws.dynamodb_client())
+    settings = runtime_settings()
+    return persistence_layer(settings.table_name, aws.dynamodb_client(settings.aws_endpoint_url))

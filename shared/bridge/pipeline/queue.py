@@ -45,4 +45,4 @@ def event_sender() -> EventSender:
     queue_url = runtime_settings().queue_url
     if not queue_url:
         raise ConfigurationError(f"bad setting: {ENV_PREFIX}QUEUE_URL: required by the webhook receiver")
-    return SqsEventSender(aws.sqs_client(), queue_url)
+    return SqsEventSender(aws.sqs_client(runtime_settings().aws_endpoint_url), queue_url)

@@ -132,7 +132,7 @@ def default_worker_deps() -> WorkerDeps:
         persistence=default_persistence_layer(),
         idempotency_ttl_s=settings.idempotency_ttl_s,
         audit=LinkStoreAudit(deps.link_store()),
-        visibility=SqsVisibility(aws.sqs_client(), settings.queue_url),
+        visibility=SqsVisibility(aws.sqs_client(settings.aws_endpoint_url), settings.queue_url),
     )
 
 

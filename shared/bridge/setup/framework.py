@@ -10,12 +10,13 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import Any, Protocol
 
 from bridge.errors import BridgeError
 
-if TYPE_CHECKING:
-    from bridge.deps import Ports
+# The ports a step gets (`bridge.deps.Ports`). The framework only hands them on, so it does not
+# import the wiring layer above it.
+type AnyPorts = Any
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class SetupProblem:
 
 
 class SetupStep(Protocol):
-    def __call__(self, ports: Ports, *, dry_run: bool) -> list[SetupProblem | str]: ...
+    def __call__(self, ports: AnyPorts, *, dry_run: bool) -> list[SetupProblem | str]: ...
 
 
 # Modules whose `setup` function is a step, in order (the deal step first: payments rely on its
@@ -87,7 +88,7 @@ def _split(results: Sequence[SetupProblem | str]) -> tuple[tuple[SetupProblem, .
 
 
 def run_steps(
-    steps: Sequence[tuple[str, Callable[..., list[SetupProblem | str]]]], ports: Ports, *, dry_run: bool
+    steps: Sequence[tuple[str, Callable[..., list[SetupProblem | str]]]], ports: AnyPorts, *, dry_run: bool
 ) -> SetupReport:
     reports: list[StepReport] = []
     for name, step in steps:
@@ -116,6 +117,6 @@ def discover_steps(modules: Sequence[str] = STEP_MODULES) -> list[tuple[str, Set
     return found
 
 
-def run_all(ports: Ports, dry_run: bool = False) -> SetupReport:
+def run_all(ports: AnyPorts, dry_run: bool = False) -> SetupReport:
     """Run every flow's setup step against the systems `ports` point at."""
     return run_steps(discover_steps(), ports, dry_run=dry_run)

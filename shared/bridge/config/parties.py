@@ -11,10 +11,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bridge.domain.counterparty import CounterpartyKind
+
 type Side = Literal["1c", "b24"]
-# 1C enum ВидыКонтрагентов members (bridge.deals.config.CounterpartyKind values; not imported
-# because bridge.settings imports this module and deals.config imports bridge.settings).
-type KindName = Literal["ЮридическоеЛицо", "ИндивидуальныйПредприниматель", "ФизическоеЛицо"]
 
 OKOPF_VALUES: tuple[str, ...] = ("МПРО", "ПАО", "МБУ", "БПОУ", "КФХ", "ФКУ", "ССОСПК", "ООО", "ОАО", "ИП")
 
@@ -65,11 +64,11 @@ def _default_contact_roles() -> dict[str, str]:
     return {"CLIENT": "Клиент", "SUPPLIER": "Поставщик", "PARTNER": "Партнёр", "OTHER": "Другое"}
 
 
-def _default_presets() -> dict[KindName, str]:
+def _default_presets() -> dict[CounterpartyKind, str]:
     return {
-        "ЮридическоеЛицо": "Организация",
-        "ИндивидуальныйПредприниматель": "ИП",
-        "ФизическоеЛицо": "Физ. лицо",
+        CounterpartyKind.LEGAL_ENTITY: "Организация",
+        CounterpartyKind.SOLE_PROPRIETOR: "ИП",
+        CounterpartyKind.PRIVATE_PERSON: "Физ. лицо",
     }
 
 
@@ -84,9 +83,12 @@ class PartiesMapping(BaseModel):
     owners: dict[str, Side] = Field(default_factory=_default_owners)
     default_owner: Side = "1c"
     # §2.2.12.5: which 1C kinds are companies in Bitrix24 (the rest are contacts).
-    company_kinds: tuple[KindName, ...] = ("ЮридическоеЛицо", "ИндивидуальныйПредприниматель")
+    company_kinds: tuple[CounterpartyKind, ...] = (
+        CounterpartyKind.LEGAL_ENTITY,
+        CounterpartyKind.SOLE_PROPRIETOR,
+    )
     # Requisite preset (its name on the portal) per 1C kind (§2.2.12.3).
-    presets: dict[KindName, str] = Field(default_factory=_default_presets)
+    presets: dict[CounterpartyKind, str] = Field(default_factory=_default_presets)
     # COMPANY_TYPE / CONTACT_TYPE values (STATUS_ID or NAME in crm.status.list) for the 1C flags.
     buyer_company_type: str = "CUSTOMER"
     supplier_company_type: str = "SUPPLIER"
@@ -103,7 +105,7 @@ class PartiesMapping(BaseModel):
     legal_address_kind: str = "Юридический адрес"
     actual_address_kind: str = "Фактический адрес"
     postal_address_kind: str = "Почтовый адрес"
-    # Phone kinds: `[phones]` (bridge.domain.phones), shared with the deal flow.
+    # Phone kinds: `[phones]` (bridge.config.phones), shared with the deal flow.
     email_kind: str = "Email"
     person_email_kind: str = "Email контактного лица"
     # Deletions never cascade unless asked to.

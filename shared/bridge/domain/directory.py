@@ -8,20 +8,27 @@ directory; it is kept for a few minutes so a warm worker maps managers without c
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Sequence
 from threading import Lock
+from typing import Any, Protocol
 
-from bridge.deals.parties import EMAIL, Employee
-from bridge.onec.client import ODataClient
+from bridge.domain.onec_sets import EMAIL, EMPLOYEES, PERSONS
+from bridge.domain.responsible import Employee
 
 CACHE_TTL_S = 600.0
-EMPLOYEES = "Catalog_Сотрудники"
-PERSONS = "Catalog_ФизическиеЛица"
+
+
+class EntityReader(Protocol):
+    """The part of the 1C client the directory reads through (`bridge.onec.client.ODataClient`)."""
+
+    def iter_all(self, entity_set: str, *, select: Sequence[str]) -> Iterator[dict[str, Any]]: ...
+
 
 _cache: dict[int, tuple[float, tuple[Employee, ...]]] = {}
 _lock = Lock()
 
 
-def _person_emails(onec: ODataClient) -> dict[str, tuple[str, ...]]:
+def _person_emails(onec: EntityReader) -> dict[str, tuple[str, ...]]:
     found: dict[str, tuple[str, ...]] = {}
     for row in onec.iter_all(PERSONS, select=["Ref_Key", "КонтактнаяИнформация"]):
         emails = tuple(
@@ -33,7 +40,7 @@ def _person_emails(onec: ODataClient) -> dict[str, tuple[str, ...]]:
     return found
 
 
-def employees(onec: ODataClient, *, max_age_s: float = CACHE_TTL_S) -> tuple[Employee, ...]:
+def employees(onec: EntityReader, *, max_age_s: float = CACHE_TTL_S) -> tuple[Employee, ...]:
     now = time.monotonic()
     with _lock:
         cached = _cache.get(id(onec))

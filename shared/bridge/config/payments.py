@@ -6,39 +6,32 @@ references from these names and stores them in SyncTable (`bridge.payments.resol
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-if TYPE_CHECKING:
-    # Only for a signature: bridge.settings imports this module.
-    from bridge.settings import DealMapping
+from bridge.config.deal import DealMapping
 
 
 class PaymentFieldCodes(BaseModel):
     """Deal user fields the flow writes (mappings.md §2). Configured in `[deal]` (`pay_*_field`),
-    where the deal flow's setup creates them; this is their view for the payment rules."""
+    where the deal flow's setup creates them; this is their view for the payment rules, with no
+    defaults of its own."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    pay_date: str = "UF_CRM_1C_PAY_DATE"
-    pay_type: str = "UF_CRM_1C_PAY_TYPE"
-    paid: str = "UF_CRM_1C_PAID"
-    pay_method: str = "UF_CRM_1C_PAY_METHOD"
-    pay_comment: str = "UF_CRM_1C_PAY_COMMENT"
-    pay_status: str = "UF_CRM_1C_PAY_STATUS"
-    order_sum: str = "UF_CRM_1C_ORDER_SUM"
+    pay_date: str
+    pay_type: str
+    paid: str
+    pay_method: str
+    pay_comment: str
+    pay_status: str
+    order_sum: str
 
     @classmethod
-    def of(cls, deal: DealMapping) -> PaymentFieldCodes:
-        return cls(
-            pay_date=deal.pay_date_field,
-            pay_type=deal.pay_type_field,
-            paid=deal.paid_field,
-            pay_method=deal.pay_method_field,
-            pay_comment=deal.pay_comment_field,
-            pay_status=deal.pay_status_field,
-            order_sum=deal.order_sum_field,
-        )
+    def of(cls, deal: DealMapping | None = None) -> PaymentFieldCodes:
+        """The codes of `deal`; without one, of the default `[deal]`."""
+        deal = deal or DealMapping()
+        return cls.model_validate({name: getattr(deal, f"{name}_field") for name in cls.model_fields})
 
 
 class EnumLabels(BaseModel):

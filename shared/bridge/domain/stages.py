@@ -14,16 +14,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from bridge.config.deal import DealMapping, StageRef
+from bridge.domain.text import name_key
 from bridge.errors import ConfigurationError
-from bridge.settings import DealMapping, StageRef
 
 type Semantics = Literal["P", "S", "F"]
 FIRST_STAGE = "first"
 _STAGE_ENTITY = "DEAL_STAGE"
-
-
-def _key(name: str) -> str:
-    return " ".join(name.split()).casefold()
 
 
 class Stage(BaseModel):
@@ -97,7 +94,7 @@ class StageBook(BaseModel):
         return cls(funnels=funnels)
 
     def funnel(self, name: str) -> Funnel:
-        found = [f for f in self.funnels if _key(f.name) == _key(name)]
+        found = [f for f in self.funnels if name_key(f.name) == name_key(name)]
         if len(found) != 1:
             known = ", ".join(repr(f.name) for f in self.funnels)
             problem = "is ambiguous" if found else "does not exist"
@@ -112,12 +109,12 @@ class StageBook(BaseModel):
 
     def resolve(self, ref: StageRef) -> Stage:
         funnel = self.funnel(ref.funnel)
-        if _key(ref.stage) == FIRST_STAGE:
+        if name_key(ref.stage) == FIRST_STAGE:
             first = funnel.first_working_stage()
             if first is None:
                 raise ConfigurationError(f"deal funnel {ref.funnel!r} has no working stage")
             return first
-        found = [s for s in funnel.stages if _key(s.name) == _key(ref.stage)]
+        found = [s for s in funnel.stages if name_key(s.name) == name_key(ref.stage)]
         if len(found) != 1:
             known = ", ".join(repr(s.name) for s in funnel.stages)
             problem = "is ambiguous" if found else "does not exist"
@@ -133,7 +130,8 @@ class StageBook(BaseModel):
         funnel = self.funnel_by_id(category_id)
         if funnel is None:
             return False
-        return any(_key(name) == _key(funnel.name) for name in mapping.no_exchange_after_order_funnels)
+        wanted = name_key(funnel.name)
+        return any(name_key(name) == wanted for name in mapping.no_exchange_after_order_funnels)
 
     def trigger_stages(self, mapping: DealMapping) -> tuple[Stage, ...]:
         """Resolve the configured trigger stages; call at setup to fail early on a typo."""

@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 
 def _is_blank(value: Any) -> bool:
@@ -130,3 +130,9 @@ type OptionalAmount = Annotated[Decimal | None, BeforeValidator(_decimal)]
 type Text = Annotated[str, BeforeValidator(_text)]
 type YesNo = Annotated[bool, BeforeValidator(_yes_no)]
 type WireDateTime = Annotated[datetime | None, BeforeValidator(_datetime)]
+
+
+class WireModel(BaseModel):
+    """A Bitrix24 object as it arrives: unknown keys ignored, read by field name or wire alias."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)

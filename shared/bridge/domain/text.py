@@ -34,3 +34,8 @@ def strip_markup(text: str) -> str:
     result = html.unescape(result).replace("\xa0", " ")
     lines = [_SPACES.sub(" ", line).strip() for line in result.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def name_key(name: str) -> str:
+    """Names compare ignoring case and runs of spaces ("ООО  Ромашка" = "ооо ромашка")."""
+    return " ".join(name.split()).casefold()

@@ -17,26 +17,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bridge.deals.config import EMPTY_GUID, CounterpartyKind, DealFlowOptions, OneCRefs
-from bridge.deals.models import B24User, Contact, MultiFieldValue, Requisite, WireDataError, joined_name
+from bridge.deals.config import DealFlowOptions, OneCRefs
+from bridge.deals.models import Contact, MultiFieldValue, Requisite, WireDataError, joined_name
 from bridge.deals.snapshot import DealSnapshot
-from bridge.deals.text import strip_markup
+from bridge.domain.counterparty import CounterpartyKind, ref_or_none
+from bridge.domain.onec_sets import EMAIL, PHONE
+from bridge.domain.text import name_key, strip_markup
 
-PHONE = "Телефон"
-EMAIL = "АдресЭлектроннойПочты"
 _DESCRIPTION_MAX = 100
 _POSITION_MAX = 50
-
-
-def name_key(name: str) -> str:
-    """Names compare ignoring case and runs of spaces ("ООО  Ромашка" = "ооо ромашка")."""
-    return " ".join(name.split()).casefold()
-
-
-def _ref_or_none(value: Any) -> str | None:
-    if not isinstance(value, str) or not value.strip() or value.strip() == EMPTY_GUID:
-        return None
-    return value.strip().lower()
 
 
 PartySource = Literal["company", "contact"]  # the Bitrix24 object the buyer was read from
@@ -74,7 +63,7 @@ def _person_name(requisite: Requisite) -> str:
 
 def buyer_party(snapshot: DealSnapshot, options: DealFlowOptions | None = None) -> BuyerParty | None:
     """The company when the deal has one, else the contact as a private person; None when neither."""
-    options = options or DealFlowOptions()
+    options = options or DealFlowOptions.from_mapping()
     company, contact = snapshot.company, snapshot.contact
     if company is not None:
         requisite = snapshot.company_requisite
@@ -143,7 +132,7 @@ class CounterpartyCandidate(BaseModel):
     @field_validator("responsible", "main_contact", mode="before")
     @classmethod
     def _empty_ref(cls, value: Any) -> str | None:
-        return _ref_or_none(value)
+        return ref_or_none(value)
 
     @field_validator("description", "inn", "kpp", "kind", mode="before")
     @classmethod
@@ -271,92 +260,6 @@ def inn_filter(inn: str) -> str:
 
 def name_filter(name: str) -> str:
     return f"Description eq {_odata_text(' '.join(name.split()))}"
-
-
-# --- responsible manager -------------------------------------------------------------------
-
-
-class Employee(BaseModel):
-    """A `Catalog_Сотрудники` row: reference, name and the e-mails in its contact information."""
-
-    model_config = ConfigDict(frozen=True)
-    ref: str
-    description: str
-    emails: tuple[str, ...] = ()
-
-    @classmethod
-    def from_onec(cls, row: Mapping[str, Any]) -> Employee:
-        emails: list[str] = []
-        for info in row.get("КонтактнаяИнформация") or []:
-            if isinstance(info, Mapping) and info.get("Тип") == EMAIL:
-                address = str(info.get("АдресЭП") or info.get("Представление") or "").strip()
-                if address:
-                    emails.append(address)
-        return cls(
-            ref=str(row["Ref_Key"]), description=str(row.get("Description") or ""), emails=tuple(emails)
-        )
-
-
-class ResponsibleSource(StrEnum):
-    COUNTERPARTY = "counterparty"
-    EMAIL = "email"
-    NAME = "name"
-    MANAGERS_TABLE = "managers_table"
-    DEFAULT = "default"
-    NONE = "none"
-
-
-class ResponsibleDecision(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    ref: str | None
-    source: ResponsibleSource
-    warning: bool = False  # the deal's responsible was not found among 1C employees
-
-
-def _single(matches: list[Employee]) -> Employee | None:
-    return matches[0] if len(matches) == 1 else None
-
-
-def decide_responsible(
-    counterparty_responsible: str | None,
-    assigned_by_id: int | None,
-    user: B24User | None,
-    employees: Sequence[Employee],
-    managers: Mapping[str, str],
-    default_ref: str | None,
-) -> ResponsibleDecision:
-    """§2.6.1: an existing counterparty's manager wins; else map the deal's responsible user
-    by e-mail, then "Фамилия Имя", then `managers` (Bitrix24 user
-    id → employee description); else the default employee and a warning."""
-    own = _ref_or_none(counterparty_responsible)
-    if own:
-        return ResponsibleDecision(ref=own, source=ResponsibleSource.COUNTERPARTY)
-    email = user.email.strip().casefold() if user else ""
-    if email:
-        found = _single([e for e in employees if email in {m.casefold() for m in e.emails}])
-        if found:
-            return ResponsibleDecision(ref=found.ref, source=ResponsibleSource.EMAIL)
-    surname_name = name_key(f"{user.last_name} {user.name}") if user else ""
-    if len(surname_name.split()) >= 2:
-        found = _single(
-            [
-                e
-                for e in employees
-                if name_key(e.description) == surname_name
-                or name_key(e.description).startswith(surname_name + " ")
-            ]
-        )
-        if found:
-            return ResponsibleDecision(ref=found.ref, source=ResponsibleSource.NAME)
-    if assigned_by_id is not None and str(assigned_by_id) in managers:
-        wanted = name_key(managers[str(assigned_by_id)])
-        found = _single([e for e in employees if name_key(e.description) == wanted])
-        if found:
-            return ResponsibleDecision(ref=found.ref, source=ResponsibleSource.MANAGERS_TABLE)
-    default = _ref_or_none(default_ref)
-    if default:
-        return ResponsibleDecision(ref=default, source=ResponsibleSource.DEFAULT, warning=True)
-    return ResponsibleDecision(ref=None, source=ResponsibleSource.NONE, warning=True)
 
 
 # --- 1C bodies -----------------------------------------------------------------------------
