@@ -28,6 +28,7 @@ from bridge.deals import flow as deal_flow
 from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
 from bridge.deps import Ports
+from bridge.domain.events import Entity, QueuedEvent
 from bridge.links.store import LinkStore
 from bridge.parties import events as party_events
 from bridge.parties.resolved import ResolvedStore
@@ -35,7 +36,6 @@ from bridge.parties.setup import load_or_setup
 from bridge.parties.sync import PartiesFlow, parties_mapping
 from bridge.pipeline.dispatch import Registry
 from bridge.pipeline.idempotency import persistence_layer
-from bridge.pipeline.models import Entity, QueuedEvent
 from bridge.pipeline.worker import Worker, WorkerDeps
 from bridge.setup import run_steps
 from sandbox.demo_steps.deal_world import B24Rest, World, make_ports

@@ -9,7 +9,7 @@ import pytest
 from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
 from bridge.deals.sweep import sweep
-from bridge.pipeline.models import QueuedEvent
+from bridge.domain.events import QueuedEvent
 from bridge.setup import run_steps
 from sandbox.demo_steps.deal_world import B24Rest, World
 

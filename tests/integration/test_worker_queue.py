@@ -15,11 +15,11 @@ import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bridge import pipeline, settings
+from bridge.domain.events import QueuedEvent
 from bridge.errors import PermanentError, TransientError
 from bridge.links.store import LinkStore
 from bridge.pipeline.dispatch import Registry
 from bridge.pipeline.idempotency import IDEMPOTENCY_PK
-from bridge.pipeline.models import QueuedEvent
 from bridge.pipeline.worker import WorkerDeps, default_worker_deps
 from sandbox.template import ROOT, create_queue_from_template, load_function_handler, queue_arn
 

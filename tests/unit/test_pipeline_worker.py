@@ -18,10 +18,10 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bridge.b24.errors import AuthError as B24AuthError
+from bridge.domain.events import QueuedEvent
 from bridge.errors import PermanentError, TransientError
 from bridge.onec.errors import AccessDenied as OneCAccessDenied
 from bridge.pipeline.dispatch import Registry
-from bridge.pipeline.models import QueuedEvent
 from bridge.pipeline.worker import Worker, WorkerDeps
 from sandbox.template import ROOT
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.b24.batching import MAX_BATCH
 from bridge.b24.errors import B24Error
@@ -43,8 +43,10 @@ from bridge.catalog.report import RunReport
 from bridge.catalog.resolved import CatalogResolved
 from bridge.catalog.state import ManifestBuffer, load_prices, load_stored
 from bridge.catalog.writer import Unit, run_units
-from bridge.deps import Ports
 from bridge.observability import logger
+
+if TYPE_CHECKING:
+    from bridge.deps import Ports
 
 # Product batches sent before the first answer is back. Each batch holds whole units (a product and
 # its price), so batches never refer to each other; a portal takes seconds per batch of 50 writes

@@ -9,14 +9,16 @@ result is stored in SyncTable (`CONFIG#catalog` / `RESOLVED`); runs read it inst
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.b24.errors import B24Error, MethodNotFound
 from bridge.b24.models import yes_no
 from bridge.catalog.resolved import CatalogResolved, ResolvedStore, StockMode
-from bridge.deps import Ports
 from bridge.onec.odata import eq, normalize_ref
 from bridge.setup.framework import SetupProblem
+
+if TYPE_CHECKING:
+    from bridge.deps import Ports
 
 type SetupResult = list[SetupProblem | str]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
@@ -28,11 +29,13 @@ from bridge.deals.parties import (
     main_contact_patch,
     name_filter,
 )
-from bridge.deps import Ports
 from bridge.links import B24Ref, ClaimHeld, LinkConflict, OneCRef, counterparty_claim_name, fingerprint
 from bridge.observability import logger
 from bridge.onec.errors import NotFound, nothing_written
 from bridge.onec.odata import Filter, all_of, eq, guid
+
+if TYPE_CHECKING:
+    from bridge.deps import Ports
 
 COUNTERPARTIES = "Catalog_Контрагенты"
 CONTACT_PERSONS = "Catalog_КонтактныеЛица"

@@ -69,12 +69,12 @@ from bridge.deals.writeback import (
     won_without_order_text,
 )
 from bridge.deps import Ports, default_ports
+from bridge.domain.events import QueuedEvent
 from bridge.errors import BridgeError, ConfigurationError, PermanentError, TransientError
 from bridge.links import B24Ref, ClaimHeld, CursorConflict, Link, OneCRef, fingerprint
 from bridge.observability import logger, metrics
 from bridge.onec.odata import all_of, any_of, eq, guid
 from bridge.pipeline.dispatch import register
-from bridge.pipeline.models import QueuedEvent
 
 DEAL_ENTITY = "DEAL"
 STOCK_REGISTER = "AccumulationRegister_ЗапасыНаСкладах"

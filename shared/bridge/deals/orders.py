@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.deals.config import OrderConfig
 from bridge.deals.mapping import (
@@ -23,9 +23,11 @@ from bridge.deals.mapping import (
     order_patch,
     shipment_body,
 )
-from bridge.deps import Ports
 from bridge.links import ClaimHeld, CursorConflict
 from bridge.onec.odata import Filter, cast_ref
+
+if TYPE_CHECKING:
+    from bridge.deps import Ports
 
 ORDER_FIELDS = ["Ref_Key", "Number", "DeletionMark"]
 

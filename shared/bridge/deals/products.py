@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.b24.models import Command
 from bridge.deals.mapping import ProductRefs
 from bridge.deals.models import ProductRow
 from bridge.deals.resolved import DealResolved
-from bridge.deps import Ports
 from bridge.links.models import B24Ref
 from bridge.onec.odata import EMPTY_REF, any_of, eq, guid
+
+if TYPE_CHECKING:
+    from bridge.deps import Ports
 
 NOMENCLATURE = "Catalog_Номенклатура"
 PRODUCT_ENTITY = "PRODUCT"

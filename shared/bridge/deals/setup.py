@@ -12,12 +12,11 @@ fresh base has none; finds or creates the additional attribute
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.deals.config import EMPTY_GUID, OneCRefs
 from bridge.deals.resolved import NO_VAT, AmountItem, DealResolved, save
 from bridge.deals.stages import StageBook
-from bridge.deps import Ports
 from bridge.domain import phones
 from bridge.errors import ConfigurationError
 from bridge.onec.client import ODataClient
@@ -26,6 +25,9 @@ from bridge.settings import DealMapping, OneCMapping
 from bridge.setup.b24_fields import UserFieldSpec, ensure_user_fields
 from bridge.setup.framework import SetupProblem
 from bridge.setup.onec_names import ensure_folder, find_by_description, only_one, string_value_type
+
+if TYPE_CHECKING:
+    from bridge.deps import Ports
 
 PROPERTIES = "ChartOfCharacteristicTypes_ДополнительныеРеквизитыИСведения"
 PROPERTY_SETS = "Catalog_НаборыДополнительныхРеквизитовИСведений"

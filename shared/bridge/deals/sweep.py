@@ -23,7 +23,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -32,11 +32,13 @@ from bridge.deals.flow import deal_ref
 from bridge.deals.models import Deal, parse_wire
 from bridge.deals.resolved import DealResolved, load
 from bridge.deals.stages import StageBook
-from bridge.deps import Ports
+from bridge.domain.events import Entity, QueuedEvent
 from bridge.observability import logger, metrics
-from bridge.pipeline.models import Entity, QueuedEvent
 from bridge.pipeline.queue import EventSender
 from bridge.settings import DealMapping
+
+if TYPE_CHECKING:
+    from bridge.deps import Ports
 
 CURSOR = "deal-sweep"
 OVERLAP = timedelta(minutes=2)

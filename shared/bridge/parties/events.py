@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from bridge.b24.errors import NotFound
 from bridge.deps import default_ports
+from bridge.domain.events import Entity, QueuedEvent
 from bridge.parties.resolved import ResolvedStore
 from bridge.parties.setup import load_or_setup
 from bridge.parties.sync import PartiesFlow, parties_mapping
 from bridge.pipeline.dispatch import register
-from bridge.pipeline.models import Entity, QueuedEvent
 
 ENTITY_EVENTS = ("ONCRMCOMPANYADD", "ONCRMCOMPANYUPDATE", "ONCRMCONTACTADD", "ONCRMCONTACTUPDATE")
 DELETE_EVENTS = ("ONCRMCOMPANYDELETE", "ONCRMCONTACTDELETE")

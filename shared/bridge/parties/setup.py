@@ -8,9 +8,8 @@ contact-information kinds, the additional attributes "ОКОПФ" and "Расп�
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bridge.deps import Ports
 from bridge.domain import phones
 from bridge.onec.errors import NotFound as OneCNotFound
 from bridge.onec.odata import all_of, eq
@@ -19,6 +18,9 @@ from bridge.parties.resolved import PartiesResolved, ResolvedStore
 from bridge.parties.sync import parties_mapping
 from bridge.setup.framework import SetupProblem
 from bridge.setup.onec_names import string_value_type
+
+if TYPE_CHECKING:
+    from bridge.deps import Ports
 
 KINDS_SET = "Catalog_ВидыКонтактнойИнформации"
 ROLES = "Catalog_РолиКонтактныхЛиц"

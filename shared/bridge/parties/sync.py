@@ -11,12 +11,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.b24.errors import NotFound as B24NotFound
 from bridge.deals import directory
 from bridge.deals.config import CounterpartyKind
-from bridge.deps import Ports
 from bridge.links.claims import ClaimHeld, counterparty_claim_name
 from bridge.links.models import B24Ref, Link, OneCRef
 from bridge.observability import logger
@@ -40,6 +39,9 @@ from bridge.parties.state import (
     split_person_name,
     state_fingerprint,
 )
+
+if TYPE_CHECKING:
+    from bridge.deps import Ports
 
 FLOW = "parties"
 PARTY_FIELDS = tuple(f.value for f in PartyField)

@@ -13,13 +13,12 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.b24.batching import CommandLike
 from bridge.b24.errors import B24Error
 from bridge.b24.errors import NotFound as DealNotFound
 from bridge.b24.models import BatchResult
-from bridge.deps import Ports
 from bridge.errors import BridgeError
 from bridge.links.fingerprint import fingerprint
 from bridge.links.models import OneCRef
@@ -38,6 +37,9 @@ from bridge.payments.models import (
 )
 from bridge.payments.resolved import ResolvedPayments, ResolvedSource
 from bridge.payments.state import OrderStateStore, OrderSyncState
+
+if TYPE_CHECKING:
+    from bridge.deps import Ports
 
 _ALREADY_REGISTERED = "ERROR_ELEMENT_ALREADY_EXISTS"
 

@@ -8,9 +8,10 @@ again here is a no-op that also yields the option ids, so this step works on its
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bridge.deals.setup import read_stage_book, user_field_specs
 from bridge.deals.stages import StageBook
-from bridge.deps import Ports
 from bridge.errors import ConfigurationError
 from bridge.payments.config import EnumLabels, PaymentFieldCodes, PaymentsMapping
 from bridge.payments.registry import RegistryList, ensure_list
@@ -20,6 +21,9 @@ from bridge.settings import StageRef
 from bridge.setup.b24_fields import ensure_user_fields
 from bridge.setup.framework import SetupProblem
 from bridge.setup.onec_names import find_by_description
+
+if TYPE_CHECKING:
+    from bridge.deps import Ports
 
 type Results = list[SetupProblem | str]
 ORDER_STATES = "Catalog_СостоянияЗаказовПокупателей"

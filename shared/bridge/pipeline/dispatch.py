@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from bridge.pipeline.models import Entity, QueuedEvent
+from bridge.domain.events import Entity, QueuedEvent
 
 # A flow: re-reads the entity's state and syncs it; returns a short note of what it did (for the
 # log and the outcome), raises TransientError to be retried, PermanentError to stop.

@@ -20,10 +20,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
 
 from bridge.b24 import php_query
+from bridge.domain.events import QueuedEvent
 from bridge.errors import BridgeError, ConfigurationError, TransientError
 from bridge.http_edge import BodyRejected, load_json_object, raw_body, utf8_text
 from bridge.observability import logger, metrics
-from bridge.pipeline.models import B24Event, QueuedEvent, deduplication_id, entity_for_event
+from bridge.pipeline.models import B24Event, deduplication_id, entity_for_event
 from bridge.pipeline.queue import EventSender, event_sender
 from bridge.settings import receiver_secret
 

@@ -42,12 +42,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from bridge import aws, deadline, deps
+from bridge.domain.events import QueuedEvent
 from bridge.errors import BridgeError, PermanentError, TransientError
 from bridge.observability import logger, metrics
 from bridge.pipeline.audit import LinkStoreAudit
 from bridge.pipeline.dispatch import Outcome, Registry, load_flows
 from bridge.pipeline.idempotency import default_persistence_layer, idempotency_config
-from bridge.pipeline.models import QueuedEvent
 from bridge.settings import runtime_settings
 
 
