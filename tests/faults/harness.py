@@ -23,8 +23,7 @@ import httpx
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bridge import deadline
-from bridge.deals import flow as deal_flow
+from bridge import deadline, deps
 from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
 from bridge.deps import Ports
@@ -217,7 +216,7 @@ class FaultWorld:
         self.world.ports = self.ports
         report = run_steps([("deals", deal_setup)], self.ports, dry_run=False)
         assert report.ok, report.lines()
-        deal_flow.forget_caches()
+        deps.reset()
         self.queue = SimQueue(self.clock, *queue_rules())
         self.invocations = []
         self.worker_options = worker_options

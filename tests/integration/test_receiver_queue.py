@@ -16,7 +16,7 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bridge import pipeline, settings
+from bridge import deps, settings
 from sandbox.template import ROOT, create_queue_from_template, load_function_handler, queue_arn
 
 pytestmark = pytest.mark.integration
@@ -82,10 +82,10 @@ def handler(queues: Queues, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch)
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("BRIDGE_SECRET_ID", raising=False)
     settings.reset_caches()
-    pipeline.reset_caches()
+    deps.reset()
     yield load_function_handler("B24EventsReceiverFunction")
     settings.reset_caches()
-    pipeline.reset_caches()
+    deps.reset()
 
 
 def _event(name: str) -> dict[str, Any]:
@@ -157,6 +157,6 @@ def test_queue_that_does_not_exist_is_503(
 ) -> None:
     monkeypatch.setenv("BRIDGE_QUEUE_URL", queues.url.replace("Events-", "Missing-"))
     settings.reset_caches()
-    pipeline.reset_caches()
+    deps.reset()
     status, body = _call(handler, _event("deal_add"))
     assert (status, body["queued"]) == (503, False)

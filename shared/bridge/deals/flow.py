@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -68,13 +68,14 @@ from bridge.deals.writeback import (
     unmatched_products_text,
     won_without_order_text,
 )
-from bridge.deps import Ports, default_ports
 from bridge.domain.events import QueuedEvent
 from bridge.errors import BridgeError, ConfigurationError, PermanentError, TransientError
 from bridge.links import B24Ref, ClaimHeld, CursorConflict, Link, OneCRef, fingerprint
 from bridge.observability import logger, metrics
 from bridge.onec.odata import all_of, any_of, eq, guid
-from bridge.pipeline.dispatch import register
+
+if TYPE_CHECKING:
+    from bridge.deps import Ports
 
 DEAL_ENTITY = "DEAL"
 STOCK_REGISTER = "AccumulationRegister_ЗапасыНаСкладах"
@@ -157,19 +158,12 @@ def sync_deal(deal_id: int, ports: Ports) -> str:
         return f"failed: {error}"
 
 
-def handle_deal_event(queued: QueuedEvent) -> str | None:
-    return sync_deal(queued.id, default_ports())
+# The Bitrix24 events this flow handles (bridge.deps wires them to `handle_deal_event`).
+DEAL_EVENTS = ("ONCRMDEALADD", "ONCRMDEALUPDATE")
 
 
-register(("ONCRMDEALADD", "ONCRMDEALUPDATE"), handle_deal_event)
-
-
-def forget_caches() -> None:
-    """Per-process caches (resolved config, employees); for tests and after setup."""
-    from bridge.deals import resolved
-
-    resolved.forget()
-    directory.forget()
+def handle_deal_event(queued: QueuedEvent, ports: Ports) -> str | None:
+    return sync_deal(queued.id, ports)
 
 
 # --- create --------------------------------------------------------------------------------------
@@ -511,13 +505,11 @@ def _refresh_stock_of_rows(run: Run) -> None:
     Best effort: the order is already right, and the 5-minute stock schedule is the safety net, so
     a failure here is logged, never raised (raising would redo the whole deal).
     """
-    from bridge.catalog.stock import refresh_stock
-
     product_ids = sorted({row.product_id for row in run.snapshot.ordered_rows if row.product_id})
     if not product_ids:
         return
     try:
-        refresh_stock(product_ids, run.ports)
+        run.ports.refresh_stock(product_ids, run.ports)
     except BridgeError as error:
         logger.warning(
             "stock refresh after a deal change failed", extra={"deal": run.deal_id, "error": str(error)}

@@ -32,9 +32,8 @@ from bridge.deals.flow import deal_ref
 from bridge.deals.models import Deal, parse_wire
 from bridge.deals.resolved import DealResolved, load
 from bridge.deals.stages import StageBook
-from bridge.domain.events import Entity, QueuedEvent
+from bridge.domain.events import Entity, EventSender, QueuedEvent
 from bridge.observability import logger, metrics
-from bridge.pipeline.queue import EventSender
 from bridge.settings import DealMapping
 
 if TYPE_CHECKING:

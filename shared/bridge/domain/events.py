@@ -35,6 +35,12 @@ class ReceivedEvent(Protocol):
     def entity_id(self) -> int: ...
 
 
+class EventSender(Protocol):
+    """Puts one message on the events queue and returns its message id."""
+
+    def send(self, body: str, *, group_id: str, deduplication_id: str) -> str: ...
+
+
 class QueuedEvent(BaseModel):
     """The queue message: which entity changed, by which event, when. Nothing else is needed."""
 

@@ -16,7 +16,6 @@ from bridge.errors import ConfigurationError
 from bridge.payments.config import EnumLabels, PaymentFieldCodes, PaymentsMapping
 from bridge.payments.registry import RegistryList, ensure_list
 from bridge.payments.resolved import ResolvedPayments, SyncTableResolved
-from bridge.payments.wiring import payments_mapping
 from bridge.settings import StageRef
 from bridge.setup.b24_fields import ensure_user_fields
 from bridge.setup.framework import SetupProblem
@@ -114,7 +113,7 @@ def _closed_states(ports: Ports, options: PaymentsMapping) -> tuple[list[str], R
 
 
 def setup(ports: Ports, *, dry_run: bool) -> list[SetupProblem | str]:
-    options = payments_mapping(ports.mapping)
+    options = ports.mapping.payments
     codes = PaymentFieldCodes.of(ports.mapping.deal)
     wanted = set(codes.model_dump().values())
     specs = [spec for spec in user_field_specs(ports.mapping.deal) if spec.code in wanted]

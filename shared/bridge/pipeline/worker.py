@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -41,14 +40,12 @@ from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import P
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from bridge import aws, deadline, deps
+from bridge import deadline
 from bridge.domain.events import QueuedEvent
 from bridge.errors import BridgeError, PermanentError, TransientError
 from bridge.observability import logger, metrics
-from bridge.pipeline.audit import LinkStoreAudit
-from bridge.pipeline.dispatch import Outcome, Registry, load_flows
-from bridge.pipeline.idempotency import default_persistence_layer, idempotency_config
-from bridge.settings import runtime_settings
+from bridge.pipeline.dispatch import Outcome, Registry
+from bridge.pipeline.idempotency import idempotency_config
 
 
 class UnreadableMessage(BridgeError):
@@ -122,18 +119,6 @@ class WorkerDeps:
     # Below this much time left a record is not started (an attempt could not finish).
     min_start_s: float = 2.0
     clock: Callable[[], float] = field(default=deadline.now)
-
-
-@cache
-def default_worker_deps() -> WorkerDeps:
-    settings = runtime_settings()
-    return WorkerDeps(
-        registry=load_flows(),
-        persistence=default_persistence_layer(),
-        idempotency_ttl_s=settings.idempotency_ttl_s,
-        audit=LinkStoreAudit(deps.link_store()),
-        visibility=SqsVisibility(aws.sqs_client(), settings.queue_url),
-    )
 
 
 def parse_message(body: str) -> QueuedEvent:
