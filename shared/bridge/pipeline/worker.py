@@ -105,12 +105,15 @@ def fifo_processor() -> SqsFifoPartialProcessor:
 
 @dataclass(frozen=True)
 class WorkerDeps:
+    """What the worker talks to and how it paces itself (built in `bridge.deps`; tests pass fakes).
+    The registry's flows carry the ports they act on."""
+
     registry: Registry
     persistence: BasePersistenceLayer
-    idempotency_ttl_s: int = 3600
     audit: AuditSink | None = None
-    processor_factory: Callable[[], SqsFifoPartialProcessor] = fifo_processor
     visibility: Visibility | None = None
+    processor_factory: Callable[[], SqsFifoPartialProcessor] = fifo_processor
+    idempotency_ttl_s: int = 3600
     retry_delays_s: tuple[int, ...] = DEFAULT_RETRY_DELAYS_S
     # What one record may use at least (a fair share of the invocation when that is more), and
     # what is kept back for the batch answer.
