@@ -5,6 +5,13 @@ nothing below this module fetches a global. Lambda handlers ask for what they ne
 `bridge.handlers.use(provider)`, so a test replaces any provider here with
 `bridge.handlers.overridden({provider: value})` instead of passing extra handler arguments.
 Everything built once per process is cached here, and `reset()` forgets all of it at once.
+
+Imports: at module level only what every function needs (settings, the receiver, the queue).
+A provider that needs a client, a flow or the worker's Powertools utilities imports them when it
+is first called (the documented lazy imports of the handler layer): every Lambda imports this
+module, and the webhook receiver, which must answer Bitrix24 fast from a cold start, would
+otherwise load httpx, every flow and boto3 (Powertools' idempotency) it never uses — about
+2.5 s more on the development VM.
 """
 
 from __future__ import annotations
@@ -13,36 +20,26 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache, update_wrapper
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
 from bridge import aws, settings
-from bridge.b24 import factory as b24_factory
-from bridge.b24.client import B24Client
-from bridge.catalog import stock as catalog_stock
-from bridge.deals import directory as deal_directory
-from bridge.deals import flow as deal_flow
-from bridge.deals import resolved as deal_resolved
 from bridge.domain.events import EventSender, QueuedEvent
 from bridge.errors import ConfigurationError
-from bridge.links.store import LinkStore
-from bridge.onec.client import ODataClient
-from bridge.parties import events as party_events
-from bridge.parties.resolved import ResolvedStore as PartiesResolvedStore
-from bridge.parties.setup import load_or_setup
-from bridge.parties.sync import PartiesFlow, parties_mapping
-from bridge.payments.config import PaymentFieldCodes
-from bridge.payments.recompute import PaymentsContext
-from bridge.payments.resolved import SyncTableResolved
-from bridge.payments.state import OrderStateStore
-from bridge.pipeline.audit import LinkStoreAudit
-from bridge.pipeline.dispatch import FlowHandler, Registry
-from bridge.pipeline.idempotency import persistence_layer
+from bridge.pipeline.dispatch import FlowHandler
 from bridge.pipeline.queue import SqsEventSender
 from bridge.pipeline.receiver import ReceiverDeps
-from bridge.pipeline.worker import SqsVisibility, WorkerDeps
 from bridge.settings import ENV_PREFIX, Mapping
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from bridge.b24.client import B24Client
+    from bridge.links.store import LinkStore
+    from bridge.onec.client import ODataClient
+    from bridge.parties.sync import PartiesFlow
+    from bridge.payments.recompute import PaymentsContext
+    from bridge.pipeline.worker import WorkerDeps
 
 type Clock = Callable[[], datetime]
 # Brings the given Bitrix24 products' stock in line with 1C now (the deal flow calls it after it
@@ -71,7 +68,9 @@ class _EventsQueue:
 
 
 def _refresh_stock(product_ids: Sequence[int], ports: Ports) -> object:
-    return catalog_stock.refresh_stock(product_ids, ports)
+    from bridge.catalog.stock import refresh_stock  # lazy: see the module's docstring
+
+    return refresh_stock(product_ids, ports)
 
 
 @dataclass(frozen=True)
@@ -93,6 +92,8 @@ def current_onec_login(fresh: bool) -> tuple[str, str, str]:
 
 @cache
 def onec_client() -> ODataClient:
+    from bridge.onec.client import ODataClient  # lazy: see the module's docstring
+
     runtime = settings.runtime_settings()
     # The client asks for the login before each request, so a rotated password needs no restart.
     return ODataClient(
@@ -105,15 +106,17 @@ def onec_client() -> ODataClient:
 
 @cache
 def link_store() -> LinkStore:
+    from bridge.links.store import LinkStore  # lazy: see the module's docstring
+
     runtime = settings.runtime_settings()
     return LinkStore(runtime.table_name, aws.dynamodb_client(), audit_ttl_days=runtime.audit_ttl_days)
 
 
 @cache
 def default_ports() -> Ports:
-    return Ports(
-        b24=b24_factory.default_client(), onec=onec_client(), links=link_store(), mapping=settings.mapping()
-    )
+    from bridge.b24.factory import default_client  # lazy: see the module's docstring
+
+    return Ports(b24=default_client(), onec=onec_client(), links=link_store(), mapping=settings.mapping())
 
 
 # --- per-flow contexts -----------------------------------------------------------------------------
@@ -126,6 +129,12 @@ def portal_origin(webhook_url: str) -> str:
 
 @cache
 def payments_context() -> PaymentsContext:
+    # lazy: see the module's docstring
+    from bridge.payments.config import PaymentFieldCodes
+    from bridge.payments.recompute import PaymentsContext
+    from bridge.payments.resolved import SyncTableResolved
+    from bridge.payments.state import OrderStateStore
+
     ports = default_ports()
     options = ports.mapping.payments
     webhook = settings.credentials().b24_webhook_url.get_secret_value()
@@ -148,6 +157,11 @@ def push_secret() -> str:
 
 def parties_flow(ports: Ports | None = None) -> PartiesFlow:
     """Built per run: it reads the resolved setup, which setup may have changed meanwhile."""
+    # lazy: see the module's docstring
+    from bridge.parties.resolved import ResolvedStore as PartiesResolvedStore
+    from bridge.parties.setup import load_or_setup
+    from bridge.parties.sync import PartiesFlow, parties_mapping
+
     ports = ports or default_ports()
     return PartiesFlow(ports, load_or_setup(ports, PartiesResolvedStore(ports.links)), parties_mapping(ports))
 
@@ -164,7 +178,15 @@ def _bound(flow: Callable[[QueuedEvent, Ports], str | None], ports: Callable[[],
 
 
 def _parties(queued: QueuedEvent, ports: Ports) -> str:
-    return party_events.handle(queued, parties_flow(ports))
+    from bridge.parties.events import handle  # lazy: see the module's docstring
+
+    return handle(queued, parties_flow(ports))
+
+
+def _deals(queued: QueuedEvent, ports: Ports) -> str | None:
+    from bridge.deals.flow import handle_deal_event  # lazy: see the module's docstring
+
+    return handle_deal_event(queued, ports)
 
 
 def _table(pairs: Iterable[tuple[Iterable[str], FlowHandler]]) -> dict[str, FlowHandler]:
@@ -175,17 +197,22 @@ def flow_table(ports: Callable[[], Ports] = default_ports) -> dict[str, FlowHand
     """Which flow runs for which Bitrix24 event. An event not listed is recorded as ignored: Bitrix24
     sends what the portal admin subscribed to. The ports are looked up when an event runs, so a
     worker that only ignores events needs no credentials."""
-    parties = update_wrapper(_bound(_parties, ports), party_events.handle)
+    # lazy: see the module's docstring
+    from bridge.deals.flow import DEAL_EVENTS, handle_deal_event
+    from bridge.parties import events as party_events
+
     return _table(
         [
-            (deal_flow.DEAL_EVENTS, _bound(deal_flow.handle_deal_event, ports)),
-            (party_events.ALL_EVENTS, parties),
+            (DEAL_EVENTS, update_wrapper(_bound(_deals, ports), handle_deal_event)),
+            (party_events.ALL_EVENTS, update_wrapper(_bound(_parties, ports), party_events.handle)),
         ]
     )
 
 
 @cache
 def idempotency_store() -> DynamoDBPersistenceLayer:
+    from bridge.pipeline.idempotency import persistence_layer  # lazy: see the module's docstring
+
     return persistence_layer(settings.runtime_settings().table_name, aws.dynamodb_client())
 
 
@@ -195,6 +222,11 @@ def receiver_deps() -> ReceiverDeps:
 
 @cache
 def worker_deps() -> WorkerDeps:
+    # lazy: see the module's docstring
+    from bridge.pipeline.audit import LinkStoreAudit
+    from bridge.pipeline.dispatch import Registry
+    from bridge.pipeline.worker import SqsVisibility, WorkerDeps
+
     runtime = settings.runtime_settings()
     return WorkerDeps(
         registry=Registry(flow_table()),
@@ -222,7 +254,11 @@ def reset() -> None:
     ):
         cached.cache_clear()
     settings.reset_caches()
-    b24_factory.reset()
     aws.reset()
-    deal_resolved.forget()
-    deal_directory.forget()
+    # lazy: see the module's docstring (reset runs in tests and the local stack, never in Lambda)
+    from bridge.b24 import factory
+    from bridge.deals import directory, resolved
+
+    factory.reset()
+    resolved.forget()
+    directory.forget()
