@@ -9,7 +9,7 @@
   body into a pydantic model or a 400.
 - Dependency overrides for tests: handlers get their dependencies with `use(provider)` (providers
   are the zero-argument functions in `bridge.deps`); a test wraps its call in
-  `overridden({deps.default_ports: ports, deps.push_secret: lambda: "s"})` (the value replaces what
+  `overridden({deps.default_ports: ports, deps.push_secret: "s3cret"})` (the value replaces what
   the provider would return) instead of passing the handler extra arguments.
 """
 
