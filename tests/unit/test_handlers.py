@@ -14,6 +14,9 @@ from bridge.handlers import HttpApi, Invocation, Unauthorized, Wording, overridd
 from bridge.http_edge import BodyRejected
 from tests.unit.edge_requests import LambdaContext, http_event
 
+# Stands in for Lambda's context object (the handlers read its remaining time and ids only).
+CONTEXT: Any = LambdaContext()
+
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -39,7 +42,7 @@ def _api(error: Exception | None) -> HttpApi:
 
 
 def _post(api: HttpApi, body: str = '{"n": 1}') -> tuple[int, dict[str, Any]]:
-    response = api.handler(http_event("/probe", body, {"content-type": "application/json"}), LambdaContext())
+    response = api.handler(http_event("/probe", body, {"content-type": "application/json"}), CONTEXT)
     assert response["headers"]["Content-Type"] == "application/json"
     return response["statusCode"], json.loads(response["body"])
 
@@ -102,5 +105,5 @@ def test_a_scheduled_run_gets_the_event_and_the_time_left_less_its_reserve() -> 
         seen.append((run.event, run.budget_s(5), run.budget_s(60)))
         return {"ok": "yes"}
 
-    assert handler({"source": "aws.scheduler"}, LambdaContext()) == {"ok": "yes"}
+    assert handler({"source": "aws.scheduler"}, CONTEXT) == {"ok": "yes"}
     assert seen == [({"source": "aws.scheduler"}, 20.0, 1.0)]  # 25 s left in the context
