@@ -129,21 +129,17 @@ def portal_origin(webhook_url: str) -> str:
 
 @cache
 def payments_context() -> PaymentsContext:
-    # lazy: see the module's docstring
-    from bridge.payments.config import PaymentFieldCodes
-    from bridge.payments.recompute import PaymentsContext
-    from bridge.payments.resolved import SyncTableResolved
-    from bridge.payments.state import OrderStateStore
+    from bridge.payments import config, recompute, resolved, state  # lazy: see the module's docstring
 
     ports = default_ports()
     options = ports.mapping.payments
     webhook = settings.credentials().b24_webhook_url.get_secret_value()
-    return PaymentsContext(
+    return recompute.PaymentsContext(
         ports=ports,
         options=options,
-        resolved=SyncTableResolved.beside(ports.links),
-        states=OrderStateStore(settings.runtime_settings().table_name, aws.dynamodb_client()),
-        codes=PaymentFieldCodes.of(ports.mapping.deal),
+        resolved=resolved.SyncTableResolved.beside(ports.links),
+        states=state.OrderStateStore(settings.runtime_settings().table_name, aws.dynamodb_client()),
+        codes=config.PaymentFieldCodes.of(ports.mapping.deal),
         portal_url=options.portal_url or portal_origin(webhook),
     )
 
@@ -157,13 +153,11 @@ def push_secret() -> str:
 
 def parties_flow(ports: Ports | None = None) -> PartiesFlow:
     """Built per run: it reads the resolved setup, which setup may have changed meanwhile."""
-    # lazy: see the module's docstring
-    from bridge.parties.resolved import ResolvedStore as PartiesResolvedStore
-    from bridge.parties.setup import load_or_setup
-    from bridge.parties.sync import PartiesFlow, parties_mapping
+    from bridge.parties import resolved, setup, sync  # lazy: see the module's docstring
 
     ports = ports or default_ports()
-    return PartiesFlow(ports, load_or_setup(ports, PartiesResolvedStore(ports.links)), parties_mapping(ports))
+    stored = setup.load_or_setup(ports, resolved.ResolvedStore(ports.links))
+    return sync.PartiesFlow(ports, stored, sync.parties_mapping(ports))
 
 
 # --- the event pipeline ----------------------------------------------------------------------------
@@ -177,18 +171,6 @@ def _bound(flow: Callable[[QueuedEvent, Ports], str | None], ports: Callable[[],
     return update_wrapper(run, flow)
 
 
-def _parties(queued: QueuedEvent, ports: Ports) -> str:
-    from bridge.parties.events import handle  # lazy: see the module's docstring
-
-    return handle(queued, parties_flow(ports))
-
-
-def _deals(queued: QueuedEvent, ports: Ports) -> str | None:
-    from bridge.deals.flow import handle_deal_event  # lazy: see the module's docstring
-
-    return handle_deal_event(queued, ports)
-
-
 def _table(pairs: Iterable[tuple[Iterable[str], FlowHandler]]) -> dict[str, FlowHandler]:
     return {name: handler for names, handler in pairs for name in names}
 
@@ -198,13 +180,16 @@ def flow_table(ports: Callable[[], Ports] = default_ports) -> dict[str, FlowHand
     sends what the portal admin subscribed to. The ports are looked up when an event runs, so a
     worker that only ignores events needs no credentials."""
     # lazy: see the module's docstring
-    from bridge.deals.flow import DEAL_EVENTS, handle_deal_event
-    from bridge.parties import events as party_events
+    from bridge.deals import flow as deals
+    from bridge.parties import events as parties
+
+    def party_event(queued: QueuedEvent, current: Ports) -> str:
+        return parties.handle(queued, parties_flow(current))
 
     return _table(
         [
-            (DEAL_EVENTS, update_wrapper(_bound(_deals, ports), handle_deal_event)),
-            (party_events.ALL_EVENTS, update_wrapper(_bound(_parties, ports), party_events.handle)),
+            (deals.DEAL_EVENTS, _bound(deals.handle_deal_event, ports)),
+            (parties.ALL_EVENTS, update_wrapper(_bound(party_event, ports), parties.handle)),
         ]
     )
 
@@ -222,18 +207,15 @@ def receiver_deps() -> ReceiverDeps:
 
 @cache
 def worker_deps() -> WorkerDeps:
-    # lazy: see the module's docstring
-    from bridge.pipeline.audit import LinkStoreAudit
-    from bridge.pipeline.dispatch import Registry
-    from bridge.pipeline.worker import SqsVisibility, WorkerDeps
+    from bridge.pipeline import audit, dispatch, worker  # lazy: see the module's docstring
 
     runtime = settings.runtime_settings()
-    return WorkerDeps(
-        registry=Registry(flow_table()),
+    return worker.WorkerDeps(
+        registry=dispatch.Registry(flow_table()),
         persistence=idempotency_store(),
         idempotency_ttl_s=runtime.idempotency_ttl_s,
-        audit=LinkStoreAudit(link_store()),
-        visibility=SqsVisibility(aws.sqs_client(), runtime.queue_url),
+        audit=audit.LinkStoreAudit(link_store()),
+        visibility=worker.SqsVisibility(aws.sqs_client(), runtime.queue_url),
     )
 
 
