@@ -32,6 +32,8 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Bench")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
 from bridge.b24 import php_query
+from bridge.deps import receiver_deps
+from bridge.handlers import overridden
 from bridge.pipeline.receiver import ReceiverDeps
 from sandbox.template import load_function_handler
 
@@ -155,8 +157,12 @@ def main() -> None:
     sink = io.StringIO()
     for _ in range(args.runs):
         for name, event in events.items():
-            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-                spent, response = _cpu(partial(handler, event, _Context(), deps=deps))
+            with (
+                contextlib.redirect_stdout(sink),
+                contextlib.redirect_stderr(sink),
+                overridden({receiver_deps: deps}),
+            ):
+                spent, response = _cpu(partial(handler, event, _Context()))
             samples[name].append(spent)
             answers[name] = response["statusCode"]
             sink.seek(0)

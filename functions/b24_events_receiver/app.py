@@ -1,41 +1,34 @@
-"""POST /b24/events: Bitrix24 outbound events in, queued per entity (logic: bridge.pipeline.receiver)."""
+"""POST /b24/events: Bitrix24 outbound events in, queued per entity (logic: bridge.pipeline.receiver).
+
+The receiver answers every refusal itself (`receive` never raises for a bad event: Bitrix24 does
+not retry, so each answer is logged and counted there).
+"""
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from bridge import deps
+from bridge.handlers import HttpApi, Wording, use
+from bridge.pipeline.receiver import HttpRequest, receive
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
+NOT_QUEUED = {"queued": False, "error": "the event could not be queued"}  # details stay in the log
+WORDING = Wording(
+    refused=lambda status, reason: {"queued": False, "error": reason},
+    transient=lambda detail: NOT_QUEUED,
+    configuration=NOT_QUEUED,
+)
+api = HttpApi("b24 event", WORDING)
 
-from bridge.observability import logger, metrics, tracer
-from bridge.pipeline.receiver import HttpRequest, ReceiverDeps, default_receiver_deps, receive
 
-app = APIGatewayHttpResolver()
-
-
-@app.post("/b24/events")
-def b24_events() -> Response[str]:
-    event = app.current_event
+@api.app.post("/b24/events")
+def b24_events() -> object:
+    event = api.event
     request = HttpRequest(
         body=event.body,
         is_base64_encoded=bool(event.is_base64_encoded),
         content_type=event.headers.get("content-type"),
     )
-    answer = receive(request, app.context["deps"])
-    return Response(
-        status_code=answer.status,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(answer.body, ensure_ascii=False),
-    )
+    answer = receive(request, use(deps.receiver_deps))
+    return api.reply(answer.status, answer.body)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-@metrics.log_metrics(capture_cold_start_metric=True)
-@tracer.capture_lambda_handler(capture_response=False)
-def handler(
-    event: dict[str, Any], context: LambdaContext, deps: ReceiverDeps | None = None
-) -> dict[str, Any]:
-    app.context["deps"] = deps or default_receiver_deps()
-    return app.resolve(event, context)
+handler = api.handler

@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from bridge.catalog.resolved import ResolvedStore
 from bridge.catalog.runs import run_nomenclature
-from bridge.deps import Ports, default_ports
-from bridge.observability import logger, metrics, tracer
+from bridge.handlers import Invocation, count, scheduled
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics(capture_cold_start_metric=True)
-@tracer.capture_lambda_handler(capture_response=False)
-def handler(
-    event: dict[str, Any],
-    context: LambdaContext,
-    ports: Ports | None = None,
-    store: ResolvedStore | None = None,
-) -> dict[str, object]:
-    ports = ports or default_ports()
+@scheduled
+def handler(run: Invocation) -> dict[str, object]:
+    ports = run.ports
     # Stop starting batches before Lambda's own timeout; the next run resumes from the manifests.
-    budget_s = context.get_remaining_time_in_millis() / 1000 - ports.mapping.catalog.stop_before_timeout_s
-    report = run_nomenclature(ports, store=store, budget_s=max(budget_s, 1.0))
-    for name, count in report.counts.items():
-        metrics.add_metric(
-            name="Catalog" + "".join(w.title() for w in name.split()), unit=MetricUnit.Count, value=count
-        )
-    # Alarmed in template.yaml (CatalogItemsFailedAlarm).
-    metrics.add_metric(name="CatalogItemsFailed", unit=MetricUnit.Count, value=report.failed)
+    report = run_nomenclature(ports, budget_s=run.budget_s(ports.mapping.catalog.stop_before_timeout_s))
+    for name, value in report.counts.items():
+        count("Catalog" + "".join(w.title() for w in name.split()), value)
+    count("CatalogItemsFailed", report.failed)  # alarmed in template.yaml (CatalogItemsFailedAlarm)
     return report.as_dict()

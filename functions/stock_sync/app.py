@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from bridge.catalog.resolved import ResolvedStore
 from bridge.catalog.runs import run_stock
-from bridge.deps import Ports, default_ports
-from bridge.observability import logger, metrics, tracer
+from bridge.handlers import Invocation, count, scheduled
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics(capture_cold_start_metric=True)
-@tracer.capture_lambda_handler(capture_response=False)
-def handler(
-    event: dict[str, Any],
-    context: LambdaContext,
-    ports: Ports | None = None,
-    store: ResolvedStore | None = None,
-) -> dict[str, object]:
-    ports = ports or default_ports()
-    budget_s = context.get_remaining_time_in_millis() / 1000 - ports.mapping.catalog.stop_before_timeout_s
-    report = run_stock(ports, store=store, budget_s=max(budget_s, 1.0))
-    metrics.add_metric(
-        name="StockQuantitiesWritten", unit=MetricUnit.Count, value=report.counts["quantities written"]
-    )
-    # Alarmed in template.yaml (StockItemsFailedAlarm).
-    metrics.add_metric(name="StockItemsFailed", unit=MetricUnit.Count, value=report.failed)
+@scheduled
+def handler(run: Invocation) -> dict[str, object]:
+    ports = run.ports
+    report = run_stock(ports, budget_s=run.budget_s(ports.mapping.catalog.stop_before_timeout_s))
+    count("StockQuantitiesWritten", report.counts["quantities written"])
+    count("StockItemsFailed", report.failed)  # alarmed in template.yaml (StockItemsFailedAlarm)
     return report.as_dict()

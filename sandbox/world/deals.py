@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import httpx
 
+from bridge import deps
 from bridge.b24.client import B24Client
 from bridge.b24.ratelimit import LocalBucket
 from bridge.config.mapping import Mapping
@@ -19,8 +20,9 @@ from bridge.deps import Ports
 from bridge.links import B24Ref, OneCRef
 from bridge.links.store import LinkStore
 from bridge.onec.client import ODataClient
+from bridge.operations import run_setup as run_all_setup
 from bridge.settings import load_mapping
-from bridge.setup import SetupReport, run_all
+from bridge.setup import SetupReport
 from sandbox.local import emulators
 from sandbox.serve import RunningServer
 from sandbox.template import create_table_from_template
@@ -54,7 +56,7 @@ def stack_ports(stack: Any, mapping: Mapping | None = None) -> Ports:
 
 def run_setup(stack: Any, *, dry_run: bool = False) -> SetupReport:
     """Setup against the local stack's emulators (the hook `make sandbox` calls after start)."""
-    return run_all(stack_ports(stack), dry_run=dry_run)
+    return run_all_setup(stack_ports(stack), dry_run=dry_run)
 
 
 def clear_table(dynamodb: Any, table: str) -> None:
@@ -126,10 +128,7 @@ class World:
         httpx.post(self.b24.url + "/_sandbox/reset").raise_for_status()
         httpx.post(self.onec.url + "/_sandbox/reset").raise_for_status()
         clear_table(self.dynamodb(), self.table)
-        from bridge.deals import flow, resolved
-
-        resolved.forget()
-        flow.forget_caches()
+        deps.reset()
 
 
 @contextlib.contextmanager

@@ -15,38 +15,42 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from bridge import operations
+from bridge.deps import default_ports
 from bridge.errors import ConfigurationError
 
 
-def _setup(dry_run: bool) -> int:
-    from bridge.deps import default_ports
-    from bridge.setup import run_all
+def _say(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
 
+
+def _setup(dry_run: bool) -> int:
     try:
         ports = default_ports()
     except ConfigurationError as error:
         sys.stderr.write(f"setup: {error}\n")
         return 2
-    report = run_all(ports, dry_run=dry_run)
+    report = operations.run_setup(ports, dry_run=dry_run)
     sys.stdout.write("\n".join(report.lines()) + "\n")
     return 0 if report.ok else 1
 
 
-def _replay(dead_letter_url: str, limit: int | None) -> int:
-    from bridge import aws
-    from bridge.pipeline.replay import replay_dead_letters
-    from bridge.settings import runtime_settings
+def _catalog(what: str, dry_run: bool) -> int:
+    # Progress (counts, rate, ETA) goes to stderr, the report to stdout.
+    report = operations.run_catalog(what, default_ports(), dry_run=dry_run, sink=_say)
+    for line in report.lines:
+        sys.stdout.write(line + "\n")
+    sys.stdout.write(report.summary() + "\n")
+    return 1 if report.failed else 0
 
+
+def _replay(dead_letter_url: str, limit: int | None) -> int:
     try:
-        queue_url = runtime_settings().queue_url
+        report = operations.replay(dead_letter_url, limit)
     except ConfigurationError as error:
         sys.stderr.write(f"replay: {error}\n")
         return 2
-    if not queue_url:
-        sys.stderr.write("replay: bad setting: BRIDGE_QUEUE_URL: the events queue to replay into\n")
-        return 2
-    sqs = aws.sqs_client(runtime_settings().aws_endpoint_url)
-    report = replay_dead_letters(sqs, dead_letter_url=dead_letter_url, queue_url=queue_url, limit=limit)
     sys.stdout.write(f"replayed {report.replayed} event(s); {report.left} left in the dead-letter queue\n")
     return 0
 
@@ -68,9 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "setup":
         return _setup(args.dry_run)
     if args.command == "catalog":
-        from bridge.catalog.__main__ import main as catalog_main
-
-        return catalog_main([args.what, *(["--dry-run"] if args.dry_run else [])])
+        return _catalog(args.what, args.dry_run)
     parser.error(f"unknown command {args.command}")
     return 2
 

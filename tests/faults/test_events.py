@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bridge.deals.sweep import sweep
-from bridge.pipeline.models import QueuedEvent
+from bridge.domain.events import QueuedEvent
 from tests.harness.faults import FaultWorld
 
 pytestmark = pytest.mark.faults

@@ -23,11 +23,11 @@ import httpx
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bridge import deadline
-from bridge.deals import flow as deal_flow
+from bridge import deadline, deps
 from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
 from bridge.deps import Ports
+from bridge.domain.events import Entity, QueuedEvent
 from bridge.links.store import LinkStore
 from bridge.parties import events as party_events
 from bridge.parties.resolved import ResolvedStore
@@ -35,7 +35,6 @@ from bridge.parties.setup import load_or_setup
 from bridge.parties.sync import PartiesFlow, parties_mapping
 from bridge.pipeline.dispatch import Registry
 from bridge.pipeline.idempotency import persistence_layer
-from bridge.pipeline.models import Entity, QueuedEvent
 from bridge.pipeline.worker import Worker, WorkerDeps
 from bridge.setup import run_steps
 from sandbox.template import resource
@@ -211,7 +210,7 @@ class FaultWorld:
         self.world.ports = self.ports
         report = run_steps([("deals", deal_setup)], self.ports, dry_run=False)
         assert report.ok, report.lines()
-        deal_flow.forget_caches()
+        deps.reset()
         self.queue = SimQueue(self.clock, *queue_rules())
         self.invocations = []
         self.worker_options = worker_options

@@ -9,7 +9,7 @@ import pytest
 from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
 from bridge.deals.sweep import sweep
-from bridge.pipeline.models import QueuedEvent
+from bridge.domain.events import QueuedEvent
 from bridge.setup import run_steps
 from sandbox.world.deals import World
 from sandbox.world.rest import B24Rest

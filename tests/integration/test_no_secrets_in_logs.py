@@ -21,12 +21,11 @@ import httpx
 import pytest
 
 from bridge import deps, settings
-from bridge.deals import flow, resolved
 from bridge.deals.flow import sync_deal
 from bridge.observability import logger, protect_logging
 from bridge.onec import AccessDenied
+from bridge.operations import run_setup
 from bridge.pipeline.receiver import HttpRequest, ReceiverDeps, receive
-from bridge.setup import run_all
 from sandbox.local import emulators
 from sandbox.world.deals import World
 from sandbox.world.rest import B24Rest
@@ -87,8 +86,6 @@ def debug_world(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator
     monkeypatch.setenv("BRIDGE_RECEIVER_SECRET_ID", f"{prefix}-receiver")
     settings.reset_caches()
     deps.reset()
-    resolved.forget()
-    flow.forget_caches()
 
     root = logging.getLogger()
     stream = io.StringIO()
@@ -113,8 +110,6 @@ def debug_world(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator
         world.stop()
         settings.reset_caches()
         deps.reset()
-        resolved.forget()
-        flow.forget_caches()
 
 
 def test_no_secret_reaches_any_log_with_every_logger_at_debug(
@@ -124,7 +119,7 @@ def test_no_secret_reaches_any_log_with_every_logger_at_debug(
     assert world.onec is not None
     ports = deps.default_ports()
 
-    report = run_all(ports)
+    report = run_setup(ports)
     assert not any(step.problems for step in report.steps), report.lines()
     rest = B24Rest(settings.credentials().b24_webhook_url.get_secret_value())
     deal_id = deal_with_new_company(world, rest)  # type: ignore[arg-type]  # World has what it reads

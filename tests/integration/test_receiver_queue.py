@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 import pytest
 
-from bridge import pipeline, settings
+from bridge import deps, settings
 from sandbox.template import ROOT, load_function_handler
 from tests.harness.env import events_queues, local_env
 from tests.harness.lambda_edge import LambdaContext as FakeLambdaContext
@@ -56,10 +56,10 @@ def handler(queues: Queues, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch)
     """The deployed handler with the local stack's environment (secrets from env, AWS = moto)."""
     local_env(monkeypatch, table="unused-by-the-receiver", queue_url=queues.url, aws_endpoint=moto_endpoint)
     settings.reset_caches()
-    pipeline.reset_caches()
+    deps.reset()
     yield load_function_handler("B24EventsReceiverFunction")
     settings.reset_caches()
-    pipeline.reset_caches()
+    deps.reset()
 
 
 def _event(name: str) -> dict[str, Any]:
@@ -131,6 +131,6 @@ def test_queue_that_does_not_exist_is_503(
 ) -> None:
     monkeypatch.setenv("BRIDGE_QUEUE_URL", queues.url.replace("Events-", "Missing-"))
     settings.reset_caches()
-    pipeline.reset_caches()
+    deps.reset()
     status, body = _call(handler, _event("deal_add"))
     assert (status, body["queued"]) == (503, False)

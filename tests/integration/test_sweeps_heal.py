@@ -13,11 +13,11 @@ import pytest
 from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
 from bridge.deals.sweep import CURSOR, MAX_RETRIES, sweep
+from bridge.domain.events import QueuedEvent
 from bridge.errors import TransientError
 from bridge.parties.poller import SWEEP_CURSOR
 from bridge.parties.poller import SWEEP_MAX_RETRIES as PARTIES_MAX_RETRIES
 from bridge.parties.poller import run as run_parties
-from bridge.pipeline.models import QueuedEvent
 from bridge.setup import run_steps
 from sandbox.world.deals import World
 from sandbox.world.rest import B24Rest

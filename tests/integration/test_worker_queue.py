@@ -13,13 +13,15 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bridge import pipeline, settings
+from bridge import settings
+from bridge.deps import reset, worker_deps
+from bridge.domain.events import QueuedEvent
 from bridge.errors import PermanentError, TransientError
+from bridge.handlers import overridden
 from bridge.links.store import LinkStore
 from bridge.pipeline.dispatch import Registry
 from bridge.pipeline.idempotency import IDEMPOTENCY_PK
-from bridge.pipeline.models import QueuedEvent
-from bridge.pipeline.worker import WorkerDeps, default_worker_deps
+from bridge.pipeline.worker import WorkerDeps
 from sandbox.template import ROOT, load_function_handler, queue_arn
 from tests.harness.env import events_queues, local_env
 from tests.harness.lambda_edge import LambdaContext as FakeLambdaContext
@@ -66,7 +68,8 @@ class Stack:
     deps: WorkerDeps
 
     def run_worker(self, records: list[dict[str, Any]]) -> list[str]:
-        response = self.worker({"Records": records}, _context("QueueWorkerFunction"), deps=self.deps)
+        with overridden({worker_deps: self.deps}):
+            response = self.worker({"Records": records}, _context("QueueWorkerFunction"))
         return [item["itemIdentifier"] for item in response["batchItemFailures"]]
 
     def idempotency_items(self) -> list[dict[str, Any]]:
@@ -106,10 +109,10 @@ def stack(moto_endpoint: str, sync_table: str, monkeypatch: pytest.MonkeyPatch) 
     queue_url, _dead_letters = events_queues(sqs)
     local_env(monkeypatch, table=sync_table, queue_url=queue_url, aws_endpoint=moto_endpoint)
     settings.reset_caches()
-    pipeline.reset_caches()
+    reset()
     flows = Flows()
     # Everything but the flows is what Lambda builds from the environment (SyncTable on moto).
-    deps = replace(default_worker_deps(), registry=flows.registry())
+    deps = replace(worker_deps(), registry=flows.registry())
     yield Stack(
         sqs=sqs,
         dynamodb=boto3.client("dynamodb", endpoint_url=moto_endpoint, region_name=REGION),
@@ -121,7 +124,7 @@ def stack(moto_endpoint: str, sync_table: str, monkeypatch: pytest.MonkeyPatch) 
         deps=deps,
     )
     settings.reset_caches()
-    pipeline.reset_caches()
+    reset()
 
 
 def _sample_record() -> dict[str, Any]:

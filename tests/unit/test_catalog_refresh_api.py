@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from bridge.catalog import auth
+from bridge.deps import default_ports
+from bridge.handlers import overridden
 
 APP = Path(__file__).parents[2] / "functions" / "stock_refresh" / "app.py"
 
@@ -91,7 +93,8 @@ def invoke(app: ModuleType, body: str, token: str | None) -> dict[str, Any]:
     context = Context(
         function_name="f", memory_limit_in_mb=512, invoked_function_arn="arn", aws_request_id="r"
     )
-    return app.handler(event(body, token), context, ports=object())  # type: ignore[no-any-return]
+    with overridden({default_ports: object()}):
+        return app.handler(event(body, token), context)  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize("token", [None, "", "wrong", "s3cret "])
@@ -141,7 +144,8 @@ def test_the_sample_event_is_accepted_with_the_sandbox_token(
     context = Context(
         function_name="f", memory_limit_in_mb=512, invoked_function_arn="arn", aws_request_id="r"
     )
-    answer = app.handler(sample, context, ports=object())
+    with overridden({default_ports: object()}):
+        answer = app.handler(sample, context)
 
     assert answer["statusCode"] == 200
     assert app.calls == [[1, 2]]

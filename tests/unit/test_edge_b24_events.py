@@ -12,6 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bridge.deps import receiver_deps
+from bridge.handlers import overridden
 from bridge.pipeline.receiver import MAX_FORM_FIELDS, MAX_NESTING, ReceiverDeps
 from sandbox.template import load_function_handler
 from tests.harness.lambda_edge import LambdaContext, generated, http_event, spliced
@@ -54,7 +56,8 @@ def post(
     queue = FakeQueue()
     headers = {"content-type": content_type} if content_type else {}
     deps = ReceiverDeps(sender=queue, application_token=lambda: TOKEN)
-    response = handler(http_event("/b24/events", body, headers), LambdaContext(), deps=deps)
+    with overridden({receiver_deps: deps}):
+        response = handler(http_event("/b24/events", body, headers), LambdaContext())
     return response["statusCode"], json.loads(response["body"]), queue
 
 
@@ -156,7 +159,8 @@ def test_bad_base64_is_400(handler: Handler) -> None:
     event = http_event("/b24/events", "not base64!", {"content-type": FORM})
     event["isBase64Encoded"] = True
     deps = ReceiverDeps(sender=FakeQueue(), application_token=lambda: TOKEN)
-    response = handler(event, LambdaContext(), deps=deps)
+    with overridden({receiver_deps: deps}):
+        response = handler(event, LambdaContext())
 
     assert response["statusCode"] == 400
     assert json.loads(response["body"])["error"] == "body is not valid base64"

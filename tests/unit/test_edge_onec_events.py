@@ -13,6 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bridge.deps import payments_context, push_secret, utc_now
+from bridge.handlers import overridden
 from bridge.payments.push import MAX_CLOCK_SKEW_S, PushBody, PushReport, sign, signed_headers
 from sandbox.local.samples import http_samples, signed_now
 from sandbox.template import ROOT
@@ -51,7 +53,8 @@ def post(
     now: datetime = NOW,
 ) -> tuple[int, dict[str, Any]]:
     event = http_event("/1c/events", body, {"content-type": "application/json", **headers})
-    response = app.handler(event, LambdaContext(), ctx=object(), secret=secret, clock=lambda: now)
+    with overridden({payments_context: object(), push_secret: secret, utc_now: now}):
+        response = app.handler(event, LambdaContext())
     assert response["headers"]["content-type"] == "application/json"
     return response["statusCode"], json.loads(response["body"])
 
@@ -175,7 +178,8 @@ def test_a_body_over_32_kb_is_413(app: ModuleType, sign_it: bool) -> None:
 def test_bad_base64_is_400(app: ModuleType) -> None:
     event = http_event("/1c/events", "%%%", signed(b""))
     event["isBase64Encoded"] = True
-    response = app.handler(event, LambdaContext(), ctx=object(), secret=SECRET, clock=lambda: NOW)
+    with overridden({payments_context: object(), push_secret: SECRET, utc_now: NOW}):
+        response = app.handler(event, LambdaContext())
 
     assert response["statusCode"] == 400
     assert json.loads(response["body"])["error"] == "body is not valid base64"
@@ -186,9 +190,8 @@ def test_the_sample_event_is_signed_for_its_own_time_and_stale_now(app: ModuleTy
     sent_at = datetime.fromtimestamp(sample["requestContext"]["timeEpoch"] / 1000, UTC)
 
     def answer(now: datetime) -> int:
-        response = app.handler(
-            sample, LambdaContext(), ctx=object(), secret="sandbox-push-secret", clock=lambda: now
-        )
+        with overridden({payments_context: object(), push_secret: "sandbox-push-secret", utc_now: now}):
+            response = app.handler(sample, LambdaContext())
         status: int = response["statusCode"]
         return status
 

@@ -12,6 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bridge.deps import default_ports
+from bridge.handlers import overridden
 from tests.harness.lambda_edge import LambdaContext, generated, handler_module, http_event, spliced
 
 TOKEN = "s3cret-refresh"
@@ -45,7 +47,8 @@ def post(app: ModuleType, body: str | bytes, token: str | None = TOKEN) -> tuple
     headers = {"content-type": "application/json"}
     if token is not None:
         headers["x-bridge-token"] = token
-    response = app.handler(http_event("/stock/refresh", body, headers), LambdaContext(), ports=object())
+    with overridden({default_ports: object()}):
+        response = app.handler(http_event("/stock/refresh", body, headers), LambdaContext())
     return response["statusCode"], json.loads(response["body"])
 
 
@@ -111,7 +114,8 @@ def test_a_body_over_64_kb_is_refused_before_any_work(app: ModuleType, token: st
 def test_bad_base64_is_400(app: ModuleType) -> None:
     event = http_event("/stock/refresh", "%%%", {"x-bridge-token": TOKEN})
     event["isBase64Encoded"] = True
-    response = app.handler(event, LambdaContext(), ports=object())
+    with overridden({default_ports: object()}):
+        response = app.handler(event, LambdaContext())
 
     assert response["statusCode"] == 400
     assert json.loads(response["body"])["reason"] == "body is not valid base64"

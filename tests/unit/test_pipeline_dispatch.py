@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bridge.domain.events import Entity, QueuedEvent
 from bridge.pipeline.dispatch import Registry
-from bridge.pipeline.models import Entity, QueuedEvent
 
 
 def _queued(event: str = "ONCRMDEALADD") -> QueuedEvent:

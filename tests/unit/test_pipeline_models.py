@@ -10,7 +10,8 @@ import pytest
 from pydantic import ValidationError
 
 from bridge.b24 import php_query
-from bridge.pipeline.models import B24Event, Entity, QueuedEvent, deduplication_id, entity_for_event
+from bridge.domain.events import Entity, QueuedEvent
+from bridge.pipeline.models import B24Event, deduplication_id, entity_for_event
 
 B24_FIXTURES = Path(__file__).parent.parent / "fixtures" / "b24"
 

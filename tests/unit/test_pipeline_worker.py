@@ -17,10 +17,10 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
 from bridge.b24.errors import AuthError as B24AuthError
+from bridge.domain.events import QueuedEvent
 from bridge.errors import PermanentError, TransientError
 from bridge.onec.errors import AccessDenied as OneCAccessDenied
 from bridge.pipeline.dispatch import Registry
-from bridge.pipeline.models import QueuedEvent
 from bridge.pipeline.worker import Worker, WorkerDeps
 from sandbox.template import ROOT
 from tests.harness.lambda_edge import LambdaContext as FakeLambdaContext

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from bridge.b24 import php_query
+from bridge.deps import receiver_deps
+from bridge.handlers import overridden
 from bridge.pipeline.receiver import MAX_BODY_BYTES, ReceiverDeps
 from sandbox.template import ROOT, load_function_handler
 from tests.harness.lambda_edge import LambdaContext as FakeLambdaContext
@@ -48,7 +50,8 @@ def queue() -> FakeQueue:
 
 def _invoke(handler: Handler, event: dict[str, Any], queue: FakeQueue) -> tuple[int, dict[str, Any]]:
     deps = ReceiverDeps(sender=queue, application_token=lambda: SANDBOX_TOKEN)
-    response = handler(event, CONTEXT, deps=deps)
+    with overridden({receiver_deps: deps}):
+        response = handler(event, CONTEXT)
     assert response["headers"]["Content-Type"] == "application/json"
     return response["statusCode"], json.loads(response["body"])
 
@@ -100,11 +103,8 @@ def test_other_routes_are_not_served(handler: Handler, queue: FakeQueue) -> None
     event["routeKey"] = "GET /b24/events"
     event["rawPath"] = "/b24/other"
     event["requestContext"]["http"].update(method="GET", path="/b24/other")
-    response = handler(
-        event,
-        CONTEXT,
-        deps=ReceiverDeps(sender=queue),
-    )
+    with overridden({receiver_deps: ReceiverDeps(sender=queue)}):
+        response = handler(event, CONTEXT)
     assert response["statusCode"] == 404
     assert queue.sent == []
 

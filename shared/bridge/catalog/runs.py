@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from bridge.catalog.nomenclature import sync_nomenclature
 from bridge.catalog.progress import Sink
@@ -11,7 +12,9 @@ from bridge.catalog.report import RunReport
 from bridge.catalog.resolved import ResolvedStore
 from bridge.catalog.setup import ensure_resolved
 from bridge.catalog.stock import refresh_stock, sync_stock
-from bridge.deps import Ports
+
+if TYPE_CHECKING:
+    from bridge.deps import Ports
 
 
 def deadline_after(seconds: float | None) -> Callable[[], bool]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.b24.batching import MAX_BATCH
 from bridge.b24.errors import B24Error
@@ -23,8 +23,10 @@ from bridge.catalog.report import RunReport
 from bridge.catalog.resolved import CatalogResolved
 from bridge.catalog.state import ManifestBuffer, load_stock, load_stored
 from bridge.catalog.writer import Unit, run_units
-from bridge.deps import Ports
 from bridge.observability import logger
+
+if TYPE_CHECKING:
+    from bridge.deps import Ports
 
 # A document travels as add + rows + conduct in one batch.
 ROWS_PER_DOCUMENT = MAX_BATCH - 2

@@ -41,8 +41,9 @@ from bridge.deals.plan import (
 from bridge.deals.products import amount_item_refs, match_products
 from bridge.deals.resolved import DealResolved, load
 from bridge.deals.snapshot import DealSnapshot, deal_read_plan, parse_deal_snapshot
-from bridge.deps import Ports, default_ports
+from bridge.deps import Ports
 from bridge.domain import directory
+from bridge.domain.events import QueuedEvent
 from bridge.domain.onec_sets import ORDERS as ORDER_SET
 from bridge.domain.onec_sets import STOCK as STOCK_REGISTER
 from bridge.domain.responsible import ResponsibleDecision, ResponsibleSource, decide_responsible
@@ -50,8 +51,6 @@ from bridge.errors import BridgeError, ConfigurationError, PermanentError, Trans
 from bridge.links import B24Ref, ClaimHeld, CursorConflict, Link, OneCRef
 from bridge.observability import logger, metrics
 from bridge.onec.odata import all_of, any_of, eq, guid
-from bridge.pipeline.dispatch import register
-from bridge.pipeline.models import QueuedEvent
 
 DEAL_ENTITY = "DEAL"
 
@@ -116,19 +115,12 @@ def sync_deal(deal_id: int, ports: Ports) -> str:
         return f"failed: {error}"
 
 
-def handle_deal_event(queued: QueuedEvent) -> str | None:
-    return sync_deal(queued.id, default_ports())
+# The Bitrix24 events this flow handles (bridge.deps wires them to `handle_deal_event`).
+DEAL_EVENTS = ("ONCRMDEALADD", "ONCRMDEALUPDATE")
 
 
-register(("ONCRMDEALADD", "ONCRMDEALUPDATE"), handle_deal_event)
-
-
-def forget_caches() -> None:
-    """Per-process caches (resolved config, employees); for tests and after setup."""
-    from bridge.deals import resolved
-
-    resolved.forget()
-    directory.forget()
+def handle_deal_event(queued: QueuedEvent, ports: Ports) -> str | None:
+    return sync_deal(queued.id, ports)
 
 
 # --- read, then carry out the plan ----------------------------------------------------------------
@@ -381,13 +373,11 @@ def _refresh_stock_of_rows(run: Run) -> None:
     Best effort: the order is already right, and the 5-minute stock schedule is the safety net, so
     a failure here is logged, never raised (raising would redo the whole deal).
     """
-    from bridge.catalog.stock import refresh_stock
-
     product_ids = sorted({row.product_id for row in run.snapshot.ordered_rows if row.product_id})
     if not product_ids:
         return
     try:
-        refresh_stock(product_ids, run.ports)
+        run.ports.refresh_stock(product_ids, run.ports)
     except BridgeError as error:
         logger.warning(
             "stock refresh after a deal change failed", extra={"deal": run.deal_id, "error": str(error)}

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from bridge.deals.writeback import timeline_comment
-from bridge.deps import Ports
 from bridge.links import CursorConflict
 from bridge.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from bridge.deps import Ports
 
 FLOW = "deals"
 

@@ -32,9 +32,8 @@ from bridge.deals.flow import deal_ref
 from bridge.deals.models import Deal, parse_wire
 from bridge.deals.resolved import DealResolved, load
 from bridge.deps import Ports
+from bridge.domain.events import Entity, EventSender, QueuedEvent
 from bridge.observability import logger, metrics
-from bridge.pipeline.models import Entity, QueuedEvent
-from bridge.pipeline.queue import EventSender
 
 CURSOR = "deal-sweep"
 OVERLAP = timedelta(minutes=2)

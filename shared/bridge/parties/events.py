@@ -1,27 +1,18 @@
-"""Bitrix24 → 1C through the queue: company, contact and requisite events (worker dispatch)."""
+"""Bitrix24 → 1C through the queue: company, contact and requisite events (wired in bridge.deps)."""
 
 from __future__ import annotations
 
 from bridge.b24.errors import NotFound
-from bridge.deps import default_ports
-from bridge.parties.resolved import ResolvedStore
-from bridge.parties.setup import load_or_setup
-from bridge.parties.sync import PartiesFlow, parties_mapping
-from bridge.pipeline.dispatch import register
-from bridge.pipeline.models import Entity, QueuedEvent
+from bridge.domain.events import Entity, QueuedEvent
+from bridge.parties.sync import PartiesFlow
 
 ENTITY_EVENTS = ("ONCRMCOMPANYADD", "ONCRMCOMPANYUPDATE", "ONCRMCONTACTADD", "ONCRMCONTACTUPDATE")
 DELETE_EVENTS = ("ONCRMCOMPANYDELETE", "ONCRMCONTACTDELETE")
 REQUISITE_EVENTS = ("ONCRMREQUISITEADD", "ONCRMREQUISITEUPDATE")
+ALL_EVENTS = ENTITY_EVENTS + DELETE_EVENTS + REQUISITE_EVENTS
 
 
-def default_flow() -> PartiesFlow:
-    ports = default_ports()
-    return PartiesFlow(ports, load_or_setup(ports, ResolvedStore(ports.links)), parties_mapping(ports))
-
-
-def handle(queued: QueuedEvent, flow: PartiesFlow | None = None) -> str:
-    flow = flow or default_flow()
+def handle(queued: QueuedEvent, flow: PartiesFlow) -> str:
     if queued.event in DELETE_EVENTS:
         return flow.b24_deleted(queued.entity.value, queued.id)
     if queued.entity is Entity.REQUISITE:
@@ -34,6 +25,3 @@ def handle(queued: QueuedEvent, flow: PartiesFlow | None = None) -> str:
             return "requisite of another owner type"
         return flow.sync_b24(owner, int(requisite["ENTITY_ID"]))
     return flow.sync_b24(queued.entity.value, queued.id)
-
-
-register(ENTITY_EVENTS + DELETE_EVENTS + REQUISITE_EVENTS, handle)

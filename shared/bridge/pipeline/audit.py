@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bridge.domain.events import QueuedEvent
 from bridge.links.store import LinkStore
-from bridge.pipeline.models import QueuedEvent
 
 AUDIT_FLOW = "b24-events"
 

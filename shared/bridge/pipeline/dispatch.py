@@ -1,28 +1,21 @@
-"""Which flow handles which Bitrix24 event: a registry the flows fill in when they are imported.
+"""Which flow handles which Bitrix24 event: a table handed in whole (built in `bridge.deps`).
 
-A flow module calls `register(("ONCRMDEALADD", "ONCRMDEALUPDATE"), handle_deal)` at import time
-and is listed in `FLOW_MODULES`; the worker imports them once per process (`load_flows`). An event
-nobody registered for is not an error: Bitrix24 sends what the portal admin subscribed to, and the
-bridge records that it ignored it.
+The pipeline never imports a flow. An event with no flow is not an error: Bitrix24 sends what the
+portal admin subscribed to, and the bridge records that it ignored it.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterable
-from functools import cache
+from collections.abc import Callable, Iterable, Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from bridge.pipeline.models import Entity, QueuedEvent
+from bridge.domain.events import Entity, QueuedEvent
 
 # A flow: re-reads the entity's state and syncs it; returns a short note of what it did (for the
 # log and the outcome), raises TransientError to be retried, PermanentError to stop.
 type FlowHandler = Callable[[QueuedEvent], str | None]
-
-# Dotted names of the modules whose import registers their flows.
-FLOW_MODULES: tuple[str, ...] = ("bridge.parties.events", "bridge.deals.flow")
 
 
 class Outcome(BaseModel):
@@ -38,15 +31,17 @@ class Outcome(BaseModel):
 
 
 class Registry:
-    def __init__(self) -> None:
+    def __init__(self, table: Mapping[str, FlowHandler] | None = None) -> None:
         self._handlers: dict[str, FlowHandler] = {}
+        for name, handler in (table or {}).items():
+            self.register([name], handler)
 
     def register(self, event_names: Iterable[str], handler: FlowHandler) -> FlowHandler:
         names = [name.upper() for name in event_names]
         for name in names:
             current = self._handlers.get(name)
             if current is not None and current is not handler:
-                # Two flows fighting over one event would make the outcome depend on import order.
+                # Two flows fighting over one event would make the outcome depend on table order.
                 raise ValueError(f"{name} is already handled by {current.__qualname__}")
         for name in names:
             self._handlers[name] = handler
@@ -72,22 +67,3 @@ class Registry:
         return Outcome(
             event=queued.event, entity=queued.entity, id=queued.id, status="done", detail=detail or ""
         )
-
-
-_registry = Registry()
-
-
-def default_registry() -> Registry:
-    return _registry
-
-
-def register(event_names: Iterable[str], handler: FlowHandler) -> FlowHandler:
-    """Register `handler` for `event_names` in the worker's registry; returns the handler."""
-    return _registry.register(event_names, handler)
-
-
-@cache
-def load_flows() -> Registry:
-    for module in FLOW_MODULES:
-        importlib.import_module(module)
-    return _registry

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 from aws_lambda_powertools.utilities.idempotency.hook import IdempotentHookFunction
-
-from bridge import aws
-from bridge.settings import runtime_settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -46,9 +42,3 @@ def idempotency_config(
         hash_function="sha256",
         response_hook=response_hook,
     )
-
-
-@cache
-def default_persistence_layer() -> DynamoDBPersistenceLayer:
-    settings = runtime_settings()
-    return persistence_layer(settings.table_name, aws.dynamodb_client(settings.aws_endpoint_url))

@@ -1,26 +1,16 @@
-"""The event pipeline's boundary models: what Bitrix24 posts, and what travels through the queue.
+"""The event pipeline's boundary model: what Bitrix24 posts to the receiver, and the queue's keys.
 
-Bitrix24 events carry only the changed object's id (reference §3.1); the flows re-read the state,
-so the queue message is small and replaying it is harmless.
+The queue message itself (`QueuedEvent`) is `bridge.domain.events`, since the flows read it too.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
 
-
-class Entity(StrEnum):
-    DEAL = "DEAL"
-    COMPANY = "COMPANY"
-    CONTACT = "CONTACT"
-    REQUISITE = "REQUISITE"
-    PRODUCT = "PRODUCT"
-
+from bridge.domain.events import Entity, QueuedEvent
 
 # Event-name prefix → entity. Longest prefixes first is not needed: none is a prefix of another.
 _ENTITY_BY_PREFIX: tuple[tuple[str, Entity], ...] = (
@@ -122,38 +112,6 @@ class B24Event(BaseModel):
     @property
     def entity_id(self) -> int:
         return self.data.fields.id
-
-
-class QueuedEvent(BaseModel):
-    """The queue message: which entity changed, by which event, when. Nothing else is needed."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    event: str = Field(min_length=1)
-    entity: Entity
-    id: int = Field(gt=0)
-    ts: int = Field(ge=0)
-    received_at: datetime
-
-    @classmethod
-    def from_b24(cls, event: B24Event, entity: Entity, received_at: datetime | None = None) -> QueuedEvent:
-        return cls(
-            event=event.event,
-            entity=entity,
-            id=event.entity_id,
-            ts=event.ts,
-            received_at=received_at or datetime.now(UTC),
-        )
-
-    @property
-    def group_id(self) -> str:
-        """FIFO group: one entity's events are handled in order, different entities in parallel."""
-        return f"{self.entity}-{self.id}"
-
-    @property
-    def business_key(self) -> str:
-        """What makes two deliveries the same event (idempotency, logs)."""
-        return f"{self.event}:{self.entity}-{self.id}@{self.ts}"
 
 
 def deduplication_id(queued: QueuedEvent) -> str:

@@ -20,11 +20,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
 
 from bridge.b24 import php_query
+from bridge.domain.events import EventSender, QueuedEvent
 from bridge.errors import BridgeError, ConfigurationError, TransientError
 from bridge.http_edge import BodyRejected, load_json_object, raw_body, utf8_text
 from bridge.observability import logger, metrics
-from bridge.pipeline.models import B24Event, QueuedEvent, deduplication_id, entity_for_event
-from bridge.pipeline.queue import EventSender, event_sender
+from bridge.pipeline.models import B24Event, deduplication_id, entity_for_event
 from bridge.settings import receiver_secret
 
 MAX_BODY_BYTES = 64 * 1024
@@ -86,15 +86,11 @@ def _now() -> datetime:
 
 @dataclass(frozen=True)
 class ReceiverDeps:
-    """What the receiver talks to; tests pass fakes, Lambda uses the defaults."""
+    """What the receiver talks to (built in bridge.deps; tests pass fakes)."""
 
     sender: EventSender
     application_token: Callable[[], str] = _application_token_from_secrets
     clock: Callable[[], datetime] = field(default=_now)
-
-
-def default_receiver_deps() -> ReceiverDeps:
-    return ReceiverDeps(sender=event_sender())
 
 
 def receive(request: HttpRequest, deps: ReceiverDeps) -> Answer:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -41,14 +40,12 @@ from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import P
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from bridge import aws, deadline, deps
+from bridge import deadline
+from bridge.domain.events import QueuedEvent
 from bridge.errors import BridgeError, PermanentError, TransientError
 from bridge.observability import logger, metrics
-from bridge.pipeline.audit import LinkStoreAudit
-from bridge.pipeline.dispatch import Outcome, Registry, load_flows
-from bridge.pipeline.idempotency import default_persistence_layer, idempotency_config
-from bridge.pipeline.models import QueuedEvent
-from bridge.settings import runtime_settings
+from bridge.pipeline.dispatch import Outcome, Registry
+from bridge.pipeline.idempotency import idempotency_config
 
 
 class UnreadableMessage(BridgeError):
@@ -108,12 +105,15 @@ def fifo_processor() -> SqsFifoPartialProcessor:
 
 @dataclass(frozen=True)
 class WorkerDeps:
+    """What the worker talks to and how it paces itself (built in `bridge.deps`; tests pass fakes).
+    The registry's flows carry the ports they act on."""
+
     registry: Registry
     persistence: BasePersistenceLayer
-    idempotency_ttl_s: int = 3600
     audit: AuditSink | None = None
-    processor_factory: Callable[[], SqsFifoPartialProcessor] = fifo_processor
     visibility: Visibility | None = None
+    processor_factory: Callable[[], SqsFifoPartialProcessor] = fifo_processor
+    idempotency_ttl_s: int = 3600
     retry_delays_s: tuple[int, ...] = DEFAULT_RETRY_DELAYS_S
     # What one record may use at least (a fair share of the invocation when that is more), and
     # what is kept back for the batch answer.
@@ -122,18 +122,6 @@ class WorkerDeps:
     # Below this much time left a record is not started (an attempt could not finish).
     min_start_s: float = 2.0
     clock: Callable[[], float] = field(default=deadline.now)
-
-
-@cache
-def default_worker_deps() -> WorkerDeps:
-    settings = runtime_settings()
-    return WorkerDeps(
-        registry=load_flows(),
-        persistence=default_persistence_layer(),
-        idempotency_ttl_s=settings.idempotency_ttl_s,
-        audit=LinkStoreAudit(deps.link_store()),
-        visibility=SqsVisibility(aws.sqs_client(settings.aws_endpoint_url), settings.queue_url),
-    )
 
 
 def parse_message(body: str) -> QueuedEvent:

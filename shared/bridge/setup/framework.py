@@ -7,7 +7,6 @@ a second run finds everything in place and reports no actions.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -32,19 +31,11 @@ class SetupProblem:
 
 
 class SetupStep(Protocol):
+    """A flow's `setup(ports, *, dry_run)`. It creates what it needs itself (shared helpers:
+    `bridge.setup.onec_names.ensure_folder`, `bridge.setup.b24_fields`), so steps need not care
+    what the others made; the list of steps is `bridge.operations.SETUP_STEPS`."""
+
     def __call__(self, ports: AnyPorts, *, dry_run: bool) -> list[SetupProblem | str]: ...
-
-
-# Modules whose `setup` function is a step, in order (the deal step first: payments rely on its
-# user fields). A module not written yet is skipped. A step creates what it needs itself (shared
-# helpers: `bridge.setup.onec_names.ensure_folder`, `bridge.setup.b24_fields`), so a new step can
-# be appended here without caring what the others made: one run on a fresh base must pass.
-STEP_MODULES: tuple[str, ...] = (
-    "bridge.deals.setup",
-    "bridge.payments.setup",
-    "bridge.catalog.setup",
-    "bridge.parties.setup",
-)
 
 
 @dataclass(frozen=True)
@@ -100,23 +91,3 @@ def run_steps(
             actions = ()
         reports.append(StepReport(name=name, problems=problems, actions=actions))
     return SetupReport(dry_run=dry_run, steps=tuple(reports))
-
-
-def discover_steps(modules: Sequence[str] = STEP_MODULES) -> list[tuple[str, SetupStep]]:
-    found: list[tuple[str, SetupStep]] = []
-    for dotted in modules:
-        try:
-            module = importlib.import_module(dotted)
-        except ModuleNotFoundError as error:
-            if error.name is not None and dotted.startswith(error.name):
-                continue  # that flow has no setup yet
-            raise
-        step = getattr(module, "setup", None)
-        if callable(step):
-            found.append((dotted.split(".")[-2], step))
-    return found
-
-
-def run_all(ports: AnyPorts, dry_run: bool = False) -> SetupReport:
-    """Run every flow's setup step against the systems `ports` point at."""
-    return run_steps(discover_steps(), ports, dry_run=dry_run)

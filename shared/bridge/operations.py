@@ -1,0 +1,58 @@
+"""What an operator runs by hand (through `bridge.cli`): setup, the catalog now, dead-letter replay.
+
+Top layer, beside `bridge.deps`: it may name every flow, which the lower layers (setup framework,
+pipeline) never do. Each action takes its ports and returns a report; printing is the CLI's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bridge import aws, settings
+from bridge.catalog.progress import Sink
+from bridge.catalog.report import RunReport
+from bridge.catalog.runs import run_nomenclature, run_stock
+from bridge.catalog.setup import setup as catalog_setup
+from bridge.deals.setup import setup as deal_setup
+from bridge.deps import Ports
+from bridge.errors import ConfigurationError
+from bridge.parties.setup import setup as parties_setup
+from bridge.payments.setup import setup as payments_setup
+from bridge.pipeline.replay import ReplayReport, replay_dead_letters
+from bridge.setup import SetupReport, SetupStep, run_steps
+
+# In order: the deal step first (payments rely on its user fields). Each step creates what it
+# needs itself, so a new flow's step is appended here without caring what the others made: one
+# run on a fresh base must pass.
+SETUP_STEPS: Sequence[tuple[str, SetupStep]] = (
+    ("deals", deal_setup),
+    ("payments", payments_setup),
+    ("catalog", catalog_setup),
+    ("parties", parties_setup),
+)
+
+
+def run_setup(ports: Ports, dry_run: bool = False) -> SetupReport:
+    """Run every flow's setup step against the systems `ports` point at."""
+    return run_steps(SETUP_STEPS, ports, dry_run=dry_run)
+
+
+def run_catalog(what: str, ports: Ports, *, dry_run: bool, sink: Sink) -> RunReport:
+    """`sync`: 1C nomenclature, groups and prices → Bitrix24; `stock`: 1C balances → Bitrix24."""
+    run = run_nomenclature if what == "sync" else run_stock
+    return run(ports, dry_run=dry_run, sink=sink)
+
+
+def replay(dead_letter_url: str, limit: int | None = None) -> ReplayReport:
+    """Put dead-lettered events back on the events queue (the queue named in the settings)."""
+    queue_url = settings.runtime_settings().queue_url
+    if not queue_url:
+        raise ConfigurationError(
+            f"bad setting: {settings.ENV_PREFIX}QUEUE_URL: the events queue to replay into"
+        )
+    return replay_dead_letters(
+        aws.sqs_client(settings.runtime_settings().aws_endpoint_url),
+        dead_letter_url=dead_letter_url,
+        queue_url=queue_url,
+        limit=limit,
+    )
