@@ -39,12 +39,12 @@ from bridge.b24.operating import WINDOW_S
 from bridge.b24.ratelimit import SAFETY_MARGIN, LocalBucket
 from bridge.catalog.model import NOMENCLATURE
 from bridge.catalog.nomenclature import sync_nomenclature
-from bridge.catalog.resolved import ResolvedStore
-from bridge.catalog.setup import ensure_resolved
+from bridge.catalog.resolved import resolved_config
+from bridge.catalog.setup import setup as catalog_setup
 from bridge.deps import Ports
-from bridge.links.store import LinkStore
 from bridge.onec.client import ODataClient
 from bridge.settings import Mapping
+from bridge.store import SyncStore
 
 RESULTS = Path(__file__).parent / "results"
 WEBHOOK = "/rest/1/sandbox/"
@@ -217,7 +217,7 @@ class World:
                 max_operating_wait_s=WINDOW_S,
             ),
             onec=ODataClient(self.onec + ODATA, "odata", "odata", page_size=1000),
-            links=LinkStore(table, db),
+            store=SyncStore(table, db),
             mapping=Mapping(),
         )
 
@@ -297,7 +297,8 @@ def run_flow(
     with world(items, speed, operating=operating) as env:
         table, _db = env.table()
         ports = env.ports(table)
-        resolved = ensure_resolved(ports, ResolvedStore(ports.links))
+        catalog_setup(ports, dry_run=False)
+        resolved = resolved_config(ports.store).load()
         env.clear_journals()
         env.waited_s, env.first_request_at = 0.0, None
         started = time.monotonic()

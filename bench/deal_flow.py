@@ -34,8 +34,8 @@ def run(deals: int = 20) -> dict[str, Any]:
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Bench")
     from bridge.deals.flow import sync_deal
     from bridge.deals.setup import setup as deal_setup
-    from bridge.links import B24Ref, OneCRef
     from bridge.setup import run_steps
+    from bridge.store import B24Ref, OneCRef
     from sandbox.demo_steps.deal_world import B24Rest, World
     from sandbox.moto_server import start_moto
 
@@ -51,7 +51,7 @@ def run(deals: int = 20) -> dict[str, Any]:
         rest = B24Rest(world.b24_webhook_url)
         bolt = httpx.get(world.onec.url + "/_sandbox/seed").json()["Catalog_Номенклатура"]["Болт М10х50"]
         product = rest.product("Болт М10х50", bolt)
-        world.ports.links.link(
+        world.ports.store.links.link(
             B24Ref(entity="PRODUCT", id=str(product)),
             OneCRef(entity_set="Catalog_Номенклатура", ref=bolt),
             fingerprint="bench",

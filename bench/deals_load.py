@@ -89,7 +89,7 @@ def run(deals: int = 100, timeout_s: float = 180.0, *, rate_limit: bool = False)
 
 
 def _load(stack: Any, rest: Any, deals: int, timeout_s: float, rate_limit: bool) -> dict[str, Any]:
-    from bridge.links import B24Ref, OneCRef
+    from bridge.store import B24Ref, OneCRef
     from sandbox.demo_steps.deal_world import stack_ports
 
     onec_root = stack.onec.url
@@ -98,7 +98,7 @@ def _load(stack: Any, rest: Any, deals: int, timeout_s: float, rate_limit: bool)
     deal_property = seed["ChartOfCharacteristicTypes_ДополнительныеРеквизитыИСведения"]["ID сделки Битрикс24"]
     product = rest.product("Болт М10х50", bolt)
     # As after a catalog sync: the product's link is in SyncTable (bench.deal_flow does the same).
-    stack_ports(stack).links.link(
+    stack_ports(stack).store.links.link(
         B24Ref(entity="PRODUCT", id=str(product)),
         OneCRef(entity_set="Catalog_Номенклатура", ref=bolt),
         fingerprint="bench",

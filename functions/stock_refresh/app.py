@@ -17,7 +17,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bridge.catalog.auth import HEADER, refresh_token, token_matches
 from bridge.catalog.refresh_request import MAX_BODY_BYTES, requested_ids
-from bridge.catalog.resolved import ResolvedStore
 from bridge.catalog.runs import run_refresh
 from bridge.deps import Ports, default_ports
 from bridge.errors import PermanentError, TransientError
@@ -50,7 +49,7 @@ def stock_refresh() -> Response[str]:
         return _json(error.status, {"error": label, "reason": error.reason})
     context = app.context
     try:
-        report = run_refresh(ids, context["ports"], store=context.get("store"), budget_s=context["budget_s"])
+        report = run_refresh(ids, context["ports"], budget_s=context["budget_s"])
     except TransientError as error:
         # Bitrix24 or 1C unreachable: say so; the 5-minute stock schedule catches up anyway.
         logger.warning("stock refresh: retry later", extra={"error": str(error)})
@@ -68,9 +67,8 @@ def handler(
     event: dict[str, Any],
     context: LambdaContext,
     ports: Ports | None = None,
-    store: ResolvedStore | None = None,
 ) -> dict[str, Any]:
     ports = ports or default_ports()
     budget_s = context.get_remaining_time_in_millis() / 1000 - 5
-    app.context.update({"ports": ports, "store": store, "budget_s": max(budget_s, 1.0)})
+    app.context.update({"ports": ports, "budget_s": max(budget_s, 1.0)})
     return app.resolve(event, context)

@@ -7,7 +7,6 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bridge.catalog.resolved import ResolvedStore
 from bridge.catalog.runs import run_stock
 from bridge.deps import Ports, default_ports
 from bridge.observability import logger, metrics, tracer
@@ -20,11 +19,10 @@ def handler(
     event: dict[str, Any],
     context: LambdaContext,
     ports: Ports | None = None,
-    store: ResolvedStore | None = None,
 ) -> dict[str, object]:
     ports = ports or default_ports()
     budget_s = context.get_remaining_time_in_millis() / 1000 - ports.mapping.catalog.stop_before_timeout_s
-    report = run_stock(ports, store=store, budget_s=max(budget_s, 1.0))
+    report = run_stock(ports, budget_s=max(budget_s, 1.0))
     metrics.add_metric(
         name="StockQuantitiesWritten", unit=MetricUnit.Count, value=report.counts["quantities written"]
     )

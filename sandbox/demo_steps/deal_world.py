@@ -15,10 +15,10 @@ import httpx
 from bridge.b24.client import B24Client
 from bridge.b24.ratelimit import LocalBucket
 from bridge.deps import Ports
-from bridge.links.store import LinkStore
 from bridge.onec.client import ODataClient
 from bridge.settings import Mapping, load_mapping
 from bridge.setup import SetupReport, run_all
+from bridge.store import SyncStore
 from sandbox.local import emulators
 from sandbox.serve import RunningServer
 from sandbox.template import create_table_from_template
@@ -38,7 +38,7 @@ def make_ports(
         onec=ODataClient(
             onec_base_url, emulators.ONEC_USER, emulators.ONEC_PASSWORD, max_attempts=2, backoff_base_s=0.05
         ),
-        links=LinkStore(table_name, dynamodb_client),
+        store=SyncStore(table_name, dynamodb_client),
         mapping=mapping or load_mapping(None),
     )
 
@@ -111,9 +111,10 @@ class World:
         httpx.post(self.b24.url + "/_sandbox/reset").raise_for_status()
         httpx.post(self.onec.url + "/_sandbox/reset").raise_for_status()
         clear_table(self.dynamodb(), self.table)
-        from bridge.deals import flow, resolved
+        from bridge.deals import flow
 
-        resolved.forget()
+        if self.ports is not None:
+            self.ports.store.config.forget()
         flow.forget_caches()
 
 

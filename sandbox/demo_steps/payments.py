@@ -22,13 +22,13 @@ import httpx
 from bridge.b24.client import B24Client
 from bridge.b24.ratelimit import LocalBucket
 from bridge.deps import Ports
-from bridge.links.models import B24Ref, OneCRef
-from bridge.links.store import LinkStore
 from bridge.onec.client import ODataClient
 from bridge.payments.config import RegistryOptions
 from bridge.payments.models import BANK_SET, CARD_SET, CASH_SET, ORDER_SET, ORDER_TYPE, SHIPMENT_SET
 from bridge.payments.setup import setup as payments_setup
 from bridge.settings import Mapping
+from bridge.store import SyncStore
+from bridge.store.models import B24Ref, OneCRef
 from sandbox.onec.seed import seed_ref
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ class PaymentsWorld:
             onec=ODataClient(
                 self.onec_base_url, ONEC_USER, ONEC_PASSWORD, max_attempts=onec_attempts, backoff_base_s=0.01
             ),
-            links=LinkStore(self.table_name, self.dynamodb),
+            store=SyncStore(self.table_name, self.dynamodb),
             mapping=self.mapping,
         )
 
@@ -127,10 +127,10 @@ class PaymentsWorld:
     def audit(self, flow: str) -> list[dict[str, Any]]:
         """Today's audit items of a flow, as the operations guide reads them (subject, outcome,
         and the detail's keys)."""
-        store = LinkStore(self.table_name, self.dynamodb)
+        store = SyncStore(self.table_name, self.dynamodb)
         return [
             {"subject": entry.subject, "outcome": entry.outcome, **entry.detail}
-            for entry in store.list_audit(datetime.now(UTC).date())
+            for entry in store.audit.list(datetime.now(UTC).date())
             if entry.flow == flow
         ]
 
@@ -176,7 +176,7 @@ class PaymentsWorld:
             return str(onec.create(ORDER_SET, body)["Ref_Key"])
 
     def link(self, deal_id: int, order_ref: str) -> None:
-        LinkStore(self.table_name, self.dynamodb).link(
+        SyncStore(self.table_name, self.dynamodb).links.link(
             B24Ref(entity="DEAL", id=str(deal_id)),
             OneCRef(entity_set=ORDER_SET, ref=order_ref),
             fingerprint="-",

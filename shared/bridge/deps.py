@@ -12,16 +12,17 @@ from functools import cache
 from bridge import aws
 from bridge.b24 import factory as b24_factory
 from bridge.b24.client import B24Client
-from bridge.links.store import LinkStore
+from bridge.b24.ratelimit import SAFETY_MARGIN
 from bridge.onec.client import ODataClient
 from bridge.settings import Mapping, credentials, mapping, refresh_credentials, runtime_settings
+from bridge.store import SyncStore
 
 
 @dataclass(frozen=True)
 class Ports:
     b24: B24Client
     onec: ODataClient
-    links: LinkStore
+    store: SyncStore
     mapping: Mapping
 
 
@@ -44,19 +45,26 @@ def onec_client() -> ODataClient:
 
 
 @cache
-def link_store() -> LinkStore:
+def sync_store() -> SyncStore:
     settings = runtime_settings()
-    return LinkStore(settings.table_name, aws.dynamodb_client(), audit_ttl_days=settings.audit_ttl_days)
+    return SyncStore(settings.table_name, aws.dynamodb_client(), audit_ttl_days=settings.audit_ttl_days)
+
+
+@cache
+def b24_client() -> B24Client:
+    # The rate bucket lives in SyncTable (shared by every Lambda); the client gets it injected.
+    rate = runtime_settings().b24_rate_limit
+    bucket = sync_store().rate_bucket(burst=rate.burst, per_second=rate.per_second, margin=SAFETY_MARGIN)
+    return b24_factory.client_from_settings(bucket)
 
 
 @cache
 def default_ports() -> Ports:
-    return Ports(b24=b24_factory.default_client(), onec=onec_client(), links=link_store(), mapping=mapping())
+    return Ports(b24=b24_client(), onec=onec_client(), store=sync_store(), mapping=mapping())
 
 
 def reset() -> None:
     """After the environment changed (tests, local stack)."""
-    for cached in (onec_client, link_store, default_ports):
+    for cached in (onec_client, sync_store, b24_client, default_ports):
         cached.cache_clear()
-    b24_factory.reset()
     aws.reset()

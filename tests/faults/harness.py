@@ -10,6 +10,7 @@ rules from template.yaml (visibility timeout, maxReceiveCount) on a clock the te
 
 from __future__ import annotations
 
+import copy
 import itertools
 import threading
 import time
@@ -28,16 +29,16 @@ from bridge.deals import flow as deal_flow
 from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
 from bridge.deps import Ports
-from bridge.links.store import LinkStore
 from bridge.parties import events as party_events
-from bridge.parties.resolved import ResolvedStore
-from bridge.parties.setup import load_or_setup
+from bridge.parties.resolved import resolved_config
+from bridge.parties.setup import setup as parties_setup
 from bridge.parties.sync import PartiesFlow, parties_mapping
 from bridge.pipeline.dispatch import Registry
 from bridge.pipeline.idempotency import persistence_layer
 from bridge.pipeline.models import Entity, QueuedEvent
 from bridge.pipeline.worker import Worker, WorkerDeps
 from bridge.setup import run_steps
+from bridge.store import SyncStore
 from sandbox.demo_steps.deal_world import B24Rest, World, make_ports
 from sandbox.template import resource
 
@@ -209,11 +210,11 @@ class FaultWorld:
         self.world.reset()
         self.clock = SimClock()
         deadline.use_clock(self.clock.now)
-        store = LinkStore(self.world.table, self.world.dynamodb(), clock=self.clock.now)
+        store = SyncStore(self.world.table, self.world.dynamodb(), clock=self.clock.now)
         base = make_ports(
             self.world.b24_webhook_url, self.world.onec_url, self.world.table, self.world.dynamodb()
         )
-        self.ports = Ports(b24=base.b24, onec=base.onec, links=store, mapping=base.mapping)
+        self.ports = Ports(b24=base.b24, onec=base.onec, store=store, mapping=base.mapping)
         self.world.ports = self.ports
         report = run_steps([("deals", deal_setup)], self.ports, dry_run=False)
         assert report.ok, report.lines()
@@ -231,7 +232,9 @@ class FaultWorld:
 
     def parties_flow(self, ports: Ports | None = None) -> PartiesFlow:
         ports = ports or self.ports
-        return PartiesFlow(ports, load_or_setup(ports, ResolvedStore(ports.links)), parties_mapping(ports))
+        if resolved_config(ports.store).find() is None:  # setup runs before the flows
+            parties_setup(ports, dry_run=False)
+        return PartiesFlow(ports, resolved_config(ports.store).load(), parties_mapping(ports))
 
     def registry(self) -> Registry:
         registry = Registry()
@@ -370,12 +373,12 @@ class FaultWorld:
     def new_deal(self, title: str, inn: str, *, quantity: int = 10, company_title: str | None = None) -> int:
         """A deal at the trigger stage with a brand-new company (never seen by 1C) and one product."""
         rest = self.rest
-        from bridge.links import B24Ref, OneCRef
+        from bridge.store import B24Ref, OneCRef
 
         if self._product is None:
             nomenclature = self.seed()["Catalog_Номенклатура"]["Болт М10х50"]
             self._product = rest.product("Болт М10х50", nomenclature)
-            self.ports.links.link(
+            self.ports.store.links.link(
                 B24Ref(entity="PRODUCT", id=str(self._product)),
                 OneCRef(entity_set="Catalog_Номенклатура", ref=nomenclature),
                 fingerprint="catalog",
@@ -438,6 +441,17 @@ class _After:
         return call
 
 
+def _with_stores(store: SyncStore, wrap: Callable[[Any], Any]) -> SyncStore:
+    """The same store with its links, cursors and manifests seen through `wrap`."""
+    wrapped = copy.copy(store)
+    wrapped.links, wrapped.cursors, wrapped.manifests = (
+        wrap(store.links),
+        wrap(store.cursors),
+        wrap(store.manifests),
+    )
+    return wrapped
+
+
 def meet_after(
     ports: Ports,
     meet: Rendezvous,
@@ -449,7 +463,7 @@ def meet_after(
     return Ports(
         b24=ports.b24,
         onec=cast(Any, _After(ports.onec, onec or never, meet)),
-        links=cast(Any, _After(ports.links, links or never, meet)),
+        store=_with_stores(ports.store, lambda real: _After(real, links or never, meet)),
         mapping=ports.mapping,
     )
 
@@ -490,8 +504,9 @@ def run_side_by_side(world: FaultWorld, batches: list[list[Message]]) -> list[In
 # ---- crashes -----------------------------------------------------------------------------------
 
 ONEC_WRITES = frozenset({"create", "update", "delete", "post_document", "unpost_document"})
+# Method names of the SyncStore's links, cursors and manifests stores that write.
 LINK_WRITES = frozenset(
-    {"link", "unlink", "update_sync_state", "put_cursor", "put_manifest_entries", "claim", "settle_claim"}
+    {"link", "unlink", "update_sync_state", "put", "put_entries", "claim", "settle_claim"}
 )
 _B24_WRITE_SUFFIXES = (".add", ".update", ".set", ".delete", ".bind")
 
@@ -556,6 +571,6 @@ def crashing(ports: Ports, plan: CrashPlan) -> Ports:
     return Ports(
         b24=cast(Any, _Crashing(ports.b24, "b24", plan)),
         onec=cast(Any, _Crashing(ports.onec, "onec", plan)),
-        links=cast(Any, _Crashing(ports.links, "links", plan)),
+        store=_with_stores(ports.store, lambda real: _Crashing(real, "links", plan)),
         mapping=ports.mapping,
     )

@@ -12,13 +12,14 @@ from bridge.b24.client import B24Client
 from bridge.b24.ratelimit import LocalBucket
 from bridge.catalog.nomenclature import sync_nomenclature
 from bridge.catalog.report import RunReport
-from bridge.catalog.resolved import CatalogResolved, ResolvedStore
-from bridge.catalog.setup import ensure_resolved
+from bridge.catalog.resolved import CatalogResolved, resolved_config
+from bridge.catalog.setup import resolve, setup
 from bridge.catalog.stock import sync_stock
 from bridge.deps import Ports
-from bridge.links.store import LinkStore
 from bridge.onec.client import ODataClient
 from bridge.settings import Mapping
+from bridge.store import SyncStore
+from bridge.store.resolved import ResolvedConfig
 from sandbox.b24 import create_app as create_b24
 from sandbox.b24.config import B24EmulatorConfig
 from sandbox.onec import create_app as create_onec
@@ -39,10 +40,19 @@ class World:
     b24_server: RunningServer
     onec_server: RunningServer
     ports: Ports
-    store: ResolvedStore
+    store: ResolvedConfig[CatalogResolved]
 
     def resolved(self, *, dry_run: bool = False) -> CatalogResolved:
-        return ensure_resolved(self.ports, self.store, dry_run=dry_run)
+        """What setup stored; the first call runs setup (a dry run only resolves, saving nothing)."""
+        found = self.store.find()
+        if found is not None:
+            return found
+        if dry_run:
+            resolved, problems = resolve(self.ports, dry_run=True)
+            assert resolved is not None, problems
+            return resolved
+        setup(self.ports, dry_run=False)
+        return self.store.load()
 
     def sync(self, **options: Any) -> RunReport:
         return sync_nomenclature(self.ports, self.resolved(dry_run=options.get("dry_run", False)), **options)
@@ -102,9 +112,9 @@ def start_world(table: str, dynamodb: Any, mapping: Mapping | None = None) -> It
     onec = serve_in_thread(create_onec(OneCEmulatorConfig(port=port)), "127.0.0.1", port)
     client = B24Client(b24.url + WEBHOOK, limiter=LocalBucket(burst=10_000, per_second=10_000))
     odata = ODataClient(onec.url + ODATA, "odata", "odata")
-    ports = Ports(b24=client, onec=odata, links=LinkStore(table, dynamodb), mapping=mapping or Mapping())
+    ports = Ports(b24=client, onec=odata, store=SyncStore(table, dynamodb), mapping=mapping or Mapping())
     try:
-        yield World(b24, onec, ports, ResolvedStore(ports.links))
+        yield World(b24, onec, ports, resolved_config(ports.store))
     finally:
         client.close()
         odata.close()

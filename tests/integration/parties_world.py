@@ -12,13 +12,14 @@ from bridge.b24.client import B24Client
 from bridge.b24.ratelimit import LocalBucket
 from bridge.deals import directory
 from bridge.deps import Ports
-from bridge.links.store import LinkStore
 from bridge.onec.client import ODataClient
 from bridge.parties.poller import RunReport, run
-from bridge.parties.resolved import ResolvedStore
-from bridge.parties.setup import load_or_setup
+from bridge.parties.resolved import PartiesResolved, resolved_config
+from bridge.parties.setup import setup
 from bridge.parties.sync import PartiesFlow, parties_mapping
 from bridge.settings import Mapping
+from bridge.store import SyncStore
+from bridge.store.resolved import ResolvedConfig
 from sandbox.b24 import create_app as create_b24
 from sandbox.b24.config import B24EmulatorConfig
 from sandbox.onec import create_app as create_onec
@@ -35,7 +36,7 @@ class World:
     b24_server: RunningServer
     onec_server: RunningServer
     ports: Ports
-    store: ResolvedStore
+    store: ResolvedConfig[PartiesResolved]
 
     @property
     def b24_url(self) -> str:
@@ -46,7 +47,9 @@ class World:
         return self.onec_server.url
 
     def flow(self) -> PartiesFlow:
-        return PartiesFlow(self.ports, load_or_setup(self.ports, self.store), parties_mapping(self.ports))
+        if self.store.find() is None:  # setup runs before the flows; the first flow of a world runs it
+            setup(self.ports, dry_run=False)
+        return PartiesFlow(self.ports, self.store.load(), parties_mapping(self.ports))
 
     def run(self) -> RunReport:
         return run(self.flow())
@@ -93,9 +96,9 @@ def start_world(table: str, dynamodb: Any) -> Iterator[World]:
     onec = serve_in_thread(create_onec(OneCEmulatorConfig(port=port)), "127.0.0.1", port)
     client = B24Client(b24.url + WEBHOOK, limiter=LocalBucket(burst=10_000, per_second=10_000))
     odata = ODataClient(onec.url + ODATA, "odata", "odata")
-    ports = Ports(b24=client, onec=odata, links=LinkStore(table, dynamodb), mapping=Mapping())
+    ports = Ports(b24=client, onec=odata, store=SyncStore(table, dynamodb), mapping=Mapping())
     try:
-        yield World(b24, onec, ports, ResolvedStore(ports.links))
+        yield World(b24, onec, ports, resolved_config(ports.store))
     finally:
         client.close()
         odata.close()

@@ -11,8 +11,8 @@ import pytest
 from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
 from bridge.deps import Ports
-from bridge.links import B24Ref
 from bridge.setup import run_steps
+from bridge.store import B24Ref
 from sandbox.demo_steps.deal_world import B24Rest, World
 
 pytestmark = pytest.mark.integration
@@ -65,9 +65,9 @@ def new_deal(world: World, *, quantity: int = 10, product: str = "Болт М10�
     nomenclature = seed(world)["Catalog_Номенклатура"][product]
     product_id = rest.product(product, nomenclature)
     if linked:
-        from bridge.links import OneCRef
+        from bridge.store import OneCRef
 
-        ports(world).links.link(
+        ports(world).store.links.link(
             B24Ref(entity="PRODUCT", id=str(product_id)),
             OneCRef(entity_set="Catalog_Номенклатура", ref=nomenclature),
             fingerprint="catalog",
@@ -126,7 +126,7 @@ def test_replayed_and_out_of_order_events_leave_one_order(world: World) -> None:
 
 def test_crash_after_the_1c_create_is_recovered_without_a_second_order(world: World) -> None:
     deal_id = new_deal(world)
-    real = ports(world).links
+    real = ports(world).store
 
     class CrashingLinks:
         def __getattr__(self, name: str) -> Any:
@@ -135,11 +135,11 @@ def test_crash_after_the_1c_create_is_recovered_without_a_second_order(world: Wo
         def link(self, b24: B24Ref, *args: Any, **kwargs: Any) -> Any:
             if b24.entity == "DEAL":
                 raise RuntimeError("worker died after the 1C create")
-            return real.link(b24, *args, **kwargs)
+            return real.links.link(b24, *args, **kwargs)
 
-    crashing_links: Any = CrashingLinks()  # duck-typed stand-in for the LinkStore
+    crashing_links: Any = CrashingLinks()  # duck-typed stand-in for the SyncStore
     crashing = Ports(
-        b24=ports(world).b24, onec=ports(world).onec, links=crashing_links, mapping=ports(world).mapping
+        b24=ports(world).b24, onec=ports(world).onec, store=crashing_links, mapping=ports(world).mapping
     )
     with pytest.raises(RuntimeError):
         sync_deal(deal_id, crashing)
@@ -147,7 +147,7 @@ def test_crash_after_the_1c_create_is_recovered_without_a_second_order(world: Wo
     note = sync_deal(deal_id, ports(world))
     assert "found" in note
     assert len(orders_for(world, deal_id)) == 1
-    assert real.find_by_b24(B24Ref(entity="DEAL", id=str(deal_id))) is not None
+    assert real.links.find_by_b24(B24Ref(entity="DEAL", id=str(deal_id))) is not None
 
 
 def test_unmatched_product_comments_once_and_creates_nothing(world: World) -> None:

@@ -52,7 +52,7 @@ def comments(world: World, deal_id: int) -> list[str]:
 
 
 def audit_kinds(world: World, deal_id: int) -> list[str]:
-    entries = ports(world).links.list_audit(datetime.now(UTC).date())
+    entries = ports(world).store.audit.list(datetime.now(UTC).date())
     return [e.outcome for e in entries if e.subject == f"DEAL-{deal_id}"]
 
 
@@ -69,7 +69,7 @@ def with_deal_options(world: World, **options: Any) -> Ports:
     base = ports(world)
     deal = base.mapping.deal.model_copy(update=options)
     return Ports(
-        b24=base.b24, onec=base.onec, links=base.links, mapping=base.mapping.model_copy(update={"deal": deal})
+        b24=base.b24, onec=base.onec, store=base.store, mapping=base.mapping.model_copy(update={"deal": deal})
     )
 
 
@@ -309,7 +309,7 @@ def test_setup_requires_the_default_employee_and_the_amount_service(running: Wor
     broken = Ports(
         b24=base.b24,
         onec=base.onec,
-        links=base.links,
+        store=base.store,
         mapping=base.mapping.model_copy(update={"onec": onec_names}),
     )
     report = run_steps([("deals", deal_setup)], broken, dry_run=True)

@@ -56,4 +56,4 @@ def test_sweep_queues_only_deals_that_may_need_an_order_and_the_worker_creates_i
     assert (
         at_trigger not in sweep(world.ports, second).queued or True
     )  # modified after sync: harmless re-check
-    assert world.ports.links.get_cursor("deal-sweep") is not None
+    assert world.ports.store.cursors.get("deal-sweep") is not None

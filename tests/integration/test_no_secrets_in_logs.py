@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from bridge import deps, settings
-from bridge.deals import flow, resolved
+from bridge.deals import flow
 from bridge.deals.flow import sync_deal
 from bridge.observability import logger, protect_logging
 from bridge.onec import AccessDenied
@@ -86,7 +86,6 @@ def debug_world(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator
     monkeypatch.setenv("BRIDGE_RECEIVER_SECRET_ID", f"{prefix}-receiver")
     settings.reset_caches()
     deps.reset()
-    resolved.forget()
     flow.forget_caches()
 
     root = logging.getLogger()
@@ -112,7 +111,6 @@ def debug_world(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator
         world.stop()
         settings.reset_caches()
         deps.reset()
-        resolved.forget()
         flow.forget_caches()
 
 

@@ -83,7 +83,7 @@ def test_a_deal_parked_in_the_dlq_while_1c_was_down_is_retried_and_heals(world: 
     assert "created" in worker.outcomes[-1][1]
     third = sweep(world.ports, worker, now=t0 + timedelta(minutes=40))
     assert third.healed == (deal,)
-    cursor = world.ports.links.get_cursor(CURSOR)
+    cursor = world.ports.store.cursors.get(CURSOR)
     assert cursor is not None
     assert "retry" not in cursor.value
 
@@ -108,7 +108,7 @@ def test_a_deal_that_keeps_failing_is_reported_once_and_then_costs_nothing(world
     assert len(gave_up) == 1
     assert [deal for deal, _ in worker.outcomes] == [stuck] * (MAX_RETRIES + 1)
     today = datetime.now(UTC).date()  # the audit item carries the store's clock, not the sweep's
-    audit = [e for e in world.ports.links.list_audit(today) if e.outcome == "sweep-gave-up"]
+    audit = [e for e in world.ports.store.audit.list(today) if e.outcome == "sweep-gave-up"]
     assert [e.subject for e in audit] == [f"DEAL-{stuck}"]
 
     # After the report: no re-check, no extra Bitrix24 call, nothing queued.
@@ -147,7 +147,7 @@ def test_a_failing_company_no_longer_pins_the_parties_cursor_and_heals_when_1c_i
     t0 = datetime.now(UTC)
     first = run_parties(parties.flow(), now=t0)
     assert f"B24#COMPANY#{company}" in first.failures
-    cursor = parties.ports.links.get_cursor(SWEEP_CURSOR)
+    cursor = parties.ports.store.cursors.get(SWEEP_CURSOR)
     assert cursor is not None
     assert f"COMPANY#{company}" in cursor.value["retry"]
 
@@ -163,7 +163,7 @@ def test_a_failing_company_no_longer_pins_the_parties_cursor_and_heals_when_1c_i
     assert healed.retried == [f"B24#COMPANY#{company}"]
     assert healed.failures == {}
     assert parties.onec_list("Catalog_Контрагенты", Description="Омега Лтд")
-    cursor = parties.ports.links.get_cursor(SWEEP_CURSOR)
+    cursor = parties.ports.store.cursors.get(SWEEP_CURSOR)
     assert cursor is not None
     assert "retry" not in cursor.value
 
@@ -182,7 +182,7 @@ def test_an_always_failing_company_is_reported_once_then_left_alone(parties: Par
     assert len(attempts) == 1 + PARTIES_MAX_RETRIES  # the first failure, then the retries
     assert [r.gave_up for r in reports if r.gave_up] == [[key]]
     today = datetime.now(UTC).date()
-    audit = [e for e in parties.ports.links.list_audit(today) if e.outcome == "sweep-gave-up"]
+    audit = [e for e in parties.ports.store.audit.list(today) if e.outcome == "sweep-gave-up"]
     assert [e.subject for e in audit] == [key]
 
     # Later runs: no attempt, no write, no new report — and another company still syncs.

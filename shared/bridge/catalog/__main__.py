@@ -1,5 +1,6 @@
 """`python -m bridge.catalog sync|stock [--dry-run]` (also `python -m bridge.cli catalog …`): the
-catalog flow from a terminal. Setup is `python -m bridge.cli setup`, with the other flows'.
+catalog flow from a terminal. Setup (`python -m bridge.cli setup`, with the other
+flows') must have run first.
 
 Uses the configured settings (BRIDGE_* variables or the Secrets Manager secret), the same code
 path as the scheduled functions; progress (counts, rate, ETA) goes to stderr.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bridge.catalog.runs import run_nomenclature, run_stock
 from bridge.deps import default_ports
 
 
@@ -24,8 +26,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="print what would be written; write nothing")
     args = parser.parse_args(argv)
     ports = default_ports()
-    from bridge.catalog.runs import run_nomenclature, run_stock
-
     run = run_nomenclature if args.command == "sync" else run_stock
     report = run(ports, dry_run=args.dry_run, sink=_say)
     for line in report.lines:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from bridge.catalog.resolved import CatalogResolved
-from bridge.links import fingerprint
+from bridge.domain.fingerprint import fingerprint
 from bridge.onec.odata import is_empty_ref, normalize_ref
 
 NOMENCLATURE = "Catalog_Номенклатура"

@@ -72,8 +72,8 @@ def sync_nomenclature(
 ) -> RunReport:
     settings: CatalogMapping = ports.mapping.catalog
     report = RunReport("nomenclature", dry_run=dry_run)
-    buffer = ManifestBuffer(ports.links)
-    stored_items = load_stored(ports.links, MANIFEST_ITEMS)
+    buffer = ManifestBuffer(ports.store)
+    stored_items = load_stored(ports.store, MANIFEST_ITEMS)
     # Reads that do not depend on Bitrix24 start now and overlap the section writes. Stock is only
     # needed for products created with their quantity, which on a first load is every product.
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="catalog-prefetch") as pool:
@@ -127,7 +127,7 @@ def _sync_sections(
     should_stop: Callable[[], bool],
 ) -> tuple[dict[str, int], list[tuple[str, int]]]:
     folders = reader.folders(ports.onec)
-    stored = load_stored(ports.links, MANIFEST_SECTIONS)
+    stored = load_stored(ports.store, MANIFEST_SECTIONS)
     diff = manifest_diff({f.ref: f.data_version for f in folders}, stored)
     wanted = set(diff.new) | set(diff.changed)
     fingerprints = {f.ref: section_fingerprint(f) for f in folders}
@@ -287,7 +287,7 @@ def _sync_products(
             logger.info("catalog holds no product: new items are created without an xmlId lookup")
     plan = decide(items, stored, diff.gone, fingerprints, found)
     targets = prefetch.prices.result()
-    stored_prices = load_prices(ports.links)
+    stored_prices = load_prices(ports.store)
     adopted = {obj.ref: b24_id for obj, b24_id in plan.update if obj.ref not in stored}
     if adopted and not report.dry_run:
         existing = lookup.price_ids(ports.b24, resolved.price_type_id, list(adopted.values()))

@@ -1,4 +1,4 @@
-"""Entry points the Lambda handlers and the CLI share: resolve once, run within a time budget."""
+"""Entry points the Lambda handlers and the CLI share: read what setup resolved, run within a time budget."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from collections.abc import Callable, Iterable
 from bridge.catalog.nomenclature import sync_nomenclature
 from bridge.catalog.progress import Sink
 from bridge.catalog.report import RunReport
-from bridge.catalog.resolved import ResolvedStore
-from bridge.catalog.setup import ensure_resolved
+from bridge.catalog.resolved import resolved_config
 from bridge.catalog.stock import refresh_stock, sync_stock
 from bridge.deps import Ports
 
@@ -25,12 +24,11 @@ def deadline_after(seconds: float | None) -> Callable[[], bool]:
 def run_nomenclature(
     ports: Ports,
     *,
-    store: ResolvedStore | None = None,
     dry_run: bool = False,
     budget_s: float | None = None,
     sink: Sink | None = None,
 ) -> RunReport:
-    resolved = ensure_resolved(ports, store or ResolvedStore(ports.links), dry_run=dry_run)
+    resolved = resolved_config(ports.store).load()
     return sync_nomenclature(
         ports, resolved, dry_run=dry_run, sink=sink, should_stop=deadline_after(budget_s)
     )
@@ -39,12 +37,11 @@ def run_nomenclature(
 def run_stock(
     ports: Ports,
     *,
-    store: ResolvedStore | None = None,
     dry_run: bool = False,
     budget_s: float | None = None,
     sink: Sink | None = None,
 ) -> RunReport:
-    resolved = ensure_resolved(ports, store or ResolvedStore(ports.links), dry_run=dry_run)
+    resolved = resolved_config(ports.store).load()
     return sync_stock(ports, resolved, dry_run=dry_run, sink=sink, should_stop=deadline_after(budget_s))
 
 
@@ -52,11 +49,9 @@ def run_refresh(
     product_ids: Iterable[int | str] | None,
     ports: Ports,
     *,
-    store: ResolvedStore | None = None,
     budget_s: float | None = None,
 ) -> RunReport:
     """Given products now; None = every synced product (a stock run out of schedule)."""
     if product_ids is None:
-        return run_stock(ports, store=store, budget_s=budget_s)
-    resolved = ensure_resolved(ports, store or ResolvedStore(ports.links))
-    return refresh_stock(product_ids, ports, resolved)
+        return run_stock(ports, budget_s=budget_s)
+    return refresh_stock(product_ids, ports, resolved_config(ports.store).load())

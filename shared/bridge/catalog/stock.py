@@ -20,7 +20,7 @@ from bridge.catalog.model import MANIFEST_ITEMS
 from bridge.catalog.plan import StockWrite, document_groups, stock_writes
 from bridge.catalog.progress import Progress, Sink
 from bridge.catalog.report import RunReport
-from bridge.catalog.resolved import CatalogResolved
+from bridge.catalog.resolved import CatalogResolved, resolved_config
 from bridge.catalog.state import ManifestBuffer, load_stock, load_stored
 from bridge.catalog.writer import Unit, run_units
 from bridge.deps import Ports
@@ -39,9 +39,9 @@ def sync_stock(
     should_stop: Callable[[], bool] = lambda: False,
 ) -> RunReport:
     """Every synced product: balances read once, compared with the stock manifest."""
-    products = {ref: s.b24_id for ref, s in load_stored(ports.links, MANIFEST_ITEMS).items()}
+    products = {ref: s.b24_id for ref, s in load_stored(ports.store, MANIFEST_ITEMS).items()}
     targets = reader.quantities(ports.onec, resolved.warehouse_refs)
-    writes = stock_writes(targets, load_stock(ports.links), products)
+    writes = stock_writes(targets, load_stock(ports.store), products)
     return _push(ports, resolved, writes, RunReport("stock", dry_run=dry_run), sink, should_stop)
 
 
@@ -60,10 +60,7 @@ def refresh_stock(
     the configured SyncTable are used.
     """
     if resolved is None:
-        from bridge.catalog.resolved import ResolvedStore
-        from bridge.catalog.setup import ensure_resolved
-
-        resolved = ensure_resolved(ports, ResolvedStore(ports.links))
+        resolved = resolved_config(ports.store).load()
     ids = sorted({int(p) for p in product_ids})
     report = RunReport("stock refresh", dry_run=dry_run)
     rows = lookup.products_by_id(ports.b24, resolved.iblock_id, ids)
@@ -82,7 +79,7 @@ def refresh_stock(
     writes = stock_writes(targets, current, products)
     changing = {w.ref for w in writes}
     if not dry_run:
-        buffer = ManifestBuffer(ports.links)
+        buffer = ManifestBuffer(ports.store)
         for ref in products.keys() - changing:
             buffer.stock(ref, current[ref])
         buffer.flush()
@@ -101,7 +98,7 @@ def _push(
         for write in writes:
             report.note("quantities written", f"set stock of product {write.product_id} to {write.quantity}")
         return report
-    buffer = ManifestBuffer(ports.links)
+    buffer = ManifestBuffer(ports.store)
     if resolved.stock_mode == "documents":
         units: Iterator[Unit] = _document_units(ports, resolved, writes, report, buffer)
     else:

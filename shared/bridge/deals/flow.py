@@ -50,7 +50,7 @@ from bridge.deals.parties import (
     decide_responsible,
 )
 from bridge.deals.products import amount_item_refs, match_products
-from bridge.deals.resolved import DealResolved, load
+from bridge.deals.resolved import DealResolved, resolved_config
 from bridge.deals.snapshot import DealSnapshot, deal_read_plan, parse_deal_snapshot
 from bridge.deals.writeback import (
     ambiguous_counterparty_text,
@@ -69,12 +69,13 @@ from bridge.deals.writeback import (
     won_without_order_text,
 )
 from bridge.deps import Ports, default_ports
+from bridge.domain.fingerprint import fingerprint
 from bridge.errors import BridgeError, ConfigurationError, PermanentError, TransientError
-from bridge.links import B24Ref, ClaimHeld, CursorConflict, Link, OneCRef, fingerprint
 from bridge.observability import logger, metrics
 from bridge.onec.odata import all_of, any_of, eq, guid
 from bridge.pipeline.dispatch import register
 from bridge.pipeline.models import QueuedEvent
+from bridge.store import B24Ref, ClaimHeld, CursorConflict, Link, OneCRef
 
 DEAL_ENTITY = "DEAL"
 STOCK_REGISTER = "AccumulationRegister_ЗапасыНаСкладах"
@@ -129,12 +130,12 @@ def link_state(link: Link | None, copy_id: int | None = None) -> DealLinkState:
 
 def sync_deal(deal_id: int, ports: Ports) -> str:
     """Bring the deal's 1C order in line with the deal; returns a short note of what happened."""
-    resolved = load(ports.links)
+    resolved = resolved_config(ports.store).load()
     options = DealFlowOptions.from_mapping(ports.mapping.deal)
     config = OrderConfig(refs=resolved.refs, options=options)
     snapshot = read_snapshot(ports, deal_id)
     run = Run(ports=ports, resolved=resolved, config=config, snapshot=snapshot)
-    link = ports.links.find_by_b24(deal_ref(deal_id))
+    link = ports.store.links.find_by_b24(deal_ref(deal_id))
     action = order_action(snapshot, link_state(link), resolved.stage_book, ports.mapping.deal)
     try:
         if action.kind is OrderActionKind.CREATE:
@@ -147,7 +148,9 @@ def sync_deal(deal_id: int, ports: Ports) -> str:
             return _won_without_order(run)
         if link is not None:
             if action.reason == NO_EXCHANGE_REASON:
-                ports.links.audit("deals", f"DEAL-{deal_id}", "NotExchanged", {"reason": action.reason})
+                ports.store.audit.record(
+                    "deals", f"DEAL-{deal_id}", "NotExchanged", {"reason": action.reason}
+                )
             _ensure_writeback(run, link)
         return f"nothing: {action.reason}"
     except ConfigurationError:
@@ -165,10 +168,8 @@ register(("ONCRMDEALADD", "ONCRMDEALUPDATE"), handle_deal_event)
 
 
 def forget_caches() -> None:
-    """Per-process caches (resolved config, employees); for tests and after setup."""
-    from bridge.deals import resolved
-
-    resolved.forget()
+    """Per-process caches (employees); for tests and after setup. The resolved configuration's
+    cache belongs to the store (`bridge.store.resolved`)."""
     directory.forget()
 
 
@@ -230,7 +231,7 @@ def free_stock(run: Run, refs: dict[int, ProductRefs]) -> dict[int, Decimal]:
 
 
 def _copy_state(run: Run) -> tuple[int | None, int | None]:
-    cursor = run.ports.links.get_cursor(copy_cursor(run.deal_id))
+    cursor = run.ports.store.cursors.get(copy_cursor(run.deal_id))
     if cursor is None:
         return None, None
     copy_id = cursor.value.get("copy")
@@ -286,7 +287,7 @@ def _create(run: Run) -> str:
     # Before the link: should telling fail, the retry takes the create path again (the order is
     # found by the intent marker) and tells then; each notice is written once.
     _notices_after_write(run, responsible)
-    ports.links.link(
+    ports.store.links.link(
         deal_ref(run.deal_id),
         OneCRef(entity_set=ORDER_SET, ref=order_ref),
         fingerprint=_fingerprint(draft),
@@ -427,9 +428,11 @@ def _write_back(
     if comment_claim is not None:
         name, owner = comment_claim
         if "created" in answer.result:
-            run.ports.links.settle_claim(name, owner, str(answer.result["created"]), keep_s=_COMMENT_KEEP_S)
+            run.ports.store.links.settle_claim(
+                name, owner, str(answer.result["created"]), keep_s=_COMMENT_KEEP_S
+            )
         else:
-            run.ports.links.release_claim(name, owner)
+            run.ports.store.links.release_claim(name, owner)
     if answer.errors:
         # The order and its link exist; the next event (or the sweep) writes these again.
         raise TransientError(f"deal {deal.id}: write-back failed: {next(iter(answer.errors.values()))}")
@@ -443,7 +446,7 @@ def _claim_created_comment(run: Run) -> tuple[str, str] | None:
     """(claim, owner) when this worker is to write the deal's "order created" comment; None when
     it is already written; ClaimHeld (retried) while another worker is writing it."""
     name, owner = f"comment:order-created:deal:{run.deal_id}", f"deals:{uuid.uuid4()}"
-    claim = run.ports.links.claim(name, owner, keep_s=_COMMENT_KEEP_S)
+    claim = run.ports.store.links.claim(name, owner, keep_s=_COMMENT_KEEP_S)
     if claim.won:
         return name, owner
     if claim.result is not None:
@@ -499,7 +502,7 @@ def _update(run: Run, link: Link) -> str:
     number = str(order.get("Number") or link.extra.get("number", "")).strip()
     extra = {**link.extra, "number": number, **_rule_extra(buyer, rule)}
     _notices_after_write(run, responsible)  # before the link, for the same reason as on create
-    ports.links.link(link.b24, link.onec, fingerprint=new_fingerprint, extra=extra)
+    ports.store.links.link(link.b24, link.onec, fingerprint=new_fingerprint, extra=extra)
     _ensure_writeback(run, link.model_copy(update={"extra": extra}))
     _refresh_stock_of_rows(run)
     return f"order {number} updated for deal {run.deal_id}"
@@ -540,7 +543,7 @@ def _close(run: Run, link: Link, action: OrderAction) -> str:
             raise TransientError(f"deal {run.deal_id}: shipment not done, retried: {error}") from error
         extra["shipment"] = shipment
         note += f"; shipment {shipment} {'created' if created else 'already there'}"
-    run.ports.links.link(link.b24, link.onec, fingerprint=link.fingerprint, extra=extra)
+    run.ports.store.links.link(link.b24, link.onec, fingerprint=link.fingerprint, extra=extra)
     return note
 
 
@@ -550,7 +553,7 @@ def _shipment_failed(run: Run, link: Link, error: BridgeError) -> None:
     number = link.extra.get("number", "")
     detail = {"order": link.onec.ref, "error": str(error)}
     if isinstance(error, TransientError):
-        run.ports.links.audit("deals", f"DEAL-{run.deal_id}", "ShipmentRetry", detail)
+        run.ports.store.audit.record("deals", f"DEAL-{run.deal_id}", "ShipmentRetry", detail)
         logger.warning("shipment of a won deal failed; retried", extra={"deal_id": run.deal_id, **detail})
         return
     notify_problem(
@@ -569,7 +572,7 @@ def _won_without_order(run: Run) -> str:
     copy_id, _ = _copy_state(run)
     if copy_id:
         # The order belongs to the copy in the materials funnel; that deal closes it.
-        run.ports.links.audit("deals", f"DEAL-{run.deal_id}", "WonWithoutOrder", {"copy": copy_id})
+        run.ports.store.audit.record("deals", f"DEAL-{run.deal_id}", "WonWithoutOrder", {"copy": copy_id})
         logger.info("won deal without an order: its copy carries the order", extra={"deal_id": run.deal_id})
         return f"nothing: the deal is won; its order belongs to the copy, deal {copy_id}"
     notify_problem(
@@ -593,7 +596,7 @@ def _copy_to_materials(run: Run, action: OrderAction) -> str:
     ports, deal = run.ports, run.snapshot.deal
     name = copy_cursor(deal.id)
     try:
-        claimed = ports.links.put_cursor(name, {"copy": None})
+        claimed = ports.store.cursors.put(name, {"copy": None})
     except CursorConflict:
         return "nothing: the deal is being copied to the materials funnel by another attempt"
     fields = materials_copy_fields(run.snapshot, action)
@@ -609,9 +612,9 @@ def _copy_to_materials(run: Run, action: OrderAction) -> str:
     if "copy" not in answer.result:
         raise TransientError(f"deal {deal.id}: copy to the materials funnel failed: {answer.errors}")
     copy_id = int(answer.result["copy"])
-    ports.links.put_cursor(name, {"copy": copy_id}, expected_version=claimed.version)
+    ports.store.cursors.put(name, {"copy": copy_id}, expected_version=claimed.version)
     ports.b24.call("crm.timeline.comment.add", timeline_comment(deal.id, out_of_stock_text(action, copy_id)))
-    ports.links.audit(
+    ports.store.audit.record(
         "deals",
         f"DEAL-{deal.id}",
         "CopiedToMaterials",

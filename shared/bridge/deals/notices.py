@@ -11,8 +11,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from bridge.deals.writeback import timeline_comment
 from bridge.deps import Ports
-from bridge.links import CursorConflict
 from bridge.observability import logger, metrics
+from bridge.store import CursorConflict
 
 FLOW = "deals"
 
@@ -39,15 +39,15 @@ def notify_problem(
     """
     digest = hashlib.sha256(f"{kind}\n{text}".encode()).hexdigest()
     name = notice_cursor(deal_id, channel)
-    current = ports.links.get_cursor(name)
+    current = ports.store.cursors.get(name)
     told = current is not None and current.value.get("digest") == digest
     if not told:
         ports.b24.call("crm.timeline.comment.add", timeline_comment(deal_id, text))
         with contextlib.suppress(CursorConflict):  # another worker told them at the same moment
-            ports.links.put_cursor(
+            ports.store.cursors.put(
                 name, {"digest": digest}, expected_version=current.version if current else None
             )
-    ports.links.audit(FLOW, f"DEAL-{deal_id}", kind, {**detail, "text": text, "commented": not told})
+    ports.store.audit.record(FLOW, f"DEAL-{deal_id}", kind, {**detail, "text": text, "commented": not told})
     metrics.add_metric(name=f"Deal{kind}", unit=MetricUnit.Count, value=1)
     logger.warning(log_message, extra={"deal_id": deal_id, "problem": kind, "reason": text})
     return not told

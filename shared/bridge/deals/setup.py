@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bridge.deals.config import EMPTY_GUID, OneCRefs
-from bridge.deals.resolved import NO_VAT, AmountItem, DealResolved, save
+from bridge.deals.resolved import NO_VAT, AmountItem, DealResolved, resolved_config
 from bridge.deals.stages import StageBook
 from bridge.deps import Ports
 from bridge.domain import phones
@@ -332,15 +332,14 @@ def setup(ports: Ports, *, dry_run: bool) -> list[SetupProblem | str]:
     problems = [r for r in results if isinstance(r, SetupProblem)]
     if dry_run or problems or onec_refs is None:
         return results
-    save(
-        ports.links,
+    resolved_config(ports.store).save(
         DealResolved(
             stage_book=book,
             refs=onec_refs,
             enum_options=options,
             resolved_at=datetime.now(UTC),
             **extras,
-        ),
+        )
     )
     results.append("stored the resolved deal configuration in SyncTable (CONFIG#deals)")
     return results

@@ -30,7 +30,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from bridge.deals.decisions import OrderOutcome
 from bridge.deals.flow import deal_ref
 from bridge.deals.models import Deal, parse_wire
-from bridge.deals.resolved import DealResolved, load
+from bridge.deals.resolved import DealResolved, resolved_config
 from bridge.deals.stages import StageBook
 from bridge.deps import Ports
 from bridge.observability import logger, metrics
@@ -77,7 +77,7 @@ def _may_create(deal: Deal, book: StageBook, mapping: DealMapping) -> bool:
 
 
 def needs_sync(ports: Ports, deal: Deal, resolved: DealResolved) -> bool:
-    link = ports.links.find_by_b24(deal_ref(deal.id))
+    link = ports.store.links.find_by_b24(deal_ref(deal.id))
     if link is None:
         return _may_create(deal, resolved.stage_book, ports.mapping.deal)
     if link.extra.get("outcome", OrderOutcome.OPEN.value) != OrderOutcome.OPEN.value:
@@ -138,8 +138,8 @@ def _deals_by_id(ports: Ports, ids: Iterable[int]) -> dict[int, Deal]:
 
 def sweep(ports: Ports, sender: EventSender, now: datetime | None = None) -> SweepResult:
     now = now or datetime.now(UTC)
-    resolved = load(ports.links)
-    cursor = ports.links.get_cursor(CURSOR)
+    resolved = resolved_config(ports.store).load()
+    cursor = ports.store.cursors.get(CURSOR)
     since = (
         datetime.fromisoformat(str(cursor.value["since"]))
         if cursor is not None and cursor.value.get("since")
@@ -192,7 +192,7 @@ def sweep(ports: Ports, sender: EventSender, now: datetime | None = None) -> Swe
     kept = {str(k): v.isoformat() for k, v in sorted(given_up.items()) if v >= horizon}
     if kept:
         value["gave_up"] = kept
-    ports.links.put_cursor(CURSOR, value, expected_version=cursor.version if cursor else None)
+    ports.store.cursors.put(CURSOR, value, expected_version=cursor.version if cursor else None)
     if gave_up:
         metrics.add_metric(name="DealSweepGaveUp", unit=MetricUnit.Count, value=len(gave_up))
     return SweepResult(
@@ -250,7 +250,7 @@ def _check_due(
                 f"still behind in 1C after {entry.attempts} queueings since {entry.first.isoformat()}; "
                 "see this deal's timeline comment and earlier audit items"
             )
-            ports.links.audit(AUDIT_FLOW, f"DEAL-{deal_id}", "sweep-gave-up", {"reason": reason})
+            ports.store.audit.record(AUDIT_FLOW, f"DEAL-{deal_id}", "sweep-gave-up", {"reason": reason})
             logger.error("deal sweep gave up on a deal", extra={"deal_id": deal_id, "reason": reason})
             continue
         retry[deal_id] = entry.again(now)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from bridge.b24.errors import NotFound
 from bridge.deps import default_ports
-from bridge.parties.resolved import ResolvedStore
-from bridge.parties.setup import load_or_setup
+from bridge.parties.resolved import resolved_config
 from bridge.parties.sync import PartiesFlow, parties_mapping
 from bridge.pipeline.dispatch import register
 from bridge.pipeline.models import Entity, QueuedEvent
@@ -17,7 +16,7 @@ REQUISITE_EVENTS = ("ONCRMREQUISITEADD", "ONCRMREQUISITEUPDATE")
 
 def default_flow() -> PartiesFlow:
     ports = default_ports()
-    return PartiesFlow(ports, load_or_setup(ports, ResolvedStore(ports.links)), parties_mapping(ports))
+    return PartiesFlow(ports, resolved_config(ports.store).load(), parties_mapping(ports))
 
 
 def handle(queued: QueuedEvent, flow: PartiesFlow | None = None) -> str:

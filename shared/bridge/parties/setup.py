@@ -15,7 +15,7 @@ from bridge.domain import phones
 from bridge.onec.errors import NotFound as OneCNotFound
 from bridge.onec.odata import all_of, eq
 from bridge.parties.config import PartiesMapping
-from bridge.parties.resolved import PartiesResolved, ResolvedStore
+from bridge.parties.resolved import PartiesResolved, resolved_config
 from bridge.parties.sync import parties_mapping
 from bridge.setup.framework import SetupProblem
 from bridge.setup.onec_names import string_value_type
@@ -198,20 +198,10 @@ def resolve(ports: Ports, *, dry_run: bool) -> tuple[PartiesResolved, list[Setup
     return resolved, step.notes
 
 
-def setup(ports: Ports, *, dry_run: bool, store: ResolvedStore | None = None) -> list[SetupProblem | str]:
+def setup(ports: Ports, *, dry_run: bool) -> list[SetupProblem | str]:
     """The setup framework's step: resolve, create what is missing, store the ids."""
     resolved, notes = resolve(ports, dry_run=dry_run)
     if not dry_run:
-        (store or ResolvedStore(ports.links)).save(resolved)
+        resolved_config(ports.store).save(resolved)
         notes.append("stored resolved parties ids in CONFIG#parties")
     return notes
-
-
-def load_or_setup(ports: Ports, store: ResolvedStore) -> PartiesResolved:
-    """The stored ids; on a first run (nothing stored yet) setup runs once and stores them."""
-    resolved = store.load()
-    # Stored before the shared phone table existed: resolve again rather than read phones kindless.
-    if resolved is None or resolved.phone_kinds.empty:
-        resolved, _ = resolve(ports, dry_run=False)
-        store.save(resolved)
-    return resolved

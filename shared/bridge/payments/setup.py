@@ -14,7 +14,7 @@ from bridge.deps import Ports
 from bridge.errors import ConfigurationError
 from bridge.payments.config import EnumLabels, PaymentFieldCodes, PaymentsMapping
 from bridge.payments.registry import RegistryList, ensure_list
-from bridge.payments.resolved import ResolvedPayments, SyncTableResolved
+from bridge.payments.resolved import ResolvedPayments, resolved_config
 from bridge.payments.wiring import payments_mapping
 from bridge.settings import StageRef
 from bridge.setup.b24_fields import ensure_user_fields
@@ -137,7 +137,7 @@ def setup(ports: Ports, *, dry_run: bool) -> list[SetupProblem | str]:
         results += list_results
     if dry_run or problems:
         return results  # without option ids the flow cannot write the fields
-    SyncTableResolved.beside(ports.links).save(
+    resolved_config(ports.store).save(
         ResolvedPayments(
             enum_ids=enum_ids,
             stages=book,

@@ -5,13 +5,11 @@ from __future__ import annotations
 from functools import cache
 from urllib.parse import urlsplit
 
-from bridge import aws
 from bridge.deps import default_ports
 from bridge.payments.config import PaymentFieldCodes, PaymentsMapping
 from bridge.payments.recompute import PaymentsContext
-from bridge.payments.resolved import SyncTableResolved
-from bridge.payments.state import OrderStateStore
-from bridge.settings import Mapping, credentials, runtime_settings
+from bridge.payments.resolved import resolved_config
+from bridge.settings import Mapping, credentials
 from bridge.settings import push_secret as settings_push_secret
 
 
@@ -30,13 +28,10 @@ def portal_origin(webhook_url: str) -> str:
 def default_context() -> PaymentsContext:
     ports = default_ports()
     options = payments_mapping(ports.mapping)
-    table = runtime_settings().table_name
-    db = aws.dynamodb_client()
     return PaymentsContext(
         ports=ports,
         options=options,
-        resolved=SyncTableResolved.beside(ports.links),
-        states=OrderStateStore(table, db),
+        resolved=resolved_config(ports.store),
         codes=PaymentFieldCodes.of(ports.mapping.deal),
         portal_url=options.portal_url or portal_origin(credentials().b24_webhook_url.get_secret_value()),
     )

@@ -17,4 +17,4 @@ def reset_caches() -> None:
     for cached in (queue.event_sender, idempotency.default_persistence_layer, worker.default_worker_deps):
         cached.cache_clear()
     aws.reset()
-    deps.link_store.cache_clear()
+    deps.sync_store.cache_clear()

@@ -131,7 +131,7 @@ def default_worker_deps() -> WorkerDeps:
         registry=load_flows(),
         persistence=default_persistence_layer(),
         idempotency_ttl_s=settings.idempotency_ttl_s,
-        audit=LinkStoreAudit(deps.link_store()),
+        audit=LinkStoreAudit(deps.sync_store()),
         visibility=SqsVisibility(aws.sqs_client(), settings.queue_url),
     )
 

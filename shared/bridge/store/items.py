@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from bridge.links.models import AnyRef, AuditEntry, B24Ref, Cursor, Link, OneCRef
+from bridge.store.models import AnyRef, AuditEntry, B24Ref, Cursor, Link, OneCRef
 
 type Attributes = dict[str, Any]  # a DynamoDB attribute map ({"pk": {"S": "…"}, …})
 
