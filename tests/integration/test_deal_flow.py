@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -130,16 +131,17 @@ def test_crash_after_the_1c_create_is_recovered_without_a_second_order(world: Wo
 
     class CrashingLinks:
         def __getattr__(self, name: str) -> Any:
-            return getattr(real, name)
+            return getattr(real.links, name)
 
         def link(self, b24: B24Ref, *args: Any, **kwargs: Any) -> Any:
             if b24.entity == "DEAL":
                 raise RuntimeError("worker died after the 1C create")
             return real.links.link(b24, *args, **kwargs)
 
-    crashing_links: Any = CrashingLinks()  # duck-typed stand-in for the SyncStore
+    crashing_store = copy.copy(real)
+    crashing_store.links = cast(Any, CrashingLinks())  # duck-typed stand-in for the LinkStore
     crashing = Ports(
-        b24=ports(world).b24, onec=ports(world).onec, store=crashing_links, mapping=ports(world).mapping
+        b24=ports(world).b24, onec=ports(world).onec, store=crashing_store, mapping=ports(world).mapping
     )
     with pytest.raises(RuntimeError):
         sync_deal(deal_id, crashing)

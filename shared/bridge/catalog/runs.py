@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from typing import Protocol, Unpack
 
 from bridge.catalog.nomenclature import sync_nomenclature
-from bridge.catalog.progress import Sink
+from bridge.catalog.progress import RunOptions, Sink
 from bridge.catalog.report import RunReport
-from bridge.catalog.resolved import resolved_config
+from bridge.catalog.resolved import CatalogResolved, resolved_config
 from bridge.catalog.stock import refresh_stock, sync_stock
 from bridge.deps import Ports
 
@@ -21,28 +22,32 @@ def deadline_after(seconds: float | None) -> Callable[[], bool]:
     return lambda: time.monotonic() >= until
 
 
-def run_nomenclature(
-    ports: Ports,
-    *,
-    dry_run: bool = False,
-    budget_s: float | None = None,
-    sink: Sink | None = None,
-) -> RunReport:
-    resolved = resolved_config(ports.store).load()
-    return sync_nomenclature(
-        ports, resolved, dry_run=dry_run, sink=sink, should_stop=deadline_after(budget_s)
-    )
+class CatalogSync(Protocol):
+    def __call__(
+        self, ports: Ports, resolved: CatalogResolved, /, **options: Unpack[RunOptions]
+    ) -> RunReport: ...
 
 
-def run_stock(
-    ports: Ports,
-    *,
-    dry_run: bool = False,
-    budget_s: float | None = None,
-    sink: Sink | None = None,
-) -> RunReport:
-    resolved = resolved_config(ports.store).load()
-    return sync_stock(ports, resolved, dry_run=dry_run, sink=sink, should_stop=deadline_after(budget_s))
+class BudgetedRun(Protocol):
+    def __call__(
+        self, ports: Ports, *, dry_run: bool = False, budget_s: float | None = None, sink: Sink | None = None
+    ) -> RunReport: ...
+
+
+def _budgeted(sync: CatalogSync) -> BudgetedRun:
+    """`sync` with what setup resolved, ending within `budget_s`."""
+
+    def run(
+        ports: Ports, *, dry_run: bool = False, budget_s: float | None = None, sink: Sink | None = None
+    ) -> RunReport:
+        resolved = resolved_config(ports.store).load()
+        return sync(ports, resolved, dry_run=dry_run, sink=sink, should_stop=deadline_after(budget_s))
+
+    return run
+
+
+run_nomenclature = _budgeted(sync_nomenclature)
+run_stock = _budgeted(sync_stock)
 
 
 def run_refresh(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Unpack
 
 from bridge.b24.batching import MAX_BATCH
 from bridge.b24.errors import B24Error
@@ -18,7 +18,7 @@ from bridge.b24.models import Command
 from bridge.catalog import lookup, reader
 from bridge.catalog.model import MANIFEST_ITEMS
 from bridge.catalog.plan import StockWrite, document_groups, stock_writes
-from bridge.catalog.progress import Progress, Sink
+from bridge.catalog.progress import Progress, RunOptions, Sink, run_options
 from bridge.catalog.report import RunReport
 from bridge.catalog.resolved import CatalogResolved, resolved_config
 from bridge.catalog.state import ManifestBuffer, load_stock, load_stored
@@ -30,15 +30,9 @@ from bridge.observability import logger
 ROWS_PER_DOCUMENT = MAX_BATCH - 2
 
 
-def sync_stock(
-    ports: Ports,
-    resolved: CatalogResolved,
-    *,
-    dry_run: bool = False,
-    sink: Sink | None = None,
-    should_stop: Callable[[], bool] = lambda: False,
-) -> RunReport:
+def sync_stock(ports: Ports, resolved: CatalogResolved, **options: Unpack[RunOptions]) -> RunReport:
     """Every synced product: balances read once, compared with the stock manifest."""
+    dry_run, sink, should_stop = run_options(options)
     products = {ref: s.b24_id for ref, s in load_stored(ports.store, MANIFEST_ITEMS).items()}
     targets = reader.quantities(ports.onec, resolved.warehouse_refs)
     writes = stock_writes(targets, load_stock(ports.store), products)

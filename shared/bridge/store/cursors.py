@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from bridge.store.errors import CursorConflict
-from bridge.store.items import CURSOR_SK, Attributes, CursorItem, cursor_pk
+from bridge.store.items import CURSOR_SK, CursorItem, cursor_pk
 from bridge.store.models import Cursor
-from bridge.store.table import Table
+from bridge.store.table import Condition, Table
 
 
 class CursorStore:
@@ -23,15 +23,12 @@ class CursorStore:
         """Store a cursor if nobody moved it since `expected_version` (None: it must not exist yet)."""
         item = CursorItem.new(name, value, (expected_version or 0) + 1, self._table.clock())
         if expected_version is None:
-            condition = "attribute_not_exists(pk)"
-            values: Attributes | None = None
+            when = Condition("attribute_not_exists(pk)")
         else:
-            condition = "version = :expected"
-            values = {":expected": {"N": str(expected_version)}}
+            when = Condition("version = :expected", {":expected": {"N": str(expected_version)}})
         self._table.put(
             item.to_attributes(),
-            condition=condition,
-            values=values,
+            when,
             conflict=lambda: CursorConflict(f"cursor {name!r} is no longer at version {expected_version}"),
         )
         return item.to_cursor()

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from bridge.errors import BridgeError, TransientError
-from bridge.store.table import Table, text
+from bridge.store.table import Condition, Table, text
 
 _PREFIX = "PAYORDER#"
 _SK = "STATE"
@@ -69,14 +69,11 @@ class OrderLeases:
             _PREFIX + order_ref,
             _SK,
             "SET lease_until = :until, lease_owner = :owner",
-            condition="attribute_not_exists(lease_until) OR lease_until < :now",
-            values={
-                ":until": {"N": str(now + lease_seconds)},
-                ":owner": text(owner),
-                ":now": {"N": str(now)},
-            },
+            Condition(
+                "attribute_not_exists(lease_until) OR lease_until < :now",
+                {":until": {"N": str(now + lease_seconds)}, ":owner": text(owner), ":now": {"N": str(now)}},
+            ),
             conflict=lambda: OrderBusy(f"order {order_ref} is being synced by another run"),
-            return_new=True,
         )
         return Lease(order_ref, owner, stored.get("state", {}).get("S"))
 
@@ -93,9 +90,7 @@ class OrderLeases:
             _PREFIX + lease.order_ref,
             _SK,
             update,
-            condition="lease_owner = :owner",
-            values=values,
-            names=names,
+            Condition("lease_owner = :owner", values, names),
             # The lease expired and someone else took it: their state wins, ours is dropped.
             conflict=lambda: OrderBusy(f"lease on order {lease.order_ref} was lost"),
         )

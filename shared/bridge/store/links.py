@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from bridge.errors import BridgeError
 from bridge.store.claims import CLAIM_SK, Claim, ClaimHeld, claim_attributes, claim_from_attributes, claim_pk
 from bridge.store.errors import LinkConflict, LinkNotFound
 from bridge.store.items import LINK_SK, Attributes, LinkItem, key, link_pk
 from bridge.store.models import AnyRef, B24Ref, Link, OneCRef
-from bridge.store.table import Table, text
+from bridge.store.table import Condition, Table, text
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -64,24 +64,7 @@ class LinkStore:
             synced_at=self._table.now(),
             extra=dict(extra or {}),
         )
-        items: list[TransactWriteItemTypeDef] = [
-            {
-                "Put": {
-                    "TableName": self._table.name,
-                    "Item": LinkItem.from_link(link, "B24").to_attributes(),
-                    "ConditionExpression": _SAME_ONEC,
-                    "ExpressionAttributeValues": _onec_values(onec),
-                }
-            },
-            {
-                "Put": {
-                    "TableName": self._table.name,
-                    "Item": LinkItem.from_link(link, "1C").to_attributes(),
-                    "ConditionExpression": _SAME_B24,
-                    "ExpressionAttributeValues": _b24_values(b24),
-                }
-            },
-        ]
+        items = self._both_sides(link, "Put", still=False)
         self._table.transact(items, conflict=lambda: self._conflict(link))
         return link
 
@@ -108,26 +91,7 @@ class LinkStore:
         if data_version is not None:
             assignments += ", data_version = :dv"
             values[":dv"] = text(data_version)
-        items: list[TransactWriteItemTypeDef] = [
-            {
-                "Update": {
-                    "TableName": self._table.name,
-                    "Key": key(link_pk(current.b24), LINK_SK),
-                    "UpdateExpression": assignments,
-                    "ConditionExpression": _STILL_ONEC,
-                    "ExpressionAttributeValues": {**values, **_onec_values(current.onec)},
-                }
-            },
-            {
-                "Update": {
-                    "TableName": self._table.name,
-                    "Key": key(link_pk(current.onec), LINK_SK),
-                    "UpdateExpression": assignments,
-                    "ConditionExpression": _STILL_B24,
-                    "ExpressionAttributeValues": {**values, **_b24_values(current.b24)},
-                }
-            },
-        ]
+        items = self._both_sides(current, "Update", still=True, expression=assignments, values=values)
         self._table.transact(items, conflict=lambda: self._changed_underneath(updated))
         return updated
 
@@ -136,24 +100,7 @@ class LinkStore:
         current = self._find(ref)
         if current is None:
             return None
-        items: list[TransactWriteItemTypeDef] = [
-            {
-                "Delete": {
-                    "TableName": self._table.name,
-                    "Key": key(link_pk(current.b24), LINK_SK),
-                    "ConditionExpression": _STILL_ONEC,
-                    "ExpressionAttributeValues": _onec_values(current.onec),
-                }
-            },
-            {
-                "Delete": {
-                    "TableName": self._table.name,
-                    "Key": key(link_pk(current.onec), LINK_SK),
-                    "ConditionExpression": _STILL_B24,
-                    "ExpressionAttributeValues": _b24_values(current.b24),
-                }
-            },
-        ]
+        items = self._both_sides(current, "Delete", still=True)
         self._table.transact(items, conflict=lambda: self._changed_underneath(current))
         return current
 
@@ -170,14 +117,14 @@ class LinkStore:
         try:
             replaced = self._table.put(
                 attributes,
-                condition=(
+                Condition(
                     "attribute_not_exists(pk) OR expires_at <= :now"
-                    " OR (attribute_not_exists(#result) AND lease_until <= :now)"
+                    " OR (attribute_not_exists(#result) AND lease_until <= :now)",
+                    {":now": {"N": f"{now:.3f}"}},
+                    {"#result": "result"},
                 ),
-                names={"#result": "result"},
-                values={":now": {"N": f"{now:.3f}"}},
                 conflict=lambda: ClaimHeld(f"claim {name!r} is held"),
-                return_old=True,
+                old=True,
             )
         except ClaimHeld:
             current = self._table.get(claim_pk(name), CLAIM_SK)
@@ -194,9 +141,11 @@ class LinkStore:
             claim_pk(name),
             CLAIM_SK,
             "SET #result = :result, expires_at = :expires",
-            condition="#owner = :owner",
-            names={"#result": "result", "#owner": "owner"},
-            values={":result": text(result), ":expires": {"N": str(int(expires))}, ":owner": text(owner)},
+            Condition(
+                "#owner = :owner",
+                {":result": text(result), ":expires": {"N": str(int(expires))}, ":owner": text(owner)},
+                {"#result": "result", "#owner": "owner"},
+            ),
             conflict=lambda: ClaimHeld(f"claim {name!r} was taken over before it was settled"),
         )
 
@@ -207,13 +156,46 @@ class LinkStore:
             self._table.delete(
                 claim_pk(name),
                 CLAIM_SK,
-                condition="#owner = :owner AND attribute_not_exists(#result)",
-                names={"#owner": "owner", "#result": "result"},
-                values={":owner": text(owner)},
+                Condition(
+                    "#owner = :owner AND attribute_not_exists(#result)",
+                    {":owner": text(owner)},
+                    {"#owner": "owner", "#result": "result"},
+                ),
                 conflict=lambda: ClaimHeld(f"claim {name!r} is no longer ours"),
             )
 
     # ---- internals ---------------------------------------------------------------------------
+
+    def _both_sides(
+        self,
+        link: Link,
+        operation: Literal["Put", "Update", "Delete"],
+        *,
+        still: bool,
+        expression: str = "",
+        values: Attributes | None = None,
+    ) -> list[TransactWriteItemTypeDef]:
+        """`operation` on each of the link's two items, each conditional on pointing at the other
+        side (`still`: the item must exist; otherwise it may also be absent)."""
+        sides = (
+            (link.b24, "B24", _STILL_ONEC if still else _SAME_ONEC, _onec_values(link.onec)),
+            (link.onec, "1C", _STILL_B24 if still else _SAME_B24, _b24_values(link.b24)),
+        )
+        items: list[TransactWriteItemTypeDef] = []
+        for ref, side, condition, counterpart in sides:
+            request: dict[str, Any] = {
+                "TableName": self._table.name,
+                "ConditionExpression": condition,
+                "ExpressionAttributeValues": {**(values or {}), **counterpart},
+            }
+            if operation == "Put":
+                request["Item"] = LinkItem.from_link(link, "B24" if side == "B24" else "1C").to_attributes()
+            else:
+                request["Key"] = key(link_pk(ref), LINK_SK)
+            if expression:
+                request["UpdateExpression"] = expression
+            items.append(cast("TransactWriteItemTypeDef", {operation: request}))
+        return items
 
     def _find(self, ref: AnyRef) -> Link | None:
         attributes = self._table.get(link_pk(ref), LINK_SK)

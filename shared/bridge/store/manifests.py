@@ -15,6 +15,23 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import WriteRequestTypeDef
 
 
+SEP = "|"
+
+
+def pack(*parts: object) -> str:
+    """One manifest value from its parts, joined by `SEP`; only a middle part may contain it."""
+    return SEP.join(str(part) for part in parts)
+
+
+def unpack(text: str, count: int) -> tuple[str, ...]:
+    """`pack`'s `count` parts again: the first and the last split off, any `SEP` kept in the middle."""
+    first, *rest = text.split(SEP, 1)
+    if count == 1 or not rest:
+        return (first, *rest)
+    *middle, last = rest[0].rsplit(SEP, 1) if count > 2 else rest
+    return (first, *middle, last)
+
+
 class ManifestStore:
     def __init__(self, table: Table) -> None:
         self._table = table

@@ -24,7 +24,7 @@ from bridge.b24.ratelimit import BucketShape, check_cost
 from bridge.errors import TransientError
 from bridge.store.errors import StoreBusy, StoreError
 from bridge.store.items import Attributes
-from bridge.store.table import Table
+from bridge.store.table import Condition, Table
 
 RATE_KEY = "RATE#b24"
 RATE_SORT_KEY = "STATE"
@@ -87,12 +87,12 @@ class SharedBucket(BucketShape):
             "updated_at": {"N": _number(updated_at)},
             "version": {"N": str((version or 0) + 1)},
         }
+        if version is None:
+            when = Condition("attribute_not_exists(pk)")
+        else:
+            when = Condition("version = :seen", {":seen": {"N": str(version)}})
         try:
-            if version is None:
-                self._table.put(item, condition="attribute_not_exists(pk)", conflict=_LostRace)
-            else:
-                seen = {":seen": {"N": str(version)}}
-                self._table.put(item, condition="version = :seen", values=seen, conflict=_LostRace)
+            self._table.put(item, when, conflict=_LostRace)
         except _LostRace:
             return False
         except (StoreBusy, StoreError) as error:

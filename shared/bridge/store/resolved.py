@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from threading import Lock
 from typing import Any
 
@@ -33,12 +34,9 @@ SETUP_COMMAND = "python -m bridge setup"
 class ConfigItems:
     """The raw `CONFIG#<flow>` items, with the per-process cache every typed view shares."""
 
-    def __init__(
-        self, table: Table, *, max_age_s: float = CACHE_TTL_S, monotonic: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, table: Table, max_age_s: float = CACHE_TTL_S) -> None:
         self._table = table
         self._max_age_s = max_age_s
-        self._monotonic = monotonic
         self._cache: dict[str, tuple[float, BaseModel]] = {}
         self._lock = Lock()
 
@@ -64,63 +62,58 @@ class ConfigItems:
     def cached(self, flow: str) -> BaseModel | None:
         with self._lock:
             entry = self._cache.get(flow)
-        if entry is None or self._monotonic() - entry[0] >= self._max_age_s:
+        if entry is None or time.monotonic() - entry[0] >= self._max_age_s:
             return None
         return entry[1]
 
     def remember(self, flow: str, value: BaseModel) -> None:
         with self._lock:
-            self._cache[flow] = (self._monotonic(), value)
+            self._cache[flow] = (time.monotonic(), value)
 
     def forget(self) -> None:
         with self._lock:
             self._cache.clear()
 
 
+@dataclass(frozen=True)
 class ResolvedConfig[T: BaseModel]:
-    """One flow's resolved configuration, typed by `model`; written by setup, read by the flow."""
+    """One flow's resolved configuration, typed by `model`; written by setup, read by the flow.
+    `outdated` tells a stored value that an older setup wrote and the flow cannot use."""
 
-    def __init__(
-        self,
-        items: ConfigItems,
-        flow: str,
-        model: type[T],
-        outdated: Callable[[Mapping[str, Any]], bool] | None = None,
-    ) -> None:
-        self._items = items
-        self.flow = flow
-        self._model = model
-        self._outdated = outdated
+    items: ConfigItems
+    flow: str
+    model: type[T]
+    outdated: Callable[[Mapping[str, Any]], bool] | None = None
 
     def load(self) -> T:
         """The stored value (cached); `ConfigurationError` when setup has not run or must run again."""
-        cached = self._items.cached(self.flow)
-        if isinstance(cached, self._model):
+        cached = self.items.cached(self.flow)
+        if isinstance(cached, self.model):
             return cached
-        raw = self._items.get(self.flow)
+        raw = self.items.get(self.flow)
         if raw is None:
             raise self._missing("no resolved configuration")
-        if self._outdated is not None and self._outdated(raw):
+        if self.outdated is not None and self.outdated(raw):
             raise self._missing("resolved configuration stored by an older setup")
         try:
-            value = self._model.model_validate(raw)
+            value = self.model.model_validate(raw)
         except ValidationError as error:
             raise self._missing(f"stored configuration is unreadable ({error})") from None
-        self._items.remember(self.flow, value)
+        self.items.remember(self.flow, value)
         return value
 
     def find(self) -> T | None:
         """The stored value, uncached, or None (setup itself, to compare with what it resolves)."""
-        raw = self._items.get(self.flow)
+        raw = self.items.get(self.flow)
         if raw is None:
             return None
         try:
-            return self._model.model_validate(raw)
+            return self.model.model_validate(raw)
         except ValidationError:
             return None
 
     def save(self, value: T) -> None:
-        self._items.put(self.flow, value.model_dump(mode="json"))
+        self.items.put(self.flow, value.model_dump(mode="json"))
 
     def _missing(self, problem: str) -> ConfigurationError:
         message = (

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
@@ -34,6 +35,15 @@ _TRANSACTION_ATTEMPTS = 3
 def text(value: str) -> dict[str, str]:
     """A DynamoDB string attribute value."""
     return {"S": value}
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A write's condition, with the placeholders its expressions use (`:value`, `#name`)."""
+
+    expression: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+    names: Mapping[str, str] = field(default_factory=dict)
 
 
 class Table:
@@ -71,63 +81,35 @@ class Table:
     def put(
         self,
         item: Attributes,
+        when: Condition | None = None,
         *,
-        condition: str | None = None,
-        values: Attributes | None = None,
-        names: Mapping[str, str] | None = None,
         conflict: Conflict | None = None,
-        return_old: bool = False,
+        old: bool = False,
     ) -> Attributes:
-        """Write `item` (if `condition` holds); returns the replaced item when `return_old`."""
-        request: dict[str, Any] = {
-            "TableName": self.name,
-            "Item": item,
-            **_conditions(condition, values, names),
-        }
-        if return_old:
+        """Write `item` (if `when` holds); returns the item it replaced when `old`."""
+        request: dict[str, Any] = {"TableName": self.name, "Item": item, **_request(when)}
+        if old:
             request["ReturnValues"] = "ALL_OLD"
         answer = self.call(lambda: self.client.put_item(**request), conflict=conflict)
         return dict(answer.get("Attributes", {}))
 
     def update(
-        self,
-        pk: str,
-        sk: str,
-        expression: str,
-        *,
-        condition: str | None = None,
-        values: Attributes | None = None,
-        names: Mapping[str, str] | None = None,
-        conflict: Conflict | None = None,
-        return_new: bool = False,
+        self, pk: str, sk: str, expression: str, when: Condition, *, conflict: Conflict | None = None
     ) -> Attributes:
-        """Apply `expression` to one item (if `condition` holds); returns it updated when `return_new`."""
-        request: dict[str, Any] = {
+        """Apply `expression` to one item if `when` holds (`when.values` serve both); returns it updated."""
+        request = {
             "TableName": self.name,
             "Key": key(pk, sk),
             "UpdateExpression": expression,
-            **_conditions(condition, values, names),
+            **_request(when),
         }
-        if return_new:
-            request["ReturnValues"] = "ALL_NEW"
-        answer = self.call(lambda: self.client.update_item(**request), conflict=conflict)
+        answer = self.call(
+            lambda: self.client.update_item(**request, ReturnValues="ALL_NEW"), conflict=conflict
+        )
         return dict(answer.get("Attributes", {}))
 
-    def delete(
-        self,
-        pk: str,
-        sk: str,
-        *,
-        condition: str | None = None,
-        values: Attributes | None = None,
-        names: Mapping[str, str] | None = None,
-        conflict: Conflict | None = None,
-    ) -> None:
-        request: dict[str, Any] = {
-            "TableName": self.name,
-            "Key": key(pk, sk),
-            **_conditions(condition, values, names),
-        }
+    def delete(self, pk: str, sk: str, when: Condition, *, conflict: Conflict | None = None) -> None:
+        request = {"TableName": self.name, "Key": key(pk, sk), **_request(when)}
         self.call(lambda: self.client.delete_item(**request), conflict=conflict)
 
     def query(self, pk: str) -> Iterator[Attributes]:
@@ -185,14 +167,12 @@ class Table:
         return dict(attributes)
 
 
-def _conditions(
-    condition: str | None, values: Attributes | None, names: Mapping[str, str] | None
-) -> Attributes:
-    request: Attributes = {}
-    if condition is not None:
-        request["ConditionExpression"] = condition
-    if values:
-        request["ExpressionAttributeValues"] = values
-    if names:
-        request["ExpressionAttributeNames"] = dict(names)
+def _request(when: Condition | None) -> Attributes:
+    if when is None:
+        return {}
+    request: Attributes = {"ConditionExpression": when.expression}
+    if when.values:
+        request["ExpressionAttributeValues"] = dict(when.values)
+    if when.names:
+        request["ExpressionAttributeNames"] = dict(when.names)
     return request
