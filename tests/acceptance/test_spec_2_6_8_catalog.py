@@ -16,6 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
+from bridge.catalog.setup import setup as catalog_setup
+from bridge.setup import run_steps
+from sandbox.demo_steps.deal_world import stack_ports
 from sandbox.local import LocalStack, LocalStackConfig
 from sandbox.onec.seed import NOMENCLATURE_FOLDERS, NOMENCLATURE_ITEMS, seed_ref
 from sandbox.template import ROOT, TEMPLATE_PATH
@@ -136,6 +139,9 @@ class World:
 def world(stack: LocalStack) -> World:
     world = World(stack)
     world.reset()
+    # Setup runs before the flows (a Lambda never sets itself up): the catalog's step, as deployed.
+    report = run_steps([("catalog", catalog_setup)], stack_ports(stack), dry_run=False)
+    assert report.ok, report.lines()
     return world
 
 

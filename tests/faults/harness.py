@@ -25,6 +25,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bridge import deadline
+from bridge.catalog.setup import setup as catalog_setup
 from bridge.deals import flow as deal_flow
 from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
@@ -216,7 +217,7 @@ class FaultWorld:
         )
         self.ports = Ports(b24=base.b24, onec=base.onec, store=store, mapping=base.mapping)
         self.world.ports = self.ports
-        report = run_steps([("deals", deal_setup)], self.ports, dry_run=False)
+        report = run_steps([("deals", deal_setup), ("catalog", catalog_setup)], self.ports, dry_run=False)
         assert report.ok, report.lines()
         deal_flow.forget_caches()
         self.queue = SimQueue(self.clock, *queue_rules())

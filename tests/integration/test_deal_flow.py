@@ -9,6 +9,7 @@ from typing import Any, cast
 import httpx
 import pytest
 
+from bridge.catalog.setup import setup as catalog_setup
 from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
 from bridge.deps import Ports
@@ -29,7 +30,7 @@ def running(moto_endpoint: str) -> Iterator[World]:
 @pytest.fixture
 def world(running: World) -> World:
     running.reset()
-    report = run_steps([("deals", deal_setup)], ports(running), dry_run=False)
+    report = run_steps([("deals", deal_setup), ("catalog", catalog_setup)], ports(running), dry_run=False)
     assert report.ok, report.lines()
     return running
 

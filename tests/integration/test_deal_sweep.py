@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bridge.catalog.setup import setup as catalog_setup
 from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
 from bridge.deals.sweep import sweep
@@ -29,7 +30,7 @@ class Collect:
 def world(moto_endpoint: str) -> Iterator[World]:
     with_world = World(moto_endpoint).start()
     assert with_world.ports is not None
-    assert run_steps([("deals", deal_setup)], with_world.ports, dry_run=False).ok
+    assert run_steps([("deals", deal_setup), ("catalog", catalog_setup)], with_world.ports, dry_run=False).ok
     yield with_world
     with_world.stop()
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bridge.catalog.setup import setup as catalog_setup
 from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
 from bridge.deps import Ports
@@ -38,7 +39,11 @@ def running(moto_endpoint: str) -> Iterator[World]:
 @pytest.fixture
 def world(running: World) -> World:
     running.reset()
-    report = run_steps([("deals", deal_setup), ("parties", parties_setup)], ports(running), dry_run=False)
+    report = run_steps(
+        [("deals", deal_setup), ("catalog", catalog_setup), ("parties", parties_setup)],
+        ports(running),
+        dry_run=False,
+    )
     assert report.ok, report.lines()
     return running
 

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bridge.catalog.setup import setup as catalog_setup
 from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
 from bridge.deals.sweep import CURSOR, MAX_RETRIES, sweep
@@ -48,7 +49,7 @@ class Worker:
 def world(moto_endpoint: str) -> Iterator[World]:
     running = World(moto_endpoint).start()
     assert running.ports is not None
-    assert run_steps([("deals", deal_setup)], running.ports, dry_run=False).ok
+    assert run_steps([("deals", deal_setup), ("catalog", catalog_setup)], running.ports, dry_run=False).ok
     yield running
     running.stop()
 
