@@ -113,8 +113,6 @@ class World:
         clear_table(self.dynamodb(), self.table)
         from bridge.deals import flow
 
-        if self.ports is not None:
-            self.ports.store.config.forget()
         flow.forget_caches()
 
 

@@ -2,5 +2,6 @@
 
 Layout: `settings` (typed configuration), `b24` (Bitrix24 REST client), `onec` (1C OData client),
 `store` (SyncTable: links, cursors, manifests, audit, resolved config, lease, rate bucket),
-`pipeline` (webhook receiver and queue worker logic), flows in their own subpackages. Only adapters import boto3 or httpx; logic is pure.
+`pipeline` (webhook receiver and queue worker logic), flows in their own subpackages. Only
+adapters import boto3 or httpx; logic is pure.
 """

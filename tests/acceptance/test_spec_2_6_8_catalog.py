@@ -76,6 +76,11 @@ class World:
                 for item in page["Items"]:
                     dynamodb.delete_item(TableName=table.name, Key={"pk": item["pk"], "sk": item["sk"]})
 
+    def setup(self) -> None:
+        """Setup runs before the flows (a Lambda never sets itself up): the catalog's step, as deployed."""
+        report = run_steps([("catalog", catalog_setup)], stack_ports(self.stack), dry_run=False)
+        assert report.ok, report.lines()
+
     def invoke(self, function: str) -> dict[str, Any]:
         answer = httpx.post(f"{self.stack.api_url}/_local/invoke/{function}", json={}, timeout=120)
         assert "x-amz-function-error" not in answer.headers, answer.text
@@ -139,9 +144,7 @@ class World:
 def world(stack: LocalStack) -> World:
     world = World(stack)
     world.reset()
-    # Setup runs before the flows (a Lambda never sets itself up): the catalog's step, as deployed.
-    report = run_steps([("catalog", catalog_setup)], stack_ports(stack), dry_run=False)
-    assert report.ok, report.lines()
+    world.setup()
     return world
 
 
@@ -223,6 +226,7 @@ def test_a_second_run_with_nothing_changed_makes_zero_bitrix24_writes(world: Wor
 
 def test_with_inventory_management_on_stock_arrives_through_inventory_documents(world: World) -> None:
     httpx.post(f"{world.b24_url}/_sandbox/inventory", json={"enabled": True}).raise_for_status()
+    world.setup()  # inventory management is found by setup (stock mode "documents")
 
     world.run()
 

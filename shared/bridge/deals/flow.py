@@ -168,8 +168,8 @@ register(("ONCRMDEALADD", "ONCRMDEALUPDATE"), handle_deal_event)
 
 
 def forget_caches() -> None:
-    """Per-process caches (employees); for tests and after setup. The resolved configuration's
-    cache belongs to the store (`bridge.store.resolved`)."""
+    """Per-process caches (employees); for tests and after setup. The resolved configuration is
+    read once per event (`bridge.store.resolved`), so it needs no forgetting."""
     directory.forget()
 
 

@@ -3,8 +3,9 @@
 Setup resolves the configured names to ids and writes them here; flows read them at run time
 through `ResolvedConfig[T]`, typed by the flow's own pydantic model. One policy for every flow:
 
-- cached per process (per store) for `CACHE_TTL_S`, so a re-run of setup takes effect without a
-  redeploy; a save through the same store takes effect at once;
+- read once per run or event (one consistent GetItem), never kept across invocations: a re-run of
+  setup takes effect with the next event, without a redeploy, and nothing can serve ids from
+  before a reset (the sandbox and the tests reset SyncTable and set up again);
 - missing, unreadable or outdated → `ConfigurationError` naming the flow and the fix (run setup), logged
   and counted as `SetupMissing`. A Lambda never runs setup itself: setup is a deploy step
   (docs/architecture.md, "Setup runs before the flows").
@@ -13,10 +14,8 @@ through `ResolvedConfig[T]`, typed by the flow's own pydantic model. One policy 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from threading import Lock
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -27,21 +26,17 @@ from bridge.observability import logger, metrics
 from bridge.store.items import CONFIG_SK, config_pk, key
 from bridge.store.table import Table, text
 
-CACHE_TTL_S = 300.0
 SETUP_COMMAND = "python -m bridge setup"
 
 
 class ConfigItems:
-    """The raw `CONFIG#<flow>` items, with the per-process cache every typed view shares."""
+    """The raw `CONFIG#<flow>` items."""
 
-    def __init__(self, table: Table, max_age_s: float = CACHE_TTL_S) -> None:
+    def __init__(self, table: Table) -> None:
         self._table = table
-        self._max_age_s = max_age_s
-        self._cache: dict[str, tuple[float, BaseModel]] = {}
-        self._lock = Lock()
 
     def get(self, flow: str) -> dict[str, Any] | None:
-        """What setup stored for `flow`, uncached; None before setup."""
+        """What setup stored for `flow`; None before setup."""
         attributes = self._table.get(config_pk(flow), CONFIG_SK)
         if attributes is None:
             return None
@@ -56,23 +51,6 @@ class ConfigItems:
                 "updated_at": {"N": str(int(self._table.clock()))},
             }
         )
-        with self._lock:
-            self._cache.pop(flow, None)
-
-    def cached(self, flow: str) -> BaseModel | None:
-        with self._lock:
-            entry = self._cache.get(flow)
-        if entry is None or time.monotonic() - entry[0] >= self._max_age_s:
-            return None
-        return entry[1]
-
-    def remember(self, flow: str, value: BaseModel) -> None:
-        with self._lock:
-            self._cache[flow] = (time.monotonic(), value)
-
-    def forget(self) -> None:
-        with self._lock:
-            self._cache.clear()
 
 
 @dataclass(frozen=True)
@@ -86,24 +64,19 @@ class ResolvedConfig[T: BaseModel]:
     outdated: Callable[[Mapping[str, Any]], bool] | None = None
 
     def load(self) -> T:
-        """The stored value (cached); `ConfigurationError` when setup has not run or must run again."""
-        cached = self.items.cached(self.flow)
-        if isinstance(cached, self.model):
-            return cached
+        """The stored value; `ConfigurationError` when setup has not run or must run again."""
         raw = self.items.get(self.flow)
         if raw is None:
             raise self._missing("no resolved configuration")
         if self.outdated is not None and self.outdated(raw):
             raise self._missing("resolved configuration stored by an older setup")
         try:
-            value = self.model.model_validate(raw)
+            return self.model.model_validate(raw)
         except ValidationError as error:
             raise self._missing(f"stored configuration is unreadable ({error})") from None
-        self.items.remember(self.flow, value)
-        return value
 
     def find(self) -> T | None:
-        """The stored value, uncached, or None (setup itself, to compare with what it resolves)."""
+        """The stored value, or None when there is none or it is unreadable (setup, tests)."""
         raw = self.items.get(self.flow)
         if raw is None:
             return None
