@@ -34,17 +34,18 @@ from typing import Any
 import boto3
 import httpx
 
+from bridge import deps
 from bridge.b24.client import B24Client
 from bridge.b24.operating import WINDOW_S
 from bridge.b24.ratelimit import SAFETY_MARGIN, LocalBucket
 from bridge.catalog.nomenclature import sync_nomenclature
-from bridge.catalog.resolved import ResolvedStore
-from bridge.catalog.setup import ensure_resolved
+from bridge.catalog.resolved import resolved_config
+from bridge.catalog.setup import setup as catalog_setup
 from bridge.config.mapping import Mapping
-from bridge.deps import Ports
 from bridge.domain.onec_sets import NOMENCLATURE
-from bridge.links.store import LinkStore
 from bridge.onec.client import ODataClient
+from bridge.ports import Ports
+from bridge.store import SyncStore
 
 RESULTS = Path(__file__).parent / "results"
 WEBHOOK = "/rest/1/sandbox/"
@@ -206,8 +207,8 @@ class World:
 
     def ports(self, table: str) -> Ports:
         db = boto3.client("dynamodb", endpoint_url=self.moto, region_name="eu-central-1")
-        return Ports(
-            b24=B24Client(
+        return deps.ports_for(
+            B24Client(
                 self.b24 + WEBHOOK,
                 limiter=self.limiter(),
                 max_attempts=6,
@@ -216,9 +217,9 @@ class World:
                 # A bulk load may wait out the operating window rather than stop and resume.
                 max_operating_wait_s=WINDOW_S,
             ),
-            onec=ODataClient(self.onec + ODATA, "odata", "odata", page_size=1000),
-            links=LinkStore(table, db),
-            mapping=Mapping(),
+            ODataClient(self.onec + ODATA, "odata", "odata", page_size=1000),
+            SyncStore(table, db),
+            Mapping(),
         )
 
     def table(self) -> tuple[str, Any]:
@@ -297,7 +298,8 @@ def run_flow(
     with world(items, speed, operating=operating) as env:
         table, _db = env.table()
         ports = env.ports(table)
-        resolved = ensure_resolved(ports, ResolvedStore(ports.links))
+        catalog_setup(ports, dry_run=False)
+        resolved = resolved_config(ports.store).load()
         env.clear_journals()
         env.waited_s, env.first_request_at = 0.0, None
         started = time.monotonic()

@@ -32,6 +32,7 @@ def run(deals: int = 20) -> dict[str, Any]:
         os.environ.setdefault(name, "testing")
     os.environ.setdefault("AWS_DEFAULT_REGION", "eu-central-1")
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Bench")
+    from bridge.catalog.setup import setup as catalog_setup
     from bridge.deals.flow import sync_deal
     from bridge.deals.setup import setup as deal_setup
     from bridge.setup import run_steps
@@ -45,12 +46,12 @@ def run(deals: int = 20) -> dict[str, Any]:
         assert world.ports is not None
         assert world.b24 is not None
         assert world.onec is not None
-        report = run_steps([("deals", deal_setup)], world.ports, dry_run=False)
+        report = run_steps([("deals", deal_setup), ("catalog", catalog_setup)], world.ports, dry_run=False)
         if not report.ok:
             raise SystemExit("\n".join(report.lines()))
         rest = B24Rest(world.b24_webhook_url)
         bolt = httpx.get(world.onec.url + "/_sandbox/seed").json()["Catalog_Номенклатура"]["Болт М10х50"]
-        product = linked_product(rest, world.ports.links, "Болт М10х50", bolt, "bench")
+        product = linked_product(rest, world.ports.store.links, "Болт М10х50", bolt, "bench")
         stage = rest.stage_id("Продажи", "Продажа материала")
         per_deal: list[dict[str, Any]] = []
         for index in range(deals):

@@ -96,7 +96,7 @@ def _load(stack: Any, rest: Any, deals: int, timeout_s: float, rate_limit: bool)
     seed = httpx.get(onec_root + "/_sandbox/seed").json()
     bolt = seed["Catalog_Номенклатура"]["Болт М10х50"]
     deal_property = seed["ChartOfCharacteristicTypes_ДополнительныеРеквизитыИСведения"]["ID сделки Битрикс24"]
-    product = linked_product(rest, stack_ports(stack).links, "Болт М10х50", bolt, "bench")
+    product = linked_product(rest, stack_ports(stack).store.links, "Болт М10х50", bolt, "bench")
     waiting = rest.stage_id("Продажи", "Новая")
     trigger = rest.stage_id("Продажи", "Продажа материала")
 

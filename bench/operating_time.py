@@ -40,8 +40,8 @@ from bench.catalog_load import (
 )
 from bridge.b24.operating import WINDOW_S
 from bridge.catalog.nomenclature import sync_nomenclature
-from bridge.catalog.resolved import ResolvedStore
-from bridge.catalog.setup import ensure_resolved
+from bridge.catalog.resolved import resolved_config
+from bridge.catalog.setup import setup as catalog_setup
 
 BUDGET_S, HEADROOM = 480.0, 0.9
 
@@ -72,7 +72,8 @@ def run_ours(scale: int, speed: float) -> dict[str, Any]:
     with world(scale, speed, operating=True) as env:
         table, _db = env.table()
         ports = env.ports(table)
-        resolved = ensure_resolved(ports, ResolvedStore(ports.links))
+        catalog_setup(ports, dry_run=False)
+        resolved = resolved_config(ports.store).load()
         env.clear_journals()
         env.waited_s = 0.0
         clock_start, started = env.clock(), time.monotonic()

@@ -35,8 +35,7 @@ from bridge.domain.onec_sets import ORDERS as ORDER_SET
 from bridge.payments.manifest import OPEN_ORDERS_MANIFEST, OPEN_ORDERS_SEEDED
 from bridge.payments.poller import poll
 from bridge.payments.recompute import PaymentsContext
-from bridge.payments.resolved import SyncTableResolved
-from bridge.payments.state import OrderStateStore
+from bridge.payments.resolved import resolved_config
 from sandbox.b24.app import create_app as b24_app
 from sandbox.moto_server import start_moto
 from sandbox.onec.app import create_app as onec_app
@@ -133,8 +132,7 @@ def main() -> None:
         ctx = PaymentsContext(
             ports=ports,
             options=options,
-            resolved=SyncTableResolved.beside(ports.links),
-            states=OrderStateStore(table, dynamodb),
+            resolved=resolved_config(ports.store),
             portal_url="https://portal.example",
         )
         deal_id = world.new_deal("Бенчмарк", assigned=3, stage="PREPAYMENT_INVOICE")
@@ -149,7 +147,7 @@ def main() -> None:
         idle = [_measure(world, ctx) for _ in range(args.repeats)]
         _seed_old_open_orders(onec, world, order_ref, args.old_open_orders)
         # As if the flow started now with these old orders: its first run looks for them once.
-        ports.links.put_manifest_entries(OPEN_ORDERS_MANIFEST, {}, [OPEN_ORDERS_SEEDED])
+        ports.store.manifests.put_entries(OPEN_ORDERS_MANIFEST, {}, [OPEN_ORDERS_SEEDED])
         first_with_old = _measure(world, ctx)
         with_old = [_measure(world, ctx) for _ in range(args.repeats)]
         paid = []

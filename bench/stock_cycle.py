@@ -14,21 +14,22 @@ Writes bench/results/stock_cycle.json.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import time
 import tracemalloc
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from bench.catalog_load import RESULTS, item_ref, request_figures, world
 from bridge.catalog.model import MANIFEST_ITEMS, MANIFEST_STOCK, Stored
 from bridge.catalog.resolved import CatalogResolved
 from bridge.catalog.stock import sync_stock
-from bridge.deps import Ports
-from bridge.links.store import LinkStore
+from bridge.store import ManifestStore
 
 
-class MemoryManifests(LinkStore):
+class MemoryManifests(ManifestStore):
     """Manifests in a dict; counts what a DynamoDB-backed store would have read and written."""
 
     def __init__(self) -> None:
@@ -36,12 +37,12 @@ class MemoryManifests(LinkStore):
         self.items_read = 0
         self.items_written = 0
 
-    def get_manifest(self, name: str) -> dict[str, str]:
+    def get(self, name: str) -> dict[str, str]:
         found = dict(self.manifests.get(name, {}))
         self.items_read += len(found)
         return found
 
-    def put_manifest_entries(self, name: str, entries: Mapping[str, str], removed: Iterable[str]) -> None:
+    def put_entries(self, name: str, entries: Mapping[str, str], removed: Iterable[str]) -> None:
         manifest = self.manifests.setdefault(name, {})
         manifest.update(entries)
         for ref in removed:
@@ -70,7 +71,9 @@ def main() -> None:
             item_ref(i): str(i % 50 + 1 + (1000 if i % every == 0 else 0)) for i in range(args.scale)
         }
         base = env.ports("unused")  # the table is never touched: manifests live in `store`
-        ports = Ports(b24=base.b24, onec=base.onec, links=store, mapping=base.mapping)
+        bundle = copy.copy(base.store)
+        bundle.manifests = store
+        ports = replace(base, store=bundle)
         resolved = CatalogResolved(
             iblock_id=23,
             price_type_id=1,

@@ -1,7 +1,7 @@
 """POST /stock/refresh: refresh the stock of given Bitrix24 products (or all) now.
 
 Body `{"product_ids": [12, 15]}` (Bitrix24 product ids) or `{}` / `{"all": true}` for every synced
-product. Header `X-Bridge-Token` must equal the shared secret (bridge.catalog.auth), compared in
+product. Header `X-Bridge-Token` must equal the shared secret (bridge.routes.stock_refresh), compared in
 constant time; otherwise 401 and nothing runs. The body is strict: an unknown field (a typo such
 as `produkt_ids`) is a 400, never read as "refresh everything"; over 64 KB is a 413.
 """
@@ -9,11 +9,10 @@ as `produkt_ids`) is a 400, never read as "refresh everything"; over 64 KB is a 
 from __future__ import annotations
 
 from bridge import deps
-from bridge.catalog.auth import HEADER, refresh_token, token_matches
-from bridge.catalog.refresh_request import MAX_BODY_BYTES, requested_ids
 from bridge.catalog.runs import run_refresh
 from bridge.handlers import HttpApi, Unauthorized, Wording, use
 from bridge.http_edge import raw_body
+from bridge.routes.stock_refresh import HEADER, MAX_BODY_BYTES, refresh_token, requested_ids, token_matches
 
 LABELS = {401: "unauthorized", 413: "payload_too_large"}
 WORDING = Wording(

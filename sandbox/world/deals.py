@@ -16,13 +16,12 @@ from bridge import deps
 from bridge.b24.client import B24Client
 from bridge.b24.ratelimit import LocalBucket
 from bridge.config.mapping import Mapping
-from bridge.deps import Ports
-from bridge.links import B24Ref, OneCRef
-from bridge.links.store import LinkStore
 from bridge.onec.client import ODataClient
 from bridge.operations import run_setup as run_all_setup
+from bridge.ports import Ports
 from bridge.settings import load_mapping
 from bridge.setup import SetupReport
+from bridge.store import B24Ref, LinkStore, OneCRef, SyncStore
 from sandbox.local import emulators
 from sandbox.serve import RunningServer
 from sandbox.template import create_table_from_template
@@ -38,13 +37,13 @@ def make_ports(
     dynamodb_client: Any,
     mapping: Mapping | None = None,
 ) -> Ports:
-    return Ports(
-        b24=B24Client(b24_webhook_url, limiter=LocalBucket(burst=50, per_second=50), max_attempts=2),
-        onec=ODataClient(
+    return deps.ports_for(
+        B24Client(b24_webhook_url, limiter=LocalBucket(burst=50, per_second=50), max_attempts=2),
+        ODataClient(
             onec_base_url, emulators.ONEC_USER, emulators.ONEC_PASSWORD, max_attempts=2, backoff_base_s=0.05
         ),
-        links=LinkStore(table_name, dynamodb_client),
-        mapping=mapping or load_mapping(None),
+        SyncStore(table_name, dynamodb_client),
+        mapping or load_mapping(None),
     )
 
 

@@ -16,21 +16,22 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from bridge import deps
 from bridge.b24.client import B24Client
 from bridge.b24.ratelimit import LocalBucket
 from bridge.config.mapping import Mapping
 from bridge.config.payments import RegistryOptions
-from bridge.deps import Ports
 from bridge.domain.onec_sets import BANK_RECEIPTS as BANK_SET
 from bridge.domain.onec_sets import CARD_OPERATIONS as CARD_SET
 from bridge.domain.onec_sets import CASH_RECEIPTS as CASH_SET
 from bridge.domain.onec_sets import ORDERS as ORDER_SET
 from bridge.domain.onec_sets import SHIPMENTS as SHIPMENT_SET
-from bridge.links.models import B24Ref, OneCRef
-from bridge.links.store import LinkStore
 from bridge.onec.client import ODataClient
 from bridge.payments.models import ORDER_TYPE
 from bridge.payments.setup import setup as payments_setup
+from bridge.ports import Ports
+from bridge.store import SyncStore
+from bridge.store.models import B24Ref, OneCRef
 from sandbox.onec.seed import seed_ref
 from sandbox.world.rest import B24Rest
 
@@ -69,13 +70,13 @@ class PaymentsWorld:
 
     # -- clients --------------------------------------------------------------------------------
     def ports(self, *, onec_attempts: int = 4) -> Ports:
-        return Ports(
-            b24=B24Client(self.b24_webhook_url, limiter=LocalBucket(), backoff_base_s=0.01),
-            onec=ODataClient(
+        return deps.ports_for(
+            B24Client(self.b24_webhook_url, limiter=LocalBucket(), backoff_base_s=0.01),
+            ODataClient(
                 self.onec_base_url, ONEC_USER, ONEC_PASSWORD, max_attempts=onec_attempts, backoff_base_s=0.01
             ),
-            links=LinkStore(self.table_name, self.dynamodb),
-            mapping=self.mapping,
+            SyncStore(self.table_name, self.dynamodb),
+            self.mapping,
         )
 
     def setup(self) -> list[str]:
@@ -127,10 +128,10 @@ class PaymentsWorld:
     def audit(self, flow: str) -> list[dict[str, Any]]:
         """Today's audit items of a flow, as the operations guide reads them (subject, outcome,
         and the detail's keys)."""
-        store = LinkStore(self.table_name, self.dynamodb)
+        store = SyncStore(self.table_name, self.dynamodb)
         return [
             {"subject": entry.subject, "outcome": entry.outcome, **entry.detail}
-            for entry in store.list_audit(datetime.now(UTC).date())
+            for entry in store.audit.list(datetime.now(UTC).date())
             if entry.flow == flow
         ]
 
@@ -176,7 +177,7 @@ class PaymentsWorld:
             return str(onec.create(ORDER_SET, body)["Ref_Key"])
 
     def link(self, deal_id: int, order_ref: str) -> None:
-        LinkStore(self.table_name, self.dynamodb).link(
+        SyncStore(self.table_name, self.dynamodb).links.link(
             B24Ref(entity="DEAL", id=str(deal_id)),
             OneCRef(entity_set=ORDER_SET, ref=order_ref),
             fingerprint="-",

@@ -17,44 +17,36 @@ otherwise load httpx, every flow and boto3 (Powertools' idempotency) it never us
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache, update_wrapper
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from bridge import aws, settings
-from bridge.config.mapping import Mapping
 from bridge.domain.events import EventSender, QueuedEvent
 from bridge.errors import ConfigurationError
 from bridge.pipeline.dispatch import FlowHandler
 from bridge.pipeline.queue import SqsEventSender
 from bridge.pipeline.receiver import ReceiverDeps
+from bridge.ports import Ports
+from bridge.ports import utc_now as clock_now
 from bridge.settings import ENV_PREFIX
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     from bridge.b24.client import B24Client
-    from bridge.links.store import LinkStore
+    from bridge.config.mapping import Mapping
     from bridge.onec.client import ODataClient
     from bridge.parties.sync import PartiesFlow
     from bridge.payments.recompute import PaymentsContext
     from bridge.pipeline.worker import WorkerDeps
-
-type Clock = Callable[[], datetime]
-# Brings the given Bitrix24 products' stock in line with 1C now (the deal flow calls it after it
-# changed an order, so deals need not import the catalog flow).
-type StockRefresher = Callable[[Sequence[int], Ports], object]
+    from bridge.store import SyncStore
 
 
 def _endpoint() -> str | None:
     """Where the AWS services are: None in AWS, moto server in the local stack."""
     return settings.runtime_settings().aws_endpoint_url
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @cache
@@ -73,21 +65,23 @@ class _EventsQueue:
         return event_sender().send(body, group_id=group_id, deduplication_id=deduplication_id)
 
 
-def _refresh_stock(product_ids: Sequence[int], ports: Ports) -> object:
-    from bridge.catalog.stock import refresh_stock  # lazy: see the module's docstring
+def utc_now() -> datetime:
+    """The time handlers read: a provider, so a test fixes it with `handlers.overridden`."""
+    return clock_now()
 
-    return refresh_stock(product_ids, ports)
+
+def refresh_stock(product_ids: Sequence[int], ports: Ports) -> object:
+    """The catalog flow's stock refresh, handed to the deal flow through `Ports.refresh_stock`."""
+    from bridge.catalog.runs import run_refresh  # lazy: see the module's docstring
+
+    return run_refresh(product_ids, ports)
 
 
-@dataclass(frozen=True)
-class Ports:
-    b24: B24Client
-    onec: ODataClient
-    links: LinkStore
-    mapping: Mapping
-    clock: Clock = utc_now
-    queue: EventSender = field(default_factory=_EventsQueue)
-    refresh_stock: StockRefresher = _refresh_stock
+def ports_for(b24: B24Client, onec: ODataClient, store: SyncStore, mapping: Mapping, **extra: Any) -> Ports:
+    """Ports over the given adapters, with the events queue and the stock refresh wired as in
+    Lambda (tests, the sandbox and benchmarks build theirs here; `extra` overrides a field)."""
+    wired: dict[str, Any] = {"queue": _EventsQueue(), "refresh_stock": refresh_stock, "clock": clock_now}
+    return Ports(b24=b24, onec=onec, store=store, mapping=mapping, **(wired | extra))
 
 
 def current_onec_login(fresh: bool) -> tuple[str, str, str]:
@@ -111,22 +105,29 @@ def onec_client() -> ODataClient:
 
 
 @cache
-def link_store() -> LinkStore:
-    from bridge.links.store import LinkStore  # lazy: see the module's docstring
+def sync_store() -> SyncStore:
+    from bridge.store import SyncStore  # lazy: see the module's docstring
 
     runtime = settings.runtime_settings()
-    return LinkStore(
-        runtime.table_name,
-        aws.dynamodb_client(_endpoint()),
-        audit_ttl_days=runtime.audit_ttl_days,
+    return SyncStore(
+        runtime.table_name, aws.dynamodb_client(_endpoint()), audit_ttl_days=runtime.audit_ttl_days
     )
 
 
 @cache
-def default_ports() -> Ports:
-    from bridge.b24.factory import default_client  # lazy: see the module's docstring
+def b24_client() -> B24Client:
+    from bridge.b24 import factory  # lazy: see the module's docstring
+    from bridge.b24.ratelimit import SAFETY_MARGIN
 
-    return Ports(b24=default_client(), onec=onec_client(), links=link_store(), mapping=settings.mapping())
+    # The rate bucket lives in SyncTable (shared by every Lambda); the client gets it injected.
+    rate = settings.runtime_settings().b24_rate_limit
+    bucket = sync_store().rate_bucket(burst=rate.burst, per_second=rate.per_second, margin=SAFETY_MARGIN)
+    return factory.client_from_settings(bucket)
+
+
+@cache
+def default_ports() -> Ports:
+    return ports_for(b24_client(), onec_client(), sync_store(), settings.mapping())
 
 
 # --- per-flow contexts -----------------------------------------------------------------------------
@@ -140,7 +141,7 @@ def portal_origin(webhook_url: str) -> str:
 @cache
 def payments_context() -> PaymentsContext:
     from bridge.config.payments import PaymentFieldCodes
-    from bridge.payments import recompute, resolved, state  # lazy: see the module's docstring
+    from bridge.payments import recompute, resolved  # lazy: see the module's docstring
 
     ports = default_ports()
     options = ports.mapping.payments
@@ -148,11 +149,7 @@ def payments_context() -> PaymentsContext:
     return recompute.PaymentsContext(
         ports=ports,
         options=options,
-        resolved=resolved.SyncTableResolved.beside(ports.links),
-        states=state.OrderStateStore(
-            settings.runtime_settings().table_name,
-            aws.dynamodb_client(_endpoint()),
-        ),
+        resolved=resolved.resolved_config(ports.store),
         codes=PaymentFieldCodes.of(ports.mapping.deal),
         portal_url=options.portal_url or portal_origin(webhook),
     )
@@ -167,10 +164,10 @@ def push_secret() -> str:
 
 def parties_flow(ports: Ports | None = None) -> PartiesFlow:
     """Built per run: it reads the resolved setup, which setup may have changed meanwhile."""
-    from bridge.parties import resolved, setup, sync  # lazy: see the module's docstring
+    from bridge.parties import resolved, sync  # lazy: see the module's docstring
 
     ports = ports or default_ports()
-    stored = setup.load_or_setup(ports, resolved.ResolvedStore(ports.links))
+    stored = resolved.resolved_config(ports.store).load()
     return sync.PartiesFlow(ports, stored, sync.parties_mapping(ports))
 
 
@@ -231,7 +228,7 @@ def worker_deps() -> WorkerDeps:
         registry=dispatch.Registry(flow_table()),
         persistence=idempotency_store(),
         idempotency_ttl_s=runtime.idempotency_ttl_s,
-        audit=audit.LinkStoreAudit(link_store()),
+        audit=audit.LinkStoreAudit(sync_store()),
         visibility=worker.SqsVisibility(aws.sqs_client(_endpoint()), runtime.queue_url),
     )
 
@@ -244,7 +241,8 @@ def reset() -> None:
     caches (tests and the local stack, after the environment changed)."""
     for cached in (
         onec_client,
-        link_store,
+        sync_store,
+        b24_client,
         default_ports,
         payments_context,
         event_sender,
@@ -255,10 +253,6 @@ def reset() -> None:
     settings.reset_caches()
     aws.reset()
     # lazy: see the module's docstring (reset runs in tests and the local stack, never in Lambda)
-    from bridge.b24 import factory
-    from bridge.deals import resolved
     from bridge.domain import directory
 
-    factory.reset()
-    resolved.forget()
     directory.forget()

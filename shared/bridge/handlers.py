@@ -32,6 +32,7 @@ from bridge import deps
 from bridge.errors import BridgeError, ConfigurationError, PermanentError, TransientError
 from bridge.http_edge import BodyRejected, describe, load_json, utf8_text
 from bridge.observability import logger, metrics, tracer
+from bridge.ports import Ports
 
 type LambdaHandler = Callable[[dict[str, Any], LambdaContext], Any]
 
@@ -72,7 +73,7 @@ class Invocation:
     context: LambdaContext
 
     @property
-    def ports(self) -> deps.Ports:
+    def ports(self) -> Ports:
         return use(deps.default_ports)
 
     def budget_s(self, reserve_s: float) -> float:

@@ -14,11 +14,11 @@ from bridge.catalog.report import RunReport
 from bridge.catalog.runs import run_nomenclature, run_stock
 from bridge.catalog.setup import setup as catalog_setup
 from bridge.deals.setup import setup as deal_setup
-from bridge.deps import Ports
 from bridge.errors import ConfigurationError
 from bridge.parties.setup import setup as parties_setup
 from bridge.payments.setup import setup as payments_setup
 from bridge.pipeline.replay import ReplayReport, replay_dead_letters
+from bridge.ports import Ports
 from bridge.setup import SetupReport, SetupStep, run_steps
 
 # In order: the deal step first (payments rely on its user fields). Each step creates what it

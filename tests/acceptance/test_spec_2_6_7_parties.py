@@ -9,7 +9,11 @@ from typing import Any
 
 import pytest
 
+from bridge.catalog.setup import setup as catalog_setup
+from bridge.parties.setup import setup as parties_setup
+from bridge.setup import run_steps
 from sandbox.local import LocalStack
+from sandbox.world.deals import stack_ports
 from tests.harness.parties_stack import FUNCTION, Systems, start
 
 pytestmark = pytest.mark.acceptance
@@ -20,9 +24,14 @@ def systems(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     stack: LocalStack = start(Path(tmp_path_factory.mktemp("parties")), moto_endpoint)
     try:
         world = Systems(stack)
-        world.invoke(FUNCTION)  # first run: setup + the seeded directories
+        # Setup runs before the flows (a Lambda never sets itself up): the steps of the flows
+        # whose first runs below used to set themselves up.
+        setup = [("catalog", catalog_setup), ("parties", parties_setup)]
+        report = run_steps(setup, stack_ports(stack), dry_run=False)
+        assert report.ok, report.lines()
+        world.invoke(FUNCTION)  # first run: the seeded directories
         world.settle()
-        world.run_every_schedule()  # other flows' first runs (their own setup) before anything is measured
+        world.run_every_schedule()  # other flows' first runs before anything is measured
         yield world
     finally:
         stack.stop()

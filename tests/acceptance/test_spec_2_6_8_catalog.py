@@ -30,6 +30,7 @@ def stack(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 def world(stack: LocalStack) -> World:
     world = World(stack)
     world.reset()
+    world.setup()
     return world
 
 
@@ -98,6 +99,7 @@ def test_a_second_run_with_nothing_changed_makes_zero_bitrix24_writes(world: Wor
 
 def test_with_inventory_management_on_stock_arrives_through_inventory_documents(world: World) -> None:
     httpx.post(f"{world.b24_url}/_sandbox/inventory", json={"enabled": True}).raise_for_status()
+    world.setup()  # inventory management is found by setup (stock mode "documents")
 
     world.run()
 

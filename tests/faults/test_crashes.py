@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bridge.domain.onec_sets import COUNTERPARTIES
-from bridge.links import B24Ref, OneCRef
+from bridge.store import B24Ref, OneCRef
 from tests.harness.faults import CrashPlan, FaultWorld, WorkerDied, crashing
 
 pytestmark = pytest.mark.faults
@@ -95,7 +95,7 @@ def test_a_crash_after_each_write_of_the_parties_flow_b24_to_1c_ends_with_one_co
     problems: dict[str, str] = {}
     for boundary, (company, inn) in companies.items():
         counterparties = world.counterparties(inn)
-        link = world.ports.links.find_by_b24(B24Ref(entity="COMPANY", id=str(company)))
+        link = world.ports.store.links.find_by_b24(B24Ref(entity="COMPANY", id=str(company)))
         if len(counterparties) != 1:
             problems[boundary] = f"{len(counterparties)} counterparties"
         elif link is None or link.onec.ref != counterparties[0]["Ref_Key"]:
@@ -138,7 +138,7 @@ def test_a_crash_after_each_write_of_the_parties_flow_1c_to_b24_ends_with_one_co
         assert plan.crashed == boundary
         world.parties_flow().sync_onec(COUNTERPARTIES, ref)  # the next poll
         companies = _companies_titled(world, title)
-        link = world.ports.links.find_by_onec(OneCRef(entity_set=COUNTERPARTIES, ref=ref))
+        link = world.ports.store.links.find_by_onec(OneCRef(entity_set=COUNTERPARTIES, ref=ref))
         if len(companies) != 1:
             problems[boundary] = f"{len(companies)} companies"
         elif link is None or link.b24.id != str(companies[0]["ID"]):

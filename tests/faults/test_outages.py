@@ -135,9 +135,9 @@ def test_a_deal_dead_lettered_by_a_1c_outage_longer_than_the_backoff_is_healed_b
     # Four hours on: other deals have moved the sweep's cursor far past this one. Only the sweep
     # writes its cursor, and it carries its retry set along, so only `since` moves here.
     later = now + timedelta(hours=4)
-    cursor = world.ports.links.get_cursor(deal_sweep.CURSOR)
+    cursor = world.ports.store.cursors.get(deal_sweep.CURSOR)
     assert cursor is not None
-    world.ports.links.put_cursor(
+    world.ports.store.cursors.put(
         deal_sweep.CURSOR, cursor.value | {"since": later.isoformat()}, expected_version=cursor.version
     )
     results = []
@@ -153,7 +153,7 @@ def test_a_deal_dead_lettered_by_a_1c_outage_longer_than_the_backoff_is_healed_b
     assert all(deal not in r.queued for r in results)
     assert [r.healed for r in results if r.healed] == [(deal,)]
     assert all(r.gave_up == () for r in results)
-    cursor = world.ports.links.get_cursor(deal_sweep.CURSOR)
+    cursor = world.ports.store.cursors.get(deal_sweep.CURSOR)
     assert cursor is not None
     assert "retry" not in cursor.value
     assert world.queue.messages == []

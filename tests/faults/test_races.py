@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bridge.links import B24Ref
+from bridge.store import B24Ref
 from tests.harness.faults import ONEC_COUNTERPARTIES, FaultWorld, Rendezvous, meet_after, run_side_by_side
 
 pytestmark = pytest.mark.faults
@@ -40,7 +40,7 @@ def test_a_new_company_reaching_the_deal_flow_and_the_parties_flow_at_once_is_on
     (counterparty,) = world.counterparties("7705000001")
     (order,) = world.orders_for(deal)
     assert order["Контрагент_Key"] == counterparty["Ref_Key"]
-    link = world.ports.links.find_by_b24(B24Ref(entity="COMPANY", id=str(company)))
+    link = world.ports.store.links.find_by_b24(B24Ref(entity="COMPANY", id=str(company)))
     assert link is not None
     assert link.onec.ref == counterparty["Ref_Key"]
 

@@ -11,10 +11,12 @@ from typing import Any
 
 import httpx
 
+from bridge.catalog.setup import setup as catalog_setup
+from bridge.setup import run_steps
 from sandbox.local import LocalStack, LocalStackConfig
 from sandbox.onec.seed import seed_ref
 from sandbox.template import ROOT, TEMPLATE_PATH
-from sandbox.world.deals import clear_table
+from sandbox.world.deals import clear_table, stack_ports
 from tests.harness.catalog_world import is_b24_write, section_path
 
 NOMENCLATURE = "Catalog_Номенклатура"
@@ -62,6 +64,11 @@ class World:
         httpx.post(f"{self.onec_url}/_sandbox/reset").raise_for_status()
         for table in self.stack.model.tables.values():
             clear_table(self.stack.client("dynamodb"), table.name)
+
+    def setup(self) -> None:
+        """Setup runs before the flows (a Lambda never sets itself up): the catalog's step, as deployed."""
+        report = run_steps([("catalog", catalog_setup)], stack_ports(self.stack), dry_run=False)
+        assert report.ok, report.lines()
 
     def invoke(self, function: str) -> dict[str, Any]:
         answer = httpx.post(f"{self.stack.api_url}/_local/invoke/{function}", json={}, timeout=120)

@@ -10,10 +10,11 @@ import httpx
 
 from bridge.catalog.nomenclature import sync_nomenclature
 from bridge.catalog.report import RunReport
-from bridge.catalog.resolved import CatalogResolved, ResolvedStore
-from bridge.catalog.setup import ensure_resolved
+from bridge.catalog.resolved import CatalogResolved, resolved_config
+from bridge.catalog.setup import resolve, setup
 from bridge.catalog.stock import sync_stock
 from bridge.config.mapping import Mapping
+from bridge.store.resolved import ResolvedConfig
 from sandbox.onec.seed import NOMENCLATURE_FOLDERS
 from tests.harness.emulators import EmulatorWorld, emulator_ports
 
@@ -46,10 +47,19 @@ def folder_path(folder: str) -> list[str]:
 
 @dataclass
 class World(EmulatorWorld):
-    store: ResolvedStore
+    store: ResolvedConfig[CatalogResolved]
 
     def resolved(self, *, dry_run: bool = False) -> CatalogResolved:
-        return ensure_resolved(self.ports, self.store, dry_run=dry_run)
+        """What setup stored; the first call runs setup (a dry run only resolves, saving nothing)."""
+        found = self.store.find()
+        if found is not None:
+            return found
+        if dry_run:
+            resolved, problems = resolve(self.ports, dry_run=True)
+            assert resolved is not None, problems
+            return resolved
+        setup(self.ports, dry_run=False)
+        return self.store.load()
 
     def sync(self, **options: Any) -> RunReport:
         return sync_nomenclature(self.ports, self.resolved(dry_run=options.get("dry_run", False)), **options)
@@ -93,4 +103,4 @@ class World(EmulatorWorld):
 
 def start_world(table: str, dynamodb: Any, mapping: Mapping | None = None) -> Iterator[World]:
     with emulator_ports(table, dynamodb, mapping or Mapping()) as (b24, onec, ports):
-        yield World(b24, onec, ports, ResolvedStore(ports.links))
+        yield World(b24, onec, ports, resolved_config(ports.store))

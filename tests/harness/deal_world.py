@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bridge.deps import Ports
+from bridge.ports import Ports
 from bridge.setup import run_steps
 from sandbox.world import onec as onec_reads
 from sandbox.world.deals import World, linked_product
@@ -47,7 +47,7 @@ def new_deal(world: World, *, quantity: int = 10, product: str = "Болт М10�
     rest = B24Rest(world.b24_webhook_url)
     nomenclature = seed(world)["Catalog_Номенклатура"][product]
     if linked:
-        product_id = linked_product(rest, ports(world).links, product, nomenclature, "catalog")
+        product_id = linked_product(rest, ports(world).store.links, product, nomenclature, "catalog")
     else:
         product_id = rest.product(product, nomenclature)
     company, contact = rest.company_with_contact("Гамма ООО", "7712345678", "771201001")

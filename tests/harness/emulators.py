@@ -9,12 +9,13 @@ from typing import Any
 
 import httpx
 
+from bridge import deps
 from bridge.b24.client import B24Client
 from bridge.b24.ratelimit import LocalBucket
 from bridge.config.mapping import Mapping
-from bridge.deps import Ports
-from bridge.links.store import LinkStore
 from bridge.onec.client import ODataClient
+from bridge.ports import Ports
+from bridge.store import SyncStore
 from sandbox.b24 import create_app as create_b24
 from sandbox.b24.config import B24EmulatorConfig
 from sandbox.local.emulators import ODATA_PATH, WEBHOOK_PATH
@@ -69,7 +70,7 @@ def emulator_ports(
         client = B24Client(b24.url + WEBHOOK_PATH, limiter=LocalBucket(burst=10_000, per_second=10_000))
         odata = ODataClient(onec.url + ODATA_PATH, "odata", "odata")
         try:
-            yield b24, onec, Ports(b24=client, onec=odata, links=LinkStore(table, dynamodb), mapping=mapping)
+            yield b24, onec, deps.ports_for(client, odata, SyncStore(table, dynamodb), mapping)
         finally:
             client.close()
             odata.close()

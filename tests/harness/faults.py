@@ -10,12 +10,13 @@ rules from template.yaml (visibility timeout, maxReceiveCount) on a clock the te
 
 from __future__ import annotations
 
+import copy
 import itertools
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -24,19 +25,20 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bridge import deadline, deps
+from bridge.catalog.setup import setup as catalog_setup
 from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
-from bridge.deps import Ports
 from bridge.domain.events import Entity, QueuedEvent
-from bridge.links.store import LinkStore
 from bridge.parties import events as party_events
-from bridge.parties.resolved import ResolvedStore
-from bridge.parties.setup import load_or_setup
+from bridge.parties.resolved import resolved_config
+from bridge.parties.setup import setup as parties_setup
 from bridge.parties.sync import PartiesFlow, parties_mapping
 from bridge.pipeline.dispatch import Registry
 from bridge.pipeline.idempotency import persistence_layer
 from bridge.pipeline.worker import Worker, WorkerDeps
+from bridge.ports import Ports
 from bridge.setup import run_steps
+from bridge.store import SyncStore
 from sandbox.template import resource
 from sandbox.world import onec as onec_reads
 from sandbox.world.deals import World, linked_product, make_ports
@@ -202,13 +204,13 @@ class FaultWorld:
         self.world.reset()
         self.clock = SimClock()
         deadline.use_clock(self.clock.now)
-        store = LinkStore(self.world.table, self.world.dynamodb(), clock=self.clock.now)
+        store = SyncStore(self.world.table, self.world.dynamodb(), clock=self.clock.now)
         base = make_ports(
             self.world.b24_webhook_url, self.world.onec_url, self.world.table, self.world.dynamodb()
         )
-        self.ports = Ports(b24=base.b24, onec=base.onec, links=store, mapping=base.mapping)
+        self.ports = replace(base, store=store)
         self.world.ports = self.ports
-        report = run_steps([("deals", deal_setup)], self.ports, dry_run=False)
+        report = run_steps([("deals", deal_setup), ("catalog", catalog_setup)], self.ports, dry_run=False)
         assert report.ok, report.lines()
         deps.reset()
         self.queue = SimQueue(self.clock, *queue_rules())
@@ -224,7 +226,9 @@ class FaultWorld:
 
     def parties_flow(self, ports: Ports | None = None) -> PartiesFlow:
         ports = ports or self.ports
-        return PartiesFlow(ports, load_or_setup(ports, ResolvedStore(ports.links)), parties_mapping(ports))
+        if resolved_config(ports.store).find() is None:  # setup runs before the flows
+            parties_setup(ports, dry_run=False)
+        return PartiesFlow(ports, resolved_config(ports.store).load(), parties_mapping(ports))
 
     def registry(self) -> Registry:
         registry = Registry()
@@ -355,7 +359,9 @@ class FaultWorld:
         rest = self.rest
         if self._product is None:
             nomenclature = self.seed()["Catalog_Номенклатура"]["Болт М10х50"]
-            self._product = linked_product(rest, self.ports.links, "Болт М10х50", nomenclature, "catalog")
+            self._product = linked_product(
+                rest, self.ports.store.links, "Болт М10х50", nomenclature, "catalog"
+            )
         product = self._product
         company, contact = rest.company_with_contact(company_title or f"{title} ООО", inn, inn[:4] + "01001")
         self.last_company = company
@@ -423,6 +429,17 @@ class _After(_AfterEachCall):
             self._meet.wait_once()
 
 
+def _with_stores(store: SyncStore, wrap: Callable[[Any], Any]) -> SyncStore:
+    """The same store with its links, cursors and manifests seen through `wrap`."""
+    wrapped = copy.copy(store)
+    wrapped.links, wrapped.cursors, wrapped.manifests = (
+        wrap(store.links),
+        wrap(store.cursors),
+        wrap(store.manifests),
+    )
+    return wrapped
+
+
 def meet_after(
     ports: Ports,
     meet: Rendezvous,
@@ -431,11 +448,10 @@ def meet_after(
     links: CallMatch | None = None,
 ) -> Ports:
     never: CallMatch = lambda name, args, kwargs: False  # noqa: E731
-    return Ports(
-        b24=ports.b24,
+    return replace(
+        ports,
         onec=cast(Any, _After(ports.onec, onec or never, meet)),
-        links=cast(Any, _After(ports.links, links or never, meet)),
-        mapping=ports.mapping,
+        store=_with_stores(ports.store, lambda real: _After(real, links or never, meet)),
     )
 
 
@@ -475,8 +491,9 @@ def run_side_by_side(world: FaultWorld, batches: list[list[Message]]) -> list[In
 # ---- crashes -----------------------------------------------------------------------------------
 
 ONEC_WRITES = frozenset({"create", "update", "delete", "post_document", "unpost_document"})
+# Method names of the SyncStore's links, cursors and manifests stores that write.
 LINK_WRITES = frozenset(
-    {"link", "unlink", "update_sync_state", "put_cursor", "put_manifest_entries", "claim", "settle_claim"}
+    {"link", "unlink", "update_sync_state", "put", "put_entries", "claim", "settle_claim"}
 )
 _B24_WRITE_SUFFIXES = (".add", ".update", ".set", ".delete", ".bind")
 
@@ -532,9 +549,9 @@ class _Crashing(_AfterEachCall):
 
 
 def crashing(ports: Ports, plan: CrashPlan) -> Ports:
-    return Ports(
+    return replace(
+        ports,
         b24=cast(Any, _Crashing(ports.b24, "b24", plan)),
         onec=cast(Any, _Crashing(ports.onec, "onec", plan)),
-        links=cast(Any, _Crashing(ports.links, "links", plan)),
-        mapping=ports.mapping,
+        store=_with_stores(ports.store, lambda real: _Crashing(real, "links", plan)),
     )

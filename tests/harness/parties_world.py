@@ -11,9 +11,10 @@ import httpx
 from bridge.config.mapping import Mapping
 from bridge.domain import directory
 from bridge.parties.poller import RunReport, run
-from bridge.parties.resolved import ResolvedStore
-from bridge.parties.setup import load_or_setup
+from bridge.parties.resolved import PartiesResolved, resolved_config
+from bridge.parties.setup import setup
 from bridge.parties.sync import PartiesFlow, parties_mapping
+from bridge.store.resolved import ResolvedConfig
 from tests.harness.emulators import EmulatorWorld, emulator_ports
 
 WRITE_METHODS = ("add", "update", "delete", "set", "bind")
@@ -21,7 +22,7 @@ WRITE_METHODS = ("add", "update", "delete", "set", "bind")
 
 @dataclass
 class World(EmulatorWorld):
-    store: ResolvedStore
+    store: ResolvedConfig[PartiesResolved]
 
     @property
     def b24_url(self) -> str:
@@ -32,7 +33,9 @@ class World(EmulatorWorld):
         return self.onec_server.url
 
     def flow(self) -> PartiesFlow:
-        return PartiesFlow(self.ports, load_or_setup(self.ports, self.store), parties_mapping(self.ports))
+        if self.store.find() is None:  # setup runs before the flows; the first flow of a world runs it
+            setup(self.ports, dry_run=False)
+        return PartiesFlow(self.ports, self.store.load(), parties_mapping(self.ports))
 
     def run(self) -> RunReport:
         return run(self.flow())
@@ -64,4 +67,4 @@ def start_world(table: str, dynamodb: Any) -> Iterator[World]:
     # The employee directory is cached per client object id; a new world must not see an old one's.
     directory.forget()
     with emulator_ports(table, dynamodb, Mapping()) as (b24, onec, ports):
-        yield World(b24, onec, ports, ResolvedStore(ports.links))
+        yield World(b24, onec, ports, resolved_config(ports.store))

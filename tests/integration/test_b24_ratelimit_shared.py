@@ -9,7 +9,8 @@ from typing import Any
 import boto3
 import pytest
 
-from bridge.b24.ratelimit import LocalBucket, RateLimiter, SharedBucket
+from bridge.b24.ratelimit import LocalBucket, RateLimiter
+from bridge.store import SharedBucket, Table
 
 pytestmark = pytest.mark.integration
 
@@ -50,7 +51,7 @@ def allowed(elapsed: float) -> float:
 def test_two_clients_never_exceed_one_shared_budget(moto_endpoint: str, sync_table: str) -> None:
     def bucket() -> SharedBucket:
         own_client: Any = boto3.client("dynamodb", endpoint_url=moto_endpoint, region_name="eu-central-1")
-        return SharedBucket(sync_table, own_client, burst=BURST, per_second=PER_SECOND)
+        return SharedBucket(Table(sync_table, own_client), burst=BURST, per_second=PER_SECOND)
 
     total, elapsed = hammer([bucket(), bucket()])
 

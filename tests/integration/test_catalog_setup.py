@@ -21,9 +21,9 @@ def world(sync_table: str, dynamodb: Any) -> Iterator[World]:
 
 
 def test_setup_creates_the_article_property_and_says_where_stock_and_article_go(world: World) -> None:
-    lines = setup(world.ports, dry_run=False, store=world.store)
+    lines = setup(world.ports, dry_run=False)
 
-    resolved = world.store.load()
+    resolved = world.store.find()
     assert resolved is not None
     assert (resolved.iblock_id, resolved.price_type_id, resolved.stock_mode) == (23, 1, "quantity")
     created = world.b24("catalog.productProperty.list", {"filter": {"iblockId": 23}})["productProperties"]
@@ -35,13 +35,13 @@ def test_setup_creates_the_article_property_and_says_where_stock_and_article_go(
 
 
 def test_a_second_setup_reuses_the_existing_property(world: World) -> None:
-    setup(world.ports, dry_run=False, store=world.store)
-    first = world.store.load()
+    setup(world.ports, dry_run=False)
+    first = world.store.find()
     seq = world.b24_seq()
 
-    lines = setup(world.ports, dry_run=False, store=world.store)
+    lines = setup(world.ports, dry_run=False)
 
-    assert world.store.load() == first
+    assert world.store.find() == first
     assert world.b24_writes(seq) == []
     assert any("is property" in str(line) for line in lines)
 
@@ -49,9 +49,9 @@ def test_a_second_setup_reuses_the_existing_property(world: World) -> None:
 def test_without_property_methods_setup_falls_back_to_the_code_field(world: World) -> None:
     world.without_property_methods()
 
-    lines = setup(world.ports, dry_run=False, store=world.store)
+    lines = setup(world.ports, dry_run=False)
 
-    resolved = world.store.load()
+    resolved = world.store.find()
     assert resolved is not None
     assert resolved.article_key == "code"
     assert "no catalog.productProperty.* methods" in "\n".join(str(line) for line in lines)
@@ -60,9 +60,9 @@ def test_without_property_methods_setup_falls_back_to_the_code_field(world: Worl
 def test_with_inventory_management_setup_chooses_documents_into_a_store(world: World) -> None:
     world.inventory(True)
 
-    setup(world.ports, dry_run=False, store=world.store)
+    setup(world.ports, dry_run=False)
 
-    resolved = world.store.load()
+    resolved = world.store.find()
     assert resolved is not None
     assert (resolved.stock_mode, resolved.store_id) == ("documents", 1)
 
@@ -70,9 +70,9 @@ def test_with_inventory_management_setup_chooses_documents_into_a_store(world: W
 def test_a_dry_run_stores_nothing(world: World) -> None:
     seq = world.b24_seq()
 
-    lines = setup(world.ports, dry_run=True, store=world.store)
+    lines = setup(world.ports, dry_run=True)
 
-    assert world.store.load() is None
+    assert world.store.find() is None
     assert world.b24_writes(seq) == []
     assert any("would create product property 'Артикул'" in str(line) for line in lines)
 
@@ -84,11 +84,11 @@ def misconfigured(sync_table: str, dynamodb: Any) -> Iterator[World]:
 
 
 def test_unknown_names_are_problems_with_a_fix_and_nothing_is_stored(misconfigured: World) -> None:
-    lines = setup(misconfigured.ports, dry_run=False, store=misconfigured.store)
+    lines = setup(misconfigured.ports, dry_run=False)
 
     problems = [line for line in lines if isinstance(line, SetupProblem)]
     assert {p.what for p in problems} == {
         "1C price kind 'Нет такой' not found",
         "1C warehouse 'Склад X' not found",
     }
-    assert misconfigured.store.load() is None
+    assert misconfigured.store.find() is None

@@ -176,9 +176,9 @@ def test_a_moved_group_moves_its_section_and_keeps_the_tree(world: World) -> Non
 def test_a_crash_before_recording_resumes_without_duplicates(world: World) -> None:
     world.sync()
     # As if the run died after Bitrix24 created everything but before SyncTable recorded it.
-    links = world.ports.links
+    links = world.ports.store
     for name in (MANIFEST_ITEMS, MANIFEST_PRICES, MANIFEST_STOCK):
-        links.put_manifest_entries(name, {}, links.get_manifest(name))
+        links.manifests.put_entries(name, {}, links.manifests.get(name))
     seq = world.b24_seq()
 
     report = world.sync()
@@ -201,7 +201,7 @@ def test_dry_run_lists_the_plan_and_writes_nothing(world: World) -> None:
     assert report.counts["products created"] == len(NOMENCLATURE_ITEMS)
     assert report.counts["sections created"] == len(NOMENCLATURE_FOLDERS)
     assert any("Болт М10х50" in line for line in report.lines)
-    assert world.ports.links.get_manifest(MANIFEST_ITEMS) == {}
+    assert world.ports.store.manifests.get(MANIFEST_ITEMS) == {}
 
 
 @pytest.fixture

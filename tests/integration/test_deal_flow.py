@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+import copy
+from dataclasses import replace
+from typing import Any, cast
 
 import pytest
 
 from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
-from bridge.deps import Ports
-from bridge.links import B24Ref
+from bridge.store import B24Ref
 from sandbox.world.deals import World
 from sandbox.world.rest import B24Rest
 from tests.harness.deal_world import new_deal, onec, orders_for, ports, ready, seed
@@ -57,28 +58,27 @@ def test_replayed_and_out_of_order_events_leave_one_order(world: World) -> None:
 
 def test_crash_after_the_1c_create_is_recovered_without_a_second_order(world: World) -> None:
     deal_id = new_deal(world)
-    real = ports(world).links
+    real = ports(world).store
 
     class CrashingLinks:
         def __getattr__(self, name: str) -> Any:
-            return getattr(real, name)
+            return getattr(real.links, name)
 
         def link(self, b24: B24Ref, *args: Any, **kwargs: Any) -> Any:
             if b24.entity == "DEAL":
                 raise RuntimeError("worker died after the 1C create")
-            return real.link(b24, *args, **kwargs)
+            return real.links.link(b24, *args, **kwargs)
 
-    crashing_links: Any = CrashingLinks()  # duck-typed stand-in for the LinkStore
-    crashing = Ports(
-        b24=ports(world).b24, onec=ports(world).onec, links=crashing_links, mapping=ports(world).mapping
-    )
+    crashing_store = copy.copy(real)
+    crashing_store.links = cast(Any, CrashingLinks())  # duck-typed stand-in for the LinkStore
+    crashing = replace(ports(world), store=crashing_store)
     with pytest.raises(RuntimeError):
         sync_deal(deal_id, crashing)
     assert len(orders_for(world, deal_id)) == 1
     note = sync_deal(deal_id, ports(world))
     assert "found" in note
     assert len(orders_for(world, deal_id)) == 1
-    assert real.find_by_b24(B24Ref(entity="DEAL", id=str(deal_id))) is not None
+    assert real.links.find_by_b24(B24Ref(entity="DEAL", id=str(deal_id))) is not None
 
 
 def test_unmatched_product_comments_once_and_creates_nothing(world: World) -> None:

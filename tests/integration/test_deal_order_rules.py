@@ -3,6 +3,7 @@ after its order, and a won deal — each shown by what 1C and the deal's timelin
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,8 +12,8 @@ import pytest
 
 from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
-from bridge.deps import Ports
 from bridge.errors import TransientError
+from bridge.ports import Ports
 from bridge.setup import run_steps
 from sandbox.onec.seed import DEFAULT_EMPLOYEE
 from sandbox.world.deals import World
@@ -39,7 +40,7 @@ def comments(world: World, deal_id: int) -> list[str]:
 
 
 def audit_kinds(world: World, deal_id: int) -> list[str]:
-    entries = ports(world).links.list_audit(datetime.now(UTC).date())
+    entries = ports(world).store.audit.list(datetime.now(UTC).date())
     return [e.outcome for e in entries if e.subject == f"DEAL-{deal_id}"]
 
 
@@ -55,9 +56,7 @@ def the_order(world: World, deal_id: int) -> dict[str, Any]:
 def with_deal_options(world: World, **options: Any) -> Ports:
     base = ports(world)
     deal = base.mapping.deal.model_copy(update=options)
-    return Ports(
-        b24=base.b24, onec=base.onec, links=base.links, mapping=base.mapping.model_copy(update={"deal": deal})
-    )
+    return replace(base, mapping=base.mapping.model_copy(update={"deal": deal}))
 
 
 def bolt_row(world: World, **extra: Any) -> dict[str, Any]:
@@ -293,12 +292,7 @@ def test_setup_requires_the_default_employee_and_the_amount_service(running: Wor
     onec_names = base.mapping.onec.model_copy(
         update={"default_responsible": "", "deal_amount_item": "Нет такой услуги"}
     )
-    broken = Ports(
-        b24=base.b24,
-        onec=base.onec,
-        links=base.links,
-        mapping=base.mapping.model_copy(update={"onec": onec_names}),
-    )
+    broken = replace(base, mapping=base.mapping.model_copy(update={"onec": onec_names}))
     report = run_steps([("deals", deal_setup)], broken, dry_run=True)
     assert not report.ok
     text = "\n".join(report.lines())

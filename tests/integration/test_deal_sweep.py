@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bridge.catalog.setup import setup as catalog_setup
 from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
 from bridge.deals.sweep import sweep
@@ -30,7 +31,7 @@ class Collect:
 def world(moto_endpoint: str) -> Iterator[World]:
     with_world = World(moto_endpoint).start()
     assert with_world.ports is not None
-    assert run_steps([("deals", deal_setup)], with_world.ports, dry_run=False).ok
+    assert run_steps([("deals", deal_setup), ("catalog", catalog_setup)], with_world.ports, dry_run=False).ok
     yield with_world
     with_world.stop()
 
@@ -57,4 +58,4 @@ def test_sweep_queues_only_deals_that_may_need_an_order_and_the_worker_creates_i
     assert (
         at_trigger not in sweep(world.ports, second).queued or True
     )  # modified after sync: harmless re-check
-    assert world.ports.links.get_cursor("deal-sweep") is not None
+    assert world.ports.store.cursors.get("deal-sweep") is not None

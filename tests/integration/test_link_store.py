@@ -1,4 +1,4 @@
-"""LinkStore against SyncTable built from template.yaml, served by moto over HTTP."""
+"""SyncStore against SyncTable built from template.yaml, served by moto over HTTP."""
 
 from __future__ import annotations
 
@@ -10,14 +10,7 @@ from typing import Any
 import pytest
 
 from bridge.errors import PermanentError, TransientError
-from bridge.links import (
-    B24Ref,
-    CursorConflict,
-    LinkConflict,
-    LinkNotFound,
-    LinkStore,
-    OneCRef,
-)
+from bridge.store import B24Ref, CursorConflict, LinkConflict, LinkNotFound, OneCRef, SyncStore
 
 pytestmark = pytest.mark.integration
 
@@ -50,38 +43,38 @@ def raw_item(dynamodb: Any, table: str, pk: str, sk: str) -> dict[str, Any] | No
 
 
 @pytest.fixture
-def store(sync_table: str, dynamodb: Any) -> LinkStore:
-    return LinkStore(sync_table, dynamodb)
+def store(sync_table: str, dynamodb: Any) -> SyncStore:
+    return SyncStore(sync_table, dynamodb)
 
 
-def test_a_link_is_found_from_both_sides(store: LinkStore) -> None:
-    written = store.link(
+def test_a_link_is_found_from_both_sides(store: SyncStore) -> None:
+    written = store.links.link(
         DEAL, order(ORDER_A.upper()), fingerprint="fp1", data_version="AAAAAAAAAAA=", extra={"n": "1"}
     )
 
-    by_b24 = store.find_by_b24(B24Ref(entity="DEAL", id=123))
-    by_onec = store.find_by_onec(order(ORDER_A))
+    by_b24 = store.links.find_by_b24(B24Ref(entity="DEAL", id=123))
+    by_onec = store.links.find_by_onec(order(ORDER_A))
 
     assert by_b24 == by_onec == written
     assert by_b24 is not None
     assert by_b24.onec.ref == ORDER_A
     assert by_b24.extra == {"n": "1"}
-    assert store.find_by_b24(B24Ref(entity="DEAL", id="999")) is None
+    assert store.links.find_by_b24(B24Ref(entity="DEAL", id="999")) is None
 
 
-def test_relinking_the_same_pair_is_idempotent(store: LinkStore) -> None:
-    store.link(DEAL, order(ORDER_A), fingerprint="fp1")
-    again = store.link(DEAL, order(ORDER_A), fingerprint="fp2")
+def test_relinking_the_same_pair_is_idempotent(store: SyncStore) -> None:
+    store.links.link(DEAL, order(ORDER_A), fingerprint="fp1")
+    again = store.links.link(DEAL, order(ORDER_A), fingerprint="fp2")
 
-    assert store.find_by_b24(DEAL) == again
-    assert store.find_by_onec(order(ORDER_A)) == again
+    assert store.links.find_by_b24(DEAL) == again
+    assert store.links.find_by_onec(order(ORDER_A)) == again
 
 
-def test_a_conflicting_link_writes_neither_item(store: LinkStore, dynamodb: Any, sync_table: str) -> None:
-    store.link(DEAL, order(ORDER_A), fingerprint="fp1")
+def test_a_conflicting_link_writes_neither_item(store: SyncStore, dynamodb: Any, sync_table: str) -> None:
+    store.links.link(DEAL, order(ORDER_A), fingerprint="fp1")
 
     with pytest.raises(LinkConflict) as raised:
-        store.link(DEAL, order(ORDER_B), fingerprint="fp2")
+        store.links.link(DEAL, order(ORDER_B), fingerprint="fp2")
 
     assert isinstance(raised.value, PermanentError)
     assert "DEAL 123" in str(raised.value)
@@ -89,23 +82,23 @@ def test_a_conflicting_link_writes_neither_item(store: LinkStore, dynamodb: Any,
     assert ORDER_B in str(raised.value)
     # The 1C side of the rejected pair had no item and was not written either.
     assert raw_item(dynamodb, sync_table, f"1C#{ORDERS}#{ORDER_B}", "LINK") is None
-    assert store.find_by_onec(order(ORDER_B)) is None
-    found = store.find_by_b24(DEAL)
+    assert store.links.find_by_onec(order(ORDER_B)) is None
+    found = store.links.find_by_b24(DEAL)
     assert found is not None
     assert found.onec.ref == ORDER_A
 
 
-def test_the_other_direction_conflicts_too(store: LinkStore) -> None:
-    store.link(DEAL, order(ORDER_A), fingerprint="fp1")
+def test_the_other_direction_conflicts_too(store: SyncStore) -> None:
+    store.links.link(DEAL, order(ORDER_A), fingerprint="fp1")
     other_deal = B24Ref(entity="DEAL", id="124")
 
     with pytest.raises(LinkConflict):
-        store.link(other_deal, order(ORDER_A), fingerprint="fp2")
+        store.links.link(other_deal, order(ORDER_A), fingerprint="fp2")
 
-    assert store.find_by_b24(other_deal) is None
+    assert store.links.find_by_b24(other_deal) is None
 
 
-def race_to_link(store: LinkStore, deal: B24Ref, targets: list[OneCRef]) -> list[str]:
+def race_to_link(store: SyncStore, deal: B24Ref, targets: list[OneCRef]) -> list[str]:
     """Each target linked to `deal` from its own thread, all released at once."""
     barrier = threading.Barrier(len(targets))
     outcomes: list[str] = []
@@ -113,7 +106,7 @@ def race_to_link(store: LinkStore, deal: B24Ref, targets: list[OneCRef]) -> list
     def work(target: OneCRef) -> None:
         barrier.wait()
         try:
-            store.link(deal, target, fingerprint="fp")
+            store.links.link(deal, target, fingerprint="fp")
             outcomes.append("won")
         except LinkConflict:
             outcomes.append("conflict")
@@ -126,7 +119,7 @@ def race_to_link(store: LinkStore, deal: B24Ref, targets: list[OneCRef]) -> list
     return outcomes
 
 
-def test_racing_workers_link_one_deal_exactly_once(store: LinkStore) -> None:
+def test_racing_workers_link_one_deal_exactly_once(store: SyncStore) -> None:
     for attempt in range(10):
         deal = B24Ref(entity="DEAL", id=f"race-{attempt}")
         targets = [
@@ -136,98 +129,98 @@ def test_racing_workers_link_one_deal_exactly_once(store: LinkStore) -> None:
 
         assert sorted(race_to_link(store, deal, targets)) == ["conflict", "won"]
 
-        winner = store.find_by_b24(deal)
+        winner = store.links.find_by_b24(deal)
         assert winner is not None
         loser = next(target for target in targets if target != winner.onec)
-        assert store.find_by_onec(winner.onec) == winner
-        assert store.find_by_onec(loser) is None
+        assert store.links.find_by_onec(winner.onec) == winner
+        assert store.links.find_by_onec(loser) is None
 
 
 def test_update_sync_state_changes_both_items(sync_table: str, dynamodb: Any) -> None:
     clock = Clock(datetime(2025, 3, 1, tzinfo=UTC))
-    timed = LinkStore(sync_table, dynamodb, clock)
-    timed.link(DEAL, order(ORDER_A), fingerprint="fp1", data_version="AAAAAAAAAAA=")
+    timed = SyncStore(sync_table, dynamodb, clock)
+    timed.links.link(DEAL, order(ORDER_A), fingerprint="fp1", data_version="AAAAAAAAAAA=")
     clock.advance(timedelta(minutes=5))
 
-    updated = timed.update_sync_state(order(ORDER_A), fingerprint="fp2")
+    updated = timed.links.update_sync_state(order(ORDER_A), fingerprint="fp2")
 
     assert updated.fingerprint == "fp2"
     assert updated.data_version == "AAAAAAAAAAA="
     assert updated.synced_at == datetime(2025, 3, 1, 0, 5, tzinfo=UTC)
-    assert timed.find_by_b24(DEAL) == timed.find_by_onec(order(ORDER_A)) == updated
+    assert timed.links.find_by_b24(DEAL) == timed.links.find_by_onec(order(ORDER_A)) == updated
 
-    bumped = timed.update_sync_state(DEAL, fingerprint="fp3", data_version="AAAAAAAAAAE=")
-    assert timed.find_by_onec(order(ORDER_A)) == bumped
+    bumped = timed.links.update_sync_state(DEAL, fingerprint="fp3", data_version="AAAAAAAAAAE=")
+    assert timed.links.find_by_onec(order(ORDER_A)) == bumped
     assert bumped.data_version == "AAAAAAAAAAE="
 
 
-def test_update_sync_state_needs_a_link(store: LinkStore) -> None:
+def test_update_sync_state_needs_a_link(store: SyncStore) -> None:
     with pytest.raises(LinkNotFound):
-        store.update_sync_state(DEAL, fingerprint="fp")
+        store.links.update_sync_state(DEAL, fingerprint="fp")
 
 
-def test_unlink_removes_both_items(store: LinkStore) -> None:
-    store.link(DEAL, order(ORDER_A), fingerprint="fp1")
+def test_unlink_removes_both_items(store: SyncStore) -> None:
+    store.links.link(DEAL, order(ORDER_A), fingerprint="fp1")
 
-    removed = store.unlink(order(ORDER_A))
+    removed = store.links.unlink(order(ORDER_A))
 
     assert removed is not None
     assert removed.b24 == DEAL
-    assert store.find_by_b24(DEAL) is None
-    assert store.find_by_onec(order(ORDER_A)) is None
-    assert store.unlink(DEAL) is None
+    assert store.links.find_by_b24(DEAL) is None
+    assert store.links.find_by_onec(order(ORDER_A)) is None
+    assert store.links.unlink(DEAL) is None
     # Once unlinked, the deal may be linked to another order.
-    store.link(DEAL, order(ORDER_B), fingerprint="fp2")
+    store.links.link(DEAL, order(ORDER_B), fingerprint="fp2")
 
 
-def test_cursor_versions_guard_against_lost_updates(store: LinkStore) -> None:
-    assert store.get_cursor("stock") is None
-    first = store.put_cursor("stock", {"run_at": "2025-01-01T00:00:00", "seen": [1, 2]})
+def test_cursor_versions_guard_against_lost_updates(store: SyncStore) -> None:
+    assert store.cursors.get("stock") is None
+    first = store.cursors.put("stock", {"run_at": "2025-01-01T00:00:00", "seen": [1, 2]})
     assert first.version == 1
 
     with pytest.raises(CursorConflict):
-        store.put_cursor("stock", {"run_at": "again"})
+        store.cursors.put("stock", {"run_at": "again"})
 
-    second = store.put_cursor("stock", {"run_at": "2025-01-01T00:05:00"}, expected_version=1)
+    second = store.cursors.put("stock", {"run_at": "2025-01-01T00:05:00"}, expected_version=1)
     assert second.version == 2
 
     with pytest.raises(CursorConflict) as raised:
-        store.put_cursor("stock", {"run_at": "stale"}, expected_version=1)
+        store.cursors.put("stock", {"run_at": "stale"}, expected_version=1)
     assert isinstance(raised.value, TransientError)
 
-    current = store.get_cursor("stock")
+    current = store.cursors.get("stock")
     assert current is not None
     assert (current.version, current.value) == (2, {"run_at": "2025-01-01T00:05:00"})
 
 
-def test_manifest_of_1200_objects_round_trips_and_removes(store: LinkStore) -> None:
+def test_manifest_of_1200_objects_round_trips_and_removes(store: SyncStore) -> None:
     entries = {f"{index:08d}-0000-0000-0000-000000000000": f"AAAA{index}" for index in range(1200)}
-    store.put_manifest_entries("products", entries, removed=[])
+    store.manifests.put_entries("products", entries, removed=[])
 
-    assert store.get_manifest("products") == entries
+    assert store.manifests.get("products") == entries
 
     gone = list(entries)[:150]
     changed = {ref: "changed" for ref in list(entries)[150:160]}
-    store.put_manifest_entries("products", changed, removed=gone)
+    store.manifests.put_entries("products", changed, removed=gone)
 
     expected = {ref: value for ref, value in entries.items() if ref not in gone} | changed
-    assert store.get_manifest("products") == expected
-    assert store.get_manifest("other") == {}
+    assert store.manifests.get("products") == expected
+    assert store.manifests.get("other") == {}
 
 
-def test_manifest_refuses_a_ref_both_changed_and_removed(store: LinkStore) -> None:
+def test_manifest_refuses_a_ref_both_changed_and_removed(store: SyncStore) -> None:
     with pytest.raises(ValueError, match="both updated and removed"):
-        store.put_manifest_entries("products", {"a": "1"}, removed=["a"])
+        store.manifests.put_entries("products", {"a": "1"}, removed=["a"])
 
 
 def test_expired_audit_items_are_absent_though_still_stored(sync_table: str, dynamodb: Any) -> None:
     clock = Clock(datetime(2025, 3, 1, 12, 0, tzinfo=UTC))
-    store = LinkStore(sync_table, dynamodb, clock, audit_ttl_days=30)
-    entry = store.audit("deal_to_order", "DEAL#123", "created", {"order": ORDER_A, "sum": 1500.5})
+    store = SyncStore(sync_table, dynamodb, clock, audit_ttl_days=30)
+    entry = store.audit.record("deal_to_order", "DEAL#123", "created", {"order": ORDER_A, "sum": 1500.5})
     clock.advance(timedelta(seconds=1))
-    store.audit("deal_to_order", "DEAL#124", "skipped", {})
+    store.audit.record("deal_to_order", "DEAL#124", "skipped", {})
 
-    listed = store.list_audit(datetime(2025, 3, 1).date())
+    listed = store.audit.list(datetime(2025, 3, 1).date())
     assert [(e.subject, e.outcome) for e in listed] == [("DEAL#123", "created"), ("DEAL#124", "skipped")]
     assert listed[0] == entry
     assert entry.detail == {"order": ORDER_A, "sum": 1500.5}
@@ -236,7 +229,7 @@ def test_expired_audit_items_are_absent_though_still_stored(sync_table: str, dyn
     # Half a second after the first record's expiry, half a second before the second's.
     clock.advance(timedelta(days=30) - timedelta(seconds=0.5))
 
-    assert [e.subject for e in store.list_audit(datetime(2025, 3, 1).date())] == ["DEAL#124"]
+    assert [e.subject for e in store.audit.list(datetime(2025, 3, 1).date())] == ["DEAL#124"]
     stored = dynamodb.query(
         TableName=sync_table,
         KeyConditionExpression="pk = :pk",
@@ -246,15 +239,15 @@ def test_expired_audit_items_are_absent_though_still_stored(sync_table: str, dyn
 
 
 def test_unreachable_table_is_reported_as_a_store_error(dynamodb: Any) -> None:
-    store = LinkStore(f"missing-{time.time_ns()}", dynamodb)
+    store = SyncStore(f"missing-{time.time_ns()}", dynamodb)
 
     with pytest.raises(PermanentError):
-        store.find_by_b24(DEAL)
+        store.links.find_by_b24(DEAL)
 
 
-def test_resolved_configuration_round_trips_and_is_absent_before_setup(store: LinkStore) -> None:
-    assert store.get_config("deals") is None
-    store.put_config("deals", {"stage": "C1:NEW", "names": ["Продажи"]})
-    store.put_config("deals", {"stage": "C1:PREPARATION", "names": ["Продажи"]})
-    assert store.get_config("deals") == {"stage": "C1:PREPARATION", "names": ["Продажи"]}
-    assert store.get_config("parties") is None
+def test_resolved_configuration_round_trips_and_is_absent_before_setup(store: SyncStore) -> None:
+    assert store.config.get("deals") is None
+    store.config.put("deals", {"stage": "C1:NEW", "names": ["Продажи"]})
+    store.config.put("deals", {"stage": "C1:PREPARATION", "names": ["Продажи"]})
+    assert store.config.get("deals") == {"stage": "C1:PREPARATION", "names": ["Продажи"]}
+    assert store.config.get("parties") is None

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bridge.links import ClaimHeld, LinkStore, counterparty_claim_name
+from bridge.store import ClaimHeld, SyncStore, counterparty_claim_name
 
 pytestmark = pytest.mark.integration
 
@@ -30,16 +30,16 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def store(sync_table: str, dynamodb: Any, clock: Clock) -> LinkStore:
-    return LinkStore(sync_table, dynamodb, clock=clock)
+def store(sync_table: str, dynamodb: Any, clock: Clock) -> SyncStore:
+    return SyncStore(sync_table, dynamodb, clock=clock)
 
 
-def test_of_many_workers_claiming_at_once_exactly_one_wins(store: LinkStore) -> None:
+def test_of_many_workers_claiming_at_once_exactly_one_wins(store: SyncStore) -> None:
     results: list[bool] = []
     lock = threading.Lock()
 
     def claim(n: int) -> None:
-        won = store.claim("counterparty:inn:7701", f"worker-{n}").won
+        won = store.links.claim("counterparty:inn:7701", f"worker-{n}").won
         with lock:
             results.append(won)
 
@@ -51,36 +51,36 @@ def test_of_many_workers_claiming_at_once_exactly_one_wins(store: LinkStore) -> 
     assert sorted(results) == [False] * 7 + [True]
 
 
-def test_a_settled_claim_tells_everyone_the_result_until_it_expires(store: LinkStore, clock: Clock) -> None:
-    assert store.claim("c", "a").won
-    store.settle_claim("c", "a", "ref-1", keep_s=600)
-    other = store.claim("c", "b")
+def test_a_settled_claim_tells_everyone_the_result_until_it_expires(store: SyncStore, clock: Clock) -> None:
+    assert store.links.claim("c", "a").won
+    store.links.settle_claim("c", "a", "ref-1", keep_s=600)
+    other = store.links.claim("c", "b")
     assert (other.won, other.owner, other.result) == (False, "a", "ref-1")
     clock.advance(601)
-    assert store.claim("c", "b").won
+    assert store.links.claim("c", "b").won
 
 
-def test_a_live_lease_holds_and_a_dead_one_is_taken_over(store: LinkStore, clock: Clock) -> None:
-    assert store.claim("c", "a", lease_s=120).won
+def test_a_live_lease_holds_and_a_dead_one_is_taken_over(store: SyncStore, clock: Clock) -> None:
+    assert store.links.claim("c", "a", lease_s=120).won
     clock.advance(119)
-    held = store.claim("c", "b", lease_s=120)
+    held = store.links.claim("c", "b", lease_s=120)
     assert (held.won, held.settled) == (False, False)
     clock.advance(2)
-    taken = store.claim("c", "b", lease_s=120)
+    taken = store.links.claim("c", "b", lease_s=120)
     assert (taken.won, taken.taken_over) == (True, True)
     with pytest.raises(ClaimHeld):
-        store.settle_claim("c", "a", "too-late")  # the dead holder cannot settle any more
-    store.settle_claim("c", "b", "ref-2")
-    assert store.claim("c", "a").result == "ref-2"
+        store.links.settle_claim("c", "a", "too-late")  # the dead holder cannot settle any more
+    store.links.settle_claim("c", "b", "ref-2")
+    assert store.links.claim("c", "a").result == "ref-2"
 
 
-def test_a_released_claim_is_free_at_once_and_a_settled_one_is_not_released(store: LinkStore) -> None:
-    assert store.claim("c", "a").won
-    store.release_claim("c", "a")
-    assert store.claim("c", "b").won
-    store.settle_claim("c", "b", "ref")
-    store.release_claim("c", "b")
-    assert store.claim("c", "a").result == "ref"
+def test_a_released_claim_is_free_at_once_and_a_settled_one_is_not_released(store: SyncStore) -> None:
+    assert store.links.claim("c", "a").won
+    store.links.release_claim("c", "a")
+    assert store.links.claim("c", "b").won
+    store.links.settle_claim("c", "b", "ref")
+    store.links.release_claim("c", "b")
+    assert store.links.claim("c", "a").result == "ref"
 
 
 def test_counterparty_claim_names_follow_inn_then_kind_and_name() -> None:

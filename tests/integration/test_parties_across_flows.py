@@ -12,12 +12,11 @@ import pytest
 
 from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
-from bridge.links import B24Ref, OneCRef
 from bridge.parties.poller import run as parties_run
-from bridge.parties.resolved import ResolvedStore
-from bridge.parties.setup import load_or_setup
+from bridge.parties.resolved import resolved_config
 from bridge.parties.setup import setup as parties_setup
 from bridge.parties.sync import PartiesFlow, parties_mapping
+from bridge.store import B24Ref, OneCRef
 from sandbox.world.deals import World
 from sandbox.world.rest import B24Rest
 from tests.harness.deal_world import ports, ready
@@ -35,7 +34,9 @@ def world(running: World) -> World:
 
 def parties(world: World) -> None:
     p = ports(world)
-    report = parties_run(PartiesFlow(p, load_or_setup(p, ResolvedStore(p.links)), parties_mapping(p)))
+    if resolved_config(p.store).find() is None:  # setup runs before the flows
+        parties_setup(p, dry_run=False)
+    report = parties_run(PartiesFlow(p, resolved_config(p.store).load(), parties_mapping(p)))
     assert not report.failures, report.failures
 
 
@@ -51,7 +52,7 @@ def every_flow_twice(world: World, deal_id: int) -> None:
 
 
 def linked_ref(world: World, entity: str, entity_id: int) -> str:
-    link = ports(world).links.find_by_b24(B24Ref(entity=entity, id=str(entity_id)))
+    link = ports(world).store.links.find_by_b24(B24Ref(entity=entity, id=str(entity_id)))
     assert link is not None
     return link.onec.ref
 
@@ -118,14 +119,14 @@ def test_a_long_title_from_the_parties_flow_keeps_its_full_text_in_the_full_name
 
     parties(world)
     parties(world)
-    before = ports(world).links.find_by_b24(B24Ref(entity="COMPANY", id=str(company)))
+    before = ports(world).store.links.find_by_b24(B24Ref(entity="COMPANY", id=str(company)))
     parties(world)
 
     assert rest.call("crm.company.get", {"id": company})["TITLE"] == LONG_TITLE
     counterparty = ports(world).onec.get(COUNTERPARTIES, linked_ref(world, "COMPANY", company))
     assert counterparty["Description"] == LONG_TITLE[:100].rstrip()
     assert counterparty["НаименованиеПолное"] == LONG_TITLE
-    after = ports(world).links.find_by_b24(B24Ref(entity="COMPANY", id=str(company)))
+    after = ports(world).store.links.find_by_b24(B24Ref(entity="COMPANY", id=str(company)))
     assert before is not None
     assert after is not None
     assert before.extra == after.extra
@@ -160,7 +161,9 @@ def test_a_1c_address_with_parts_arrives_in_the_bitrix24_address_fields(world: W
     )
     parties(world)
     rest = B24Rest(world.b24_webhook_url)
-    link = ports(world).links.find_by_onec(OneCRef(entity_set=COUNTERPARTIES, ref=str(created["Ref_Key"])))
+    link = ports(world).store.links.find_by_onec(
+        OneCRef(entity_set=COUNTERPARTIES, ref=str(created["Ref_Key"]))
+    )
     assert link is not None
     (requisite,) = rest.call(
         "crm.requisite.list", {"filter": {"ENTITY_TYPE_ID": 4, "ENTITY_ID": link.b24.id}}
@@ -231,7 +234,7 @@ def test_a_buyer_and_supplier_counterparty_keeps_both_flags(world: World) -> Non
     )
     ref = str(created["Ref_Key"])
     parties(world)
-    link = ports(world).links.find_by_onec(OneCRef(entity_set=COUNTERPARTIES, ref=ref))
+    link = ports(world).store.links.find_by_onec(OneCRef(entity_set=COUNTERPARTIES, ref=ref))
     assert link is not None
     rest = B24Rest(world.b24_webhook_url)
     assert rest.call("crm.company.get", {"id": link.b24.id})["COMPANY_TYPE"] == "CUSTOMER"

@@ -128,8 +128,8 @@ def test_a_bitrix24_contact_without_company_becomes_a_private_person_never_a_com
     world.run()
     [row] = world.onec_list("Catalog_Контрагенты", Description="Петрова Анна Игоревна")
     assert row["ВидКонтрагента"] == "ФизическоеЛицо"
-    assert world.ports.links.find_by_b24(
-        __import__("bridge.links.models", fromlist=["B24Ref"]).B24Ref(entity="CONTACT", id=str(contact))
+    assert world.ports.store.links.find_by_b24(
+        __import__("bridge.store.models", fromlist=["B24Ref"]).B24Ref(entity="CONTACT", id=str(contact))
     )
 
 
@@ -162,7 +162,7 @@ def test_a_conflict_resolves_by_the_owner_rule_and_is_audited(world: World) -> N
     assert world.b24("crm.company.get", {"id": alfa["ID"]})["COMMENTS"] == "из Битрикс24"
     from datetime import UTC, datetime
 
-    conflicts = [a for a in world.ports.links.list_audit(datetime.now(UTC).date()) if a.outcome == "conflict"]
+    conflicts = [a for a in world.ports.store.audit.list(datetime.now(UTC).date()) if a.outcome == "conflict"]
     lost = {a.detail["field"]: a.detail["lost"] for a in conflicts}
     assert lost == {"kpp": "770501003", "comment": "из 1С"}
 
@@ -193,7 +193,7 @@ def test_an_ambiguous_name_match_creates_nothing_and_is_reported(world: World) -
 
 
 def test_deletions_never_cascade_by_default(world: World) -> None:
-    from bridge.links.models import OneCRef
+    from bridge.store.models import OneCRef
 
     world.run()
     [alfa] = world.b24("crm.company.list", {"filter": {"TITLE": "Альфа-Строй ООО"}})
@@ -203,7 +203,8 @@ def test_deletions_never_cascade_by_default(world: World) -> None:
     [row] = world.onec_list("Catalog_Контрагенты", Description="Альфа-Строй ООО")
     assert row["DeletionMark"] is False
     assert (
-        world.ports.links.find_by_onec(OneCRef(entity_set="Catalog_Контрагенты", ref=row["Ref_Key"])) is None
+        world.ports.store.links.find_by_onec(OneCRef(entity_set="Catalog_Контрагенты", ref=row["Ref_Key"]))
+        is None
     )
 
     [steel] = world.onec_list("Catalog_Контрагенты", Description="СтальПоставка АО")
@@ -256,7 +257,7 @@ def test_the_responsible_manager_travels_both_ways_by_email(world: World) -> Non
     assert gamma["Комментарий"] == "x"
     unmatched = [
         a.detail
-        for a in world.ports.links.list_audit(datetime.now(UTC).date())
+        for a in world.ports.store.audit.list(datetime.now(UTC).date())
         if a.outcome == "responsible_unmatched"
     ]
     assert {"side": "b24", "user": "1"} in unmatched

@@ -15,8 +15,7 @@ from bridge.config.payments import PaymentsMapping, RegistryOptions
 from bridge.payments.poller import poll
 from bridge.payments.push import PushBody, handle_push
 from bridge.payments.recompute import PaymentsContext
-from bridge.payments.resolved import SyncTableResolved
-from bridge.payments.state import OrderStateStore
+from bridge.payments.resolved import resolved_config
 from sandbox.serve import RunningServer
 from sandbox.world.payments import BIZPROC_TEMPLATE_ID, PaymentsWorld, onec_time
 from tests.harness.emulators import payments_world, running_emulators
@@ -45,8 +44,7 @@ def context(world: PaymentsWorld, *, onec_attempts: int = 4) -> PaymentsContext:
     return PaymentsContext(
         ports=ports,
         options=world.mapping.payments,
-        resolved=SyncTableResolved.beside(ports.links),
-        states=OrderStateStore(world.table_name, world.dynamodb),
+        resolved=resolved_config(ports.store),
         portal_url="https://portal.example",
     )
 
@@ -176,7 +174,7 @@ def test_order_states_do_not_move_a_materials_funnel_deal_after_its_order(world:
 
     assert world.deal(deal_id)["STAGE_ID"] == "C1:NEW"
     day = datetime.now(UTC).date()
-    skipped = [e for e in ctx.ports.links.list_audit(day) if e.subject == f"DEAL-{deal_id}"]
+    skipped = [e for e in ctx.ports.store.audit.list(day) if e.subject == f"DEAL-{deal_id}"]
     assert "StateNotApplied" in [e.outcome for e in skipped]
 
 

@@ -17,12 +17,11 @@ import pytest
 from bridge.config.mapping import Mapping
 from bridge.config.payments import PaymentsMapping, RegistryOptions
 from bridge.domain.onec_sets import ORDERS as ORDER_SET
-from bridge.links.store import LinkStore
 from bridge.payments.manifest import OPEN_ORDERS_MANIFEST
 from bridge.payments.poller import poll
 from bridge.payments.recompute import PaymentsContext, recompute_order
-from bridge.payments.resolved import SyncTableResolved
-from bridge.payments.state import OrderStateStore
+from bridge.payments.resolved import resolved_config
+from bridge.store import SyncStore
 from sandbox.serve import RunningServer
 from sandbox.world.payments import PaymentsWorld, onec_time
 from tests.harness.emulators import payments_world, running_emulators
@@ -53,8 +52,7 @@ def context(world: PaymentsWorld, clock: float | None = None) -> PaymentsContext
     ctx = PaymentsContext(
         ports=ports,
         options=world.mapping.payments,
-        resolved=SyncTableResolved.beside(ports.links),
-        states=OrderStateStore(world.table_name, world.dynamodb),
+        resolved=resolved_config(ports.store),
         portal_url="https://portal.example",
     )
     return ctx if clock is None else replace(ctx, clock=lambda: clock)
@@ -113,7 +111,7 @@ def test_an_open_order_older_than_the_window_is_still_watched(world: PaymentsWor
     assert world.deal(deal_id)["UF_CRM_1C_ORDER_SUM"] == "1250.00|RUB"
     later = time.time() + timedelta(days=45).total_seconds()  # the order is now 45 days old
     poll(context(world, later))
-    assert order_ref in LinkStore(world.table_name, world.dynamodb).get_manifest(OPEN_ORDERS_MANIFEST)
+    assert order_ref in SyncStore(world.table_name, world.dynamodb).manifests.get(OPEN_ORDERS_MANIFEST)
 
     with world.onec() as onec:  # the manager adds goods to the old order: its sum changes
         onec.update(
@@ -138,7 +136,7 @@ def test_an_open_order_older_than_the_window_is_still_watched(world: PaymentsWor
     world.set_state(order_ref, "Завершен")  # closed: moves the deal, then no longer watched
     poll(context(world, later + 120))
     assert world.deal(deal_id)["STAGE_ID"] == "EXECUTING"
-    assert order_ref not in LinkStore(world.table_name, world.dynamodb).get_manifest(OPEN_ORDERS_MANIFEST)
+    assert order_ref not in SyncStore(world.table_name, world.dynamodb).manifests.get(OPEN_ORDERS_MANIFEST)
 
 
 def test_orders_already_old_on_the_first_run_are_found_once(world: PaymentsWorld) -> None:

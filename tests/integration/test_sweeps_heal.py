@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bridge.catalog.setup import setup as catalog_setup
 from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
 from bridge.deals.sweep import CURSOR, MAX_RETRIES, sweep
@@ -49,7 +50,7 @@ class Worker:
 def world(moto_endpoint: str) -> Iterator[World]:
     running = World(moto_endpoint).start()
     assert running.ports is not None
-    assert run_steps([("deals", deal_setup)], running.ports, dry_run=False).ok
+    assert run_steps([("deals", deal_setup), ("catalog", catalog_setup)], running.ports, dry_run=False).ok
     yield running
     running.stop()
 
@@ -84,7 +85,7 @@ def test_a_deal_parked_in_the_dlq_while_1c_was_down_is_retried_and_heals(world: 
     assert "created" in worker.outcomes[-1][1]
     third = sweep(world.ports, worker, now=t0 + timedelta(minutes=40))
     assert third.healed == (deal,)
-    cursor = world.ports.links.get_cursor(CURSOR)
+    cursor = world.ports.store.cursors.get(CURSOR)
     assert cursor is not None
     assert "retry" not in cursor.value
 
@@ -109,7 +110,7 @@ def test_a_deal_that_keeps_failing_is_reported_once_and_then_costs_nothing(world
     assert len(gave_up) == 1
     assert [deal for deal, _ in worker.outcomes] == [stuck] * (MAX_RETRIES + 1)
     today = datetime.now(UTC).date()  # the audit item carries the store's clock, not the sweep's
-    audit = [e for e in world.ports.links.list_audit(today) if e.outcome == "sweep-gave-up"]
+    audit = [e for e in world.ports.store.audit.list(today) if e.outcome == "sweep-gave-up"]
     assert [e.subject for e in audit] == [f"DEAL-{stuck}"]
 
     # After the report: no re-check, no extra Bitrix24 call, nothing queued.
@@ -148,7 +149,7 @@ def test_a_failing_company_no_longer_pins_the_parties_cursor_and_heals_when_1c_i
     t0 = datetime.now(UTC)
     first = run_parties(parties.flow(), now=t0)
     assert f"B24#COMPANY#{company}" in first.failures
-    cursor = parties.ports.links.get_cursor(SWEEP_CURSOR)
+    cursor = parties.ports.store.cursors.get(SWEEP_CURSOR)
     assert cursor is not None
     assert f"COMPANY#{company}" in cursor.value["retry"]
 
@@ -164,7 +165,7 @@ def test_a_failing_company_no_longer_pins_the_parties_cursor_and_heals_when_1c_i
     assert healed.retried == [f"B24#COMPANY#{company}"]
     assert healed.failures == {}
     assert parties.onec_list("Catalog_Контрагенты", Description="Омега Лтд")
-    cursor = parties.ports.links.get_cursor(SWEEP_CURSOR)
+    cursor = parties.ports.store.cursors.get(SWEEP_CURSOR)
     assert cursor is not None
     assert "retry" not in cursor.value
 
@@ -183,7 +184,7 @@ def test_an_always_failing_company_is_reported_once_then_left_alone(parties: Par
     assert len(attempts) == 1 + PARTIES_MAX_RETRIES  # the first failure, then the retries
     assert [r.gave_up for r in reports if r.gave_up] == [[key]]
     today = datetime.now(UTC).date()
-    audit = [e for e in parties.ports.links.list_audit(today) if e.outcome == "sweep-gave-up"]
+    audit = [e for e in parties.ports.store.audit.list(today) if e.outcome == "sweep-gave-up"]
     assert [e.subject for e in audit] == [key]
 
     # Later runs: no attempt, no write, no new report — and another company still syncs.

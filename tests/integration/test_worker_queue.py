@@ -18,10 +18,10 @@ from bridge.deps import reset, worker_deps
 from bridge.domain.events import QueuedEvent
 from bridge.errors import PermanentError, TransientError
 from bridge.handlers import overridden
-from bridge.links.store import LinkStore
 from bridge.pipeline.dispatch import Registry
 from bridge.pipeline.idempotency import IDEMPOTENCY_PK
 from bridge.pipeline.worker import WorkerDeps
+from bridge.store import SyncStore
 from sandbox.template import ROOT, load_function_handler, queue_arn
 from tests.harness.env import events_queues, local_env
 from tests.harness.lambda_edge import LambdaContext as FakeLambdaContext
@@ -169,8 +169,8 @@ def test_a_failed_flow_leaves_no_record_so_the_retry_runs_it(stack: Stack) -> No
 
 def test_permanent_failure_is_audited_in_sync_table_and_not_retried(stack: Stack) -> None:
     assert stack.run_worker([_record_for("bad-data", id=400)]) == []
-    store = LinkStore(stack.table, stack.dynamodb)
-    [entry] = store.list_audit(datetime.now(UTC).date())
+    store = SyncStore(stack.table, stack.dynamodb)
+    [entry] = store.audit.list(datetime.now(UTC).date())
     assert (entry.flow, entry.subject, entry.outcome) == ("b24-events", "DEAL-400", "failed")
     assert entry.detail["reason"] == "deal 400 has no company and no contact"
 

@@ -342,9 +342,9 @@ def test_error_descriptions_echoing_the_url_are_masked() -> None:
 
 
 def test_client_is_built_from_settings_without_leaking_the_code(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bridge.b24 import factory
-    from bridge.b24.ratelimit import SharedBucket
+    from bridge import deps
     from bridge.settings import reset_caches
+    from bridge.store import SharedBucket
 
     environment = {
         "BRIDGE_TABLE_NAME": "SyncTable-test",
@@ -359,15 +359,15 @@ def test_client_is_built_from_settings_without_leaking_the_code(monkeypatch: pyt
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("BRIDGE_SECRET_ID", raising=False)
     reset_caches()
-    factory.reset()
+    deps.reset()
     try:
-        client = factory.default_client()
-        assert factory.default_client() is client
+        client = deps.b24_client()
+        assert deps.b24_client() is client
         assert CODE not in repr(client)
         assert client.operating.budget_s == 420
         limiter = client.limiter
         assert isinstance(limiter, SharedBucket)
         assert (limiter.table_name, limiter.burst, limiter.per_second) == ("SyncTable-test", 250, 5.0)
     finally:
-        factory.reset()
+        deps.reset()
         reset_caches()

@@ -10,8 +10,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from bridge.b24.ratelimit import LocalBucket, SharedBucket, limiter_from_settings
-from bridge.settings import RateLimit, reset_caches
+from bridge import deps
+from bridge.b24.ratelimit import LocalBucket
+from bridge.settings import reset_caches
+from bridge.store import SharedBucket, Table
 from sandbox.template import create_table_from_template
 from tests.harness.clock import FakeTime
 
@@ -60,7 +62,7 @@ def table() -> Iterator[tuple[Any, str]]:
 def test_shared_bucket_state_lives_in_one_table_item(table: tuple[Any, str]) -> None:
     client, name = table
     fake_time = FakeTime()
-    bucket = SharedBucket(name, client, burst=5, per_second=2.0, clock=fake_time.clock, sleep=fake_time.sleep)
+    bucket = SharedBucket(Table(name, client, fake_time.clock, fake_time.sleep), burst=5, per_second=2.0)
 
     bucket.acquire()
     bucket.acquire()
@@ -73,8 +75,8 @@ def test_shared_bucket_state_lives_in_one_table_item(table: tuple[Any, str]) -> 
 def test_two_shared_buckets_spend_one_budget(table: tuple[Any, str]) -> None:
     client, name = table
     fake_time = FakeTime()
-    first = SharedBucket(name, client, burst=5, per_second=2.0, clock=fake_time.clock, sleep=fake_time.sleep)
-    second = SharedBucket(name, client, burst=5, per_second=2.0, clock=fake_time.clock, sleep=fake_time.sleep)
+    first = SharedBucket(Table(name, client, fake_time.clock, fake_time.sleep), burst=5, per_second=2.0)
+    second = SharedBucket(Table(name, client, fake_time.clock, fake_time.sleep), burst=5, per_second=2.0)
 
     for _ in range(3):
         first.acquire()
@@ -88,7 +90,7 @@ def test_two_shared_buckets_spend_one_budget(table: tuple[Any, str]) -> None:
 def test_shared_bucket_retries_after_losing_a_race(table: tuple[Any, str]) -> None:
     client, name = table
     fake_time = FakeTime()
-    rival = SharedBucket(name, client, burst=5, per_second=2.0, clock=fake_time.clock, sleep=fake_time.sleep)
+    rival = SharedBucket(Table(name, client, fake_time.clock, fake_time.sleep), burst=5, per_second=2.0)
 
     class RacingClient:
         """Lets the rival write between our read and our conditional write, once."""
@@ -108,7 +110,7 @@ def test_shared_bucket_retries_after_losing_a_race(table: tuple[Any, str]) -> No
             return client.put_item(**kwargs)
 
     racing = RacingClient()
-    bucket = SharedBucket(name, racing, burst=5, per_second=2.0, clock=fake_time.clock, sleep=fake_time.sleep)  # type: ignore[arg-type]
+    bucket = SharedBucket(Table(name, racing, fake_time.clock, fake_time.sleep), burst=5, per_second=2.0)  # type: ignore[arg-type]
     bucket.acquire()
 
     item = client.get_item(TableName=name, Key={"pk": {"S": "RATE#b24"}, "sk": {"S": "STATE"}})["Item"]
@@ -116,20 +118,33 @@ def test_shared_bucket_retries_after_losing_a_race(table: tuple[Any, str]) -> No
     assert racing.puts == 2
 
 
-def test_limiter_from_settings_uses_the_plan_and_table(
+def test_the_wired_limiter_uses_the_plan_and_table(
     table: tuple[Any, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client, name = table
+    _client, name = table
     monkeypatch.setenv("BRIDGE_TABLE_NAME", name)
+    monkeypatch.setenv("BRIDGE_B24_WEBHOOK_URL", "https://portal.example/rest/1/c0de/")
+    monkeypatch.setenv("BRIDGE_B24_APPLICATION_TOKEN", "t0ken")
+    monkeypatch.setenv("BRIDGE_ONEC_BASE_URL", "http://1c.local/unf/odata/standard.odata/")
+    monkeypatch.setenv("BRIDGE_ONEC_USER", "odata")
+    monkeypatch.setenv("BRIDGE_ONEC_PASSWORD", "secret-password")
+    monkeypatch.delenv("BRIDGE_SECRET_ID", raising=False)
     monkeypatch.setenv("BRIDGE_B24_RATE_LIMIT", '{"burst": 250, "per_second": 5}')
     reset_caches()
+    deps.reset()
     try:
-        bucket = limiter_from_settings(dynamodb_client=client)
+        bucket = deps.b24_client().limiter
+        assert isinstance(bucket, SharedBucket)
         assert (bucket.table_name, bucket.burst, bucket.per_second) == (name, 250, 5.0)
         assert bucket.capacity == 249.0  # one slot of margin below the portal's bucket
-        custom = limiter_from_settings(RateLimit(burst=10, per_second=1.0), dynamodb_client=client)
+        monkeypatch.setenv("BRIDGE_B24_RATE_LIMIT", '{"burst": 10, "per_second": 1.0}')
+        reset_caches()
+        deps.reset()
+        custom = deps.b24_client().limiter
+        assert isinstance(custom, SharedBucket)
         assert (custom.burst, custom.per_second) == (10, 1.0)
     finally:
+        deps.reset()
         reset_caches()
 
 

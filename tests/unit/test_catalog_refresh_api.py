@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from bridge.catalog import auth
 from bridge.deps import default_ports
 from bridge.handlers import overridden
+from bridge.routes import stock_refresh as auth
 
 APP = Path(__file__).parents[2] / "functions" / "stock_refresh" / "app.py"
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.links.fingerprint import fingerprint
+from bridge.domain.fingerprint import fingerprint
 
 _scalars = (
     st.none()

@@ -10,9 +10,9 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from pydantic import ValidationError
 
 from bridge.errors import PermanentError, TransientError
-from bridge.links import B24Ref, Cursor, Link, LinkConflict, OneCRef, StoreBusy, StoreError
-from bridge.links.errors import translate
-from bridge.links.items import AuditItem, CursorItem, LinkItem, is_expired
+from bridge.store import B24Ref, Cursor, Link, LinkConflict, OneCRef, StoreBusy, StoreError
+from bridge.store.errors import translate
+from bridge.store.items import AuditItem, CursorItem, LinkItem, is_expired
 
 REF = "b1c89da7-cb6a-11e6-aede-5404a6b4b8ed"
 LINK = Link(

@@ -1,17 +1,15 @@
 """The one place a configured `B24Client` is built from settings and secrets.
 
-Cached per process: a warm Lambda keeps its HTTP connection pool and its view of each method's
-operating time. The webhook is not frozen in it: the client asks the settings for the current
+`bridge.deps` caches it per process: a warm Lambda keeps its HTTP connection pool and its view
+of each method's operating time. The webhook is not frozen in it: the client asks the settings for the current
 one (re-read on the secret's TTL, and at once after an auth error), so a rotation needs no restart.
-Nothing is built at import; `reset()` is for tests and the local stack.
+Nothing is built at import.
 """
 
 from __future__ import annotations
 
-from functools import cache
-
 from bridge.b24.client import B24Client
-from bridge.b24.ratelimit import limiter_from_settings
+from bridge.b24.ratelimit import RateLimiter
 from bridge.settings import credentials, refresh_credentials, runtime_settings
 
 
@@ -21,24 +19,16 @@ def current_webhook(fresh: bool) -> str:
     return held.b24_webhook_url.get_secret_value()
 
 
-def client_from_settings() -> B24Client:
+def client_from_settings(limiter: RateLimiter) -> B24Client:
+    """A client paced by `limiter` (in AWS the SyncTable bucket, which `bridge.deps` injects)."""
     settings = runtime_settings()
     rate = settings.b24_rate_limit
     return B24Client(
         current_webhook(False),
         webhook_source=current_webhook,
-        limiter=limiter_from_settings(rate),
+        limiter=limiter,
         max_attempts=settings.max_attempts,
         timeout_s=settings.http_timeout_s,
         operating_budget_s=rate.operating_budget_s,
         operating_headroom=rate.operating_headroom,
     )
-
-
-@cache
-def default_client() -> B24Client:
-    return client_from_settings()
-
-
-def reset() -> None:
-    default_client.cache_clear()

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple, TypedDict
 
 from bridge.catalog.resolved import CatalogResolved
-from bridge.links import fingerprint
+from bridge.domain.fingerprint import fingerprint
 from bridge.onec.odata import is_empty_ref, normalize_ref
+from bridge.store.manifests import pack, unpack
 
 MANIFEST_SECTIONS = "catalog-sections"
 MANIFEST_ITEMS = "catalog-items"
@@ -39,6 +40,20 @@ def _parent(raw: Any) -> str | None:
     return None if not raw or is_empty_ref(str(raw)) else normalize_ref(str(raw))
 
 
+class _Version(TypedDict):
+    ref: str
+    data_version: str
+
+
+def _version(entity: Mapping[str, Any]) -> _Version:
+    """Which object, in which version: what every row read from `Catalog_Номенклатура` starts with."""
+    return {"ref": normalize_ref(entity["Ref_Key"]), "data_version": str(entity.get("DataVersion", ""))}
+
+
+def _text(entity: Mapping[str, Any], name: str) -> str:
+    return str(entity.get(name) or "").strip()
+
+
 @dataclass(frozen=True, slots=True)
 class Headline:
     """One row of the cheap 1C manifest (`$select=Ref_Key,DataVersion,DeletionMark,…`)."""
@@ -51,12 +66,12 @@ class Headline:
 
     @classmethod
     def from_entity(cls, entity: Mapping[str, Any]) -> Headline:
+        flags = bool(entity.get("DeletionMark")), bool(entity.get("IsFolder"))
         return cls(
-            ref=normalize_ref(entity["Ref_Key"]),
-            data_version=str(entity.get("DataVersion", "")),
-            deletion_mark=bool(entity.get("DeletionMark")),
-            is_folder=bool(entity.get("IsFolder")),
-            kind=str(entity.get("ТипНоменклатуры") or ""),
+            **_version(entity),
+            deletion_mark=flags[0],
+            is_folder=flags[1],
+            kind=_text(entity, "ТипНоменклатуры"),
         )
 
 
@@ -70,13 +85,9 @@ class Folder:
 
     @classmethod
     def from_entity(cls, entity: Mapping[str, Any]) -> Folder:
-        return cls(
-            ref=normalize_ref(entity["Ref_Key"]),
-            name=str(entity.get("Description") or "").strip(),
-            parent=_parent(entity.get("Parent_Key")),
-            data_version=str(entity.get("DataVersion", "")),
-            deleted=bool(entity.get("DeletionMark")),
-        )
+        parent = _parent(entity.get("Parent_Key"))
+        deleted = bool(entity.get("DeletionMark"))
+        return cls(**_version(entity), name=_text(entity, "Description"), parent=parent, deleted=deleted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,19 +104,17 @@ class Item:
     @classmethod
     def from_entity(cls, entity: Mapping[str, Any]) -> Item:
         return cls(
-            ref=normalize_ref(entity["Ref_Key"]),
-            name=str(entity.get("Description") or "").strip(),
-            full_name=str(entity.get("НаименованиеПолное") or "").strip(),
-            article=str(entity.get("Артикул") or "").strip(),
+            **_version(entity),
+            name=_text(entity, "Description"),
+            full_name=_text(entity, "НаименованиеПолное"),
+            article=_text(entity, "Артикул"),
             parent=_parent(entity.get("Parent_Key")),
-            data_version=str(entity.get("DataVersion", "")),
             deleted=bool(entity.get("DeletionMark")) or bool(entity.get("Недействителен")),
-            kind=str(entity.get("ТипНоменклатуры") or ""),
+            kind=_text(entity, "ТипНоменклатуры"),
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Stored:
+class Stored(NamedTuple):
     """What the manifest remembers of a section or product: its Bitrix24 id and what was written."""
 
     b24_id: int
@@ -113,27 +122,27 @@ class Stored:
     fingerprint: str
 
     def encode(self) -> str:
-        return f"{self.b24_id}|{self.data_version}|{self.fingerprint}"
+        # The id and the hex fingerprint never contain the separator, so any DataVersion survives.
+        return pack(*self)
 
     @classmethod
     def decode(cls, text: str) -> Stored:
-        # The id and the hex fingerprint never contain "|", so any DataVersion text survives.
-        b24_id, rest = text.split("|", 1)
-        data_version, fp = rest.rsplit("|", 1)
+        b24_id, data_version, fp = unpack(text, 3)
         return cls(int(b24_id), data_version, fp)
 
 
-@dataclass(frozen=True, slots=True)
-class StoredPrice:
+class StoredPrice(NamedTuple):
+    """The price row last written for a product: its id (None before Bitrix24 gave one) and amount."""
+
     price_id: int | None
     price: Decimal
 
     def encode(self) -> str:
-        return f"{self.price_id or ''}|{number_text(self.price)}"
+        return pack(self.price_id or "", number_text(self.price))
 
     @classmethod
     def decode(cls, text: str) -> StoredPrice:
-        price_id, price = text.split("|", 1)
+        price_id, price = unpack(text, 2)
         return cls(int(price_id) if price_id else None, Decimal(price))
 
 

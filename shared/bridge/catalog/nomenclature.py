@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Unpack
 
 from bridge.b24.batching import MAX_BATCH
 from bridge.b24.errors import B24Error
@@ -37,14 +37,14 @@ from bridge.catalog.model import (
     section_fingerprint,
 )
 from bridge.catalog.plan import WritePlan, decide, folder_levels, manifest_diff, price_writes, synced_items
-from bridge.catalog.progress import Progress, Sink
+from bridge.catalog.progress import Progress, RunOptions, Sink, run_options
 from bridge.catalog.report import RunReport
 from bridge.catalog.resolved import CatalogResolved
 from bridge.catalog.state import ManifestBuffer, load_prices, load_stored
 from bridge.catalog.writer import Unit, run_units
 from bridge.config.catalog import CatalogMapping
-from bridge.deps import Ports
 from bridge.observability import logger
+from bridge.ports import Ports
 
 # Product batches sent before the first answer is back. Each batch holds whole units (a product and
 # its price), so batches never refer to each other; a portal takes seconds per batch of 50 writes
@@ -62,18 +62,12 @@ def _new_id(result: Any, wrapper: str) -> int | None:
     return None
 
 
-def sync_nomenclature(
-    ports: Ports,
-    resolved: CatalogResolved,
-    *,
-    dry_run: bool = False,
-    sink: Sink | None = None,
-    should_stop: Callable[[], bool] = lambda: False,
-) -> RunReport:
+def sync_nomenclature(ports: Ports, resolved: CatalogResolved, **options: Unpack[RunOptions]) -> RunReport:
+    dry_run, sink, should_stop = run_options(options)
     settings: CatalogMapping = ports.mapping.catalog
     report = RunReport("nomenclature", dry_run=dry_run)
-    buffer = ManifestBuffer(ports.links)
-    stored_items = load_stored(ports.links, MANIFEST_ITEMS)
+    buffer = ManifestBuffer(ports.store)
+    stored_items = load_stored(ports.store, MANIFEST_ITEMS)
     # Reads that do not depend on Bitrix24 start now and overlap the section writes. Stock is only
     # needed for products created with their quantity, which on a first load is every product.
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="catalog-prefetch") as pool:
@@ -96,19 +90,8 @@ def sync_nomenclature(
             current = synced_items(
                 headlines, include_services=settings.include_services, service_kinds=settings.service_kinds
             )
-            _sync_products(
-                ports,
-                resolved,
-                settings,
-                current,
-                stored_items,
-                section_ids,
-                prefetch,
-                report,
-                buffer,
-                sink,
-                should_stop,
-            )
+            run = _Run(ports, resolved, report, buffer, sink, should_stop)
+            _sync_products(run, current, stored_items, section_ids, prefetch)
     if not report.stopped:
         _delete(ports, gone_sections, "catalog.section.delete", "section", report, buffer, should_stop)
     logger.info(report.summary(), extra=report.as_dict())
@@ -127,7 +110,7 @@ def _sync_sections(
     should_stop: Callable[[], bool],
 ) -> tuple[dict[str, int], list[tuple[str, int]]]:
     folders = reader.folders(ports.onec)
-    stored = load_stored(ports.links, MANIFEST_SECTIONS)
+    stored = load_stored(ports.store, MANIFEST_SECTIONS)
     diff = manifest_diff({f.ref: f.data_version for f in folders}, stored)
     wanted = set(diff.new) | set(diff.changed)
     fingerprints = {f.ref: section_fingerprint(f) for f in folders}
@@ -211,6 +194,28 @@ def _section_key(ref: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class _Run:
+    """What every step of one products run shares."""
+
+    ports: Ports
+    resolved: CatalogResolved
+    report: RunReport
+    buffer: ManifestBuffer
+    sink: Sink | None
+    should_stop: Callable[[], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class _NewProducts:
+    """What a created product is written with: its section, price, quantity and fingerprint."""
+
+    section_ids: Mapping[str, int]
+    targets: Mapping[str, Decimal]
+    quantities: Mapping[str, Decimal]
+    fingerprints: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class _Prefetch:
     probe: Future[lookup.Probe] | None
     prices: Future[dict[str, Decimal]]
@@ -258,24 +263,19 @@ def _products_exist(ports: Ports, iblock_id: int) -> bool:
 
 
 def _sync_products(
-    ports: Ports,
-    resolved: CatalogResolved,
-    settings: CatalogMapping,
+    run: _Run,
     current: Mapping[str, str],
     stored: Mapping[str, Stored],
     section_ids: Mapping[str, int],
     prefetch: _Prefetch,
-    report: RunReport,
-    buffer: ManifestBuffer,
-    sink: Sink | None,
-    should_stop: Callable[[], bool],
 ) -> None:
+    ports, resolved, report, buffer = run.ports, run.resolved, run.report, run.buffer
     diff = manifest_diff(current, stored)
     items = reader.items(
         ports.onec,
         [*diff.new, *diff.changed],
         total=len(current),
-        full_read_share=settings.full_read_share,
+        full_read_share=ports.mapping.catalog.full_read_share,
     )
     fingerprints = {item.ref: item_fingerprint(item, resolved) for item in items}
     found: dict[str, int] = {}
@@ -287,7 +287,7 @@ def _sync_products(
             logger.info("catalog holds no product: new items are created without an xmlId lookup")
     plan = decide(items, stored, diff.gone, fingerprints, found)
     targets = prefetch.prices.result()
-    stored_prices = load_prices(ports.links)
+    stored_prices = load_prices(ports.store)
     adopted = {obj.ref: b24_id for obj, b24_id in plan.update if obj.ref not in stored}
     if adopted and not report.dry_run:
         existing = lookup.price_ids(ports.b24, resolved.price_type_id, list(adopted.values()))
@@ -311,20 +311,19 @@ def _sync_products(
     products |= {obj.ref: b24_id for obj, b24_id in plan.update}
     prices = price_writes(targets, stored_prices, products)
     total = plan.writes + len(prices)
-    progress = Progress("catalog products", total, sink=sink) if total else None
+    progress = Progress("catalog products", total, sink=run.sink) if total else None
     if report.dry_run:
         _describe(plan, prices, section_ids, report)
         return
-    units: Iterator[Unit] = _product_units(
-        ports, resolved, plan, fingerprints, section_ids, targets, quantities, prices, adopted, report, buffer
-    )
+    new = _NewProducts(section_ids, targets, quantities, fingerprints)
+    units: Iterator[Unit] = _product_units(run, plan, new, prices, adopted)
     with _WriteBehind(buffer) as recorder:
         outcome = run_units(
             ports.b24,
             units,
             after_batch=recorder.after_batch,
             progress=progress,
-            should_stop=should_stop,
+            should_stop=run.should_stop,
             in_flight=BATCHES_IN_FLIGHT,
         )
     report.failed += outcome.failed
@@ -347,36 +346,17 @@ def _describe(
 
 
 def _product_units(
-    ports: Ports,
-    resolved: CatalogResolved,
-    plan: WritePlan[Item],
-    fingerprints: Mapping[str, str],
-    section_ids: Mapping[str, int],
-    targets: Mapping[str, Decimal],
-    quantities: Mapping[str, Decimal],
-    prices: list[Any],
-    adopted: Mapping[str, int],
-    report: RunReport,
-    buffer: ManifestBuffer,
+    run: _Run, plan: WritePlan[Item], new: _NewProducts, prices: list[Any], adopted: Mapping[str, int]
 ) -> Iterator[Unit]:
+    resolved, report, buffer = run.resolved, run.report, run.buffer
     for index, item in enumerate(plan.create):
-        yield _create_unit(
-            resolved,
-            item,
-            f"c{index}",
-            fingerprints[item.ref],
-            section_ids,
-            targets,
-            quantities,
-            report,
-            buffer,
-        )
+        yield _create_unit(run, new, item, f"c{index}")
     for index, (item, b24_id) in enumerate(plan.update):
         key = f"u{index}"
-        fields = product_fields(item, resolved, section_ids.get(item.parent) if item.parent else None)
+        fields = product_fields(item, resolved, new.section_ids.get(item.parent) if item.parent else None)
         yield Unit(
             ((key, Command("catalog.product.update", {"id": b24_id, "fields": fields})),),
-            _updated(item, b24_id, fingerprints[item.ref], item.ref in adopted, key, report, buffer),
+            _updated(item, b24_id, new.fingerprints[item.ref], item.ref in adopted, key, report, buffer),
         )
     for index, write in enumerate(prices):
         key = f"p{index}"
@@ -395,23 +375,14 @@ def _product_units(
         )
 
 
-def _create_unit(
-    resolved: CatalogResolved,
-    item: Item,
-    key: str,
-    fp: str,
-    section_ids: Mapping[str, int],
-    targets: Mapping[str, Decimal],
-    quantities: Mapping[str, Decimal],
-    report: RunReport,
-    buffer: ManifestBuffer,
-) -> Unit:
-    fields = product_fields(item, resolved, section_ids.get(item.parent) if item.parent else None)
-    quantity = quantities.get(item.ref, Decimal(0)) if resolved.stock_mode == "quantity" else None
+def _create_unit(run: _Run, new: _NewProducts, item: Item, key: str) -> Unit:
+    resolved, report, buffer, fp = run.resolved, run.report, run.buffer, new.fingerprints[item.ref]
+    fields = product_fields(item, resolved, new.section_ids.get(item.parent) if item.parent else None)
+    quantity = new.quantities.get(item.ref, Decimal(0)) if resolved.stock_mode == "quantity" else None
     if quantity is not None:
         fields["quantity"] = float(quantity)
     commands = [(key, Command("catalog.product.add", {"fields": fields}))]
-    price = targets.get(item.ref)
+    price = new.targets.get(item.ref)
     price_key = key + "p"
     if price is not None:
         price_fields = {

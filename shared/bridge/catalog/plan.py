@@ -112,9 +112,15 @@ def decide[T: (Folder, Item)](
 
 
 @dataclass(frozen=True, slots=True)
-class PriceWrite:
+class ProductWrite:
+    """A value to write on one Bitrix24 product: the 1C item `ref` and the product id."""
+
     ref: str
     product_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class PriceWrite(ProductWrite):
     price: Decimal
     price_id: int | None  # None: add a price row
 
@@ -141,9 +147,7 @@ def price_writes(
 
 
 @dataclass(frozen=True, slots=True)
-class StockWrite:
-    ref: str
-    product_id: int
+class StockWrite(ProductWrite):
     quantity: Decimal
     previous: Decimal | None  # last written; None when unknown
 

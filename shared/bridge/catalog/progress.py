@@ -4,10 +4,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TypedDict
 
 from bridge.observability import logger
 
 type Sink = Callable[[str], None]
+
+
+class RunOptions(TypedDict, total=False):
+    """How a catalog run goes: `dry_run` writes nothing, `sink` gets progress lines,
+    `should_stop` ends the run early (the Lambda's time budget)."""
+
+    dry_run: bool
+    sink: Sink | None
+    should_stop: Callable[[], bool]
+
+
+def run_options(options: RunOptions) -> tuple[bool, Sink | None, Callable[[], bool]]:
+    """(dry_run, sink, should_stop) with their defaults: a real run, no progress lines, no limit."""
+    return options.get("dry_run", False), options.get("sink"), options.get("should_stop", lambda: False)
 
 
 class Progress:

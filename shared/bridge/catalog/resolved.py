@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-if TYPE_CHECKING:
-    from bridge.links.store import LinkStore
+from bridge.store import SyncStore
+from bridge.store.resolved import ResolvedConfig
 
 FLOW = "catalog"
 
@@ -37,15 +37,6 @@ class CatalogResolved(BaseModel):
         return self.article_field
 
 
-class ResolvedStore:
-    """The catalog's resolved ids beside the links in SyncTable; written by setup."""
-
-    def __init__(self, links: LinkStore) -> None:
-        self._links = links
-
-    def load(self) -> CatalogResolved | None:
-        raw = self._links.get_config(FLOW)
-        return None if raw is None else CatalogResolved.model_validate(raw)
-
-    def save(self, resolved: CatalogResolved) -> None:
-        self._links.put_config(FLOW, resolved.model_dump(mode="json"))
+def resolved_config(store: SyncStore) -> ResolvedConfig[CatalogResolved]:
+    """The catalog's resolved ids in SyncTable: written by setup, read by every run."""
+    return store.resolved(FLOW, CatalogResolved)

@@ -1,20 +1,19 @@
-"""Entry points the Lambda handlers and the CLI share: resolve once, run within a time budget."""
+"""Entry points the Lambda handlers and the CLI share: read what setup resolved, run within a time budget."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, Unpack
 
 from bridge.catalog.nomenclature import sync_nomenclature
-from bridge.catalog.progress import Sink
+from bridge.catalog.progress import RunOptions, Sink
 from bridge.catalog.report import RunReport
-from bridge.catalog.resolved import ResolvedStore
-from bridge.catalog.setup import ensure_resolved
+from bridge.catalog.resolved import CatalogResolved, resolved_config
 from bridge.catalog.stock import refresh_stock, sync_stock
 
 if TYPE_CHECKING:
-    from bridge.deps import Ports
+    from bridge.ports import Ports
 
 
 def deadline_after(seconds: float | None) -> Callable[[], bool]:
@@ -25,41 +24,41 @@ def deadline_after(seconds: float | None) -> Callable[[], bool]:
     return lambda: time.monotonic() >= until
 
 
-def run_nomenclature(
-    ports: Ports,
-    *,
-    store: ResolvedStore | None = None,
-    dry_run: bool = False,
-    budget_s: float | None = None,
-    sink: Sink | None = None,
-) -> RunReport:
-    resolved = ensure_resolved(ports, store or ResolvedStore(ports.links), dry_run=dry_run)
-    return sync_nomenclature(
-        ports, resolved, dry_run=dry_run, sink=sink, should_stop=deadline_after(budget_s)
-    )
+class CatalogSync(Protocol):
+    def __call__(
+        self, ports: Ports, resolved: CatalogResolved, /, **options: Unpack[RunOptions]
+    ) -> RunReport: ...
 
 
-def run_stock(
-    ports: Ports,
-    *,
-    store: ResolvedStore | None = None,
-    dry_run: bool = False,
-    budget_s: float | None = None,
-    sink: Sink | None = None,
-) -> RunReport:
-    resolved = ensure_resolved(ports, store or ResolvedStore(ports.links), dry_run=dry_run)
-    return sync_stock(ports, resolved, dry_run=dry_run, sink=sink, should_stop=deadline_after(budget_s))
+class BudgetedRun(Protocol):
+    def __call__(
+        self, ports: Ports, *, dry_run: bool = False, budget_s: float | None = None, sink: Sink | None = None
+    ) -> RunReport: ...
+
+
+def _budgeted(sync: CatalogSync) -> BudgetedRun:
+    """`sync` with what setup resolved, ending within `budget_s`."""
+
+    def run(
+        ports: Ports, *, dry_run: bool = False, budget_s: float | None = None, sink: Sink | None = None
+    ) -> RunReport:
+        resolved = resolved_config(ports.store).load()
+        return sync(ports, resolved, dry_run=dry_run, sink=sink, should_stop=deadline_after(budget_s))
+
+    return run
+
+
+run_nomenclature = _budgeted(sync_nomenclature)
+run_stock = _budgeted(sync_stock)
 
 
 def run_refresh(
     product_ids: Iterable[int | str] | None,
     ports: Ports,
     *,
-    store: ResolvedStore | None = None,
     budget_s: float | None = None,
 ) -> RunReport:
     """Given products now; None = every synced product (a stock run out of schedule)."""
     if product_ids is None:
-        return run_stock(ports, store=store, budget_s=budget_s)
-    resolved = ensure_resolved(ports, store or ResolvedStore(ports.links))
-    return refresh_stock(product_ids, ports, resolved)
+        return run_stock(ports, budget_s=budget_s)
+    return refresh_stock(product_ids, ports, resolved_config(ports.store).load())

@@ -13,10 +13,10 @@ from typing import Any
 
 from bridge.b24.errors import B24Error, MethodNotFound
 from bridge.b24.models import yes_no
-from bridge.catalog.resolved import CatalogResolved, ResolvedStore, StockMode
-from bridge.deps import Ports
+from bridge.catalog.resolved import CatalogResolved, StockMode, resolved_config
 from bridge.domain.onec_sets import PRICE_KINDS, WAREHOUSES
 from bridge.onec.odata import eq, normalize_ref
+from bridge.ports import Ports
 from bridge.setup.framework import SetupProblem
 
 type SetupResult = list[SetupProblem | str]
@@ -173,30 +173,10 @@ def resolve(ports: Ports, *, dry_run: bool) -> tuple[CatalogResolved | None, Set
     return resolved, out
 
 
-def setup(ports: Ports, *, dry_run: bool, store: ResolvedStore | None = None) -> SetupResult:
-    """The setup command's catalog step. Without `store`, the one in the configured SyncTable."""
+def setup(ports: Ports, *, dry_run: bool) -> SetupResult:
+    """The setup command's catalog step; saves what it resolved in the configured SyncTable."""
     resolved, out = resolve(ports, dry_run=dry_run)
     if resolved is not None and not dry_run:
-        (store or ResolvedStore(ports.links)).save(resolved)
+        resolved_config(ports.store).save(resolved)
         out.append("catalog: resolved ids saved (CONFIG#catalog)")
     return out
-
-
-def ensure_resolved(ports: Ports, store: ResolvedStore, *, dry_run: bool = False) -> CatalogResolved:
-    """What setup stored; runs setup first when it never ran (a fresh stack, the sandbox).
-
-    A dry run resolves without creating the article property or saving anything, so it writes
-    nothing to Bitrix24; its plan then names the fallback field until a real run creates the property.
-    """
-    resolved = store.load()
-    if resolved is not None:
-        return resolved
-    found, out = resolve(ports, dry_run=dry_run)
-    if found is None:
-        from bridge.errors import ConfigurationError
-
-        problems = "; ".join(str(p) for p in out if isinstance(p, SetupProblem))
-        raise ConfigurationError(f"catalog setup cannot resolve the mapping: {problems}")
-    if not dry_run:
-        store.save(found)
-    return found

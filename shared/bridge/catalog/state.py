@@ -14,26 +14,26 @@ from bridge.catalog.model import (
     StoredPrice,
     number_text,
 )
-from bridge.links import LinkStore
+from bridge.store import SyncStore
 
 
-def load_stored(links: LinkStore, name: str) -> dict[str, Stored]:
-    return {ref: Stored.decode(text) for ref, text in links.get_manifest(name).items()}
+def load_stored(links: SyncStore, name: str) -> dict[str, Stored]:
+    return {ref: Stored.decode(text) for ref, text in links.manifests.get(name).items()}
 
 
-def load_prices(links: LinkStore) -> dict[str, StoredPrice]:
-    return {ref: StoredPrice.decode(text) for ref, text in links.get_manifest(MANIFEST_PRICES).items()}
+def load_prices(links: SyncStore) -> dict[str, StoredPrice]:
+    return {ref: StoredPrice.decode(text) for ref, text in links.manifests.get(MANIFEST_PRICES).items()}
 
 
-def load_stock(links: LinkStore) -> dict[str, Decimal]:
-    return {ref: Decimal(text) for ref, text in links.get_manifest(MANIFEST_STOCK).items()}
+def load_stock(links: SyncStore) -> dict[str, Decimal]:
+    return {ref: Decimal(text) for ref, text in links.manifests.get(MANIFEST_STOCK).items()}
 
 
 @dataclass
 class ManifestBuffer:
     """Pending manifest changes; `flush` writes them (BatchWriteItem, 25 per request)."""
 
-    links: LinkStore
+    links: SyncStore
     entries: dict[str, dict[str, str]] = field(default_factory=dict)
     removed: dict[str, set[str]] = field(default_factory=dict)
 
@@ -75,4 +75,4 @@ class ManifestBuffer:
         for name in sorted(set(entries_by_name) | set(removed_by_name)):
             entries, removed = entries_by_name.get(name, {}), removed_by_name.get(name, set())
             if entries or removed:
-                self.links.put_manifest_entries(name, entries, removed)
+                self.links.manifests.put_entries(name, entries, removed)

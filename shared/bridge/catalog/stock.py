@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from bridge.b24.batching import MAX_BATCH
 from bridge.b24.errors import B24Error
@@ -18,32 +18,26 @@ from bridge.b24.models import Command
 from bridge.catalog import lookup, reader
 from bridge.catalog.model import MANIFEST_ITEMS
 from bridge.catalog.plan import StockWrite, document_groups, stock_writes
-from bridge.catalog.progress import Progress, Sink
+from bridge.catalog.progress import Progress, RunOptions, Sink, run_options
 from bridge.catalog.report import RunReport
-from bridge.catalog.resolved import CatalogResolved
+from bridge.catalog.resolved import CatalogResolved, resolved_config
 from bridge.catalog.state import ManifestBuffer, load_stock, load_stored
 from bridge.catalog.writer import Unit, run_units
 from bridge.observability import logger
 
 if TYPE_CHECKING:
-    from bridge.deps import Ports
+    from bridge.ports import Ports
 
 # A document travels as add + rows + conduct in one batch.
 ROWS_PER_DOCUMENT = MAX_BATCH - 2
 
 
-def sync_stock(
-    ports: Ports,
-    resolved: CatalogResolved,
-    *,
-    dry_run: bool = False,
-    sink: Sink | None = None,
-    should_stop: Callable[[], bool] = lambda: False,
-) -> RunReport:
+def sync_stock(ports: Ports, resolved: CatalogResolved, **options: Unpack[RunOptions]) -> RunReport:
     """Every synced product: balances read once, compared with the stock manifest."""
-    products = {ref: s.b24_id for ref, s in load_stored(ports.links, MANIFEST_ITEMS).items()}
+    dry_run, sink, should_stop = run_options(options)
+    products = {ref: s.b24_id for ref, s in load_stored(ports.store, MANIFEST_ITEMS).items()}
     targets = reader.quantities(ports.onec, resolved.warehouse_refs)
-    writes = stock_writes(targets, load_stock(ports.links), products)
+    writes = stock_writes(targets, load_stock(ports.store), products)
     return _push(ports, resolved, writes, RunReport("stock", dry_run=dry_run), sink, should_stop)
 
 
@@ -62,10 +56,7 @@ def refresh_stock(
     the configured SyncTable are used.
     """
     if resolved is None:
-        from bridge.catalog.resolved import ResolvedStore
-        from bridge.catalog.setup import ensure_resolved
-
-        resolved = ensure_resolved(ports, ResolvedStore(ports.links))
+        resolved = resolved_config(ports.store).load()
     ids = sorted({int(p) for p in product_ids})
     report = RunReport("stock refresh", dry_run=dry_run)
     rows = lookup.products_by_id(ports.b24, resolved.iblock_id, ids)
@@ -84,7 +75,7 @@ def refresh_stock(
     writes = stock_writes(targets, current, products)
     changing = {w.ref for w in writes}
     if not dry_run:
-        buffer = ManifestBuffer(ports.links)
+        buffer = ManifestBuffer(ports.store)
         for ref in products.keys() - changing:
             buffer.stock(ref, current[ref])
         buffer.flush()
@@ -103,7 +94,7 @@ def _push(
         for write in writes:
             report.note("quantities written", f"set stock of product {write.product_id} to {write.quantity}")
         return report
-    buffer = ManifestBuffer(ports.links)
+    buffer = ManifestBuffer(ports.store)
     if resolved.stock_mode == "documents":
         units: Iterator[Unit] = _document_units(ports, resolved, writes, report, buffer)
     else:

@@ -28,12 +28,13 @@ from bridge.deals.buyer import (
 )
 from bridge.deals.config import OneCRefs
 from bridge.deals.models import Contact
-from bridge.deps import Ports
+from bridge.domain.fingerprint import fingerprint
 from bridge.domain.onec_sets import CONTACT_PERSONS, COUNTERPARTIES
-from bridge.links import B24Ref, ClaimHeld, LinkConflict, OneCRef, counterparty_claim_name, fingerprint
 from bridge.observability import logger
 from bridge.onec.errors import NotFound, nothing_written
 from bridge.onec.odata import Filter, all_of, eq, guid
+from bridge.ports import Ports
+from bridge.store import B24Ref, ClaimHeld, LinkConflict, OneCRef, counterparty_claim_name
 
 CANDIDATE_FIELDS = [
     "Ref_Key",
@@ -73,7 +74,7 @@ def _link(
     ports: Ports, b24: B24Ref, onec: OneCRef, body: dict[str, object], extra: dict[str, str] | None = None
 ) -> None:
     try:
-        ports.links.link(b24, onec, fingerprint=fingerprint(body), extra=extra)
+        ports.store.links.link(b24, onec, fingerprint=fingerprint(body), extra=extra)
     except LinkConflict as error:
         # The parties flow owns these links; a different pairing there is its decision to make.
         logger.warning("link not written: the object is linked differently", extra={"reason": str(error)})
@@ -81,7 +82,7 @@ def _link(
 
 def _linked_counterparty(ports: Ports, party: BuyerParty) -> tuple[dict[str, object] | None, int | None]:
     """The linked counterparty as 1C has it now, and the deal that created it (when one did)."""
-    link = ports.links.find_by_b24(_party_ref(party))
+    link = ports.store.links.find_by_b24(_party_ref(party))
     if link is None or link.onec.entity_set != COUNTERPARTIES:
         return None, None
     creator = link.extra.get(CREATED_FOR_DEAL, "")
@@ -157,7 +158,7 @@ def _create_once(
     """Create the counterparty under a SyncTable claim, so a parties-flow run (or another deal)
     creating the same company at the same moment ends with one counterparty, not two."""
     name, owner = claim_name(party), f"deals:{uuid.uuid4()}"
-    claim = ports.links.claim(name, owner)
+    claim = ports.store.links.claim(name, owner)
     if not claim.won:
         if claim.result is None:
             logger.info("counterparty is being created by another worker", extra={"claim": name})
@@ -169,18 +170,18 @@ def _create_once(
         again = decide_counterparty(party, None, by_inn=found, by_name=found)
         if again.kind is not CounterpartyDecisionKind.CREATE:
             if again.counterparty is not None:
-                ports.links.settle_claim(name, owner, again.counterparty.ref)
+                ports.store.links.settle_claim(name, owner, again.counterparty.ref)
             else:
-                ports.links.release_claim(name, owner)
+                ports.store.links.release_claim(name, owner)
             return again, False
     body = counterparty_body(party, responsible_for_new(), refs)
     try:
         row = ports.onec.create(COUNTERPARTIES, body)
     except Exception as error:
         if nothing_written(error):  # a retry (or the parties flow) may create it at once
-            ports.links.release_claim(name, owner)
+            ports.store.links.release_claim(name, owner)
         raise
-    ports.links.settle_claim(name, owner, str(row["Ref_Key"]))
+    ports.store.links.settle_claim(name, owner, str(row["Ref_Key"]))
     decision = CounterpartyDecision(
         kind=CounterpartyDecisionKind.CREATE,
         counterparty=CounterpartyCandidate.model_validate(row),
@@ -215,7 +216,7 @@ def ensure_contact_person(
     """The contact person of `owner` for the Bitrix24 contact: linked, found by name, or created;
     made the counterparty's main contact when it has none."""
     b24 = B24Ref(entity="CONTACT", id=str(contact.id))
-    link = ports.links.find_by_b24(b24)
+    link = ports.store.links.find_by_b24(b24)
     if link is not None and link.onec.entity_set == CONTACT_PERSONS:
         return link.onec.ref
     body = contact_person_body(contact, owner.ref, refs)

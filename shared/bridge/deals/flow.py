@@ -39,18 +39,18 @@ from bridge.deals.plan import (
     responsible_rule,
 )
 from bridge.deals.products import amount_item_refs, match_products
-from bridge.deals.resolved import DealResolved, load
+from bridge.deals.resolved import DealResolved, resolved_config
 from bridge.deals.snapshot import DealSnapshot, deal_read_plan, parse_deal_snapshot
-from bridge.deps import Ports
 from bridge.domain import directory
 from bridge.domain.events import QueuedEvent
 from bridge.domain.onec_sets import ORDERS as ORDER_SET
 from bridge.domain.onec_sets import STOCK as STOCK_REGISTER
 from bridge.domain.responsible import ResponsibleDecision, ResponsibleSource, decide_responsible
 from bridge.errors import BridgeError, ConfigurationError, PermanentError, TransientError
-from bridge.links import B24Ref, ClaimHeld, CursorConflict, Link, OneCRef
 from bridge.observability import logger, metrics
 from bridge.onec.odata import all_of, any_of, eq, guid
+from bridge.ports import Ports
+from bridge.store import B24Ref, ClaimHeld, CursorConflict, Link, OneCRef
 
 DEAL_ENTITY = "DEAL"
 
@@ -99,12 +99,12 @@ def link_state(link: Link | None, copy_id: int | None = None) -> DealLinkState:
 
 def sync_deal(deal_id: int, ports: Ports) -> str:
     """Bring the deal's 1C order in line with the deal; returns a short note of what happened."""
-    resolved = load(ports.links)
+    resolved = resolved_config(ports.store).load()
     options = DealFlowOptions.from_mapping(ports.mapping.deal)
     config = OrderConfig(refs=resolved.refs, options=options)
     snapshot = read_snapshot(ports, deal_id)
     run = Run(ports=ports, resolved=resolved, config=config, snapshot=snapshot)
-    link = ports.links.find_by_b24(deal_ref(deal_id))
+    link = ports.store.links.find_by_b24(deal_ref(deal_id))
     try:
         facts = _facts(run, link)
         return _execute(run, link, facts, decide(facts, resolved.stage_book, ports.mapping.deal))
@@ -147,7 +147,7 @@ def _facts(run: Run, link: Link | None) -> DealFacts:
 
 def _execute(run: Run, link: Link | None, facts: DealFacts, plan: DealPlan) -> str:
     if plan.audit is not None:
-        run.ports.links.audit("deals", f"DEAL-{run.deal_id}", plan.audit.kind, plan.audit.detail)
+        run.ports.store.audit.record("deals", f"DEAL-{run.deal_id}", plan.audit.kind, plan.audit.detail)
         logger.info("deal event audited", extra={"deal_id": run.deal_id, "kind": plan.audit.kind})
     if plan.problem is not None:
         _report(run, plan.problem)
@@ -213,7 +213,7 @@ def free_stock(run: Run, refs: dict[int, ProductRefs]) -> dict[int, Decimal]:
 
 
 def _copy_state(run: Run) -> tuple[int | None, int | None]:
-    cursor = run.ports.links.get_cursor(copy_cursor(run.deal_id))
+    cursor = run.ports.store.cursors.get(copy_cursor(run.deal_id))
     if cursor is None:
         return None, None
     copy_id = cursor.value.get("copy")
@@ -263,7 +263,7 @@ def _create(run: Run, plan: OrderPlan) -> str:
     # Before the link: should telling fail, the retry takes the create path again (the order is
     # found by the intent marker) and tells then; each notice is written once.
     _tell(run, plan)
-    ports.links.link(
+    ports.store.links.link(
         deal_ref(run.deal_id),
         OneCRef(entity_set=ORDER_SET, ref=order_ref),
         fingerprint=plan.fingerprint,
@@ -313,9 +313,11 @@ def _write_back(
     if comment_claim is not None:
         name, owner = comment_claim
         if "created" in answer.result:
-            run.ports.links.settle_claim(name, owner, str(answer.result["created"]), keep_s=_COMMENT_KEEP_S)
+            run.ports.store.links.settle_claim(
+                name, owner, str(answer.result["created"]), keep_s=_COMMENT_KEEP_S
+            )
         else:
-            run.ports.links.release_claim(name, owner)
+            run.ports.store.links.release_claim(name, owner)
     if answer.errors:
         # The order and its link exist; the next event (or the sweep) writes these again.
         raise TransientError(f"deal {deal.id}: write-back failed: {next(iter(answer.errors.values()))}")
@@ -329,7 +331,7 @@ def _claim_created_comment(run: Run) -> tuple[str, str] | None:
     """(claim, owner) when this worker is to write the deal's "order created" comment; None when
     it is already written; ClaimHeld (retried) while another worker is writing it."""
     name, owner = f"comment:order-created:deal:{run.deal_id}", f"deals:{uuid.uuid4()}"
-    claim = run.ports.links.claim(name, owner, keep_s=_COMMENT_KEEP_S)
+    claim = run.ports.store.links.claim(name, owner, keep_s=_COMMENT_KEEP_S)
     if claim.won:
         return name, owner
     if claim.result is not None:
@@ -361,7 +363,7 @@ def _update(run: Run, link: Link, plan: OrderPlan) -> str:
     number = str(order.get("Number") or link.extra.get("number", "")).strip()
     extra = {**link.extra, "number": number, **plan.link_extra}
     _tell(run, plan)  # before the link, for the same reason as on create
-    ports.links.link(link.b24, link.onec, fingerprint=plan.fingerprint, extra=extra)
+    ports.store.links.link(link.b24, link.onec, fingerprint=plan.fingerprint, extra=extra)
     _ensure_writeback(run, link.model_copy(update={"extra": extra}))
     _refresh_stock_of_rows(run)
     return f"order {number} updated for deal {run.deal_id}"
@@ -399,7 +401,7 @@ def _close(run: Run, link: Link, outcome: OrderOutcome) -> str:
             raise TransientError(f"deal {run.deal_id}: shipment not done, retried: {error}") from error
         extra["shipment"] = shipment
         note += f"; shipment {shipment} {'created' if created else 'already there'}"
-    run.ports.links.link(link.b24, link.onec, fingerprint=link.fingerprint, extra=extra)
+    run.ports.store.links.link(link.b24, link.onec, fingerprint=link.fingerprint, extra=extra)
     return note
 
 
@@ -409,7 +411,7 @@ def _shipment_failed(run: Run, link: Link, error: BridgeError) -> None:
     number = link.extra.get("number", "")
     detail = {"order": link.onec.ref, "error": str(error)}
     if isinstance(error, TransientError):
-        run.ports.links.audit("deals", f"DEAL-{run.deal_id}", "ShipmentRetry", detail)
+        run.ports.store.audit.record("deals", f"DEAL-{run.deal_id}", "ShipmentRetry", detail)
         logger.warning("shipment of a won deal failed; retried", extra={"deal_id": run.deal_id, **detail})
         return
     notify_problem(
@@ -432,7 +434,7 @@ def _copy_to_materials(run: Run, action: OrderAction) -> str:
     ports, deal = run.ports, run.snapshot.deal
     name = copy_cursor(deal.id)
     try:
-        claimed = ports.links.put_cursor(name, {"copy": None})
+        claimed = ports.store.cursors.put(name, {"copy": None})
     except CursorConflict:
         return "nothing: the deal is being copied to the materials funnel by another attempt"
     fields = writeback.materials_copy_fields(run.snapshot, action)
@@ -449,12 +451,12 @@ def _copy_to_materials(run: Run, action: OrderAction) -> str:
     if "copy" not in answer.result:
         raise TransientError(f"deal {deal.id}: copy to the materials funnel failed: {answer.errors}")
     copy_id = int(answer.result["copy"])
-    ports.links.put_cursor(name, {"copy": copy_id}, expected_version=claimed.version)
+    ports.store.cursors.put(name, {"copy": copy_id}, expected_version=claimed.version)
     ports.b24.call(
         "crm.timeline.comment.add",
         writeback.timeline_comment(deal.id, writeback.out_of_stock_text(action, copy_id)),
     )
-    ports.links.audit(
+    ports.store.audit.record(
         "deals",
         f"DEAL-{deal.id}",
         "CopiedToMaterials",

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from bridge.deals.writeback import timeline_comment
-from bridge.links import CursorConflict
 from bridge.observability import logger, metrics
+from bridge.ports import Ports
+from bridge.store import CursorConflict
 
 if TYPE_CHECKING:
-    from bridge.deps import Ports
+    from bridge.ports import Ports
 
 FLOW = "deals"
 
@@ -41,15 +42,15 @@ def notify_problem(
     """
     digest = hashlib.sha256(f"{kind}\n{text}".encode()).hexdigest()
     name = notice_cursor(deal_id, channel)
-    current = ports.links.get_cursor(name)
+    current = ports.store.cursors.get(name)
     told = current is not None and current.value.get("digest") == digest
     if not told:
         ports.b24.call("crm.timeline.comment.add", timeline_comment(deal_id, text))
         with contextlib.suppress(CursorConflict):  # another worker told them at the same moment
-            ports.links.put_cursor(
+            ports.store.cursors.put(
                 name, {"digest": digest}, expected_version=current.version if current else None
             )
-    ports.links.audit(FLOW, f"DEAL-{deal_id}", kind, {**detail, "text": text, "commented": not told})
+    ports.store.audit.record(FLOW, f"DEAL-{deal_id}", kind, {**detail, "text": text, "commented": not told})
     metrics.add_metric(name=f"Deal{kind}", unit=MetricUnit.Count, value=1)
     logger.warning(log_message, extra={"deal_id": deal_id, "problem": kind, "reason": text})
     return not told

@@ -22,11 +22,11 @@ from bridge.deals.mapping import (
     order_patch,
     shipment_body,
 )
-from bridge.deps import Ports
 from bridge.domain.onec_sets import ORDERS as ORDER_SET
 from bridge.domain.onec_sets import SHIPMENTS as SHIPMENT_SET
-from bridge.links import ClaimHeld, CursorConflict
 from bridge.onec.odata import Filter, cast_ref
+from bridge.ports import Ports
+from bridge.store import ClaimHeld, CursorConflict
 
 ORDER_FIELDS = ["Ref_Key", "Number", "DeletionMark"]
 
@@ -38,7 +38,7 @@ def intent_cursor(deal_id: int) -> str:
 def claim_create(ports: Ports, deal_id: int) -> bool:
     """True when this is the first attempt to create the deal's order (marker written now)."""
     try:
-        ports.links.put_cursor(intent_cursor(deal_id), {"at": datetime.now(UTC).isoformat()})
+        ports.store.cursors.put(intent_cursor(deal_id), {"at": datetime.now(UTC).isoformat()})
     except CursorConflict:
         return False
     return True
@@ -66,7 +66,7 @@ def create_order(ports: Ports, draft: OrderDraft, config: OrderConfig) -> tuple[
     """
     first = claim_create(ports, draft.deal_id)
     name, owner = order_claim(draft.deal_id), f"order:{uuid.uuid4()}"
-    claim = ports.links.claim(name, owner)
+    claim = ports.store.links.claim(name, owner)
     if not claim.won:
         if claim.result is None:
             raise ClaimHeld(f"deal {draft.deal_id}: another worker is creating its order; retried")
@@ -77,10 +77,10 @@ def create_order(ports: Ports, draft: OrderDraft, config: OrderConfig) -> tuple[
     if not first or claim.taken_over:
         existing = find_order(ports, draft.deal_id, config)
         if existing is not None:
-            ports.links.settle_claim(name, owner, str(existing["Ref_Key"]))
+            ports.store.links.settle_claim(name, owner, str(existing["Ref_Key"]))
             return existing, False
     row = ports.onec.create(ORDER_SET, draft.body)
-    ports.links.settle_claim(name, owner, str(row["Ref_Key"]))
+    ports.store.links.settle_claim(name, owner, str(row["Ref_Key"]))
     return row, True
 
 

@@ -44,10 +44,10 @@ from bridge.deals.writeback import (
     unmatched_products_text,
     won_without_order_text,
 )
+from bridge.domain.fingerprint import fingerprint
 from bridge.domain.responsible import ResponsibleDecision
 from bridge.domain.stages import StageBook
 from bridge.errors import PermanentError
-from bridge.links import fingerprint
 
 # On the deal's link: whose manager the order follows, decided once per counterparty (§2.6.1).
 RULE = "responsible"

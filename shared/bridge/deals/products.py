@@ -18,10 +18,10 @@ from bridge.b24.models import Command
 from bridge.deals.mapping import ProductRefs
 from bridge.deals.models import ProductRow
 from bridge.deals.resolved import DealResolved
-from bridge.deps import Ports
 from bridge.domain.onec_sets import NOMENCLATURE
-from bridge.links.models import B24Ref
 from bridge.onec.odata import EMPTY_REF, any_of, eq, guid
+from bridge.ports import Ports
+from bridge.store.models import B24Ref
 
 PRODUCT_ENTITY = "PRODUCT"
 
@@ -93,7 +93,7 @@ def match_products(
     by_id = {row.product_id: row for row in rows if row.product_id}
     missing: list[int] = []
     for pid, row in by_id.items():
-        link = ports.links.find_by_b24(B24Ref(entity=PRODUCT_ENTITY, id=str(pid)))
+        link = ports.store.links.find_by_b24(B24Ref(entity=PRODUCT_ENTITY, id=str(pid)))
         if link is not None:
             matched[pid] = _refs(
                 row, link.onec.ref, _ref(link.extra.get("unit")), _ref(link.extra.get("vat_rate")), resolved

@@ -1,27 +1,23 @@
 """The deal flow's resolved configuration: ids setup found for the configured names.
 
 Stored in SyncTable (`CONFIG#deals` / `RESOLVED`) by `bridge.deals.setup`; read by the flow and
-the sweep, cached per process for a few minutes so a re-run of setup takes effect without a
-redeploy. Missing → `ConfigurationError` telling the operator to run setup.
+the sweep through `bridge.store.resolved.ResolvedConfig` (its cache policy and its
+`ConfigurationError` when setup has not run).
 """
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from decimal import Decimal
-from threading import Lock
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from bridge.deals.config import OneCRefs
 from bridge.domain.stages import StageBook
-from bridge.errors import ConfigurationError
-from bridge.links.store import LinkStore
-from bridge.setup.store import ConfigStore
+from bridge.store import SyncStore
+from bridge.store.resolved import ResolvedConfig
 
 FLOW = "deals"
-CACHE_TTL_S = 300.0
 NO_VAT = "none"
 
 
@@ -60,38 +56,6 @@ class DealResolved(BaseModel):
         return None
 
 
-_cache: dict[int, tuple[float, DealResolved]] = {}
-_lock = Lock()
-
-
-def save(links: LinkStore, resolved: DealResolved) -> None:
-    ConfigStore.beside(links).put(FLOW, resolved.model_dump(mode="json"))
-    forget()
-
-
-def load(links: LinkStore, *, max_age_s: float = CACHE_TTL_S) -> DealResolved:
-    now = time.monotonic()
-    with _lock:
-        cached = _cache.get(id(links))
-    if cached is not None and now - cached[0] < max_age_s:
-        return cached[1]
-    raw = ConfigStore.beside(links).get(FLOW)
-    if raw is None:
-        raise ConfigurationError(
-            "deal flow: no resolved configuration (CONFIG#deals) in SyncTable — run setup: "
-            "python -m bridge.cli setup"
-        )
-    try:
-        resolved = DealResolved.model_validate(raw)
-    except ValidationError as error:
-        raise ConfigurationError(
-            f"deal flow: stored configuration is unreadable ({error}); run setup"
-        ) from None
-    with _lock:
-        _cache[id(links)] = (now, resolved)
-    return resolved
-
-
-def forget() -> None:
-    with _lock:
-        _cache.clear()
+def resolved_config(store: SyncStore) -> ResolvedConfig[DealResolved]:
+    """The deal flow's resolved ids in SyncTable: written by setup, read by the flow and the sweep."""
+    return store.resolved(FLOW, DealResolved)

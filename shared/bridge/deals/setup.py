@@ -17,8 +17,7 @@ from typing import Any
 from bridge.config.deal import DealMapping
 from bridge.config.onec import OneCMapping
 from bridge.deals.config import OneCRefs
-from bridge.deals.resolved import NO_VAT, AmountItem, DealResolved, save
-from bridge.deps import Ports
+from bridge.deals.resolved import NO_VAT, AmountItem, DealResolved, resolved_config
 from bridge.domain.counterparty import EMPTY_GUID
 from bridge.domain.onec_sets import (
     CONTACT_KINDS,
@@ -39,6 +38,7 @@ from bridge.domain.stages import StageBook
 from bridge.errors import ConfigurationError
 from bridge.onec.client import ODataClient
 from bridge.onec.odata import eq
+from bridge.ports import Ports
 from bridge.setup import phone_kinds
 from bridge.setup.b24_fields import ensure_user_fields
 from bridge.setup.deal_card import read_stage_book, user_field_specs
@@ -306,15 +306,14 @@ def setup(ports: Ports, *, dry_run: bool) -> list[SetupProblem | str]:
     problems = [r for r in results if isinstance(r, SetupProblem)]
     if dry_run or problems or onec_refs is None:
         return results
-    save(
-        ports.links,
+    resolved_config(ports.store).save(
         DealResolved(
             stage_book=book,
             refs=onec_refs,
             enum_options=options,
             resolved_at=datetime.now(UTC),
             **extras,
-        ),
+        )
     )
     results.append("stored the resolved deal configuration in SyncTable (CONFIG#deals)")
     return results

@@ -30,10 +30,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from bridge.deals.decisions import OrderOutcome, TriggerRule
 from bridge.deals.flow import deal_ref
 from bridge.deals.models import Deal, parse_wire
-from bridge.deals.resolved import DealResolved, load
-from bridge.deps import Ports
+from bridge.deals.resolved import DealResolved, resolved_config
 from bridge.domain.events import Entity, EventSender, QueuedEvent
 from bridge.observability import logger, metrics
+from bridge.ports import Ports
 
 CURSOR = "deal-sweep"
 OVERLAP = timedelta(minutes=2)
@@ -64,7 +64,7 @@ def _b24_time(moment: datetime) -> str:
 
 
 def needs_sync(ports: Ports, deal: Deal, resolved: DealResolved) -> bool:
-    link = ports.links.find_by_b24(deal_ref(deal.id))
+    link = ports.store.links.find_by_b24(deal_ref(deal.id))
     if link is None:
         return TriggerRule(resolved.stage_book, ports.mapping.deal).may_create(deal)
     if link.extra.get("outcome", OrderOutcome.OPEN.value) != OrderOutcome.OPEN.value:
@@ -165,8 +165,8 @@ class _Tracking:
 
 def sweep(ports: Ports, sender: EventSender, now: datetime | None = None) -> SweepResult:
     now = now or datetime.now(UTC)
-    resolved = load(ports.links)
-    cursor = ports.links.get_cursor(CURSOR)
+    resolved = resolved_config(ports.store).load()
+    cursor = ports.store.cursors.get(CURSOR)
     since = (
         datetime.fromisoformat(str(cursor.value["since"]))
         if cursor is not None and cursor.value.get("since")
@@ -196,7 +196,7 @@ def sweep(ports: Ports, sender: EventSender, now: datetime | None = None) -> Swe
             queued.append(deal.id)
     retried, healed, gave_up, checked = _check_due(ports, sender, memo, resolved)
     value = memo.encode({"since": newest.isoformat()}, newest - OVERLAP)
-    ports.links.put_cursor(CURSOR, value, expected_version=cursor.version if cursor else None)
+    ports.store.cursors.put(CURSOR, value, expected_version=cursor.version if cursor else None)
     if gave_up:
         metrics.add_metric(name="DealSweepGaveUp", unit=MetricUnit.Count, value=len(gave_up))
     return SweepResult(
@@ -249,7 +249,7 @@ def _check_due(
                 f"still behind in 1C after {entry.attempts} queueings since {entry.first.isoformat()}; "
                 "see this deal's timeline comment and earlier audit items"
             )
-            ports.links.audit(AUDIT_FLOW, f"DEAL-{deal_id}", "sweep-gave-up", {"reason": reason})
+            ports.store.audit.record(AUDIT_FLOW, f"DEAL-{deal_id}", "sweep-gave-up", {"reason": reason})
             logger.error("deal sweep gave up on a deal", extra={"deal_id": deal_id, "reason": reason})
             continue
         retry[deal_id] = entry.again(now)

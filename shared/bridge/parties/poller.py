@@ -23,9 +23,9 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from bridge.b24.models import Command
+from bridge.domain.fingerprint import fingerprint
 from bridge.domain.onec_sets import CONTACT_PERSONS, COUNTERPARTIES
 from bridge.errors import BridgeError, TransientError
-from bridge.links.fingerprint import fingerprint
 from bridge.observability import logger, metrics
 from bridge.parties.b24_map import ADDRESS_PARTS, REQUISITE_OWNER
 from bridge.parties.sync import FLOW, MANIFESTS, PartiesFlow
@@ -68,7 +68,7 @@ def poll_onec(flow: PartiesFlow, report: RunReport) -> None:
     # Counterparties first: a contact person needs its counterparty's link.
     for entity_set in (COUNTERPARTIES, CONTACT_PERSONS):
         name = MANIFESTS[entity_set]
-        known = flow.ports.links.get_manifest(name)
+        known = flow.ports.store.manifests.get(name)
         seen: dict[str, str] = {}
         for row in flow.ports.onec.iter_all(entity_set, select=_MANIFEST_SELECT):
             ref, version = str(row["Ref_Key"]).lower(), str(row.get("DataVersion") or "")
@@ -80,15 +80,15 @@ def poll_onec(flow: PartiesFlow, report: RunReport) -> None:
             if isinstance(error, TransientError):
                 continue
             if error is not None:
-                flow.ports.links.audit(FLOW, key, "failed", {"error": str(error)})
+                flow.ports.store.audit.record(FLOW, key, "failed", {"error": str(error)})
             # A reconciled object's entry already holds its version after our own writes.
             if ref not in flow.recorded:
-                flow.ports.links.put_manifest_entries(name, {ref: version}, ())
+                flow.ports.store.manifests.put_entries(name, {ref: version}, ())
         gone = [ref for ref in known if ref not in seen]
         for ref in gone:
             report.outcomes[f"1C#{entity_set}#{ref}"] = flow.onec_deleted(entity_set, ref, vanished=True)
         if gone:
-            flow.ports.links.put_manifest_entries(name, {}, gone)
+            flow.ports.store.manifests.put_entries(name, {}, gone)
 
 
 def _modified(flow: PartiesFlow, method: str, since: str, select: list[str]) -> Iterator[dict[str, Any]]:
@@ -128,7 +128,7 @@ def address_changes(
     """Owners whose requisite addresses changed since the last sweep (an address-only edit moves no
     DATE_MODIFY and sends no event): `{(entity, id): requisite ids}`, the new digests, the requisites
     that lost every address. Nothing is reported on the first digest (a baseline, logged)."""
-    known = flow.ports.links.get_manifest(ADDRESS_MANIFEST)
+    known = flow.ports.store.manifests.get(ADDRESS_MANIFEST)
     by_requisite: dict[str, list[dict[str, Any]]] = {}
     anchors: dict[str, tuple[str, int]] = {}
     for row in _all_addresses(flow):
@@ -195,8 +195,8 @@ def _failed_again(entry: dict[str, Any] | None, now: datetime) -> dict[str, Any]
 
 def sweep_b24(flow: PartiesFlow, report: RunReport, now: datetime | None = None) -> None:
     now = now or datetime.now(UTC)
-    links = flow.ports.links
-    cursor = links.get_cursor(SWEEP_CURSOR)
+    links = flow.ports.store
+    cursor = links.cursors.get(SWEEP_CURSOR)
     since = str(cursor.value.get("since", "")) if cursor else ""
     retry = _retry_set(cursor.value.get("retry") if cursor else None, now)
     raw_memo = cursor.value.get("gave_up") if cursor else None
@@ -265,7 +265,7 @@ def sweep_b24(flow: PartiesFlow, report: RunReport, now: datetime | None = None)
         else:
             retry[tracked] = entry
     # Every digest is recorded: a failed owner lives on in the retry set, like any other failure.
-    links.put_manifest_entries(ADDRESS_MANIFEST, digests, gone)
+    links.manifests.put_entries(ADDRESS_MANIFEST, digests, gone)
     value: dict[str, Any] = {"since": latest}
     if retry:
         value["retry"] = dict(sorted(retry.items()))
@@ -275,12 +275,12 @@ def sweep_b24(flow: PartiesFlow, report: RunReport, now: datetime | None = None)
         value["gave_up"] = kept
     if cursor is None or value != cursor.value:
         # The cursor moves past failures: they live on in the retry set, not in the window.
-        links.put_cursor(SWEEP_CURSOR, value, expected_version=cursor.version if cursor else None)
+        links.cursors.put(SWEEP_CURSOR, value, expected_version=cursor.version if cursor else None)
 
 
 def _give_up(flow: PartiesFlow, report: RunReport, key: str, entry: dict[str, Any], error: str) -> None:
     reason = f"still failing after {entry['attempts']} attempts since {entry['first']}: {error}"
-    flow.ports.links.audit(FLOW, key, "sweep-gave-up", {"reason": reason})
+    flow.ports.store.audit.record(FLOW, key, "sweep-gave-up", {"reason": reason})
     logger.error("parties sweep gave up on a party", extra={"subject": key, "reason": reason})
     metrics.add_metric(name="PartiesSweepGaveUp", unit=MetricUnit.Count, value=1)
     report.gave_up.append(key)

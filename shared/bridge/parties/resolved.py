@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from bridge.domain.counterparty import CounterpartyKind
 from bridge.domain.phones import PhoneKindRefs
-
-if TYPE_CHECKING:
-    from bridge.links.store import LinkStore
+from bridge.store import SyncStore
+from bridge.store.resolved import ResolvedConfig
 
 FLOW = "parties"
 
@@ -47,15 +44,7 @@ class PartiesResolved(BaseModel):
         return next((enum_id for enum_id, text in self.okopf_enum.items() if text == value), None)
 
 
-class ResolvedStore:
-    """One item in SyncTable (beside the links); written by setup, read by the flow."""
-
-    def __init__(self, links: LinkStore) -> None:
-        self._links = links
-
-    def load(self) -> PartiesResolved | None:
-        raw = self._links.get_config(FLOW)
-        return None if raw is None else PartiesResolved.model_validate(raw)
-
-    def save(self, resolved: PartiesResolved) -> None:
-        self._links.put_config(FLOW, resolved.model_dump(mode="json"))
+def resolved_config(store: SyncStore) -> ResolvedConfig[PartiesResolved]:
+    """The parties' resolved ids in SyncTable: written by setup, read when a flow is built."""
+    # Stored before the shared phone table existed: the flow would read phones kindless.
+    return store.resolved(FLOW, PartiesResolved, outdated=lambda raw: "phone_kinds" not in raw)

@@ -11,14 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.config.parties import PartiesMapping
-from bridge.deps import Ports
 from bridge.domain.onec_sets import CONTACT_KINDS as KINDS_SET
 from bridge.domain.onec_sets import CONTACT_ROLES as ROLES
 from bridge.domain.onec_sets import COUNTERPARTIES, PROPERTIES, PROPERTY_SETS
 from bridge.onec.errors import NotFound as OneCNotFound
 from bridge.onec.odata import all_of, eq
-from bridge.parties.resolved import PartiesResolved, ResolvedStore
+from bridge.parties.resolved import PartiesResolved, resolved_config
 from bridge.parties.sync import parties_mapping
+from bridge.ports import Ports
 from bridge.setup import phone_kinds
 from bridge.setup.framework import SetupProblem
 from bridge.setup.onec_names import string_value_type
@@ -195,20 +195,10 @@ def resolve(ports: Ports, *, dry_run: bool) -> tuple[PartiesResolved, list[Setup
     return resolved, step.notes
 
 
-def setup(ports: Ports, *, dry_run: bool, store: ResolvedStore | None = None) -> list[SetupProblem | str]:
+def setup(ports: Ports, *, dry_run: bool) -> list[SetupProblem | str]:
     """The setup framework's step: resolve, create what is missing, store the ids."""
     resolved, notes = resolve(ports, dry_run=dry_run)
     if not dry_run:
-        (store or ResolvedStore(ports.links)).save(resolved)
+        resolved_config(ports.store).save(resolved)
         notes.append("stored resolved parties ids in CONFIG#parties")
     return notes
-
-
-def load_or_setup(ports: Ports, store: ResolvedStore) -> PartiesResolved:
-    """The stored ids; on a first run (nothing stored yet) setup runs once and stores them."""
-    resolved = store.load()
-    # Stored before the shared phone table existed: resolve again rather than read phones kindless.
-    if resolved is None or resolved.phone_kinds.empty:
-        resolved, _ = resolve(ports, dry_run=False)
-        store.save(resolved)
-    return resolved

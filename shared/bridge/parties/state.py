@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from bridge.links.fingerprint import fingerprint
+from bridge.domain.fingerprint import fingerprint
 
 type Value = str | tuple[str, ...]
 type State = dict[str, Value]

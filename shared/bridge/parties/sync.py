@@ -15,12 +15,9 @@ from typing import Any
 
 from bridge.b24.errors import NotFound as B24NotFound
 from bridge.config.parties import PartiesMapping, PartyField, PersonField
-from bridge.deps import Ports
 from bridge.domain import directory
 from bridge.domain.counterparty import CounterpartyKind
 from bridge.domain.onec_sets import CONTACT_PERSONS, COUNTERPARTIES
-from bridge.links.claims import ClaimHeld, counterparty_claim_name
-from bridge.links.models import B24Ref, Link, OneCRef
 from bridge.observability import logger
 from bridge.onec.errors import NotFound as OneCNotFound
 from bridge.onec.errors import nothing_written
@@ -40,6 +37,9 @@ from bridge.parties.state import (
     split_person_name,
     state_fingerprint,
 )
+from bridge.ports import Ports
+from bridge.store.claims import ClaimHeld, counterparty_claim_name
+from bridge.store.models import B24Ref, Link, OneCRef
 
 FLOW = "parties"
 PARTY_FIELDS = tuple(f.value for f in PartyField)
@@ -85,7 +85,9 @@ class PartiesFlow:
         user_id = self.users.user_of(employee)
         if user_id:
             return {"ASSIGNED_BY_ID": int(user_id)}
-        self.ports.links.audit(FLOW, subject, "responsible_unmatched", {"side": "1c", "employee": employee})
+        self.ports.store.audit.record(
+            FLOW, subject, "responsible_unmatched", {"side": "1c", "employee": employee}
+        )
         return {}
 
     # ---- 1C → Bitrix24 ------------------------------------------------------------------------
@@ -100,7 +102,7 @@ class PartiesFlow:
         if row.get("DeletionMark"):
             return self.onec_deleted(entity_set, ref, vanished=False)
         onec_ref = OneCRef(entity_set=entity_set, ref=ref)
-        link = self.ports.links.find_by_onec(onec_ref)
+        link = self.ports.store.links.find_by_onec(onec_ref)
         person = entity_set == CONTACT_PERSONS
         onec_state = self._onec_state(row, person)
         if link is not None:
@@ -163,7 +165,7 @@ class PartiesFlow:
             ids = list(dict.fromkeys(int(r["ENTITY_ID"]) for r in pool))
         if not ids:
             ids = self._b24_by_name(entity, row, state, person)
-        ids = [i for i in ids if self.ports.links.find_by_b24(B24Ref(entity=entity, id=str(i))) is None]
+        ids = [i for i in ids if self.ports.store.links.find_by_b24(B24Ref(entity=entity, id=str(i))) is None]
         if len(ids) > 1:
             self._ambiguous_in_b24(entity, ids, row)
             return f"ambiguous: {entity} {ids}"
@@ -191,7 +193,9 @@ class PartiesFlow:
         query: dict[str, Any] = {"=LAST_NAME": last}
         if person:
             owner = (
-                self.ports.links.find_by_onec(OneCRef(entity_set=COUNTERPARTIES, ref=str(row["Owner_Key"])))
+                self.ports.store.links.find_by_onec(
+                    OneCRef(entity_set=COUNTERPARTIES, ref=str(row["Owner_Key"]))
+                )
                 if onec_map._ref(row.get("Owner_Key"))
                 else None
             )
@@ -221,7 +225,7 @@ class PartiesFlow:
             f"1C: «{row.get('Description')}» matches several Bitrix24 records ({', '.join(map(str, ids))}); "
             "nothing was linked or created. Make the names or INN unique, or link them by hand."
         )
-        self.ports.links.audit(
+        self.ports.store.audit.record(
             FLOW, f"1C#{row['Ref_Key']}", "ambiguous", {"entity": entity, "candidates": ids}
         )
         for entity_id in ids:
@@ -273,7 +277,9 @@ class PartiesFlow:
                 b24_map.new_requisite(entity, entity_id, state, self.resolved),
                 addresses,
             )
-        self.ports.links.audit(FLOW, f"1C#{ref}", "created_in_b24", {"entity": entity, "id": entity_id})
+        self.ports.store.audit.record(
+            FLOW, f"1C#{ref}", "created_in_b24", {"entity": entity, "id": entity_id}
+        )
         created = gw.read_party(self.ports.b24, entity, entity_id)
         assert created is not None
         return created
@@ -281,7 +287,7 @@ class PartiesFlow:
     def _b24_owner_of(self, onec_owner: str) -> int | None:
         if not onec_owner:
             return None
-        link = self.ports.links.find_by_onec(OneCRef(entity_set=COUNTERPARTIES, ref=onec_owner))
+        link = self.ports.store.links.find_by_onec(OneCRef(entity_set=COUNTERPARTIES, ref=onec_owner))
         if link is None or link.b24.entity != "COMPANY":
             return None
         return int(link.b24.id)
@@ -293,7 +299,7 @@ class PartiesFlow:
         if party is None:
             return self.b24_deleted(entity, entity_id)
         b24_ref = B24Ref(entity=entity, id=str(entity_id))
-        link = self.ports.links.find_by_b24(b24_ref)
+        link = self.ports.store.links.find_by_b24(b24_ref)
         if link is not None:
             person = link.onec.entity_set == CONTACT_PERSONS
             if state_fingerprint(self._b24_state(party, person)) == link.extra.get("fp_b24"):
@@ -308,12 +314,12 @@ class PartiesFlow:
             return "created by the bridge; its creator links it"
         person = entity == "CONTACT" and bool(party.record.get("COMPANY_ID"))
         if person:
-            owner_link = self.ports.links.find_by_b24(
+            owner_link = self.ports.store.links.find_by_b24(
                 B24Ref(entity="COMPANY", id=str(party.record["COMPANY_ID"]))
             )
             if owner_link is None:
                 self.sync_b24("COMPANY", int(party.record["COMPANY_ID"]))
-                owner_link = self.ports.links.find_by_b24(
+                owner_link = self.ports.store.links.find_by_b24(
                     B24Ref(entity="COMPANY", id=str(party.record["COMPANY_ID"]))
                 )
             if owner_link is None:
@@ -326,7 +332,7 @@ class PartiesFlow:
             owner = ""
             company = party.record.get("COMPANY_ID")
             if company:
-                link = self.ports.links.find_by_b24(B24Ref(entity="COMPANY", id=str(company)))
+                link = self.ports.store.links.find_by_b24(B24Ref(entity="COMPANY", id=str(company)))
                 owner = link.onec.ref if link is not None else ""
             return b24_map.person_state(party, owner, self.resolved)
         responsible = self.users.employee_of(party.record.get("ASSIGNED_BY_ID"))
@@ -361,7 +367,7 @@ class PartiesFlow:
             name=str(state.get(PartyField.NAME) or ""),
         )
         owner = f"parties:{uuid.uuid4()}"
-        claim = self.ports.links.claim(name, owner)
+        claim = self.ports.store.links.claim(name, owner)
         if not claim.won:
             if claim.result is None:
                 raise ClaimHeld(f"another worker is creating the 1C counterparty {name!r}; retried")
@@ -376,10 +382,10 @@ class PartiesFlow:
             # The previous holder died, perhaps right after its create: look again first.
             again = self._onec_candidates(state)
             if isinstance(again, dict):
-                self.ports.links.settle_claim(name, owner, str(again["Ref_Key"]))
+                self.ports.store.links.settle_claim(name, owner, str(again["Ref_Key"]))
                 return again
             if again is not None:
-                self.ports.links.release_claim(name, owner)
+                self.ports.store.links.release_claim(name, owner)
                 return again
         try:
             row = self.ports.onec.create(
@@ -388,10 +394,10 @@ class PartiesFlow:
             )
         except Exception as error:
             if nothing_written(error):  # a retry (or the deal flow) may create it at once
-                self.ports.links.release_claim(name, owner)
+                self.ports.store.links.release_claim(name, owner)
             raise
-        self.ports.links.settle_claim(name, owner, str(row["Ref_Key"]))
-        self.ports.links.audit(
+        self.ports.store.links.settle_claim(name, owner, str(row["Ref_Key"]))
+        self.ports.store.audit.record(
             FLOW, f"B24#{party.entity}#{party.id}", "created_in_onec", {"ref": row["Ref_Key"]}
         )
         return row
@@ -409,7 +415,8 @@ class PartiesFlow:
             return [
                 r
                 for r in fit
-                if self.ports.links.find_by_onec(OneCRef(entity_set=COUNTERPARTIES, ref=r["Ref_Key"])) is None
+                if self.ports.store.links.find_by_onec(OneCRef(entity_set=COUNTERPARTIES, ref=r["Ref_Key"]))
+                is None
             ]
 
         if inn:
@@ -438,17 +445,17 @@ class PartiesFlow:
         subject = f"B24#{party.entity}#{party.id}"
         marker = f"parties-ambiguous-{party.entity}-{party.id}"
         fp = state_fingerprint(self._b24_state(party, person=False))
-        seen = self.ports.links.get_cursor(marker)
+        seen = self.ports.store.cursors.get(marker)
         if seen is not None and seen.value.get("fp") == fp:
             return f"ambiguous (already reported): {reason}"
-        self.ports.links.audit(FLOW, subject, "ambiguous", {"reason": reason})
+        self.ports.store.audit.record(FLOW, subject, "ambiguous", {"reason": reason})
         gw.timeline_comment(
             self.ports.b24,
             party.entity,
             party.id,
             f"1С: {reason}; контрагент не создан и не связан. Уточните ИНН/название.",
         )
-        self.ports.links.put_cursor(marker, {"fp": fp}, expected_version=seen.version if seen else None)
+        self.ports.store.cursors.put(marker, {"fp": fp}, expected_version=seen.version if seen else None)
         return f"ambiguous: {reason}"
 
     def _person_to_onec(self, party: B24Party, owner_ref: str) -> str:
@@ -461,7 +468,8 @@ class PartiesFlow:
             r
             for r in rows
             if not r.get("DeletionMark")
-            and self.ports.links.find_by_onec(OneCRef(entity_set=CONTACT_PERSONS, ref=r["Ref_Key"])) is None
+            and self.ports.store.links.find_by_onec(OneCRef(entity_set=CONTACT_PERSONS, ref=r["Ref_Key"]))
+            is None
         ]
         if len(rows) > 1:
             return self._ambiguous_in_onec(party, f"several contact persons are named «{name}»")
@@ -475,7 +483,7 @@ class PartiesFlow:
                 b24_map.phone_types(party.record),
             )
             row = self.ports.onec.create(CONTACT_PERSONS, body)
-            self.ports.links.audit(
+            self.ports.store.audit.record(
                 FLOW, f"B24#CONTACT#{party.id}", "created_in_onec", {"ref": row["Ref_Key"]}
             )
         return self._reconcile(None, row, party, person=True)
@@ -506,9 +514,11 @@ class PartiesFlow:
         assigned = str(party.record.get("ASSIGNED_BY_ID") or "")
         unmatched = not b24_state.get(PartyField.RESPONSIBLE) and PartyField.RESPONSIBLE not in result.to_b24
         if not person and assigned and unmatched:
-            self.ports.links.audit(FLOW, subject, "responsible_unmatched", {"side": "b24", "user": assigned})
+            self.ports.store.audit.record(
+                FLOW, subject, "responsible_unmatched", {"side": "b24", "user": assigned}
+            )
         for conflict in result.conflicts:
-            self.ports.links.audit(
+            self.ports.store.audit.record(
                 FLOW,
                 subject,
                 "conflict",
@@ -521,7 +531,7 @@ class PartiesFlow:
             )
         final_onec = self._onec_state(row, person)
         final_b24 = self._b24_state(party, person)
-        self.ports.links.link(
+        self.ports.store.links.link(
             B24Ref(entity=party.entity, id=str(party.id)),
             OneCRef(entity_set=entity_set, ref=row["Ref_Key"]),
             fingerprint=state_fingerprint(result.merged),
@@ -533,12 +543,12 @@ class PartiesFlow:
             },
         )
         ref = str(row["Ref_Key"]).lower()
-        self.ports.links.put_manifest_entries(
+        self.ports.store.manifests.put_entries(
             MANIFESTS[entity_set], {ref: str(row.get("DataVersion") or "")}, ()
         )
         self.recorded.add(ref)
         if wrote:
-            self.ports.links.audit(FLOW, subject, "synced", {"onec": row["Ref_Key"], "wrote": wrote})
+            self.ports.store.audit.record(FLOW, subject, "synced", {"onec": row["Ref_Key"], "wrote": wrote})
             logger.info("party synced", extra={"subject": subject, "wrote": wrote})
             return "; ".join(wrote)
         return "linked" if link is None else "in sync"
@@ -593,27 +603,27 @@ class PartiesFlow:
     # ---- deletions ----------------------------------------------------------------------------
 
     def b24_deleted(self, entity: str, entity_id: int) -> str:
-        link = self.ports.links.find_by_b24(B24Ref(entity=entity, id=str(entity_id)))
+        link = self.ports.store.links.find_by_b24(B24Ref(entity=entity, id=str(entity_id)))
         if link is None:
             return "deleted in Bitrix24; was not linked"
         detail: dict[str, Any] = {"onec": link.onec.ref, "entity_set": link.onec.entity_set}
         if self.config.delete_in_onec_when_b24_deleted:
             try:
                 row = self.ports.onec.update(link.onec.entity_set, link.onec.ref, {"DeletionMark": True})
-                self.ports.links.put_manifest_entries(
+                self.ports.store.manifests.put_entries(
                     MANIFESTS[link.onec.entity_set], {link.onec.ref: str(row.get("DataVersion") or "")}, ()
                 )
                 detail["marked_for_deletion"] = True
             except OneCNotFound:
                 pass
-        self.ports.links.unlink(link.b24)
-        self.ports.links.audit(FLOW, f"B24#{entity}#{entity_id}", "b24_deleted", detail)
+        self.ports.store.links.unlink(link.b24)
+        self.ports.store.audit.record(FLOW, f"B24#{entity}#{entity_id}", "b24_deleted", detail)
         return "deleted in Bitrix24: unlinked" + (
             ", 1C object marked for deletion" if detail.get("marked_for_deletion") else ""
         )
 
     def onec_deleted(self, entity_set: str, ref: str, *, vanished: bool) -> str:
-        link = self.ports.links.find_by_onec(OneCRef(entity_set=entity_set, ref=ref))
+        link = self.ports.store.links.find_by_onec(OneCRef(entity_set=entity_set, ref=ref))
         outcome = "onec_vanished" if vanished else "onec_marked_for_deletion"
         detail: dict[str, Any] = {"entity_set": entity_set}
         if link is not None:
@@ -625,6 +635,6 @@ class PartiesFlow:
                 except B24NotFound:
                     pass
             if vanished or detail.get("deleted_in_b24"):
-                self.ports.links.unlink(link.onec)
-        self.ports.links.audit(FLOW, f"1C#{ref}", outcome, detail)
+                self.ports.store.links.unlink(link.onec)
+        self.ports.store.audit.record(FLOW, f"1C#{ref}", outcome, detail)
         return outcome

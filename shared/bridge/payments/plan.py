@@ -14,7 +14,7 @@ from typing import Any
 from bridge.b24.batching import CommandLike
 from bridge.config.deal import DealMapping
 from bridge.config.payments import PaymentFieldCodes, PaymentsMapping
-from bridge.links.fingerprint import fingerprint
+from bridge.domain.fingerprint import fingerprint
 from bridge.payments import registry as registry_list
 from bridge.payments import rules, text
 from bridge.payments.models import AnnouncedPayment, DealFacts, PaymentDoc, PaymentSummary

@@ -22,7 +22,6 @@ from typing import Any
 
 from bridge.domain.onec_sets import ORDERS as ORDER_SET
 from bridge.errors import PermanentError
-from bridge.links.models import OneCRef
 from bridge.observability import logger
 from bridge.payments import onec_reads
 from bridge.payments.manifest import (
@@ -40,6 +39,7 @@ from bridge.payments.manifest import (
 from bridge.payments.models import PaymentDoc
 from bridge.payments.recompute import OrderOutcome, PaymentsContext, recompute_order
 from bridge.payments.resolved import ResolvedPayments
+from bridge.store.models import OneCRef
 
 
 @dataclass
@@ -86,11 +86,11 @@ def _entry(doc: PaymentDoc) -> PaymentEntry:
 
 
 def _scan_payments(ctx: PaymentsContext, since: datetime) -> _PaymentChanges:
-    onec, links = ctx.ports.onec, ctx.ports.links
+    onec, links = ctx.ports.onec, ctx.ports.store
     changes = _PaymentChanges()
     for entity_set, name in PAYMENTS_MANIFEST.items():
         current = onec_reads.payment_versions(onec, entity_set, since, ctx.options.manifest_page_size)
-        stored = links.get_manifest(name)
+        stored = links.manifests.get(name)
         diff = diff_payments(current, stored)
         updates: dict[str, str] = {}
         removals: list[str] = []
@@ -114,12 +114,12 @@ def _scan_orders(
     ctx: PaymentsContext, since: datetime, now: int, stored: dict[str, str]
 ) -> tuple[dict[str, str], list[str], set[str]]:
     """New manifest values of due orders, orders gone from the window, and the linked due orders."""
-    links = ctx.ports.links
+    links = ctx.ports.store
     current = onec_reads.order_versions(ctx.ports.onec, since, ctx.options.manifest_page_size)
     updates: dict[str, str] = {}
     linked: set[str] = set()
     for ref in orders_to_check(current, stored, now, ctx.options.unlinked_recheck_minutes * 60):
-        if links.find_by_onec(OneCRef(entity_set=ORDER_SET, ref=ref)) is not None:
+        if links.links.find_by_onec(OneCRef(entity_set=ORDER_SET, ref=ref)) is not None:
             linked.add(ref)
             updates[ref] = OrderEntry(current[ref]).encode()
             continue
@@ -143,7 +143,7 @@ def _is_open(mark: onec_reads.OrderMark, closed: frozenset[str]) -> bool:
 
 
 def _linked(ctx: PaymentsContext, ref: str) -> bool:
-    return ctx.ports.links.find_by_onec(OneCRef(entity_set=ORDER_SET, ref=ref)) is not None
+    return ctx.ports.store.links.find_by_onec(OneCRef(entity_set=ORDER_SET, ref=ref)) is not None
 
 
 def _scan_open_orders(
@@ -156,7 +156,7 @@ def _scan_open_orders(
     """Keep watching linked open orders older than the window (sum and state changes)."""
     onec, options = ctx.ports.onec, ctx.options
     closed = frozenset(resolved.closed_states)
-    stored = ctx.ports.links.get_manifest(OPEN_ORDERS_MANIFEST)
+    stored = ctx.ports.store.manifests.get(OPEN_ORDERS_MANIFEST)
     result = _OpenOrders()
     watched = {ref: version for ref, version in stored.items() if ref != OPEN_ORDERS_SEEDED}
     if OPEN_ORDERS_SEEDED not in stored:
@@ -200,7 +200,7 @@ def _recompute_all(
         except PermanentError as error:
             # Retrying cannot help (bad data or mapping); a person reads the audit record.
             report.failed[order_ref] = str(error)
-            ctx.ports.links.audit("payments", f"ORDER-{order_ref}", "failed", {"error": str(error)})
+            ctx.ports.store.audit.record("payments", f"ORDER-{order_ref}", "failed", {"error": str(error)})
             logger.error(
                 "payments: order failed permanently", extra={"order": order_ref, "error": str(error)}
             )
@@ -223,7 +223,7 @@ def poll(ctx: PaymentsContext) -> PollReport:
     report.window_start = since.isoformat()
 
     payments = _scan_payments(ctx, since)
-    window_stored = ctx.ports.links.get_manifest(ORDERS_MANIFEST)
+    window_stored = ctx.ports.store.manifests.get(ORDERS_MANIFEST)
     order_updates, orders_gone, changed_orders = _scan_orders(ctx, since, now, window_stored)
     open_orders = _scan_open_orders(ctx, since, resolved, orders_gone, window_stored)
     report.payments_changed = len(payments.orders_of)
@@ -232,25 +232,25 @@ def poll(ctx: PaymentsContext) -> PollReport:
     affected = affected.union(*payments.orders_of.values())
     retry = _recompute_all(ctx, affected, resolved, report)
 
-    links = ctx.ports.links
+    links = ctx.ports.store
     for name, updates in payments.updates.items():
         blocked = {
             ref
             for (manifest, ref), orders in payments.orders_of.items()
             if manifest == name and orders & retry
         }
-        links.put_manifest_entries(
+        links.manifests.put_entries(
             name,
             {ref: value for ref, value in updates.items() if ref not in blocked},
             [ref for ref in payments.removals[name] if ref not in blocked],
         )
-    links.put_manifest_entries(
+    links.manifests.put_entries(
         ORDERS_MANIFEST,
         {ref: value for ref, value in order_updates.items() if ref not in retry},
         [ref for ref in orders_gone if ref not in retry],
     )
     if open_orders.updates or open_orders.removals:
-        links.put_manifest_entries(
+        links.manifests.put_entries(
             OPEN_ORDERS_MANIFEST,
             {ref: value for ref, value in open_orders.updates.items() if ref not in retry},
             [ref for ref in open_orders.removals if ref not in retry],

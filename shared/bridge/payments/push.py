@@ -26,7 +26,7 @@ from bridge.domain.onec_sets import ORDERS as ORDER_SET
 from bridge.onec.odata import normalize_ref
 from bridge.payments import onec_reads
 from bridge.payments.recompute import OrderOutcome, PaymentsContext, recompute_order
-from bridge.payments.state import OrderBusy
+from bridge.store.lease import OrderBusy
 
 SIGNATURE_HEADER = "x-bridge-signature"
 TIMESTAMP_HEADER = "x-bridge-timestamp"

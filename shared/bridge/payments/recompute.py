@@ -9,7 +9,6 @@ so a retry repeats only what failed and a payment is announced once.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,10 +17,7 @@ from bridge.b24.errors import B24Error
 from bridge.b24.errors import NotFound as DealNotFound
 from bridge.b24.models import BatchResult
 from bridge.config.payments import PaymentFieldCodes, PaymentsMapping
-from bridge.deps import Ports
 from bridge.domain.onec_sets import ORDERS as ORDER_SET
-from bridge.errors import BridgeError
-from bridge.links.models import OneCRef
 from bridge.observability import logger
 from bridge.payments import onec_reads, rules
 from bridge.payments.models import (
@@ -32,8 +28,11 @@ from bridge.payments.models import (
     PaymentSummary,
 )
 from bridge.payments.plan import DEAL_KEY, CommandKey, CommandKind, PaymentsPlan, plan_writes
-from bridge.payments.resolved import ResolvedPayments, ResolvedSource
-from bridge.payments.state import OrderStateStore, OrderSyncState
+from bridge.payments.resolved import ResolvedPayments
+from bridge.payments.state import OrderSyncState
+from bridge.ports import Ports
+from bridge.store.models import OneCRef
+from bridge.store.resolved import ResolvedConfig
 
 _ALREADY_REGISTERED = "ERROR_ELEMENT_ALREADY_EXISTS"
 
@@ -42,8 +41,7 @@ _ALREADY_REGISTERED = "ERROR_ELEMENT_ALREADY_EXISTS"
 class PaymentsContext:
     ports: Ports
     options: PaymentsMapping
-    resolved: ResolvedSource
-    states: OrderStateStore
+    resolved: ResolvedConfig[ResolvedPayments]
     portal_url: str
     codes: PaymentFieldCodes = field(default_factory=PaymentFieldCodes.of)
     clock: Callable[[], float] = time.time
@@ -61,21 +59,16 @@ class OrderOutcome:
 
 
 def recompute_order(ctx: PaymentsContext, order_ref: str, resolved: ResolvedPayments) -> OrderOutcome:
-    link = ctx.ports.links.find_by_onec(OneCRef(entity_set=ORDER_SET, ref=order_ref))
+    link = ctx.ports.store.links.find_by_onec(OneCRef(entity_set=ORDER_SET, ref=order_ref))
     if link is None or link.b24.entity != "DEAL":
         logger.info("payments: order not linked to a deal, nothing to write", extra={"order": order_ref})
         return OrderOutcome(order_ref, None, "not linked to a deal")
     deal_id = int(link.b24.id)
-    lease = ctx.states.acquire(order_ref, ctx.options.lease_seconds)
-    saved = False
-    try:
-        outcome, state, failure = _sync(ctx, resolved, order_ref, deal_id, lease.state)
-        ctx.states.release(lease, state)
-        saved = True
-    finally:
-        if not saved:
-            with contextlib.suppress(BridgeError):
-                ctx.states.release(lease)
+    with ctx.ports.store.leases.hold(order_ref, ctx.options.lease_seconds) as lease:
+        outcome, state, failure = _sync(
+            ctx, resolved, order_ref, deal_id, OrderSyncState.from_json(lease.state)
+        )
+        lease.save(state.to_json())
     if failure is not None:
         raise failure
     return outcome
@@ -147,7 +140,7 @@ def _sync(
     if not plan.commands:
         return OrderOutcome(order_ref, deal_id, "up to date"), new_state, None
     written = sorted(key.wire for key in done)
-    ctx.ports.links.audit(
+    ctx.ports.store.audit.record(
         "payments",
         f"DEAL-{deal_id}",
         "failed" if failed else "written",
@@ -176,7 +169,7 @@ def _leave_remarks(ctx: PaymentsContext, plan: PaymentsPlan) -> None:
         else:
             logger.info(remark.message, extra=remark.extra)
         if remark.audit is not None:
-            ctx.ports.links.audit("payments", f"DEAL-{plan.deal_id}", remark.audit, remark.detail)
+            ctx.ports.store.audit.record("payments", f"DEAL-{plan.deal_id}", remark.audit, remark.detail)
 
 
 def _audit_skipped(
@@ -199,5 +192,5 @@ def _audit_skipped(
             "reason": reason,
         }
         logger.warning("payments: receipt not counted", extra={"payment": payment.ref, **detail})
-        ctx.ports.links.audit("payments", f"PAYMENT-{payment.ref}", "skipped", detail)
+        ctx.ports.store.audit.record("payments", f"PAYMENT-{payment.ref}", "skipped", detail)
     return state.evolve(skipped=current)

@@ -1,18 +1,12 @@
-"""Ids setup resolved from the configured names, kept in SyncTable (pk `CONFIG#payments`, sk `RESOLVED`).
-
-The flow reads them through `ResolvedSource`, so tests can hand in a fixed value.
-"""
+"""Ids setup resolved from the configured names, kept in SyncTable (pk `CONFIG#payments`, sk `RESOLVED`)."""
 
 from __future__ import annotations
 
-from typing import Protocol
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from bridge.domain.stages import StageBook
-from bridge.errors import ConfigurationError
-from bridge.links.store import LinkStore
-from bridge.setup.store import ConfigStore, config_pk
+from bridge.store import SyncStore
+from bridge.store.resolved import ResolvedConfig
 
 FLOW = "payments"
 ENUM_FIELDS = ("pay_type", "pay_status", "pay_method")
@@ -35,40 +29,6 @@ class ResolvedPayments(BaseModel):
     registry_list_fields: dict[str, str] = Field(default_factory=dict)
 
 
-class ResolvedSource(Protocol):
-    def load(self) -> ResolvedPayments: ...
-
-
-class StaticResolved:
-    """A fixed value (tests, or a caller that resolved it another way)."""
-
-    def __init__(self, value: ResolvedPayments) -> None:
-        self._value = value
-
-    def load(self) -> ResolvedPayments:
-        return self._value
-
-
-class SyncTableResolved:
-    """The resolved ids in the link store's table, through the setup framework's `ConfigStore`."""
-
-    def __init__(self, store: ConfigStore) -> None:
-        self._store = store
-
-    @classmethod
-    def beside(cls, links: LinkStore) -> SyncTableResolved:
-        return cls(ConfigStore.beside(links))
-
-    def load(self) -> ResolvedPayments:
-        raw = self._store.get(FLOW)
-        if raw is None:
-            raise ConfigurationError(
-                f"{config_pk(FLOW)} is missing in SyncTable: run `python -m bridge.cli setup`"
-            )
-        try:
-            return ResolvedPayments.model_validate(raw)
-        except ValidationError as error:
-            raise ConfigurationError(f"{config_pk(FLOW)} is unreadable, run setup again: {error}") from None
-
-    def save(self, value: ResolvedPayments) -> None:
-        self._store.put(FLOW, value.model_dump(mode="json"))
+def resolved_config(store: SyncStore) -> ResolvedConfig[ResolvedPayments]:
+    """The payments flow's resolved ids in SyncTable: written by setup, read by every run."""
+    return store.resolved(FLOW, ResolvedPayments)

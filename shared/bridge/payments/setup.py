@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from bridge.config.deal import StageRef
 from bridge.config.payments import EnumLabels, PaymentFieldCodes, PaymentsMapping
-from bridge.deps import Ports
 from bridge.domain.onec_sets import ORDER_STATES
 from bridge.domain.stages import StageBook
 from bridge.errors import ConfigurationError
 from bridge.payments.registry import RegistryList, ensure_list
-from bridge.payments.resolved import ResolvedPayments, SyncTableResolved
+from bridge.payments.resolved import ResolvedPayments, resolved_config
+from bridge.ports import Ports
 from bridge.setup.b24_fields import ensure_user_fields
 from bridge.setup.deal_card import read_stage_book, user_field_specs
 from bridge.setup.framework import SetupProblem
@@ -136,7 +136,7 @@ def setup(ports: Ports, *, dry_run: bool) -> list[SetupProblem | str]:
         results += list_results
     if dry_run or problems:
         return results  # without option ids the flow cannot write the fields
-    SyncTableResolved.beside(ports.links).save(
+    resolved_config(ports.store).save(
         ResolvedPayments(
             enum_ids=enum_ids,
             stages=book,

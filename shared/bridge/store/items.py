@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from bridge.links.models import AnyRef, AuditEntry, B24Ref, Cursor, Link, OneCRef
+from bridge.store.models import AnyRef, AuditEntry, B24Ref, Cursor, Link, OneCRef
 
 type Attributes = dict[str, Any]  # a DynamoDB attribute map ({"pk": {"S": "…"}, …})
 
@@ -67,6 +67,11 @@ def is_expired(attributes: Mapping[str, Any], now: float) -> bool:
     return expires is not None and float(expires["N"]) <= now
 
 
+def texts(**values: str) -> Attributes:
+    """String attributes, one per keyword."""
+    return {name: {"S": value} for name, value in values.items()}
+
+
 def _text(attributes: Mapping[str, Any], name: str) -> str:
     return str(attributes[name]["S"])
 
@@ -77,85 +82,51 @@ def _optional_text(attributes: Mapping[str, Any], name: str) -> str | None:
 
 
 class LinkItem(BaseModel):
-    """One side of a link as stored."""
+    """One side of a link as stored: the whole pair, flat, under that side's key."""
 
     model_config = ConfigDict(frozen=True)
 
     side: Literal["B24", "1C"]
-    b24_entity: str
-    b24_id: str
-    onec_entity_set: str
-    onec_ref: str
-    fingerprint: str
-    data_version: str | None
-    synced_at: str
-    extra: dict[str, str]
+    link: Link
 
     @classmethod
     def from_link(cls, link: Link, side: Literal["B24", "1C"]) -> LinkItem:
-        return cls(
-            side=side,
-            b24_entity=link.b24.entity,
-            b24_id=link.b24.id,
-            onec_entity_set=link.onec.entity_set,
-            onec_ref=link.onec.ref,
-            fingerprint=link.fingerprint,
-            data_version=link.data_version,
-            synced_at=link.synced_at.isoformat(),
-            extra=dict(link.extra),
-        )
-
-    @property
-    def pk(self) -> str:
-        return link_pk(self.b24_ref() if self.side == "B24" else self.onec_ref_model())
-
-    def b24_ref(self) -> B24Ref:
-        return B24Ref(entity=self.b24_entity, id=self.b24_id)
-
-    def onec_ref_model(self) -> OneCRef:
-        return OneCRef(entity_set=self.onec_entity_set, ref=self.onec_ref)
+        return cls(side=side, link=link)
 
     def to_link(self) -> Link:
-        return Link(
-            b24=self.b24_ref(),
-            onec=self.onec_ref_model(),
-            fingerprint=self.fingerprint,
-            data_version=self.data_version,
-            synced_at=datetime.fromisoformat(self.synced_at),
-            extra=self.extra,
-        )
+        return self.link
 
     def to_attributes(self) -> Attributes:
+        link = self.link
         return {
-            **key(self.pk, LINK_SK),
-            "side": {"S": self.side},
-            "b24_entity": {"S": self.b24_entity},
-            "b24_id": {"S": self.b24_id},
-            "onec_entity_set": {"S": self.onec_entity_set},
-            "onec_ref": {"S": self.onec_ref},
-            "fingerprint": {"S": self.fingerprint},
-            "data_version": {"NULL": True} if self.data_version is None else {"S": self.data_version},
-            "synced_at": {"S": self.synced_at},
-            "extra": {"M": {name: {"S": value} for name, value in self.extra.items()}},
+            **key(link_pk(link.b24 if self.side == "B24" else link.onec), LINK_SK),
+            **texts(
+                side=self.side,
+                b24_entity=link.b24.entity,
+                b24_id=link.b24.id,
+                onec_entity_set=link.onec.entity_set,
+                onec_ref=link.onec.ref,
+                fingerprint=link.fingerprint,
+                synced_at=link.synced_at.isoformat(),
+            ),
+            "data_version": {"NULL": True} if link.data_version is None else {"S": link.data_version},
+            "extra": {"M": texts(**link.extra)},
         }
 
     @classmethod
     def from_attributes(cls, attributes: Mapping[str, Any]) -> LinkItem:
-        extra = attributes.get("extra", {}).get("M", {})
         side = _text(attributes, "side")
         if side not in ("B24", "1C"):
             raise ValueError(f"unknown link side {side!r}")
-        return cls(
-            side="B24" if side == "B24" else "1C",
-            b24_entity=_text(attributes, "b24_entity"),
-            b24_id=_text(attributes, "b24_id"),
-            onec_entity_set=_text(attributes, "onec_entity_set"),
-            onec_ref=_text(attributes, "onec_ref"),
+        link = Link(
+            b24=B24Ref(entity=_text(attributes, "b24_entity"), id=_text(attributes, "b24_id")),
+            onec=OneCRef(entity_set=_text(attributes, "onec_entity_set"), ref=_text(attributes, "onec_ref")),
             fingerprint=_text(attributes, "fingerprint"),
             data_version=_optional_text(attributes, "data_version"),
-            synced_at=_text(attributes, "synced_at"),
-            extra={name: str(value["S"]) for name, value in extra.items()},
+            synced_at=datetime.fromisoformat(_text(attributes, "synced_at")),
+            extra={name: str(value["S"]) for name, value in attributes.get("extra", {}).get("M", {}).items()},
         )
+        return cls(side="B24" if side == "B24" else "1C", link=link)
 
 
 class CursorItem(BaseModel):
@@ -217,18 +188,11 @@ class AuditItem(BaseModel):
     detail_json: str
     expires_at: int
 
-    @property
-    def sk(self) -> str:
-        return f"{self.at}#{self.flow}#{self.subject}"
-
     def to_attributes(self) -> Attributes:
+        at, flow, subject = self.at, self.flow, self.subject
         return {
-            **key(audit_pk(self.day), self.sk),
-            "at": {"S": self.at},
-            "flow": {"S": self.flow},
-            "subject": {"S": self.subject},
-            "outcome": {"S": self.outcome},
-            "detail_json": {"S": self.detail_json},
+            **key(audit_pk(self.day), f"{at}#{flow}#{subject}"),
+            **texts(at=at, flow=flow, subject=subject, outcome=self.outcome, detail_json=self.detail_json),
             TTL_ATTRIBUTE: {"N": str(self.expires_at)},
         }
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bridge.errors import BridgeError, PermanentError, TransientError
-from bridge.links.models import Link
+from bridge.store.models import Link
 
 
 class LinkConflict(PermanentError):
