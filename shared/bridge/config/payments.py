@@ -58,6 +58,21 @@ class StateStageRule(BaseModel):
     stage: str = Field(min_length=1)
 
 
+# The registry's logical values, once: (value, the business process template's parameter, the name
+# of the list field setup creates). The template takes no deal, 1C key or state; the list keeps them.
+REGISTRY_VALUES: tuple[tuple[str, str | None, str], ...] = (
+    ("deal", None, "Сделка"),
+    ("order_number", "OrderNumber", "Номер заказа"),
+    ("date", "PaymentDate", "Дата оплаты"),
+    ("type", "PaymentType", "Тип оплаты"),
+    ("amount", "PaymentAmount", "Сумма"),
+    ("method", "PaymentMethod", "Способ оплаты"),
+    ("comment", "PaymentComment", "Комментарий"),
+    ("payment_ref", None, "Документ 1С (ключ)"),
+    ("state", None, "Состояние"),
+)
+
+
 class RegistryOptions(BaseModel):
     """Payment registry (§2.1.1.13, §2.2.7). Default: the universal list «Реестр оплат» that setup
     creates, one element per payment. With `bizproc_template_id`, a business process per payment
@@ -68,14 +83,7 @@ class RegistryOptions(BaseModel):
     bizproc_template_id: int | None = Field(None, gt=0)
     # Logical value → the template's parameter name.
     bizproc_parameters: dict[str, str] = Field(
-        default_factory=lambda: {
-            "date": "PaymentDate",
-            "type": "PaymentType",
-            "amount": "PaymentAmount",
-            "method": "PaymentMethod",
-            "comment": "PaymentComment",
-            "order_number": "OrderNumber",
-        }
+        default_factory=lambda: {value: param for value, param, _ in REGISTRY_VALUES if param}
     )
     list_iblock_type_id: Literal["lists", "bitrix_processes", "lists_socnet"] = "lists"
     # An existing list (id or code) the customer made; empty = the list setup creates (below).
@@ -87,17 +95,7 @@ class RegistryOptions(BaseModel):
     list_code: str = Field("unf_b24_payments", pattern=r"^[A-Za-z0-9_]{1,50}$")
     list_name: str = Field("Реестр оплат", min_length=1)
     list_field_names: dict[str, str] = Field(
-        default_factory=lambda: {
-            "deal": "Сделка",
-            "order_number": "Номер заказа",
-            "date": "Дата оплаты",
-            "type": "Тип оплаты",
-            "amount": "Сумма",
-            "method": "Способ оплаты",
-            "comment": "Комментарий",
-            "payment_ref": "Документ 1С (ключ)",
-            "state": "Состояние",
-        }
+        default_factory=lambda: {value: name for value, _, name in REGISTRY_VALUES}
     )
     # `S:Date` values in the portal's short date format (needs a live check: docs/sandbox-b24.md).
     list_date_format: str = "%d.%m.%Y"
