@@ -51,6 +51,7 @@ LAYERS: dict[str, int] = {
     "bridge.handlers": 4,
     "bridge.operations": 4,
     "bridge.routes": 4,
+    "bridge.commands": 4,
     "bridge.cli": 4,
     "bridge.__main__": 4,
 }

@@ -1,0 +1,25 @@
+"""`catalog sync|stock [--dry-run]`: run the catalog flow now, with progress (counts, rate, ETA)."""
+
+from __future__ import annotations
+
+import argparse
+
+from bridge import operations
+from bridge.commands.output import report, say
+from bridge.deps import default_ports
+
+NAME = "catalog"
+HELP = "1C nomenclature, prices and stock → Bitrix24 now"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("what", choices=("sync", "stock"))
+    parser.add_argument("--dry-run", action="store_true", help="print what would be written; write nothing")
+
+
+def run(args: argparse.Namespace) -> int:
+    result = operations.run_catalog(args.what, default_ports(), dry_run=args.dry_run, sink=say)
+    for line in result.lines:
+        report(line)
+    report(result.summary())
+    return 1 if result.failed else 0
