@@ -246,6 +246,14 @@ class ODataClient:
         response = self._send("GET", path, self._options(filter=filter), expected=_OK, json_format=False)
         return _count_from(response, self._masked(path))
 
+    def read_raw(
+        self, path: str = "", options: Sequence[tuple[str, str]] = (), *, json_format: bool = True
+    ) -> httpx.Response:
+        """A GET of `path` (already encoded) under the publication, answered as it came: the
+        operator's `check` reads the service document, the `Date` header and the open wire
+        questions with it (bridge.checks). A non-200 answer raises like any read."""
+        return self._send("GET", path, options, expected=_OK, json_format=json_format)
+
     def slice_last(
         self,
         register: str,
