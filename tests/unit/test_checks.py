@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bridge import checks
+from bridge import checks, probes
 from bridge.domain import onec_sets
+from bridge.onec.client import condition_argument
 from bridge.setup import SetupProblem, SetupReport, StepReport
 
 BRIDGE = Path(checks.__file__).parent
@@ -115,3 +116,35 @@ def test_report_verdicts() -> None:
     report.ran("c", [checks.Finding("here", "wrong", "mend it")])
     assert not report.ok
     assert report.lines() == ["PROBLEM here: wrong — fix: mend it", "check: 1 problem(s) in 3 checks"]
+
+
+# ---- live-check probes: how an answer is classified -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "form"),
+    [("42", "text"), (" 7\n", "text"), ('{"value": 3}', "json"), ('"3"', "json"), ("<x/>", "other")],
+)
+def test_count_answer_forms(body: str, form: str) -> None:
+    assert probes.count_form(body) == form
+
+
+@pytest.mark.parametrize(
+    ("value", "form"), [("Y", "string"), ("n", "string"), (True, "boolean"), (1, "other")]
+)
+def test_mode_status_forms(value: object, form: str) -> None:
+    assert probes.mode_status_form(value) == form
+
+
+def test_condition_forms_on_the_wire() -> None:
+    condition = "Номенклатура_Key eq guid'abc'"
+    assert condition_argument(condition, "doubled") == "Condition='Номенклатура_Key eq guid''abc'''"
+    assert condition_argument(condition, "nested") == "Condition='Номенклатура_Key eq guid'abc''"
+    path, options = probes.condition_request("query")
+    assert options == [("Condition", probes.PROBE_CONDITION)]
+    assert path.endswith(
+        "/Balance(Dimensions='%D0%9D%D0%BE%D0%BC%D0%B5%D0%BD%D0%BA%D0%BB%D0%B0%D1%82%D1%83%D1%80%D0%B0')"
+    )
+    path, options = probes.condition_request("doubled")
+    assert options == []
+    assert ",Condition='" in path

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from bridge import checks, operations
+from bridge import checks, operations, probes
 from bridge.commands.output import report, say
 from bridge.deps import default_ports
 from bridge.errors import ConfigurationError
@@ -38,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
     except ConfigurationError as error:
         say(f"check: {error}")
         return 2
-    result = checks.run_checks(ports, dry_setup=_dry_setup)
+    result = checks.run_checks(
+        ports, dry_setup=_dry_setup, probes=probes.all_probes(allow_writes=args.allow_writes)
+    )
     report("\n".join(result.lines()))
     return 0 if result.ok else 1
