@@ -173,17 +173,22 @@ class AppRegistry:
         return AuthContext(token.app_id, token.user_id, token.access_token)
 
     def check_scope(self, auth: AuthContext, method: str) -> None:
-        if method in BASIC_METHODS:
-            return
-        needed = SCOPE_OF_PREFIX.get(method.split(".", 1)[0])
-        if needed is None:
-            return
-        scope = set(self.apps[auth.app_id].scope)
-        # `user_brief`/`user_basic` are narrower grants of `user`; the user.* readers accept them.
-        if needed == "user" and scope & {"user_brief", "user_basic"}:
-            return
-        if needed not in scope:
-            raise insufficient_scope()
+        check_granted(set(self.apps[auth.app_id].scope), method)
+
+
+def check_granted(scope: set[str], method: str) -> None:
+    """insufficient_scope unless `scope` covers `method` (apps, and a webhook limited through
+    `/_sandbox/webhook-scopes`)."""
+    if method in BASIC_METHODS:
+        return
+    needed = SCOPE_OF_PREFIX.get(method.split(".", 1)[0])
+    if needed is None:
+        return
+    # `user_brief`/`user_basic` are narrower grants of `user`; the user.* readers accept them.
+    if needed == "user" and scope & {"user_brief", "user_basic"}:
+        return
+    if needed not in scope:
+        raise insufficient_scope()
 
 
 # -- errors ------------------------------------------------------------------------------------

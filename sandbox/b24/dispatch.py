@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.b24 import envelope, errors
-from sandbox.b24.apps import AppRegistry, AuthContext
+from sandbox.b24.apps import AppRegistry, AuthContext, check_granted
 from sandbox.b24.config import DEFAULT_METHOD_COSTS
 from sandbox.b24.limits import OperatingLedger
 from sandbox.b24.registry import METHODS, Call, PendingEvent, Result, as_result
@@ -95,6 +95,8 @@ class Dispatcher:
             raise errors.batch_method_not_allowed()
         if auth is not None:
             self.apps.check_scope(auth, method)
+        elif (granted := self.portal.settings.get("webhook_scopes")) is not None:
+            check_granted(set(granted), method)
         fault = self.portal.take_fault(method)
         if fault is not None:
             raise errors.B24Error(fault.error, fault.description, fault.status)

@@ -131,6 +131,21 @@ def routes(emulator: Emulator) -> list[Route]:
             portal.settings["inventory_management"] = bool(body.get("enabled", False))
         return JSONResponse({"enabled": portal.settings["inventory_management"]})
 
+    async def webhook_scopes(request: Request) -> Response:
+        """Limit the inbound webhook to these scopes (`{"scopes": null}` grants every one again)."""
+        body = await _json(request)
+        granted = body.get("scopes")
+        with portal.lock:
+            portal.settings["webhook_scopes"] = None if granted is None else [str(s) for s in granted]
+        return JSONResponse({"scopes": portal.settings["webhook_scopes"]})
+
+    async def answers(request: Request) -> Response:
+        """Switch an open wire question to one of its plausible answers (docs/sandbox-b24.md)."""
+        body = await _json(request)
+        with portal.lock:
+            portal.settings["answers"] = {**portal.settings.get("answers", {}), **body}
+            return JSONResponse(portal.settings["answers"])
+
     async def table(request: Request) -> Response:
         name = request.path_params["name"]
         if name not in portal.tables:
@@ -157,4 +172,6 @@ def routes(emulator: Emulator) -> list[Route]:
         Route("/_sandbox/outgoing-webhook", outgoing_webhook, methods=["POST"]),
         Route("/_sandbox/inventory", inventory, methods=["POST"]),
         Route("/_sandbox/tables/{name}", table, methods=["GET"]),
+        Route("/_sandbox/webhook-scopes", webhook_scopes, methods=["POST"]),
+        Route("/_sandbox/answers", answers, methods=["POST"]),
     ]

@@ -181,6 +181,8 @@ class ODataRequest:
             if rest:
                 if rest[0].name == "$count" and method == "GET":
                     items, _ = self.filtered(entity_set, list(self.store.table(entity_set.name).values()))
+                    if self.state.answers.get("count") == "json":
+                        return json_response({"value": len(items)})
                     return Response(str(len(items)), media_type="text/plain")
                 raise path_segment_not_found(rest[0].name)
             if method == "GET":
@@ -295,7 +297,9 @@ class ODataRequest:
             if function.name in ("SliceLast", "SliceFirst") and method == "GET":
                 if not register.periodic:
                     raise method_not_found()
-                args = virtual.parse_function_args(function.args or "", self.options)
+                args = virtual.parse_function_args(
+                    function.args or "", self.options, self.state.answers.get("condition_forms")
+                )
                 records = virtual.slice_records(
                     self.model, self.store, register, args, function.name == "SliceLast"
                 )
@@ -338,7 +342,9 @@ class ODataRequest:
             if register.record_set_of is None:
                 raise method_not_found()
             if function.name == "Balance":
-                args = virtual.parse_function_args(function.args or "", self.options)
+                args = virtual.parse_function_args(
+                    function.args or "", self.options, self.state.answers.get("condition_forms")
+                )
                 props, rows = virtual.balance_rows(self.model, self.store, record_type, args)
                 section = TabularSection("Balance", f"{register.name}_Balance", props)
                 items, count = self.filtered(section, rows)

@@ -39,7 +39,33 @@ async def reset(request: Request) -> Response:
     with state.lock:
         state.journal.clear()
         state.faults.clear()
+        state.answers.clear()
+    state.publish(state.config.published)
     return _ok()
+
+
+async def publication(request: Request) -> Response:
+    """`{"unpublish": [names]}` drops sets from the published composition (`{"all": true}` publishes
+    every set again), as an administrator unticking objects in the publication dialog would."""
+    state = _state(request)
+    data = await _json(request)
+    with state.lock:
+        if data.get("all"):
+            state.publish(None)
+        else:
+            current = frozenset(state.model.sets)
+            state.publish(current - frozenset(str(n) for n in data.get("unpublish", [])))
+        return _ok({"published": sorted(state.model.sets)})
+
+
+async def answers(request: Request) -> Response:
+    """Switch open wire questions to one plausible answer: `count` "text" | "json";
+    `condition_forms` a list of "query", "doubled", "nested" (the Condition forms the parser takes)."""
+    state = _state(request)
+    data = await _json(request)
+    with state.lock:
+        state.answers.update(data)
+        return _ok(dict(state.answers))
 
 
 async def snapshot(request: Request) -> Response:
@@ -205,4 +231,6 @@ routes = [
     Route("/seed", seed_refs, methods=["GET"]),
     Route("/stock", stock, methods=["POST"]),
     Route("/prices", prices, methods=["POST"]),
+    Route("/publication", publication, methods=["POST"]),
+    Route("/answers", answers, methods=["POST"]),
 ]

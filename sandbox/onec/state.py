@@ -52,6 +52,13 @@ class EmulatorState:
     journal_seq: int = 0
     faults: list[Fault] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    # Open wire questions switched to one plausible answer (`/_sandbox/answers`, docs/sandbox-onec.md).
+    answers: dict[str, Any] = field(default_factory=dict)
+
+    def publish(self, published: frozenset[str] | None) -> None:
+        """Change the publication's composition (`/_sandbox/publication`): None = every set."""
+        with self.lock:
+            self.model = published_model(published)
 
     def now(self) -> str:
         if self.config.fixed_now:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sandbox.onec.actions import STOCK_DIMENSIONS
@@ -17,7 +17,22 @@ _PARAMETERS = ("Period", "Condition", "Dimensions", "StartPeriod", "EndPeriod")
 _PARAMETER_RE = re.compile(r"(?:^|,)\s*(" + "|".join(_PARAMETERS) + r")\s*=")
 
 
-def parse_function_args(text: str, options: Mapping[str, str] | None = None) -> dict[str, str]:
+def condition_form(text: str, options: Mapping[str, str] | None) -> str | None:
+    """Which of fidelity-notes §3's forms a request used: "query" (`?Condition=`), "doubled"
+    (`Condition='…guid''x''…'` in the parentheses) or "nested" (`Condition='…guid'x'…'`)."""
+    if (options or {}).get("Condition") is not None:
+        return "query"
+    match = re.search(r"(?:^|,)\s*Condition\s*=", text)
+    if match is None:
+        return None
+    rest = text[match.end() :].strip()
+    inner = rest[1:-1] if len(rest) >= 2 and rest[0] == rest[-1] == "'" else rest
+    return "doubled" if "''" in inner else "nested"
+
+
+def parse_function_args(
+    text: str, options: Mapping[str, str] | None = None, accepted_forms: Sequence[str] | None = None
+) -> dict[str, str]:
     """Raw literal per parameter name, from `(Period=datetime'…',Condition='…')` and from the
     query string (`?Condition=…`, the developer guide's form, fidelity-notes §3).
 
@@ -25,6 +40,11 @@ def parse_function_args(text: str, options: Mapping[str, str] | None = None) -> 
     Condition whose quotes are nested unescaped (`'A eq 'x''`) quote counting cannot tell where
     the literal ends, so a comma inside such a literal would otherwise split it.
     """
+    # A base whose parser takes only some forms (`/_sandbox/answers` condition_forms) refuses the
+    # others the way 1C refuses a malformed parameter.
+    form = condition_form(text, options)
+    if accepted_forms is not None and form is not None and form not in accepted_forms:
+        raise query_option_parse_error("Condition")
     args: dict[str, str] = {}
     if text.strip():
         matches = list(_PARAMETER_RE.finditer(text))

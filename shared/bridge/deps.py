@@ -101,6 +101,8 @@ def onec_client() -> ODataClient:
         timeout_s=runtime.http_timeout_s,
         max_attempts=runtime.max_attempts,
         credentials_source=current_onec_login,
+        # The wire forms `check` recorded on this base (bridge.store.probes), looked up on first use.
+        answers=lambda probe: sync_store().probes.answer(probe),
     )
 
 

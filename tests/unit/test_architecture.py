@@ -50,6 +50,8 @@ LAYERS: dict[str, int] = {
     "bridge.deps": 4,
     "bridge.handlers": 4,
     "bridge.operations": 4,
+    "bridge.checks": 4,
+    "bridge.probes": 4,
     "bridge.routes": 4,
     "bridge.commands": 4,
     "bridge.cli": 4,

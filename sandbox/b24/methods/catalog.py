@@ -555,7 +555,12 @@ def change_stock(portal: Portal, product_id: int, store_id: int, delta: float) -
 def document_mode_status(call: Call) -> str:
     # The docs' table says "boolean", and their type dictionary defines that as "Y"/"N": the
     # sample answer is {"result":"Y"} (fidelity-notes §4).
-    return "Y" if inventory_on(call.portal) else "N"
+    on = inventory_on(call.portal)
+    # `/_sandbox/answers` {"document_mode_status": "boolean"} gives the JSON-boolean form a live
+    # portal might use instead (docs/sandbox-b24.md, needs a live check).
+    if call.portal.settings.get("answers", {}).get("document_mode_status") == "boolean":
+        return on  # type: ignore[return-value]
+    return "Y" if on else "N"
 
 
 _DOC_TYPES = {"A", "S", "M", "R", "D"}

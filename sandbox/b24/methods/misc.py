@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sandbox.b24 import clock, errors, query
+from sandbox.b24.apps import SCOPE_OF_PREFIX
 from sandbox.b24.registry import Call, Result, method
 
 ATTACH_LIMIT = 60_000
@@ -176,3 +177,13 @@ def timeline_comment_get(call: Call) -> dict[str, Any]:
     if row is None:
         raise errors.B24Error("NOT_FOUND", "Not found.", 400)
     return {k: (str(v) if k in ("ID", "ENTITY_ID", "AUTHOR_ID") else v) for k, v in row.items()}
+
+
+@method("scope")
+def scope(call: Call) -> list[str]:
+    """The caller's granted scopes: an application's, or the inbound webhook's (every scope the
+    emulator knows unless `/_sandbox/webhook-scopes` limited it)."""
+    if call.auth is not None:
+        return list(call.dispatcher.apps.apps[call.auth.app_id].scope)
+    granted = call.portal.settings.get("webhook_scopes")
+    return list(granted) if granted is not None else sorted(set(SCOPE_OF_PREFIX.values()))

@@ -73,6 +73,12 @@ _CREATED = (httpx.codes.CREATED, httpx.codes.OK)
 _NO_CONTENT = (httpx.codes.NO_CONTENT, httpx.codes.OK)
 _ACTION_DONE = (httpx.codes.OK, httpx.codes.NO_CONTENT, httpx.codes.CREATED)
 
+# Live-check answers `check` records (bridge.store.probes) and this client follows.
+COUNT_PROBE = "onec.count"  # "text" | "json": how `<Set>/$count` answers
+CONDITION_PROBE = "onec.condition"  # "query" | "doubled" | "nested": the Condition form the parser takes
+CONDITION_FORMS = ("query", "doubled", "nested")
+type AnswerLookup = Callable[[str], str | None]
+
 
 def basic_auth_header(user: str, password: str) -> str:
     token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
@@ -110,10 +116,23 @@ def _clean(entity: Mapping[str, Any]) -> Entity:
     }
 
 
-def _count_from(response: httpx.Response, where: str) -> int:
+def condition_argument(condition: str, form: str) -> str:
+    """`Condition='…'` for the parentheses: quotes inside doubled (OData escaping) or left as
+    they are ("nested", the form some 1C samples show)."""
+    inner = condition.replace("'", "''") if form == "doubled" else condition
+    return f"Condition='{inner}'"
+
+
+def filter_none(parts: Sequence[str]) -> list[str]:
+    return [p for p in parts if p]
+
+
+def _count_from(response: httpx.Response, where: str, form: str | None = None) -> int:
+    """The number in a `$count` answer; `form` is the recorded answer ("text": a bare number is
+    all a publication sends, "json": a JSON document), None reads every plausible form."""
     text = response.text.strip()
     value: Any = text
-    if text[:1] in ("{", '"'):
+    if form != "text" and text[:1] in ("{", '"'):
         try:
             value = json.loads(text)
         except ValueError:
@@ -143,6 +162,7 @@ class ODataClient:
         backoff_base_s: float = 0.5,
         page_size: int = 500,
         credentials_source: Callable[[bool], tuple[str, str, str]] | None = None,
+        answers: AnswerLookup | None = None,
     ) -> None:
         """`credentials_source(fresh)` returns (base URL, login, password) as the secret holds
         them now (`fresh`: re-read at once); the client adopts changed values before each request
@@ -159,6 +179,8 @@ class ODataClient:
         self._sleep = sleep
         self._backoff_base_s = backoff_base_s
         self._page_size = page_size
+        self._answers = answers
+        self._followed: dict[str, str | None] = {}
 
     def _use(self, base_url: str, user: str, password: str) -> None:
         # Credentials travel only in the Authorization header; userinfo in the URL is dropped so
@@ -244,7 +266,15 @@ class ODataClient:
         """
         path = f"{encode_path(entity_set)}/$count"
         response = self._send("GET", path, self._options(filter=filter), expected=_OK, json_format=False)
-        return _count_from(response, self._masked(path))
+        return _count_from(response, self._masked(path), self.answer(COUNT_PROBE))
+
+    def read_raw(
+        self, path: str = "", options: Sequence[tuple[str, str]] = (), *, json_format: bool = True
+    ) -> httpx.Response:
+        """A GET of `path` (already encoded) under the publication, answered as it came: the
+        operator's `check` reads the service document, the `Date` header and the open wire
+        questions with it (bridge.checks). A non-200 answer raises like any read."""
+        return self._send("GET", path, options, expected=_OK, json_format=json_format)
 
     def slice_last(
         self,
@@ -284,11 +314,16 @@ class ODataClient:
         select: Names,
     ) -> Entities:
         # Condition goes as a query parameter, the developer guide's form (fidelity-notes §3):
-        # no quoting inside a quoted literal, and IIS refuses ?, + and backslash in a path-embedded one.
-        path = f"{encode_path(register)}/{function}({encode_path(arguments)})"
+        # no quoting inside a quoted literal, and IIS refuses ?, + and backslash in a path-embedded
+        # one. A base whose parser `check` found to take only a parenthesised form gets that one.
         options = self._options(filter=filter, select=select)
         if condition is not None:
-            options.append(("Condition", str(condition)))
+            form = self.answer(CONDITION_PROBE)
+            if form in ("doubled", "nested"):
+                arguments = ",".join(filter_none([arguments, condition_argument(str(condition), form)]))
+            else:
+                options.append(("Condition", str(condition)))
+        path = f"{encode_path(register)}/{function}({encode_path(arguments)})"
         return self._values(self._json("GET", path, options))
 
     # ---- writes ------------------------------------------------------------------------------
@@ -358,6 +393,25 @@ class ODataClient:
         if skip := query.get("skip"):
             options.append(("$skip", str(skip)))
         return options
+
+    def answer(self, probe: str) -> str | None:
+        """The recorded live-check answer for `probe` (looked up once), None when there is none
+        or the lookup fails: then every plausible answer is tolerated."""
+        if probe not in self._followed:
+            recorded: str | None = None
+            if self._answers is not None:
+                try:
+                    recorded = self._answers(probe)
+                except Exception:  # a store outage must not stop a read that works without it
+                    logger.warning(
+                        "live-check answer unavailable; tolerating every form", extra={"probe": probe}
+                    )
+            self._followed[probe] = recorded
+        return self._followed[probe]
+
+    def forget_answers(self) -> None:
+        """Look the recorded answers up again on next use (after `check` recorded new ones)."""
+        self._followed.clear()
 
     def _masked(self, path: str) -> str:
         return mask_url(self._base_url + path)

@@ -15,6 +15,7 @@ configuration (`resolved(flow, Model)`), the payments order `leases` and the Bit
 | resolved configuration | `CONFIG#<flow>` | `RESOLVED` |
 | payments order lease + state | `PAYORDER#<order ref>` | `STATE` |
 | Bitrix24 rate bucket | `RATE#b24` | `STATE` |
+| live-check probe answer (`check`) | `PROBE#<name>` | `ANSWER` |
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from bridge.store.lease import OrderBusy, OrderLeases
 from bridge.store.links import LinkStore
 from bridge.store.manifests import ManifestStore
 from bridge.store.models import AuditEntry, B24Ref, Cursor, Link, OneCRef
+from bridge.store.probes import ProbeAnswer, ProbeStore
 from bridge.store.ratebucket import SharedBucket
 from bridge.store.resolved import ConfigItems, ResolvedConfig
 from bridge.store.table import Table
@@ -58,6 +60,8 @@ __all__ = [
     "OneCRef",
     "OrderBusy",
     "OrderLeases",
+    "ProbeAnswer",
+    "ProbeStore",
     "ResolvedConfig",
     "SharedBucket",
     "StoreBusy",
@@ -87,6 +91,7 @@ class SyncStore:
         self.audit = AuditLog(self.table, ttl_days=audit_ttl_days)
         self.config = ConfigItems(self.table)
         self.leases = OrderLeases(self.table)
+        self.probes = ProbeStore(self.table)
 
     def resolved[T: BaseModel](
         self, flow: str, model: type[T], *, outdated: Callable[[Mapping[str, Any]], bool] | None = None
