@@ -1,4 +1,5 @@
-"""The operator's repair actions (through `bridge.cli`): force one record through its flow now.
+"""The operator's repair actions (through `bridge.cli`): force one record through its flow now
+(`resync`), link open deals to orders typed into 1C before go-live (`link-existing`).
 
 Top layer, beside `bridge.operations`: it names every flow. Each action takes its ports and returns a
 report; printing is the command's. What a flow wrote is taken from the clients themselves (a
@@ -18,6 +19,7 @@ from bridge.b24.client import B24Client
 from bridge.b24.models import B24Response, BatchResult
 from bridge.catalog.runs import run_nomenclature, run_refresh
 from bridge.catalog.state import forget_written
+from bridge.deals import existing
 from bridge.deals.flow import deal_ref, sync_deal
 from bridge.domain.onec_sets import COUNTERPARTIES, ORDERS
 from bridge.domain.records import RecordRef
@@ -237,3 +239,51 @@ _SUBJECTS = {
     "counterparty": "INN-{}",
     "product": "PRODUCT-{}",
 }
+
+
+# ---- link-existing -------------------------------------------------------------------------------
+
+
+@dataclass
+class LinkReport:
+    applied: bool
+    rows: list[existing.MatchRow]
+
+    def count(self, verdict: existing.Verdict) -> int:
+        return sum(1 for row in self.rows if row.verdict is verdict)
+
+    def summary(self) -> str:
+        counts = ", ".join(f"{v.value} {self.count(v)}" for v in existing.Verdict)
+        linked = sum(1 for row in self.rows if row.linked)
+        tail = (
+            f"; linked {linked}" if self.applied else "; dry run, nothing linked (--apply links the matches)"
+        )
+        return f"{len(self.rows)} open deal(s) without an order: {counts}{tail}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "applied": self.applied,
+            "counts": {v.value: self.count(v) for v in existing.Verdict},
+            "rows": [row.as_csv() for row in self.rows],
+        }
+
+
+def link_existing(ports: Ports, *, apply: bool) -> LinkReport:
+    """Match open deals to orders typed into 1C before go-live; with `apply`, link the matches."""
+    deals = existing.open_deals(ports, existing.buyer_counterparties(ports))
+    rows = existing.match(deals, existing.typed_orders(ports))
+    if apply:
+        done = []
+        for row in rows:
+            if row.verdict is existing.Verdict.MATCHED:
+                existing.link(ports, row)
+                ports.store.audit.record(
+                    "repair",
+                    f"DEAL-{row.deal_id}",
+                    "LinkedExisting",
+                    {"order": row.orders[0].ref, "number": row.orders[0].number, "by": row.by},
+                )
+                row = row.model_copy(update={"linked": True})
+            done.append(row)
+        rows = done
+    return LinkReport(applied=apply, rows=rows)

@@ -11,17 +11,17 @@ from typing import Any
 import httpx
 import pytest
 
-from bridge import cli, deps, operations
+from bridge import cli, deps
 from bridge.catalog.runs import run_nomenclature
 from bridge.deals.flow import sync_deal
 from bridge.parties import poller
 from bridge.parties.state import state_fingerprint
 from bridge.parties.sync import PartiesFlow
 from bridge.store import B24Ref
-from sandbox.local import emulators
 from sandbox.world.deals import World
 from sandbox.world.onec import AUTH, url
 from sandbox.world.rest import B24Rest
+from tests.harness.cli import cli_run, ready_for_cli
 from tests.harness.deal_world import new_deal, onec, orders_for, ports
 
 pytestmark = pytest.mark.integration
@@ -32,29 +32,8 @@ HAND_EDIT = "исправлено вручную в 1С"
 
 @pytest.fixture
 def world(running: World, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    """Every flow set up; the CLI's settings point at this world (as `.sandbox.env` does)."""
-    running.reset()
-    report = operations.run_setup(ports(running))
-    assert report.ok, report.lines()
-    for name, value in {
-        "BRIDGE_TABLE_NAME": running.table,
-        "BRIDGE_AWS_ENDPOINT_URL": moto_endpoint,
-        "BRIDGE_B24_WEBHOOK_URL": running.b24_webhook_url,
-        "BRIDGE_B24_APPLICATION_TOKEN": emulators.APPLICATION_TOKEN,
-        "BRIDGE_ONEC_BASE_URL": running.onec_url,
-        "BRIDGE_ONEC_USER": emulators.ONEC_USER,
-        "BRIDGE_ONEC_PASSWORD": emulators.ONEC_PASSWORD,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("BRIDGE_SECRET_ID", raising=False)
+    yield ready_for_cli(running, moto_endpoint, monkeypatch)
     deps.reset()
-    yield running
-    deps.reset()
-
-
-def cli_run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    status = cli.main(list(argv))
-    return status, capsys.readouterr().out
 
 
 def patch_onec(world: World, entity_set: str, ref: str, body: dict[str, Any]) -> None:
