@@ -1,5 +1,6 @@
 """The operator's repair actions (through `bridge.cli`): force one record through its flow now
-(`resync`), link open deals to orders typed into 1C before go-live (`link-existing`).
+(`resync`), link open deals to orders typed into 1C before go-live (`link-existing`), the first
+load of the parties (`parties sync`).
 
 Top layer, beside `bridge.operations`: it names every flow. Each action takes its ports and returns a
 report; printing is the command's. What a flow wrote is taken from the clients themselves (a
@@ -26,10 +27,11 @@ from bridge.domain.records import RecordRef
 from bridge.errors import BridgeError
 from bridge.onec.client import ODataClient
 from bridge.onec.odata import Filter, eq
+from bridge.parties import poller
 from bridge.parties.resolved import resolved_config as parties_resolved
 from bridge.parties.sync import PartiesFlow, parties_mapping
 from bridge.ports import Ports
-from bridge.store import OneCRef
+from bridge.store import B24Ref, OneCRef
 
 # The last part of a Bitrix24 method that only reads; every other method is taken as a write.
 _B24_READS = frozenset({"get", "list", "fields", "getfields", "current", "getlist", "search", "count"})
@@ -287,3 +289,88 @@ def link_existing(ports: Ports, *, apply: bool) -> LinkReport:
             done.append(row)
         rows = done
     return LinkReport(applied=apply, rows=rows)
+
+
+# ---- parties sync (the first load) ---------------------------------------------------------------
+
+
+@dataclass
+class PartiesLoad:
+    dry_run: bool
+    pending: int  # 1C objects to bring over before this run
+    outcomes: dict[str, str] = field(default_factory=dict)  # key → what the flow did
+    failures: dict[str, str] = field(default_factory=dict)
+    unlinked_b24: int = 0  # Bitrix24 companies/contacts not linked yet (dry run)
+    stopped: bool = False  # the limit ended it; the next run resumes
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for outcome in self.outcomes.values():
+            kind = "written" if outcome.startswith(("1C ", "B24 ")) else outcome.split(":")[0]
+            counts[kind] = counts.get(kind, 0) + 1
+        if self.failures:
+            counts["failed"] = len(self.failures)
+        return dict(sorted(counts.items()))
+
+    def summary(self) -> str:
+        if self.dry_run:
+            return (
+                f"parties sync would bring over {self.pending} 1C object(s) "
+                f"and look at {self.unlinked_b24} unlinked Bitrix24 companies and contacts; nothing written"
+            )
+        parts = ", ".join(f"{kind} {count}" for kind, count in self.counts().items()) or "nothing to do"
+        tail = "; stopped at the limit, run again to resume" if self.stopped else ""
+        return f"parties sync: {parts}{tail}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "pending": self.pending,
+            "counts": self.counts(),
+            "failures": self.failures,
+            "unlinked_b24": self.unlinked_b24,
+            "stopped": self.stopped,
+            "outcomes": self.outcomes,
+        }
+
+
+def _unlinked_b24(ports: Ports) -> int:
+    count = 0
+    for entity in ("COMPANY", "CONTACT"):
+        for row in ports.b24.list_all(f"crm.{entity.lower()}.list", {"select": ["ID"]}):
+            if ports.store.links.find_by_b24(B24Ref(entity=entity, id=str(row["ID"]))) is None:
+                count += 1
+    return count
+
+
+def parties_sync(
+    ports: Ports, *, dry_run: bool = False, limit: int | None = None, tick: poller.Tick | None = None
+) -> PartiesLoad:
+    """The first load of counterparties ⇄ companies: every changed 1C object, then the Bitrix24
+    sweep. `limit`: stop after that many 1C objects (the manifest remembers them; the next run
+    resumes with the rest)."""
+    flow = PartiesFlow(ports, parties_resolved(ports.store).load(), parties_mapping(ports))
+    pending, _ = poller.onec_changes(flow)
+    if dry_run:
+        return PartiesLoad(dry_run=True, pending=len(pending), unlinked_b24=_unlinked_b24(ports))
+    report = poller.RunReport()
+    done = 0
+
+    def counted(done_now: int, total: int) -> None:
+        nonlocal done
+        done = done_now
+        if tick is not None:
+            tick(done_now, total)
+
+    finished = poller.poll_onec(
+        flow, report, should_stop=lambda: limit is not None and done >= limit, tick=counted
+    )
+    if finished:
+        poller.sweep_b24(flow, report, ports.clock())
+    return PartiesLoad(
+        dry_run=False,
+        pending=len(pending),
+        outcomes=report.outcomes,
+        failures=report.failures,
+        stopped=not finished,
+    )
