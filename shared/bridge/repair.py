@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
+from bridge import deps
 from bridge.b24.batching import Commands, keyed_commands
 from bridge.b24.client import B24Client
 from bridge.b24.models import B24Response, BatchResult
@@ -28,8 +29,7 @@ from bridge.errors import BridgeError
 from bridge.onec.client import ODataClient
 from bridge.onec.odata import Filter, eq
 from bridge.parties import poller
-from bridge.parties.resolved import resolved_config as parties_resolved
-from bridge.parties.sync import PartiesFlow, parties_mapping
+from bridge.parties.sync import PartiesFlow
 from bridge.ports import Ports
 from bridge.store import B24Ref, OneCRef
 
@@ -156,7 +156,7 @@ class ResyncReport:
 
 
 def _parties(ports: Ports) -> PartiesFlow:
-    flow = PartiesFlow(ports, parties_resolved(ports.store).load(), parties_mapping(ports))
+    flow = deps.parties_flow(ports)
     flow.force = True
     return flow
 
@@ -278,14 +278,16 @@ def link_existing(ports: Ports, *, apply: bool) -> LinkReport:
         done = []
         for row in rows:
             if row.verdict is existing.Verdict.MATCHED:
-                existing.link(ports, row)
-                ports.store.audit.record(
-                    "repair",
-                    f"DEAL-{row.deal_id}",
-                    "LinkedExisting",
-                    {"order": row.orders[0].ref, "number": row.orders[0].number, "by": row.by},
-                )
-                row = row.model_copy(update={"linked": True})
+                detail = {"order": row.orders[0].ref, "number": row.orders[0].number, "by": row.by}
+                try:
+                    existing.link(ports, row)
+                except BridgeError as error:  # e.g. linked meanwhile by the deal flow itself
+                    detail["error"] = str(error)
+                    ports.store.audit.record("repair", f"DEAL-{row.deal_id}", "LinkExistingFailed", detail)
+                    row = row.model_copy(update={"problem": str(error)})
+                else:
+                    ports.store.audit.record("repair", f"DEAL-{row.deal_id}", "LinkedExisting", detail)
+                    row = row.model_copy(update={"linked": True})
             done.append(row)
         rows = done
     return LinkReport(applied=apply, rows=rows)
@@ -349,7 +351,7 @@ def parties_sync(
     """The first load of counterparties ⇄ companies: every changed 1C object, then the Bitrix24
     sweep. `limit`: stop after that many 1C objects (the manifest remembers them; the next run
     resumes with the rest)."""
-    flow = PartiesFlow(ports, parties_resolved(ports.store).load(), parties_mapping(ports))
+    flow = deps.parties_flow(ports)
     pending, _ = poller.onec_changes(flow)
     if dry_run:
         return PartiesLoad(dry_run=True, pending=len(pending), unlinked_b24=_unlinked_b24(ports))

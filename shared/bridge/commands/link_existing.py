@@ -16,7 +16,7 @@ from bridge.errors import ConfigurationError
 NAME = "link-existing"
 HELP = "match open deals to orders typed into 1C before go-live (dry run unless --apply)"
 
-COLUMNS = ("deal", "title", "verdict", "by", "orders", "order_refs", "linked")
+COLUMNS = ("deal", "title", "verdict", "by", "orders", "order_refs", "linked", "problem")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -54,8 +54,11 @@ def run(args: argparse.Namespace) -> int:
         say(f"link-existing: report written to {args.csv}")
     if args.json:
         emit_json(result.as_dict())
-        return 0
+        return 1 if any(row.problem for row in result.rows) else 0
     for line in table(result.rows):
         report(line)
+    failed = [row for row in result.rows if row.problem]
+    for row in failed:
+        report(f"not linked: deal {row.deal_id}: {row.problem}")
     report(result.summary())
-    return 0
+    return 1 if failed else 0

@@ -67,6 +67,7 @@ class MatchRow(BaseModel):
     by: str = ""  # "attribute" or "counterparty+date+sum"
     orders: tuple[TypedOrder, ...] = ()
     linked: bool = False
+    problem: str = ""  # why --apply could not link it
 
     def as_csv(self) -> dict[str, str]:
         return {
@@ -77,6 +78,7 @@ class MatchRow(BaseModel):
             "orders": " ".join(o.number for o in self.orders),
             "order_refs": " ".join(o.ref for o in self.orders),
             "linked": "yes" if self.linked else "",
+            "problem": self.problem,
         }
 
 
