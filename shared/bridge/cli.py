@@ -2,7 +2,14 @@
 
 - `setup [--dry-run]`: prepare both systems for every flow;
 - `catalog sync|stock [--dry-run]`: run the catalog flow now, with progress (counts, rate, ETA);
-- `replay --dlq URL [--limit N]`: put dead-lettered events back on the events queue.
+- `replay --dlq URL [--entity DEAL-42] [--dry-run] [--limit N]`: put dead-lettered events back on
+  the events queue;
+- `resync deal|order|company|counterparty|product KEY`: force one record through its flow now;
+- `link-existing [--dry-run|--apply] [--csv PATH]`: before go-live, link open deals to orders
+  already typed into 1C;
+- `parties sync [--dry-run] [--limit N]`: the first load of counterparties ⇄ companies (resumable).
+
+`--json` on these gives one JSON document instead of the readable report.
 
 Settings come from the environment like the Lambdas' (`BRIDGE_*`, or `BRIDGE_SECRET_ID` for the
 AWS secret). Each command is a module of `bridge.commands`; the output is one line per action and

@@ -43,8 +43,11 @@ def run_catalog(what: str, ports: Ports, *, dry_run: bool, sink: Sink) -> RunRep
     return run(ports, dry_run=dry_run, sink=sink)
 
 
-def replay(dead_letter_url: str, limit: int | None = None) -> ReplayReport:
-    """Put dead-lettered events back on the events queue (the queue named in the settings)."""
+def replay(
+    dead_letter_url: str, limit: int | None = None, *, entity: str | None = None, dry_run: bool = False
+) -> ReplayReport:
+    """Put dead-lettered events back on the events queue (the queue named in the settings);
+    `entity` (`DEAL-42`): only that record's; `dry_run`: list them, move nothing."""
     queue_url = settings.runtime_settings().queue_url
     if not queue_url:
         raise ConfigurationError(
@@ -55,4 +58,6 @@ def replay(dead_letter_url: str, limit: int | None = None) -> ReplayReport:
         dead_letter_url=dead_letter_url,
         queue_url=queue_url,
         limit=limit,
+        entity=entity,
+        dry_run=dry_run,
     )

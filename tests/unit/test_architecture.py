@@ -52,6 +52,7 @@ LAYERS: dict[str, int] = {
     "bridge.operations": 4,
     "bridge.checks": 4,
     "bridge.probes": 4,
+    "bridge.repair": 4,
     "bridge.routes": 4,
     "bridge.commands": 4,
     "bridge.cli": 4,

@@ -76,3 +76,23 @@ class ManifestBuffer:
             entries, removed = entries_by_name.get(name, {}), removed_by_name.get(name, set())
             if entries or removed:
                 self.links.manifests.put_entries(name, entries, removed)
+
+
+def forget_written(links: SyncStore, product_id: int) -> str | None:
+    """The operator's `resync product`: the next nomenclature run reads this product's 1C item and
+    writes it, its price and its stock again (the manifests no longer say they were written).
+    Returns the 1C item's ref; None when no synced product has this Bitrix24 id."""
+    found = [ref for ref, stored in load_stored(links, MANIFEST_ITEMS).items() if stored.b24_id == product_id]
+    if not found:
+        return None
+    ref = found[0]
+    buffer = ManifestBuffer(links)
+    buffer.item(ref, Stored(product_id, "", ""))
+    price = load_prices(links).get(ref)
+    if price is not None:
+        # Keep the price row's id (a second row is never added); no 1C price is negative, so the
+        # next run sees a difference and writes the price.
+        buffer.price(ref, StoredPrice(price.price_id, Decimal(-1)))
+    buffer.remove(MANIFEST_STOCK, ref)
+    buffer.flush()
+    return ref

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from bridge import operations
-from bridge.commands.output import report, say
+from bridge.commands.output import emit_json, report, say
 from bridge.deps import default_ports
 
 NAME = "catalog"
@@ -15,10 +15,14 @@ HELP = "1C nomenclature, prices and stock → Bitrix24 now"
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("what", choices=("sync", "stock"))
     parser.add_argument("--dry-run", action="store_true", help="print what would be written; write nothing")
+    parser.add_argument("--json", action="store_true", help="machine output (one JSON object)")
 
 
 def run(args: argparse.Namespace) -> int:
     result = operations.run_catalog(args.what, default_ports(), dry_run=args.dry_run, sink=say)
+    if args.json:
+        emit_json({**result.as_dict(), "lines": result.lines, "summary": result.summary()})
+        return 1 if result.failed else 0
     for line in result.lines:
         report(line)
     report(result.summary())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 
@@ -14,3 +15,8 @@ def say(text: str) -> None:
 def report(text: str) -> None:
     """A line of the command's result (stdout)."""
     sys.stdout.write(text + "\n")
+
+
+def emit_json(value: object) -> None:
+    """The command's result as one JSON document (stdout), for `--json`."""
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")

@@ -71,6 +71,8 @@ class Run:
     resolved: DealResolved
     config: OrderConfig
     snapshot: DealSnapshot
+    # The operator's `resync`: write the order even when its mapped fields match the fingerprint.
+    force: bool = False
 
     @property
     def deal_id(self) -> int:
@@ -97,13 +99,17 @@ def link_state(link: Link | None, copy_id: int | None = None) -> DealLinkState:
 # --- entry points --------------------------------------------------------------------------------
 
 
-def sync_deal(deal_id: int, ports: Ports) -> str:
-    """Bring the deal's 1C order in line with the deal; returns a short note of what happened."""
+def sync_deal(deal_id: int, ports: Ports, *, force: bool = False) -> str:
+    """Bring the deal's 1C order in line with the deal; returns a short note of what happened.
+
+    `force` (the operator's `resync`): rewrite the linked order even when the mapped fields' fingerprint
+    says nothing changed, e.g. after someone edited the order in 1C by hand. The decision is the same.
+    """
     resolved = resolved_config(ports.store).load()
     options = DealFlowOptions.from_mapping(ports.mapping.deal)
     config = OrderConfig(refs=resolved.refs, options=options)
     snapshot = read_snapshot(ports, deal_id)
-    run = Run(ports=ports, resolved=resolved, config=config, snapshot=snapshot)
+    run = Run(ports=ports, resolved=resolved, config=config, snapshot=snapshot, force=force)
     link = ports.store.links.find_by_b24(deal_ref(deal_id))
     try:
         facts = _facts(run, link)
@@ -356,7 +362,7 @@ def _ensure_writeback(run: Run, link: Link) -> None:
 
 def _update(run: Run, link: Link, plan: OrderPlan) -> str:
     ports = run.ports
-    if plan.unchanged(link_state(link)):
+    if not run.force and plan.unchanged(link_state(link)):
         _ensure_writeback(run, link)
         return "nothing: the mapped fields are unchanged"
     order = update_order(ports, link.onec.ref, plan.draft)

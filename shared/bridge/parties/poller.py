@@ -64,19 +64,58 @@ def _attempt(report: RunReport, key: str, sync: Callable[[], str]) -> BridgeErro
     return None
 
 
-def poll_onec(flow: PartiesFlow, report: RunReport) -> None:
+@dataclass(frozen=True)
+class Pending:
+    """A 1C object whose DataVersion differs from the manifest's (new, changed or not yet synced)."""
+
+    entity_set: str
+    ref: str
+    version: str
+
+
+def onec_changes(flow: PartiesFlow) -> tuple[list[Pending], dict[str, list[str]]]:
+    """(objects to sync, counterparties first; refs gone from 1C per entity set), from the cheap
+    manifest read. The manifest is the cursor: each synced object's entry is written at once, so a
+    run that stopped halfway resumes with what is left."""
+    pending: list[Pending] = []
+    gone: dict[str, list[str]] = {}
     # Counterparties first: a contact person needs its counterparty's link.
     for entity_set in (COUNTERPARTIES, CONTACT_PERSONS):
-        name = MANIFESTS[entity_set]
-        known = flow.ports.store.manifests.get(name)
-        seen: dict[str, str] = {}
+        known = flow.ports.store.manifests.get(MANIFESTS[entity_set])
+        seen: set[str] = set()
         for row in flow.ports.onec.iter_all(entity_set, select=_MANIFEST_SELECT):
             ref, version = str(row["Ref_Key"]).lower(), str(row.get("DataVersion") or "")
-            seen[ref] = version
-            if known.get(ref) == version:
-                continue
+            seen.add(ref)
+            if known.get(ref) != version:
+                pending.append(Pending(entity_set, ref, version))
+        gone[entity_set] = [ref for ref in known if ref not in seen]
+    return pending, gone
+
+
+type Tick = Callable[[int, int], None]  # (objects done, objects in all) after each one
+
+
+def poll_onec(
+    flow: PartiesFlow,
+    report: RunReport,
+    *,
+    should_stop: Callable[[], bool] = lambda: False,
+    tick: Tick | None = None,
+) -> bool:
+    """1C → Bitrix24 for every changed object; False when `should_stop` ended it early."""
+    pending, gone = onec_changes(flow)
+    done = 0
+    for entity_set in (COUNTERPARTIES, CONTACT_PERSONS):
+        name = MANIFESTS[entity_set]
+        for item in (p for p in pending if p.entity_set == entity_set):
+            if should_stop():
+                return False
+            ref, version = item.ref, item.version
             key = f"1C#{entity_set}#{ref}"
             error = _attempt(report, key, partial(flow.sync_onec, entity_set, ref))
+            done += 1
+            if tick is not None:
+                tick(done, len(pending))
             if isinstance(error, TransientError):
                 continue
             if error is not None:
@@ -84,11 +123,11 @@ def poll_onec(flow: PartiesFlow, report: RunReport) -> None:
             # A reconciled object's entry already holds its version after our own writes.
             if ref not in flow.recorded:
                 flow.ports.store.manifests.put_entries(name, {ref: version}, ())
-        gone = [ref for ref in known if ref not in seen]
-        for ref in gone:
+        for ref in gone[entity_set]:
             report.outcomes[f"1C#{entity_set}#{ref}"] = flow.onec_deleted(entity_set, ref, vanished=True)
-        if gone:
-            flow.ports.store.manifests.put_entries(name, {}, gone)
+        if gone[entity_set]:
+            flow.ports.store.manifests.put_entries(name, {}, gone[entity_set])
+    return True
 
 
 def _modified(flow: PartiesFlow, method: str, since: str, select: list[str]) -> Iterator[dict[str, Any]]:

@@ -67,6 +67,8 @@ class PartiesFlow:
     config: PartiesMapping
     # 1C refs whose manifest entry this flow wrote (with the version after its own writes).
     recorded: set[str] = field(default_factory=set)
+    # The operator's `resync`: reconcile even when a side's fingerprint says it did not change.
+    force: bool = False
     _users: ResponsibleMap | None = field(default=None, init=False)
 
     @property
@@ -106,7 +108,7 @@ class PartiesFlow:
         person = entity_set == CONTACT_PERSONS
         onec_state = self._onec_state(row, person)
         if link is not None:
-            if state_fingerprint(onec_state) == link.extra.get("fp_onec"):
+            if not self.force and state_fingerprint(onec_state) == link.extra.get("fp_onec"):
                 return "unchanged"
             party = gw.read_party(self.ports.b24, link.b24.entity, int(link.b24.id))
             if party is None:
@@ -302,7 +304,9 @@ class PartiesFlow:
         link = self.ports.store.links.find_by_b24(b24_ref)
         if link is not None:
             person = link.onec.entity_set == CONTACT_PERSONS
-            if state_fingerprint(self._b24_state(party, person)) == link.extra.get("fp_b24"):
+            if not self.force and state_fingerprint(self._b24_state(party, person)) == link.extra.get(
+                "fp_b24"
+            ):
                 return "unchanged"
             try:
                 row = self.ports.onec.get(link.onec.entity_set, link.onec.ref)
