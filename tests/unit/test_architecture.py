@@ -50,6 +50,7 @@ LAYERS: dict[str, int] = {
     "bridge.deps": 4,
     "bridge.handlers": 4,
     "bridge.operations": 4,
+    "bridge.oversight": 4,  # what an operator looks at: journal, status
     "bridge.routes": 4,
     "bridge.commands": 4,
     "bridge.cli": 4,
