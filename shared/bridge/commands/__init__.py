@@ -12,7 +12,7 @@ import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bridge.commands import catalog, journal, replay, setup
+from bridge.commands import catalog, journal, replay, setup, status
 
 
 @dataclass(frozen=True)
@@ -25,5 +25,5 @@ class Command:
 
 COMMANDS: tuple[Command, ...] = tuple(
     Command(module.NAME, module.HELP, module.configure, module.run)
-    for module in (setup, catalog, replay, journal)
+    for module in (setup, catalog, replay, journal, status)
 )

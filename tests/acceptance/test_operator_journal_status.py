@@ -1,11 +1,13 @@
-"""`python -m bridge.cli journal`: one record's sync history on the local stack, newest first,
-with the reasons of its failures — one query per record, not a scan of the audit days."""
+"""`python -m bridge.cli journal` and `status` on the local stack: one record's sync history, newest
+first with the reasons of its failures (one query per record), and the system at a glance."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from bridge import deps
@@ -107,3 +109,58 @@ def test_a_record_never_seen_says_so_and_a_bad_key_is_refused(stack: LocalStack,
     code, _, err = cli("journal", "counterparty", "12ab")
     assert code == 2
     assert "ИНН must be 10 or 12 digits" in err
+
+
+def _dead_letter_url(stack: LocalStack) -> str:
+    sqs = stack.client("sqs")
+    queue = stack.function_variables("QueueWorkerFunction")["BRIDGE_QUEUE_URL"]
+    redrive = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["RedrivePolicy"])["Attributes"]
+    name = json.loads(redrive["RedrivePolicy"])["deadLetterTargetArn"].rsplit(":", 1)[-1]
+    return str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
+
+
+def test_status_shows_dead_letters_runs_lag_and_the_days_failures_by_reason(
+    stack: LocalStack, cli: Any
+) -> None:
+    fresh(stack)
+    rest = B24Rest(stack.b24_webhook_url)
+    unknown = rest.product("Гайка неизвестная", "no-such-nomenclature")
+    company, contact = rest.company_with_contact("Дельта ООО", "7712345679", "771201001")
+    stage = rest.stage_id("Продажи", "Продажа материала")
+    deal_id = rest.deal("Гайки", stage, company, contact, [rest.goods_row(unknown, "Гайка", 2)])
+    eventually(lambda: any("«Гайка»" in c for c in rest.comments(deal_id)) or None)
+    answer = httpx.post(f"{stack.api_url}/_local/invoke/PaymentsPollFunction", content=b"", timeout=120)
+    answer.raise_for_status()
+    body = {
+        "event": "ONCRMDEALUPDATE",
+        "entity": "DEAL",
+        "id": deal_id,
+        "ts": 1,
+        "received_at": "2026-11-28T00:00:00Z",
+    }
+    stack.client("sqs").send_message(
+        QueueUrl=_dead_letter_url(stack),
+        MessageBody=json.dumps(body),
+        MessageGroupId=f"DEAL-{deal_id}",
+        MessageDeduplicationId=f"status-{deal_id}",
+    )
+
+    code, out, _ = cli("status")
+
+    assert code == 1  # a dead letter waits for a person
+    lines = out.splitlines()
+    assert lines[lines.index("queues") + 1].split() == ["queue", "waiting", "in", "flight", "delayed"]
+    dead = next(line.split() for line in lines if line.startswith("dead letters"))
+    assert dead[2] == "1"
+    payments = next(line for line in lines if line.startswith("payments-poll"))
+    assert "every 1 min" in payments
+    assert payments.split()[-1] == "ok"
+    assert "s ago" in payments
+    sweep = next(line for line in lines if line.startswith("deal-sweep"))
+    assert sweep.split()[-2:] == ["never", "LATE"]
+    assert any(line.startswith("Bitrix24 rate budget:") and "of 50 requests free" in line for line in lines)
+    failures = lines[lines.index("failures in the last 24 h") + 2 :]
+    unmatched = next(line for line in failures if "UnmatchedProducts" in line)
+    assert unmatched.split()[:2] == ["deals", "UnmatchedProducts"]
+    assert int(unmatched.split()[2]) >= 1  # each event of the deal met the problem again
+    assert "нет номенклатуры 1С для товаров «Гайка»" in unmatched
