@@ -105,6 +105,17 @@ class LibraryDebugFilter(logging.Filter):
         return not any(record.name == n or record.name.startswith(n + ".") for n in NOISY_LIBRARIES)
 
 
+@contextmanager
+def correlated(correlation_id: str) -> Generator[None]:
+    """Every log line inside carries `correlation_id` (`DEAL-42` in the worker, the 1C ref or
+    `1C#<set>#<ref>` in the pollers), so one Logs Insights query follows one record's path."""
+    logger.set_correlation_id(correlation_id)
+    try:
+        yield
+    finally:
+        logger.set_correlation_id(None)
+
+
 def protect_logging(root: logging.Logger | None = None) -> None:
     """Quiet the noisy libraries and put the masking on every handler that writes out: the
     Powertools logger's and the root logger's (Lambda's own handler, where libraries log)."""

@@ -27,7 +27,7 @@ from bridge.domain.fingerprint import fingerprint
 from bridge.domain.onec_sets import CONTACT_PERSONS, COUNTERPARTIES
 from bridge.errors import BridgeError, TransientError
 from bridge.notices import CrmEntity, tell_once
-from bridge.observability import logger, metrics
+from bridge.observability import correlated, logger, metrics
 from bridge.parties.b24_map import ADDRESS_PARTS, REQUISITE_OWNER
 from bridge.parties.sync import FLOW, MANIFESTS, PartiesFlow
 from bridge.store import OneCRef
@@ -58,7 +58,8 @@ class RunReport:
 def _attempt(report: RunReport, key: str, sync: Callable[[], str]) -> BridgeError | None:
     """Sync one object; a failure goes into the report and the log, and is returned."""
     try:
-        report.outcomes[key] = sync()
+        with correlated(key):
+            report.outcomes[key] = sync()
     except BridgeError as error:
         report.failures[key] = f"{type(error).__name__}: {error}"
         logger.warning("party sync failed", extra={"subject": key, "error": str(error)})

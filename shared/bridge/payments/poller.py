@@ -25,7 +25,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from bridge.domain.onec_sets import ORDERS as ORDER_SET
 from bridge.errors import PermanentError
 from bridge.notices import tell_once
-from bridge.observability import logger, metrics
+from bridge.observability import correlated, logger, metrics
 from bridge.payments import onec_reads
 from bridge.payments.manifest import (
     OPEN_ORDERS_MANIFEST,
@@ -198,20 +198,25 @@ def _recompute_all(
     """Recompute each order; returns the orders that must be retried."""
     retry: set[str] = set()
     for order_ref in sorted(set(orders)):
-        try:
-            report.outcomes.append(recompute_order(ctx, order_ref, resolved))
-        except PermanentError as error:
-            # Retrying cannot help (bad data or mapping); a person reads the audit record.
-            report.failed[order_ref] = str(error)
-            ctx.ports.store.audit.record("payments", f"ORDER-{order_ref}", "failed", {"error": str(error)})
-            _tell_the_deal(ctx, order_ref, error)
-            logger.error(
-                "payments: order failed permanently", extra={"order": order_ref, "error": str(error)}
-            )
-        except Exception as error:  # one order's trouble must not stop the others
-            report.failed[order_ref] = str(error)
-            retry.add(order_ref)
-            logger.warning("payments: order will be retried", extra={"order": order_ref, "error": str(error)})
+        with correlated(order_ref):
+            try:
+                report.outcomes.append(recompute_order(ctx, order_ref, resolved))
+            except PermanentError as error:
+                # Retrying cannot help (bad data or mapping); a person reads the audit record.
+                report.failed[order_ref] = str(error)
+                ctx.ports.store.audit.record(
+                    "payments", f"ORDER-{order_ref}", "failed", {"error": str(error)}
+                )
+                _tell_the_deal(ctx, order_ref, error)
+                logger.error(
+                    "payments: order failed permanently", extra={"order": order_ref, "error": str(error)}
+                )
+            except Exception as error:  # one order's trouble must not stop the others
+                report.failed[order_ref] = str(error)
+                retry.add(order_ref)
+                logger.warning(
+                    "payments: order will be retried", extra={"order": order_ref, "error": str(error)}
+                )
     return retry
 
 

@@ -43,7 +43,7 @@ from pydantic import ValidationError
 from bridge import deadline
 from bridge.domain.events import QueuedEvent
 from bridge.errors import BridgeError, PermanentError, TransientError
-from bridge.observability import logger, metrics
+from bridge.observability import correlated, logger, metrics
 from bridge.pipeline.dispatch import Outcome, Registry
 from bridge.pipeline.idempotency import idempotency_config
 
@@ -201,7 +201,10 @@ class Worker:
         share = left / self._records_left
         self._records_left = max(self._records_left - 1, 1)
         try:
-            with deadline.budget(min(left, max(self._deps.record_budget_s, share))):
+            with (
+                correlated(queued.group_id),
+                deadline.budget(min(left, max(self._deps.record_budget_s, share))),
+            ):
                 return self._handle(queued, record.message_id)
         finally:
             logger.remove_keys(["entity_key"])
