@@ -10,6 +10,9 @@ import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 
+from aws_lambda_powertools.metrics import MetricUnit
+
+from bridge.observability import metrics
 from bridge.store import CursorConflict, SyncStore
 
 # Scheduled flow → its period in seconds at the template's default schedules (status calls a
@@ -42,6 +45,7 @@ def mark_run(
 ) -> None:
     name = cursor_name(flow)
     current = store.cursors.get(name)
+    _measure(flow, started_at, outcome, current.value if current else None)
     value = {
         "started_at": started_at.isoformat(),
         "finished_at": store.table.now().isoformat(),
@@ -72,3 +76,20 @@ def last_runs(store: SyncStore) -> list[LastRun]:
             )
         )
     return runs
+
+
+def metric_suffix(flow: str) -> str:
+    """`payments-poll` → `PaymentsPoll`: every Lambda shares one service dimension, so the flow is
+    in the metric's name (`Runs<Flow>`, `RunFailures<Flow>`, `RunLagSeconds<Flow>`)."""
+    return "".join(part.capitalize() for part in flow.split("-"))
+
+
+def _measure(flow: str, started_at: datetime, outcome: str, previous: dict[str, object] | None) -> None:
+    suffix = metric_suffix(flow)
+    metrics.add_metric(name=f"Runs{suffix}", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=f"RunFailures{suffix}", unit=MetricUnit.Count, value=int(outcome != "ok"))
+    if previous is not None and isinstance(previous.get("finished_at"), str):
+        gap = (started_at - datetime.fromisoformat(str(previous["finished_at"]))).total_seconds()
+        metrics.add_metric(
+            name=f"RunLagSeconds{suffix}", unit=MetricUnit.Seconds, value=max(round(gap, 3), 0.0)
+        )
