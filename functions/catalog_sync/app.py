@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from bridge.catalog.runs import run_nomenclature
-from bridge.handlers import Invocation, count, scheduled
+from bridge.handlers import Invocation, count, run_marker, scheduled
 
 
 @scheduled
+@run_marker("catalog-sync")
 def handler(run: Invocation) -> dict[str, object]:
     ports = run.ports
     # Stop starting batches before Lambda's own timeout; the next run resumes from the manifests.

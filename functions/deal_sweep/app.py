@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.deals.sweep import sweep
-from bridge.handlers import Invocation, count, scheduled
+from bridge.handlers import Invocation, count, run_marker, scheduled
 from bridge.observability import logger
 
 
 @scheduled
+@run_marker("deal-sweep")
 def handler(run: Invocation) -> dict[str, Any]:
     ports = run.ports
     result = sweep(ports, ports.queue)

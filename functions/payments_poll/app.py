@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from bridge import deps
-from bridge.handlers import Invocation, count, scheduled, use
+from bridge.handlers import Invocation, count, run_marker, scheduled, use
 from bridge.payments.poller import poll
 
 
 @scheduled
+@run_marker("payments-poll")
 def handler(run: Invocation) -> dict[str, Any]:
     report = poll(use(deps.payments_context)).as_dict()
     count("PaymentOrdersRecomputed", len(report["orders_recomputed"]))

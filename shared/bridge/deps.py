@@ -231,6 +231,7 @@ def worker_deps() -> WorkerDeps:
         persistence=idempotency_store(),
         idempotency_ttl_s=runtime.idempotency_ttl_s,
         audit=audit.LinkStoreAudit(sync_store()),
+        journal=audit.LinkStoreAudit(sync_store()),
         visibility=worker.SqsVisibility(aws.sqs_client(_endpoint()), runtime.queue_url),
     )
 

@@ -19,6 +19,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import wraps
 from typing import Any, cast
 
@@ -32,6 +33,7 @@ from bridge import deps
 from bridge.errors import BridgeError, ConfigurationError, PermanentError, TransientError
 from bridge.http_edge import BodyRejected, describe, load_json, utf8_text
 from bridge.observability import logger, metrics, tracer
+from bridge.oversight import runs
 from bridge.ports import Ports
 
 type LambdaHandler = Callable[[dict[str, Any], LambdaContext], Any]
@@ -78,6 +80,34 @@ class Invocation:
 
     def budget_s(self, reserve_s: float) -> float:
         return budget_s(self.context, reserve_s)
+
+
+def run_marker[R](flow: str) -> Callable[[Callable[[Invocation], R]], Callable[[Invocation], R]]:
+    """Keep the run's end as `run-<flow>` in SyncTable (under `@scheduled`) for `status`'s lag."""
+
+    def decorate(run: Callable[[Invocation], R]) -> Callable[[Invocation], R]:
+        @wraps(run)
+        def marked(invocation: Invocation) -> R:
+            started = deps.utc_now()
+            try:
+                result = run(invocation)
+            except Exception as error:
+                _mark(flow, started, "failed", f"{type(error).__name__}: {error}")
+                raise
+            _mark(flow, started, "ok")
+            return result
+
+        return marked
+
+    return decorate
+
+
+def _mark(flow: str, started: datetime, outcome: str, error: str | None = None) -> None:
+    try:
+        runs.mark_run(use(deps.default_ports).store, flow, started, outcome, error)
+    except Exception as failure:
+        # The run itself is done (or already failing); a lost marker only makes `status` show lag.
+        logger.warning("could not mark the run", extra={"flow": flow, "error": type(failure).__name__})
 
 
 def budget_s(context: LambdaContext, reserve_s: float) -> float:

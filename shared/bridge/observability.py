@@ -17,6 +17,7 @@ through — botocore (DynamoDB, SQS, Secrets Manager, Scheduler) and httpx (Bitr
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Generator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -103,6 +104,27 @@ class LibraryDebugFilter(logging.Filter):
         if record.levelno > logging.DEBUG:
             return True
         return not any(record.name == n or record.name.startswith(n + ".") for n in NOISY_LIBRARIES)
+
+
+def count_call(waited_s: float) -> None:
+    """One Bitrix24 call for the dashboard, and the time it waited for the rate and operating
+    budgets. Only inside Lambda, where the handler flushes metrics: a CLI run must not print them."""
+    if "AWS_LAMBDA_FUNCTION_NAME" not in os.environ:
+        return
+    metrics.add_metric(name="B24Calls", unit=MetricUnit.Count, value=1)
+    if waited_s >= 0.001:
+        metrics.add_metric(name="B24RateWaitSeconds", unit=MetricUnit.Seconds, value=round(waited_s, 3))
+
+
+@contextmanager
+def correlated(correlation_id: str) -> Generator[None]:
+    """Every log line inside carries `correlation_id` (`DEAL-42` in the worker, the 1C ref or
+    `1C#<set>#<ref>` in the pollers), so one Logs Insights query follows one record's path."""
+    logger.set_correlation_id(correlation_id)
+    try:
+        yield
+    finally:
+        logger.set_correlation_id(None)
 
 
 def protect_logging(root: logging.Logger | None = None) -> None:

@@ -42,6 +42,7 @@ LAYERS: dict[str, int] = {
     "bridge.store": 1,
     "bridge.ports": 1,  # the Ports bundle flows take; deps builds it
     "bridge.setup": 1,
+    "bridge.notices": 1,  # one timeline comment per distinct problem, for every flow
     "bridge.deals": 2,
     "bridge.payments": 2,
     "bridge.parties": 2,
@@ -53,6 +54,7 @@ LAYERS: dict[str, int] = {
     "bridge.checks": 4,
     "bridge.probes": 4,
     "bridge.repair": 4,
+    "bridge.oversight": 4,  # what an operator looks at: journal, status
     "bridge.routes": 4,
     "bridge.commands": 4,
     "bridge.cli": 4,
@@ -70,6 +72,7 @@ FLOW_MAY_IMPORT = frozenset(
         "bridge.b24",
         "bridge.onec",
         "bridge.setup",
+        "bridge.notices",
         "bridge.observability",
         "bridge.deadline",
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from bridge.b24.errors import AuthError as B24AuthError
 from bridge.domain.events import QueuedEvent
 from bridge.errors import PermanentError, TransientError
+from bridge.observability import logger
 from bridge.onec.errors import AccessDenied as OneCAccessDenied
 from bridge.pipeline.dispatch import Registry
 from bridge.pipeline.worker import Worker, WorkerDeps
@@ -241,3 +243,47 @@ def test_refused_credentials_are_retried_not_acknowledged(refusal: Callable[[], 
     response = harness.run(_record("refused", _queued()))
     assert _failed_ids(response) == ["refused"]
     assert harness.audit.failures == []
+
+
+@dataclass
+class FakeJournal:
+    notes: list[tuple[str, str, str | None]] = field(default_factory=list)
+
+    def record_handled(self, queued: QueuedEvent, status: str, detail: str | None) -> None:
+        self.notes.append((queued.group_id, status, detail))
+
+
+def test_every_log_line_of_a_record_carries_its_entity_as_the_correlation_id(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stream = io.StringIO()
+    monkeypatch.setattr(logger.registered_handler, "stream", stream)
+    level = logger.log_level
+    logger.setLevel("INFO")
+    try:
+        harness.run(_record("a", _queued()), _record("b", _queued(entity_id=7406)))
+    finally:
+        logger.setLevel(level)
+
+    lines = [json.loads(line) for line in stream.getvalue().splitlines() if line.startswith("{")]
+    received = [line for line in lines if line.get("message") == "event received"]
+    handled = [line for line in lines if line.get("message") == "event handled"]
+    assert [line.get("correlation_id") for line in received] == ["DEAL-7405", "DEAL-7406"]
+    assert [line.get("correlation_id") for line in handled] == ["DEAL-7405", "DEAL-7406"]
+
+
+def test_every_handled_event_is_noted_for_the_records_journal(harness: Harness) -> None:
+    journal = FakeJournal()
+    worker = Worker(
+        WorkerDeps(registry=harness.registry, persistence=harness.store, audit=harness.audit, journal=journal)
+    )
+    worker.process_batch(
+        {"Records": [_record("ok", _queued()), _record("bad", _queued(entity_id=400))]}, CONTEXT
+    )
+    worker.process_batch({"Records": [_record("flaky", _queued(entity_id=500))]}, CONTEXT)
+
+    assert journal.notes == [
+        ("DEAL-7405", "done", "order synced"),
+        ("DEAL-500", "retry", "1C answered 503"),
+    ]
+    assert harness.audit.failures == [("DEAL-400", "deal 400 has no company and no contact")]

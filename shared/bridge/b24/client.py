@@ -45,8 +45,8 @@ from bridge.b24.masking import install_secret_filter, mask_secret, register_secr
 from bridge.b24.models import B24Response, BatchResult, CallTime, Command, optional_int
 from bridge.b24.operating import OperatingBudget
 from bridge.b24.ratelimit import RateLimiter
+from bridge.observability import count_call, report_auth_failure
 from bridge.observability import logger as default_logger
-from bridge.observability import report_auth_failure
 
 PAGE_SIZE = 50  # fixed by Bitrix24 for every list method
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -121,10 +121,12 @@ class B24Client:
         attempt = 0
         while attempt < self._max_attempts:
             attempt += 1
+            waiting_since = time.monotonic()
             for name, calls in ({method: 1} | dict(nested_methods)).items():
                 self._respect_operating_budget(name, calls)
             self._adopt_webhook(fresh=False)
             self._limiter.acquire()
+            count_call(time.monotonic() - waiting_since)
             try:
                 return self._answer(method, self._post(method, params))
             except AuthError as error:

@@ -12,7 +12,7 @@ import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bridge.commands import catalog, check, link_existing, parties, replay, resync, setup
+from bridge.commands import catalog, check, journal, link_existing, parties, replay, resync, setup, status
 
 
 @dataclass(frozen=True)
@@ -25,5 +25,5 @@ class Command:
 
 COMMANDS: tuple[Command, ...] = tuple(
     Command(module.NAME, module.HELP, module.configure, module.run)
-    for module in (setup, catalog, replay, check, resync, link_existing, parties)
+    for module in (setup, catalog, replay, check, resync, link_existing, parties, journal, status)
 )

@@ -26,9 +26,11 @@ from bridge.b24.models import Command
 from bridge.domain.fingerprint import fingerprint
 from bridge.domain.onec_sets import CONTACT_PERSONS, COUNTERPARTIES
 from bridge.errors import BridgeError, TransientError
-from bridge.observability import logger, metrics
+from bridge.notices import CrmEntity, tell_once
+from bridge.observability import correlated, logger, metrics
 from bridge.parties.b24_map import ADDRESS_PARTS, REQUISITE_OWNER
 from bridge.parties.sync import FLOW, MANIFESTS, PartiesFlow
+from bridge.store import OneCRef
 
 SWEEP_CURSOR = "parties-b24-sweep"
 _MANIFEST_SELECT = ["Ref_Key", "DataVersion", "DeletionMark"]
@@ -56,7 +58,8 @@ class RunReport:
 def _attempt(report: RunReport, key: str, sync: Callable[[], str]) -> BridgeError | None:
     """Sync one object; a failure goes into the report and the log, and is returned."""
     try:
-        report.outcomes[key] = sync()
+        with correlated(key):
+            report.outcomes[key] = sync()
     except BridgeError as error:
         report.failures[key] = f"{type(error).__name__}: {error}"
         logger.warning("party sync failed", extra={"subject": key, "error": str(error)})
@@ -120,6 +123,7 @@ def poll_onec(
                 continue
             if error is not None:
                 flow.ports.store.audit.record(FLOW, key, "failed", {"error": str(error)})
+                tell_party(flow, key, str(error))
             # A reconciled object's entry already holds its version after our own writes.
             if ref not in flow.recorded:
                 flow.ports.store.manifests.put_entries(name, {ref: version}, ())
@@ -317,9 +321,56 @@ def sweep_b24(flow: PartiesFlow, report: RunReport, now: datetime | None = None)
         links.cursors.put(SWEEP_CURSOR, value, expected_version=cursor.version if cursor else None)
 
 
+def failure_text(error: str) -> str:
+    return (
+        f"Реквизиты не синхронизированы с 1С: {error}. "
+        "Исправьте причину; запись синхронизируется при следующем изменении."
+    )
+
+
+def tell_party(flow: PartiesFlow, key: str, error: str) -> None:
+    """A comment on the Bitrix24 company or contact a failed sync concerns (`B24#<ENTITY>#<id>`, or
+    the one linked to `1C#<set>#<ref>`), once per distinct problem; an unlinked 1C party has none."""
+    try:
+        entity, entity_id = _b24_party(flow, key)
+        if entity is None:
+            logger.warning("parties: failed party has no Bitrix24 card to tell", extra={"subject": key})
+            return
+        tell_once(
+            flow.ports,
+            entity,
+            entity_id,
+            flow=FLOW,
+            kind="PartySyncFailed",
+            text=failure_text(error),
+            detail={"subject": key, "error": error},
+            channel="parties",
+            subject=key,
+        )
+        metrics.add_metric(name="PartyFailureNotices", unit=MetricUnit.Count, value=1)
+    except Exception as failure:  # the audit item stays; one party must not stop the run
+        logger.warning("parties: could not tell the card", extra={"subject": key, "error": str(failure)})
+
+
+def _b24_party(flow: PartiesFlow, key: str) -> tuple[CrmEntity | None, int]:
+    parts = key.split("#")
+    if parts[0] == "B24" and len(parts) == 3:
+        entity, entity_id = parts[1], parts[2]
+    elif parts[0] == "1C" and len(parts) == 3:
+        link = flow.ports.store.links.find_by_onec(OneCRef(entity_set=parts[1], ref=parts[2]))
+        if link is None:
+            return None, 0
+        entity, entity_id = link.b24.entity, link.b24.id
+    else:
+        return None, 0
+    kinds: dict[str, CrmEntity] = {"COMPANY": "company", "CONTACT": "contact"}
+    return (kinds[entity], int(entity_id)) if entity in kinds else (None, 0)
+
+
 def _give_up(flow: PartiesFlow, report: RunReport, key: str, entry: dict[str, Any], error: str) -> None:
     reason = f"still failing after {entry['attempts']} attempts since {entry['first']}: {error}"
     flow.ports.store.audit.record(FLOW, key, "sweep-gave-up", {"reason": reason})
+    tell_party(flow, key, error)
     logger.error("parties sweep gave up on a party", extra={"subject": key, "reason": reason})
     metrics.add_metric(name="PartiesSweepGaveUp", unit=MetricUnit.Count, value=1)
     report.gave_up.append(key)

@@ -20,9 +20,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from bridge.domain.onec_sets import ORDERS as ORDER_SET
 from bridge.errors import PermanentError
-from bridge.observability import logger
+from bridge.notices import tell_once
+from bridge.observability import correlated, logger, metrics
 from bridge.payments import onec_reads
 from bridge.payments.manifest import (
     OPEN_ORDERS_MANIFEST,
@@ -195,20 +198,55 @@ def _recompute_all(
     """Recompute each order; returns the orders that must be retried."""
     retry: set[str] = set()
     for order_ref in sorted(set(orders)):
-        try:
-            report.outcomes.append(recompute_order(ctx, order_ref, resolved))
-        except PermanentError as error:
-            # Retrying cannot help (bad data or mapping); a person reads the audit record.
-            report.failed[order_ref] = str(error)
-            ctx.ports.store.audit.record("payments", f"ORDER-{order_ref}", "failed", {"error": str(error)})
-            logger.error(
-                "payments: order failed permanently", extra={"order": order_ref, "error": str(error)}
-            )
-        except Exception as error:  # one order's trouble must not stop the others
-            report.failed[order_ref] = str(error)
-            retry.add(order_ref)
-            logger.warning("payments: order will be retried", extra={"order": order_ref, "error": str(error)})
+        with correlated(order_ref):
+            try:
+                report.outcomes.append(recompute_order(ctx, order_ref, resolved))
+            except PermanentError as error:
+                # Retrying cannot help (bad data or mapping); a person reads the audit record.
+                report.failed[order_ref] = str(error)
+                ctx.ports.store.audit.record(
+                    "payments", f"ORDER-{order_ref}", "failed", {"error": str(error)}
+                )
+                _tell_the_deal(ctx, order_ref, error)
+                logger.error(
+                    "payments: order failed permanently", extra={"order": order_ref, "error": str(error)}
+                )
+            except Exception as error:  # one order's trouble must not stop the others
+                report.failed[order_ref] = str(error)
+                retry.add(order_ref)
+                logger.warning(
+                    "payments: order will be retried", extra={"order": order_ref, "error": str(error)}
+                )
     return retry
+
+
+def failure_text(error: PermanentError) -> str:
+    return (
+        f"Оплаты и состояние заказа из 1С не перенесены в сделку: {error}. "
+        "Исправьте причину в 1С или в настройках; заказ синхронизируется при следующем изменении."
+    )
+
+
+def _tell_the_deal(ctx: PaymentsContext, order_ref: str, error: PermanentError) -> None:
+    """A comment on the order's deal, once per distinct problem; an unlinked order has no deal."""
+    try:
+        link = ctx.ports.store.links.find_by_onec(OneCRef(entity_set=ORDER_SET, ref=order_ref))
+        if link is None or link.b24.entity != "DEAL":
+            logger.warning("payments: failed order has no deal to tell", extra={"order": order_ref})
+            return
+        tell_once(
+            ctx.ports,
+            "deal",
+            int(link.b24.id),
+            flow="payments",
+            kind="PaymentSyncFailed",
+            text=failure_text(error),
+            detail={"order": order_ref, "error": str(error)},
+            channel="payments",
+        )
+        metrics.add_metric(name="PaymentFailureNotices", unit=MetricUnit.Count, value=1)
+    except Exception as failure:  # the audit item above stays; one order must not stop the run
+        logger.warning("payments: could not tell the deal", extra={"order": order_ref, "error": str(failure)})
 
 
 def poll(ctx: PaymentsContext) -> PollReport:

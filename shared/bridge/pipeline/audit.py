@@ -1,4 +1,5 @@
-"""Permanent failures of queued events, written as SyncTable audit items for people to review."""
+"""Queued events in SyncTable's audit: permanent failures (by day and by record, for people to
+review) and every handled event (by record only, for `journal`)."""
 
 from __future__ import annotations
 
@@ -20,4 +21,13 @@ class LinkStoreAudit:
             queued.group_id,
             "failed",
             {"event": queued.event, "ts": queued.ts, "received_at": queued.received_at, "reason": reason},
+        )
+
+    def record_handled(self, queued: QueuedEvent, status: str, detail: str | None) -> None:
+        self._store.audit.record(
+            AUDIT_FLOW,
+            queued.group_id,
+            status,
+            {"event": queued.event, "ts": queued.ts, "received_at": queued.received_at, "detail": detail},
+            daily=False,
         )

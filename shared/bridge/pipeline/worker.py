@@ -43,7 +43,7 @@ from pydantic import ValidationError
 from bridge import deadline
 from bridge.domain.events import QueuedEvent
 from bridge.errors import BridgeError, PermanentError, TransientError
-from bridge.observability import logger, metrics
+from bridge.observability import correlated, logger, metrics
 from bridge.pipeline.dispatch import Outcome, Registry
 from bridge.pipeline.idempotency import idempotency_config
 
@@ -93,6 +93,12 @@ class AuditSink(Protocol):
     def record_failure(self, queued: QueuedEvent, reason: str) -> None: ...
 
 
+class JournalSink(Protocol):
+    """Where every handled event is noted against its record (`journal deal 42` reads it)."""
+
+    def record_handled(self, queued: QueuedEvent, status: str, detail: str | None) -> None: ...
+
+
 def fifo_processor() -> SqsFifoPartialProcessor:
     # Ordering within an entity matters (ADD before UPDATE): after a failure, the rest of that
     # entity's messages in the batch are returned unprocessed; other entities carry on.
@@ -111,6 +117,7 @@ class WorkerDeps:
     registry: Registry
     persistence: BasePersistenceLayer
     audit: AuditSink | None = None
+    journal: JournalSink | None = None
     visibility: Visibility | None = None
     processor_factory: Callable[[], SqsFifoPartialProcessor] = fifo_processor
     idempotency_ttl_s: int = 3600
@@ -194,7 +201,10 @@ class Worker:
         share = left / self._records_left
         self._records_left = max(self._records_left - 1, 1)
         try:
-            with deadline.budget(min(left, max(self._deps.record_budget_s, share))):
+            with (
+                correlated(queued.group_id),
+                deadline.budget(min(left, max(self._deps.record_budget_s, share))),
+            ):
                 return self._handle(queued, record.message_id)
         finally:
             logger.remove_keys(["entity_key"])
@@ -241,14 +251,16 @@ class Worker:
                 extra={"step": "outcome", "outcome": "retry", "reason": str(error)},
             )
             metrics.add_metric(name="EventsRetried", unit=MetricUnit.Count, value=1)
+            self._note(queued, "retry", str(error))
             raise
-        except Exception:
+        except Exception as error:
             # A bug or a crash mid-flow: retried like a transient failure (then the DLQ and its
             # alarm), and never without a trace in the log.
             logger.exception(
                 "flow crashed; the queue will retry", extra={"step": "outcome", "outcome": "retry"}
             )
             metrics.add_metric(name="EventsRetried", unit=MetricUnit.Count, value=1)
+            self._note(queued, "retry", f"crashed: {type(error).__name__}")
             raise
         metrics.add_metric(
             name="EventsIgnored" if outcome.status == "ignored" else "EventsProcessed",
@@ -264,7 +276,17 @@ class Worker:
                 "detail": outcome.detail,
             },
         )
+        self._note(queued, outcome.status, outcome.detail)
         return outcome
+
+    def _note(self, queued: QueuedEvent, status: str, detail: str | None) -> None:
+        if self._deps.journal is None:
+            return
+        try:
+            self._deps.journal.record_handled(queued, status, detail)
+        except Exception:
+            # The outcome is logged; a lost journal line must not turn a handled event into a retry.
+            logger.exception("could not write the journal item")
 
     def _dispatch(self, *, queued: QueuedEvent) -> Outcome:
         handler = self._deps.registry.handler_for(queued.event)

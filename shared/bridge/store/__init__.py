@@ -12,6 +12,7 @@ configuration (`resolved(flow, Model)`), the payments order `leases` and the Bit
 | cursor | `CURSOR#<name>` | `STATE` |
 | manifest entry | `MANIFEST#<name>` | `<ref>` |
 | audit | `AUDIT#<yyyy-mm-dd>` | `<iso ts>#<flow>#<subject>` |
+| audit, per record (`journal`) | `REC#<kind>#<key>` (`REC#deal#42`) | `<iso ts>#<flow>#<subject>` |
 | resolved configuration | `CONFIG#<flow>` | `RESOLVED` |
 | payments order lease + state | `PAYORDER#<order ref>` | `STATE` |
 | Bitrix24 rate bucket | `RATE#b24` | `STATE` |

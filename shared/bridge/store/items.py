@@ -7,6 +7,7 @@
 | cursor | `CURSOR#<name>` | `STATE` |
 | manifest entry | `MANIFEST#<name>` | `<ref>` |
 | audit | `AUDIT#<yyyy-mm-dd>` | `<iso ts>#<flow>#<subject>` |
+| audit, per record (a copy) | `REC#<kind>#<key>` | `<iso ts>#<flow>#<subject>` |
 
 Both link items carry the whole pair, so either side answers a lookup in one read and a
 condition can check "points at the same counterpart" on each.
@@ -58,6 +59,10 @@ def manifest_pk(name: str) -> str:
 
 def audit_pk(day: str) -> str:
     return f"AUDIT#{day}"
+
+
+def record_pk(kind: str, record_key: str) -> str:
+    return f"REC#{kind}#{record_key}"
 
 
 def is_expired(attributes: Mapping[str, Any], now: float) -> bool:
@@ -188,10 +193,11 @@ class AuditItem(BaseModel):
     detail_json: str
     expires_at: int
 
-    def to_attributes(self) -> Attributes:
+    def to_attributes(self, pk: str | None = None) -> Attributes:
+        """The day item, or with `pk` (a `record_pk`) the same record in a record's partition."""
         at, flow, subject = self.at, self.flow, self.subject
         return {
-            **key(audit_pk(self.day), f"{at}#{flow}#{subject}"),
+            **key(pk or audit_pk(self.day), f"{at}#{flow}#{subject}"),
             **texts(at=at, flow=flow, subject=subject, outcome=self.outcome, detail_json=self.detail_json),
             TTL_ATTRIBUTE: {"N": str(self.expires_at)},
         }
@@ -199,7 +205,7 @@ class AuditItem(BaseModel):
     @classmethod
     def from_attributes(cls, attributes: Mapping[str, Any]) -> AuditItem:
         return cls(
-            day=_text(attributes, "pk").removeprefix("AUDIT#"),
+            day=_text(attributes, "at")[:10],
             at=_text(attributes, "at"),
             flow=_text(attributes, "flow"),
             subject=_text(attributes, "subject"),
