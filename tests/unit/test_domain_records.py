@@ -29,9 +29,9 @@ def test_what_an_operator_types_names_one_record(kind: str, key: str, expected: 
 @pytest.mark.parametrize(
     ("kind", "key", "why"),
     [
-        ("deal", "abc", "positive number"),
-        ("deal", "0", "positive number"),
-        ("counterparty", "12345", "10 or 12 digits"),
+        ("deal", "abc", "positive whole number"),
+        ("deal", "0", "positive whole number"),
+        ("counterparty", "12345", r"10 \(organisation\) or 12 \(person\) digits"),
         ("order", "A#1", "without '#'"),
         ("invoice", "1", "unknown record kind"),
     ],

@@ -56,13 +56,17 @@ def parse_record(kind: str, key: str) -> RecordRef:
         raise BadRecord(f"unknown record kind {kind!r}: one of {', '.join(RECORD_KINDS)}")
     if kind in _B24_KINDS:
         if not key.isdigit() or int(key) <= 0:
-            raise BadRecord(f"{kind} id must be a positive number, not {key!r}")
+            raise BadRecord(f"{kind} {key!r}: a Bitrix24 id is a positive whole number")
         return RecordRef(kind=kind, key=str(int(key)))
     if (ref := _guid(key)) is not None:
         return RecordRef(kind=kind, key=ref)
     if kind == "counterparty" and not _INN.match(key):
-        raise BadRecord(f"counterparty ИНН must be 10 or 12 digits (or a 1C Ref_Key), not {key!r}")
-    if kind == "order" and (not key or "#" in key or any(c.isspace() for c in key)):
+        raise BadRecord(
+            f"counterparty {key!r}: an ИНН has 10 (organisation) or 12 (person) digits, or give a Ref_Key"
+        )
+    if kind == "order" and not key:
+        raise BadRecord("order: the 1C order number is empty")
+    if kind == "order" and ("#" in key or any(c.isspace() for c in key)):
         raise BadRecord(f"order number must be one word without '#', not {key!r}")
     return RecordRef(kind=kind, key=key)
 
