@@ -12,7 +12,7 @@ import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bridge.commands import catalog, replay, setup
+from bridge.commands import catalog, mapping, replay, setup
 
 
 @dataclass(frozen=True)
@@ -24,5 +24,6 @@ class Command:
 
 
 COMMANDS: tuple[Command, ...] = tuple(
-    Command(module.NAME, module.HELP, module.configure, module.run) for module in (setup, catalog, replay)
+    Command(module.NAME, module.HELP, module.configure, module.run)
+    for module in (setup, catalog, replay, mapping)
 )
