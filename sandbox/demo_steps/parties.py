@@ -28,6 +28,9 @@ def _onec(
     return data.get("value", data)
 
 
+INVOKE_TIMEOUT_S = 300.0
+
+
 def _wait(probe: Callable[[], Any], timeout: float = 30) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -43,9 +46,11 @@ def run(stack: LocalStack, say: Callable[[str], None]) -> None:
         say(f"parties: {FUNCTION} is not in the template yet (see .work/template-parties.yaml); skipped")
         return
     rest = B24Rest(stack.b24_webhook_url)
-    with httpx.Client(timeout=30) as http:
+    # A run is synchronous and its first one loads every seeded counterparty through the paced
+    # Bitrix24 bucket: give it the function's own budget, not an HTTP default (a busy machine is slow).
+    with httpx.Client(timeout=INVOKE_TIMEOUT_S) as http:
         invoke = f"{stack.api_url}/_local/invoke/{FUNCTION}"
-        http.post(invoke, content=b"")  # setup + the seeded directories
+        http.post(invoke, content=b"")  # the first load: the seeded directories
         _onec(
             http,
             stack,

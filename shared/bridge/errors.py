@@ -17,6 +17,12 @@ class CredentialsRejected(TransientError):
     then reaches the DLQ, and `AuthFailed` raises an alarm so a person fixes the secret."""
 
 
+class SetupMissing(TransientError):
+    """A flow's setup has not run, or must run again. Not the event's fault and not permanent: the
+    work waits (the queue keeps the event, a route answers 503, a schedule tries next time) and the
+    `SetupMissing` metric raises an alarm so a person runs setup."""
+
+
 class PermanentError(BridgeError):
     """Bad data or configuration: retrying cannot help; tell a person and stop."""
 

@@ -8,6 +8,7 @@ from typing import Any, cast
 
 import pytest
 
+from bridge.catalog.setup import setup as catalog_setup
 from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
 from bridge.store import B24Ref
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def world(running: World) -> World:
-    return ready(running, ("deals", deal_setup))
+    return ready(running, ("deals", deal_setup), ("catalog", catalog_setup))
 
 
 def test_new_deal_creates_one_order_with_counterparty_and_writes_back(world: World) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bridge.catalog.setup import setup as catalog_setup
 from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
 from bridge.errors import TransientError
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def world(running: World) -> World:
-    return ready(running, ("deals", deal_setup))
+    return ready(running, ("deals", deal_setup), ("catalog", catalog_setup))
 
 
 AMOUNT_ITEM = "Товары по сделке Битрикс24"

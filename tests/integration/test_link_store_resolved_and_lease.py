@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from bridge.errors import ConfigurationError
+from bridge.errors import SetupMissing
 from bridge.observability import metrics
 from bridge.store import OrderBusy, SyncStore
 
@@ -32,7 +32,7 @@ def test_missing_configuration_names_the_flow_and_the_fix_and_is_logged(
     store: SyncStore, caplog: pytest.LogCaptureFixture
 ) -> None:
     metrics.clear_metrics()
-    with caplog.at_level(logging.ERROR), pytest.raises(ConfigurationError) as raised:
+    with caplog.at_level(logging.ERROR), pytest.raises(SetupMissing) as raised:
         store.resolved("catalog", Ids).load()
     counted = metrics.metric_set.get("SetupMissing")
     metrics.clear_metrics()
@@ -68,11 +68,11 @@ def test_a_rerun_of_setup_takes_effect_with_the_next_read_even_from_another_proc
 
 def test_unreadable_or_outdated_configuration_asks_for_setup_again(store: SyncStore) -> None:
     store.config.put("catalog", {"currency": "RUB"})
-    with pytest.raises(ConfigurationError, match="unreadable"):
+    with pytest.raises(SetupMissing, match="unreadable"):
         store.resolved("catalog", Ids).load()
 
     store.config.put("catalog", {"iblock_id": 3})
-    with pytest.raises(ConfigurationError, match="older setup"):
+    with pytest.raises(SetupMissing, match="older setup"):
         store.resolved("catalog", Ids, outdated=lambda raw: "currency" not in raw).load()
 
 

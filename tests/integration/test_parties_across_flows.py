@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bridge.catalog.setup import setup as catalog_setup
 from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
 from bridge.parties.poller import run as parties_run
@@ -29,7 +30,7 @@ COUNTERPARTIES = "Catalog_Контрагенты"
 
 @pytest.fixture
 def world(running: World) -> World:
-    return ready(running, ("deals", deal_setup), ("parties", parties_setup))
+    return ready(running, ("deals", deal_setup), ("catalog", catalog_setup), ("parties", parties_setup))
 
 
 def parties(world: World) -> None:

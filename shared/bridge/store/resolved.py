@@ -6,9 +6,9 @@ through `ResolvedConfig[T]`, typed by the flow's own pydantic model. One policy 
 - read once per run or event (one consistent GetItem), never kept across invocations: a re-run of
   setup takes effect with the next event, without a redeploy, and nothing can serve ids from
   before a reset (the sandbox and the tests reset SyncTable and set up again);
-- missing, unreadable or outdated → `ConfigurationError` naming the flow and the fix (run setup), logged
-  and counted as `SetupMissing`. A Lambda never runs setup itself: setup is a deploy step
-  (docs/architecture.md, "Setup runs before the flows").
+- missing, unreadable or outdated → `SetupMissing` (transient: the work waits) naming the flow
+  and the fix (run setup), logged and counted as the `SetupMissing` metric. A Lambda never runs
+  setup itself: setup is a deploy step (docs/architecture.md, "Setup runs before the flows").
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ValidationError
 
-from bridge.errors import ConfigurationError
+from bridge.errors import SetupMissing
 from bridge.observability import logger, metrics
 from bridge.store.items import CONFIG_SK, config_pk, key
 from bridge.store.table import Table, text
@@ -64,7 +64,7 @@ class ResolvedConfig[T: BaseModel]:
     outdated: Callable[[Mapping[str, Any]], bool] | None = None
 
     def load(self) -> T:
-        """The stored value; `ConfigurationError` when setup has not run or must run again."""
+        """The stored value; `SetupMissing` when setup has not run or must run again."""
         raw = self.items.get(self.flow)
         if raw is None:
             raise self._missing("no resolved configuration")
@@ -88,11 +88,11 @@ class ResolvedConfig[T: BaseModel]:
     def save(self, value: T) -> None:
         self.items.put(self.flow, value.model_dump(mode="json"))
 
-    def _missing(self, problem: str) -> ConfigurationError:
+    def _missing(self, problem: str) -> SetupMissing:
         message = (
             f"{self.flow} flow: {problem} ({config_pk(self.flow)}) in SyncTable — "
             f"run setup: `{SETUP_COMMAND}` (the deploy step does it)"
         )
         logger.error(message, extra={"step": "resolved-config", "flow": self.flow})
         metrics.add_metric(name="SetupMissing", unit=MetricUnit.Count, value=1)
-        return ConfigurationError(message)
+        return SetupMissing(message)
