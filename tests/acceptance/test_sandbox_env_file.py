@@ -100,3 +100,24 @@ def test_setup_on_aws_reaches_the_sandboxs_setup_function(sandbox: dict[str, Any
     assert done.returncode == 0, done.stdout + done.stderr
     assert "ran by sandbox-SetupFunction" in done.stderr
     assert done.stdout.strip().splitlines()[-1] == "setup (dry run): ready"
+
+
+def _sandbox_block() -> list[str]:
+    """The commands of docs/deploy.md's sandbox section, second shell, as a person copies them."""
+    text = (ROOT / "docs" / "deploy.md").read_text("utf-8").split("## Sandbox", 1)[1]
+    blocks = [b.split("```", 1)[0] for b in text.split("```bash\n")[1:]]
+    return next(b for b in blocks if "set -a" in b).strip().splitlines()
+
+
+def test_the_deploy_pages_sandbox_commands_run_as_written(sandbox: dict[str, Any]) -> None:
+    from bridge.commands import COMMANDS
+
+    lines = _sandbox_block()
+    assert lines[:2] == [". .venv/bin/activate", "set -a; . ./.sandbox.env; set +a"]
+    # `check` is issue 13's other part; once it is merged the page's last line runs too.
+    known = {command.name for command in COMMANDS}
+    commands = [line for line in lines[2:] if line.split()[3] in known]
+    assert len(commands) >= 4
+    for line in commands:
+        done = _operator(sandbox["env"], line.removeprefix("python -m bridge.cli "))
+        assert done.returncode == 0, (line, done.stdout[-2000:], done.stderr[-2000:])
