@@ -7,7 +7,9 @@ import argparse
 import json
 import logging
 import os
+import shlex
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,8 @@ from sandbox.local.logs import configure
 from sandbox.template import TEMPLATE_PATH
 
 log = logging.getLogger("sandbox")
+
+ENV_FILE = ".sandbox.env"  # git-ignored; `set -a; . ./.sandbox.env; set +a` before the CLI
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -46,6 +50,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="once setup has run, write the addresses and the setup verdict there as JSON "
         "(scripts and tests wait for it)",
+    )
+    parser.add_argument(
+        "--env-file",
+        type=Path,
+        default=Path(ENV_FILE),
+        help=f"write the CLI's settings for this sandbox there (default: {ENV_FILE})",
     )
     parser.add_argument("--verbose", "-v", action="store_true")
     args = parser.parse_args(argv)
@@ -80,6 +90,24 @@ def make_ready(stack: LocalStack) -> dict[str, Any]:
     return ready
 
 
+def write_env_file(path: Path, stack: LocalStack) -> None:
+    """The BRIDGE_* and AWS settings of the CLI for this sandbox, as shell assignments: after
+    `set -a; . ./.sandbox.env; set +a` every operator command acts on the sandbox as on AWS."""
+    lines = [
+        "# Written by `make sandbox` for the running sandbox; stale once it stops. Not a secret store:",
+        "# the values are the emulators' own. Use: set -a; . ./.sandbox.env; set +a",
+        *(f"{name}={shlex.quote(value)}" for name, value in sorted(stack.cli_environment().items())),
+    ]
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text("\n".join(lines) + "\n", "utf-8")
+    partial.replace(path)
+
+
+def check_line(env_file: Path) -> str:
+    shown = env_file if env_file.is_absolute() else f"./{env_file}"
+    return f"set -a; . {shlex.quote(str(shown))}; set +a; python -m bridge.cli check"
+
+
 def write_ready_file(path: Path, ready: dict[str, Any]) -> None:
     # Written whole, then renamed: a reader never sees half a file.
     partial = path.with_name(path.name + ".partial")
@@ -108,8 +136,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         stack.start()
         ready = make_ready(stack)
+        write_env_file(args.env_file, stack)
         if args.ready_file is not None:
             write_ready_file(args.ready_file, ready)
+        log.info("CLI settings for this sandbox: %s", args.env_file)
+        # The last thing printed: the operator's next step, copy-pasted into another shell (with
+        # the project's .venv active, docs/deploy.md).
+        print("\nsandbox ready; in another shell (. .venv/bin/activate first):")
+        print(f"  {check_line(args.env_file)}\n")
+        sys.stdout.flush()
         log.info("Ctrl-C stops everything")
         while not stop.wait(0.5):
             pass

@@ -19,6 +19,7 @@ QUEUE = "AWS::SQS::Queue"
 TABLE = "AWS::DynamoDB::Table"
 SIMPLE_TABLE = "AWS::Serverless::SimpleTable"
 SECRET = "AWS::SecretsManager::Secret"
+PARAMETER = "AWS::SSM::Parameter"
 
 # Lambda defaults when neither the function nor Globals say otherwise.
 DEFAULT_TIMEOUT_S = 3
@@ -101,6 +102,15 @@ class ScheduleSpec:
     retries: int
 
 
+@dataclass(frozen=True)
+class ParameterSpec:
+    """A Parameter Store parameter of the template, with the value a deploy gives it."""
+
+    logical_id: str
+    name: str
+    value: str
+
+
 @dataclass
 class StackModel:
     template_path: Path
@@ -110,6 +120,7 @@ class StackModel:
     queues: dict[str, QueueSpec] = field(default_factory=dict)
     tables: dict[str, TableSpec] = field(default_factory=dict)
     secrets: dict[str, SecretSpec] = field(default_factory=dict)
+    parameters: dict[str, ParameterSpec] = field(default_factory=dict)
     sqs_sources: list[SqsSourceSpec] = field(default_factory=list)
     schedules: list[ScheduleSpec] = field(default_factory=list)
 
@@ -170,6 +181,13 @@ def _name_data_resources(model: StackModel, resources: dict[str, Any], prefix: s
             name = model.resolver.resolve(props.get("Name")) or f"{prefix}{logical_id}"
             model.secrets[logical_id] = SecretSpec(logical_id, name, _secret_keys(props))
             # Ref of a secret is its ARN in AWS; the name serves as SecretId just as well on moto.
+            model.resolver.resources[logical_id] = LocalResource(ref=name)
+        elif body.get("Type") == PARAMETER:
+            # Named by the stack's prefix, not the template's "/<stack>/…": stacks sharing one moto
+            # server keep their own parameter.
+            name = f"/{prefix}{logical_id}"
+            value = str(model.resolver.resolve(props.get("Value")) or "")
+            model.parameters[logical_id] = ParameterSpec(logical_id, name, value)
             model.resolver.resources[logical_id] = LocalResource(ref=name)
         elif body.get("Type") in (TABLE, SIMPLE_TABLE):
             name = model.resolver.resolve(props.get("TableName")) or f"{prefix}{logical_id}"

@@ -32,7 +32,16 @@ def create_router(
         return JSONResponse(await run_in_threadpool(status))
 
     async def invoke_endpoint(request: HttpRequest) -> Response:
-        logical_id = request.path_params["logical_id"]
+        return await _invoke(request, request.path_params["logical_id"])
+
+    async def lambda_invoke_endpoint(request: HttpRequest) -> Response:
+        """Lambda's own Invoke API (boto3 `lambda.invoke` with this API as endpoint), by the
+        function's name as `!Ref` gives it, so `setup --on-aws` runs unchanged against the stack."""
+        name = request.path_params["name"]
+        by_name = {runtime.spec.name: logical_id for logical_id, runtime in invoker.runtimes.items()}
+        return await _invoke(request, by_name.get(name, name))
+
+    async def _invoke(request: HttpRequest, logical_id: str) -> Response:
         if logical_id not in invoker.runtimes:
             return JSONResponse({"message": f"no function {logical_id} in the template"}, status_code=404)
         raw = await request.body()
@@ -113,6 +122,7 @@ def create_router(
         routes=[
             Route("/_local/status", status_endpoint, methods=["GET"]),
             Route("/_local/invoke/{logical_id}", invoke_endpoint, methods=["POST"]),
+            Route("/2015-03-31/functions/{name}/invocations", lambda_invoke_endpoint, methods=["POST"]),
             Route("/{path:path}", api_endpoint, methods=methods),
         ]
     )

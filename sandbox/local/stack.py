@@ -140,6 +140,7 @@ class LocalStack:
             self.b24 = emulators.start_b24(config.host, config.b24_port)
             self.onec = emulators.start_onec(config.host, config.onec_port)
         self._create_secrets()
+        self._create_parameters()
         self._create_functions()
         self.api = serve_in_thread(
             create_router(self.model.routes, self.invoker, self.status, self.default_event),
@@ -276,6 +277,21 @@ class LocalStack:
                 client.put_secret_value(SecretId=spec.name, SecretString=text)
             log.info("secret %s → %s (%s)", spec.logical_id, spec.name, ", ".join(spec.keys))
 
+    def _create_parameters(self) -> None:
+        """Every Parameter Store parameter of the template, on moto, with its deployed value; one
+        that exists already (a shared moto server, a pushed mapping) is left as it is, as a
+        CloudFormation update leaves a parameter whose template value did not change."""
+        if not self.model.parameters:
+            return
+        client = self.client("ssm")
+        for spec in self.model.parameters.values():
+            with contextlib.suppress(client.exceptions.ParameterAlreadyExists):
+                client.put_parameter(Name=spec.name, Value=spec.value, Type="String", Overwrite=False)
+            log.info("parameter %s → %s", spec.logical_id, spec.name)
+
+    def parameter_name(self, logical_id: str) -> str:
+        return self.model.parameters[logical_id].name
+
     def put_secret(self, logical_id: str, **values: str) -> None:
         """Change keys of a template secret on moto (a rotation, as an operator would do it)."""
         client = self.client("secretsmanager")
@@ -303,6 +319,29 @@ class LocalStack:
         )
         variables.update(self.config.extra_env)
         return variables
+
+    def cli_environment(self) -> dict[str, str]:
+        """What `python -m bridge.cli` needs to act on this stack as an operator acts on AWS: the
+        flows' BRIDGE_* settings (table, queue, mapping parameter, endpoints, sandbox secrets) and
+        the AWS settings for moto (`make sandbox` writes them to .sandbox.env)."""
+        flow = next(
+            (
+                f
+                for f in self.model.functions
+                if "BRIDGE_MAPPING_PARAMETER" in self.model.functions[f].environment
+            ),
+            next(iter(self.model.functions)),
+        )
+        variables = {k: v for k, v in self.function_variables(flow).items() if k.startswith("BRIDGE_")}
+        setup = self.model.functions.get("SetupFunction")
+        if setup is not None and self.api is not None:
+            # `setup --on-aws` invokes it through the local API's Lambda Invoke route.
+            variables |= {"BRIDGE_SETUP_FUNCTION": setup.name, "BRIDGE_LAMBDA_ENDPOINT_URL": self.api.url}
+        return variables | {
+            "AWS_DEFAULT_REGION": self.config.region,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+        }
 
     def _create_functions(self) -> None:
         for logical_id, spec in self.model.functions.items():

@@ -127,7 +127,28 @@ def b24_client() -> B24Client:
     return factory.client_from_settings(bucket)
 
 
-@cache
+class _PerMapping[T]:
+    """Built once per mapping: built again when `settings.mapping()` hands out another one (a
+    mapping pushed to Parameter Store, seen after its cache TTL), so no redeploy is needed."""
+
+    def __init__(self, build: Callable[[], T]) -> None:
+        self._build = build
+        self._held: tuple[object, T] | None = None
+        update_wrapper(self, build)
+
+    def __call__(self) -> T:
+        current = settings.mapping()
+        held = self._held
+        if held is None or held[0] is not current:
+            held = (current, self._build())
+            self._held = held
+        return held[1]
+
+    def cache_clear(self) -> None:
+        self._held = None
+
+
+@_PerMapping
 def default_ports() -> Ports:
     return ports_for(b24_client(), onec_client(), sync_store(), settings.mapping())
 
@@ -140,7 +161,7 @@ def portal_origin(webhook_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-@cache
+@_PerMapping
 def payments_context() -> PaymentsContext:
     from bridge.config.payments import PaymentFieldCodes
     from bridge.payments import recompute, resolved  # lazy: see the module's docstring

@@ -1,4 +1,5 @@
-"""What an operator runs by hand (through `bridge.cli`): setup, the catalog now, dead-letter replay.
+"""What an operator runs by hand (through `bridge.cli`): setup, the catalog now, dead-letter replay,
+pushing the mapping to Parameter Store.
 
 Top layer, beside `bridge.deps`: it may name every flow, which the lower layers (setup framework,
 pipeline) never do. Each action takes its ports and returns a report; printing is the CLI's.
@@ -7,6 +8,7 @@ pipeline) never do. Each action takes its ports and returns a report; printing i
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from bridge import aws, settings
 from bridge.catalog.progress import Sink
@@ -61,3 +63,63 @@ def replay(
         entity=entity,
         dry_run=dry_run,
     )
+
+
+@dataclass(frozen=True)
+class MappingPush:
+    """What `push_mapping` did: the problems that stopped it, or the parameter version written."""
+
+    parameter: str
+    problems: tuple[str, ...] = ()
+    version: int | None = None
+    max_age_s: float = 0.0
+
+
+def mapping_parameter(name: str | None = None) -> str:
+    found = name or settings.runtime_settings().mapping_parameter
+    if not found:
+        raise ConfigurationError(
+            f"bad setting: {settings.ENV_PREFIX}MAPPING_PARAMETER: the Parameter Store parameter "
+            "holding the mapping (stack output MappingParameterName)"
+        )
+    return found
+
+
+def push_mapping(text: str, parameter: str | None = None) -> MappingPush:
+    """Validate a mapping file and, when it has no problem, write it to the mapping parameter.
+    Functions use it from their next re-read (`BRIDGE_MAPPING_MAX_AGE_S`)."""
+    runtime = settings.runtime_settings()
+    name = mapping_parameter(parameter)
+    problems = tuple(settings.mapping_problems(text))
+    if problems:
+        return MappingPush(name, problems=problems)
+    value = settings.encode_mapping_parameter(text)
+    version = aws.write_parameter(name, value, runtime.aws_endpoint_url)
+    return MappingPush(name, version=version, max_age_s=runtime.mapping_max_age_s)
+
+
+@dataclass(frozen=True)
+class RemoteSetup:
+    """What the SetupFunction answered: its report lines, or the error it died of."""
+
+    function: str
+    ok: bool
+    lines: tuple[str, ...]
+
+
+def run_setup_on_aws(dry_run: bool = False, function: str | None = None) -> RemoteSetup:
+    """Invoke the SetupFunction (template.yaml) and wait for its report: setup runs inside AWS with
+    the functions' own secret, mapping and network path to 1C."""
+    runtime = settings.runtime_settings()
+    name = function or runtime.setup_function
+    if not name:
+        raise ConfigurationError(
+            f"bad setting: {settings.ENV_PREFIX}SETUP_FUNCTION: the SetupFunction's name "
+            "(stack output SetupFunctionName)"
+        )
+    answer, error = aws.invoke_function(name, {"dry_run": dry_run}, runtime.lambda_endpoint_url)
+    if error is not None or not isinstance(answer, dict) or "lines" not in answer:
+        detail = answer.get("errorMessage") if isinstance(answer, dict) else answer
+        kind = answer.get("errorType") if isinstance(answer, dict) else error
+        return RemoteSetup(name, False, (f"setup function {name} failed: {kind}: {detail}",))
+    return RemoteSetup(name, bool(answer.get("ok")), tuple(str(line) for line in answer["lines"]))

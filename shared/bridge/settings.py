@@ -14,7 +14,10 @@
   Accessors: `credentials()`, `receiver_secret()`, `push_secret()`, `refresh_secret()`.
 - The mapping (names of funnels and stages, user-field codes, price kind, warehouses, the 1C folder
   for new counterparties, the manager map): a TOML file, `BRIDGE_MAPPING_FILE`, defaulting to the
-  packaged `config/mapping.default.toml`.
+  packaged `config/mapping.default.toml`. In AWS the customer's mapping lives in the Parameter
+  Store parameter `BRIDGE_MAPPING_PARAMETER` (written by `python -m bridge.cli mapping push`); a
+  parameter holding no keys (the template's placeholder) means the file default. A warm container
+  re-reads it after `BRIDGE_MAPPING_MAX_AGE_S`, so a pushed mapping applies without a redeploy.
 
 Everything is validated on first use; a bad or missing value raises `ConfigurationError` whose
 message names the setting. Nothing is read at import time.
@@ -22,12 +25,15 @@ message names the setting. Nothing is read at import time.
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import os
 import threading
 import time
 import tomllib
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -74,6 +80,14 @@ class RuntimeSettings(BaseSettings):
     # restart); a 401/403 from the other side re-reads at once.
     secret_max_age_s: float = Field(300.0, ge=0)
     mapping_file: Path | None = None
+    # Parameter Store parameter holding the customer's mapping (template.yaml MappingParameter);
+    # re-read after this long, so a pushed mapping reaches warm containers without a redeploy.
+    mapping_parameter: str | None = None
+    mapping_max_age_s: float = Field(60.0, ge=0)
+    # `setup --on-aws`: the SetupFunction's name (stack output SetupFunctionName) and, on the
+    # local stack only, where its Lambda Invoke API answers.
+    setup_function: str | None = None
+    lambda_endpoint_url: str | None = None
     b24_rate_limit: RateLimit = RateLimit()
     http_timeout_s: float = Field(20.0, gt=0)
     max_attempts: int = Field(4, ge=1, le=10)
@@ -148,6 +162,10 @@ class RefreshSecret(BaseModel):
 
 
 def _describe(error: ValidationError, prefix: str) -> str:
+    return "; ".join(_problems(error, prefix))
+
+
+def _problems(error: ValidationError, prefix: str) -> list[str]:
     lines = []
     for item in error.errors():
         name = (
@@ -156,7 +174,7 @@ def _describe(error: ValidationError, prefix: str) -> str:
             else ".".join(str(p) for p in item["loc"])
         )
         lines.append(f"{name}: {item['msg']}")
-    return "; ".join(lines)
+    return lines
 
 
 @cache
@@ -315,28 +333,161 @@ def secrets() -> Secrets:
     )
 
 
-def load_mapping(path: Path | None) -> Mapping:
+def packaged_mapping_text() -> str:
+    return resources.files("bridge.config").joinpath("mapping.default.toml").read_text("utf-8")
+
+
+def _file_mapping_text(path: Path | None) -> tuple[str, str]:
+    """(text, where) of the mapping file, or of the packaged default when `path` is None."""
     if path is None:
-        text = resources.files("bridge.config").joinpath("mapping.default.toml").read_text("utf-8")
-        where = "the packaged default mapping"
-    else:
-        try:
-            text = path.read_text("utf-8")
-        except OSError as error:
-            reason = error.strerror
-            raise ConfigurationError(f"{ENV_PREFIX}MAPPING_FILE: cannot read {path}: {reason}") from None
-        where = str(path)
+        return packaged_mapping_text(), "the packaged default mapping"
+    try:
+        return path.read_text("utf-8"), str(path)
+    except OSError as error:
+        reason = error.strerror
+        raise ConfigurationError(f"{ENV_PREFIX}MAPPING_FILE: cannot read {path}: {reason}") from None
+
+
+def mapping_problems(text: str) -> list[str]:
+    """Every problem of a mapping file, each naming its key (`deal.trigger_stages.0.stage: …`) or,
+    for bad TOML, the line; empty when the mapping is valid."""
+    try:
+        Mapping.model_validate(tomllib.loads(text))
+    except tomllib.TOMLDecodeError as error:
+        return [f"not valid TOML: {error}"]
+    except ValidationError as error:
+        return _problems(error, "")
+    return []
+
+
+def parse_mapping(text: str, where: str, setting: str = "MAPPING_FILE") -> Mapping:
     try:
         return Mapping.model_validate(tomllib.loads(text))
     except tomllib.TOMLDecodeError as error:
-        raise ConfigurationError(f"{ENV_PREFIX}MAPPING_FILE ({where}): not valid TOML: {error}") from None
+        raise ConfigurationError(f"{ENV_PREFIX}{setting} ({where}): not valid TOML: {error}") from None
     except ValidationError as error:
-        raise ConfigurationError(f"{ENV_PREFIX}MAPPING_FILE ({where}): {_describe(error, '')}") from None
+        raise ConfigurationError(f"{ENV_PREFIX}{setting} ({where}): {_describe(error, '')}") from None
 
 
-@cache
+def load_mapping(path: Path | None) -> Mapping:
+    text, where = _file_mapping_text(path)
+    return parse_mapping(text, where)
+
+
+# An Advanced-tier parameter holds 8 KB (Standard: 4 KB); a longer mapping (the packaged one is
+# just over 8 KB, mostly comments) is stored gzip-compressed, base64-encoded, behind this prefix.
+PARAMETER_LIMIT = 8192
+_PACKED = "gzip+base64:"
+
+
+def encode_mapping_parameter(text: str) -> str:
+    """The parameter value for a mapping file: as is when it fits, else compressed."""
+    if len(text.encode("utf-8")) <= PARAMETER_LIMIT and not text.startswith(_PACKED):
+        return text
+    packed = _PACKED + base64.b64encode(gzip.compress(text.encode("utf-8"), mtime=0)).decode("ascii")
+    if len(packed) > PARAMETER_LIMIT:
+        raise ConfigurationError(
+            f"mapping: {len(packed)} bytes even compressed; a parameter holds {PARAMETER_LIMIT}"
+        )
+    return packed
+
+
+def decode_mapping_parameter(value: str) -> str:
+    if not value.startswith(_PACKED):
+        return value
+    try:
+        return gzip.decompress(base64.b64decode(value[len(_PACKED) :])).decode("utf-8")
+    except (ValueError, OSError, EOFError):
+        raise ConfigurationError(f"{ENV_PREFIX}MAPPING_PARAMETER: not a readable {_PACKED} value") from None
+
+
+def _holds_keys(text: str) -> bool:
+    try:
+        return bool(tomllib.loads(text))
+    except tomllib.TOMLDecodeError:
+        return True  # a broken value must be seen (parse_mapping names it), not replaced
+
+
+@dataclass(frozen=True)
+class EffectiveMapping:
+    """The mapping the flows use, its TOML text and where it came from."""
+
+    mapping: Mapping
+    text: str
+    source: str
+
+
+def read_effective_mapping() -> EffectiveMapping:
+    """Read the mapping now: the parameter when it holds one, else the file (or packaged) default."""
+    runtime = runtime_settings()
+    name = runtime.mapping_parameter
+    if name:
+        value = aws.read_parameter(name, runtime.aws_endpoint_url)
+        if value is not None:
+            text = decode_mapping_parameter(value)
+            if _holds_keys(text):
+                where = f"parameter {name}"
+                return EffectiveMapping(
+                    mapping=parse_mapping(text, where, "MAPPING_PARAMETER"), text=text, source=where
+                )
+    text, where = _file_mapping_text(runtime.mapping_file)
+    if name:
+        where += f" (nothing pushed to parameter {name} yet)"
+    return EffectiveMapping(mapping=parse_mapping(text, where), text=text, source=where)
+
+
+class _MappingSlot:
+    """The effective mapping, re-read from the parameter after `mapping_max_age_s`. The same
+    `Mapping` object is handed out until the text changes, so what is built on it (`deps`) is kept."""
+
+    def __init__(self) -> None:
+        self._value: EffectiveMapping | None = None
+        self._read_at = 0.0
+        self._lock = threading.Lock()
+
+    def get(self) -> EffectiveMapping:
+        with self._lock:
+            runtime = runtime_settings()
+            if self._value is None:
+                self._value = read_effective_mapping()
+                self._read_at = clock()
+            elif runtime.mapping_parameter and clock() - self._read_at >= runtime.mapping_max_age_s:
+                self._reload(runtime.mapping_max_age_s)
+            return self._value
+
+    def _reload(self, max_age: float) -> None:
+        assert self._value is not None
+        try:
+            fresh = read_effective_mapping()
+        except ConfigurationError:
+            raise  # a broken mapping must be seen, not papered over
+        except Exception as error:
+            # Parameter Store unreachable or throttled: the mapping held is still the best guess.
+            logger.warning(
+                "mapping could not be re-read; using the one held", extra={"error": type(error).__name__}
+            )
+            self._read_at = clock() - max_age + _RETRY_READ_S
+            return
+        if fresh.text != self._value.text:
+            logger.info("mapping changed", extra={"source": fresh.source})
+            self._value = fresh
+        self._read_at = clock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._value = None
+
+
+_mapping = _MappingSlot()
+
+
 def mapping() -> Mapping:
-    return load_mapping(runtime_settings().mapping_file)
+    """The effective mapping, at most `mapping_max_age_s` old when it comes from the parameter."""
+    return _mapping.get().mapping
+
+
+def effective_mapping() -> EffectiveMapping:
+    return _mapping.get()
 
 
 def reset_caches() -> None:
@@ -344,4 +495,4 @@ def reset_caches() -> None:
     runtime_settings.cache_clear()
     for slot in (_credentials, _receiver, _push, _refresh):
         slot.clear()
-    mapping.cache_clear()
+    _mapping.clear()

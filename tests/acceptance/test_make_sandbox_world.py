@@ -37,9 +37,10 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     ready_file = tmp_path_factory.mktemp("sandbox") / "ready.json"
     log_file = ready_file.with_name("sandbox.log")
     ports = ["--port-api", "0", "--port-moto", "0", "--port-b24", "0", "--port-onec", "0"]
+    env_file = ["--env-file", str(ready_file.with_name(".sandbox.env"))]  # not the checkout's own
     with log_file.open("w", encoding="utf-8") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "sandbox", *ports, "--ready-file", str(ready_file)],
+            [sys.executable, "-m", "sandbox", *ports, "--ready-file", str(ready_file), *env_file],
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,

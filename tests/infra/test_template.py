@@ -361,3 +361,17 @@ def test_scheduled_flows_cannot_touch_the_worker_idempotency_records(resources: 
             assert not any(k.startswith("IDEMPOTENCY") for k in keys), name
             if not name.startswith(("PaymentsPoll", "OneCEvents")):
                 assert "PAYORDER#*" not in keys, name
+
+
+def test_a_function_that_writes_audit_items_may_write_their_per_record_copies(
+    resources: dict[str, Any],
+) -> None:
+    # The audit store writes each item twice (the day's AUDIT#… and the record's REC#…, for
+    # `journal`); DynamoDB refuses the whole batch when IAM allows only one of them.
+    for name, function in _functions(resources).items():
+        for statement in _statements(function):
+            if statement.get("Sid") != "SyncTableItems" or "Condition" not in statement:
+                continue  # no condition: the whole table (the queue worker)
+            keys = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            if "AUDIT#*" in keys:
+                assert "REC#*" in keys, name

@@ -12,7 +12,18 @@ import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bridge.commands import catalog, check, journal, link_existing, parties, replay, resync, setup, status
+from bridge.commands import (
+    catalog,
+    check,
+    journal,
+    link_existing,
+    mapping,
+    parties,
+    replay,
+    resync,
+    setup,
+    status,
+)
 
 
 @dataclass(frozen=True)
@@ -25,5 +36,5 @@ class Command:
 
 COMMANDS: tuple[Command, ...] = tuple(
     Command(module.NAME, module.HELP, module.configure, module.run)
-    for module in (setup, catalog, replay, check, resync, link_existing, parties, journal, status)
+    for module in (setup, catalog, replay, mapping, check, resync, link_existing, parties, journal, status)
 )

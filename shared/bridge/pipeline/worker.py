@@ -6,6 +6,11 @@ The one place that decides what a failure means for a queued event:
   failed, SQS redelivers it after the visibility timeout and parks it in the DLQ after 5 receives.
 - `PermanentError` (bad data, bad configuration): logged, counted, audited (SyncTable audit item),
   and the record *succeeds* — redelivering cannot help, a person has to act.
+- `SetupMissing` (setup has not run since the deploy or a reset): not the event's fault and not
+  final. The record is reported failed, so the event waits in the queue and comes back after
+  `setup_retry_delays_s` (5 min, 15 min, 1 h, 4 h: the DLQ only after ~9 h 20 min, the queue's
+  maxReceiveCount of 5 unchanged); no audit item, no `EventsFailedPermanently`. The flow's
+  resolved-config read counts `SetupMissing`, whose alarm asks for setup.
 - A body that is not a `QueuedEvent`: only our receiver writes to the queue, so this is a bug or a
   hand-made message. It is reported failed so that it ends in the DLQ (with the alarm) after 5
   receives instead of vanishing; a person can read it there.
@@ -42,7 +47,7 @@ from pydantic import ValidationError
 
 from bridge import deadline
 from bridge.domain.events import QueuedEvent
-from bridge.errors import BridgeError, PermanentError, TransientError
+from bridge.errors import BridgeError, PermanentError, SetupMissing, TransientError
 from bridge.observability import correlated, logger, metrics
 from bridge.pipeline.dispatch import Outcome, Registry
 from bridge.pipeline.idempotency import idempotency_config
@@ -54,6 +59,10 @@ class UnreadableMessage(BridgeError):
 
 class NotStarted(TransientError):
     """Too little of the invocation was left to start this record; it goes back at once."""
+
+
+class WaitingForSetup(TransientError):
+    """The flow needs setup first; the event waits in the queue (see the module docstring)."""
 
 
 class Visibility(Protocol):
@@ -85,6 +94,11 @@ class SqsVisibility:
 # After the n-th failed receive the message waits retry_delays_s[n-1] (the last one repeats).
 # 2 + 10 + 30 + 120 minutes: the 5th and last receive comes ~2 h 40 min after the first.
 DEFAULT_RETRY_DELAYS_S = (120, 600, 1800, 7200)
+# While setup has not run: 5 + 15 + 60 + 240 minutes. The 5th receive comes ~5 h 20 min after the
+# first and the DLQ (maxReceiveCount 5) ~4 h later, so a deploy whose setup step was forgotten
+# or failed loses nothing for a working day; the SetupMissing alarm fires within 5 minutes, and
+# events that reach the DLQ anyway come back with `replay` once setup has run.
+SETUP_RETRY_DELAYS_S = (300, 900, 3600, 14400)
 
 
 class AuditSink(Protocol):
@@ -122,6 +136,7 @@ class WorkerDeps:
     processor_factory: Callable[[], SqsFifoPartialProcessor] = fifo_processor
     idempotency_ttl_s: int = 3600
     retry_delays_s: tuple[int, ...] = DEFAULT_RETRY_DELAYS_S
+    setup_retry_delays_s: tuple[int, ...] = SETUP_RETRY_DELAYS_S
     # What one record may use at least (a fair share of the invocation when that is more), and
     # what is kept back for the batch answer.
     record_budget_s: float = 25.0
@@ -151,6 +166,7 @@ class Worker:
         self._deps = deps
         self._ends_at = float("inf")  # set per invocation by process_batch
         self._not_started: set[str] = set()
+        self._waiting_setup: set[str] = set()
         self._records_left = 1
         self._config = idempotency_config(deps.idempotency_ttl_s, response_hook=_log_replayed)
         self._dispatch_once: Callable[..., Outcome] = idempotent_function(
@@ -169,6 +185,7 @@ class Worker:
         clock = self._deps.clock
         self._ends_at = clock() + context.get_remaining_time_in_millis() / 1000 - self._deps.reserve_s
         self._not_started = set()
+        self._waiting_setup = set()
         self._records_left = max(len(event.get("Records", [])), 1)
         response = process_partial_response(
             event=event,
@@ -206,11 +223,14 @@ class Worker:
                 deadline.budget(min(left, max(self._deps.record_budget_s, share))),
             ):
                 return self._handle(queued, record.message_id)
+        except WaitingForSetup:
+            self._waiting_setup.add(record.message_id)
+            raise
         finally:
             logger.remove_keys(["entity_key"])
 
-    def retry_delay(self, receive_count: int) -> int:
-        delays = self._deps.retry_delays_s
+    def retry_delay(self, receive_count: int, *, setup_missing: bool = False) -> int:
+        delays = self._deps.setup_retry_delays_s if setup_missing else self._deps.retry_delays_s
         return delays[min(max(receive_count, 1), len(delays)) - 1]
 
     def _schedule_retries(self, event: dict[str, Any], response: PartialItemFailureResponse) -> None:
@@ -227,7 +247,7 @@ class Worker:
                 seconds = 0
             else:
                 receives = int(record.attributes.approximate_receive_count or 1)
-                seconds = self.retry_delay(receives)
+                seconds = self.retry_delay(receives, setup_missing=record.message_id in self._waiting_setup)
             try:
                 visibility.delay(record, seconds)
             except Exception as error:
@@ -243,6 +263,12 @@ class Worker:
         )
         try:
             outcome = self._dispatch_once(queued=queued)
+        except SetupMissing as error:
+            logger.warning(
+                "setup has not run; the event waits in the queue",
+                extra={"step": "outcome", "outcome": "waiting-for-setup", "reason": str(error)},
+            )
+            raise WaitingForSetup(str(error)) from error
         except PermanentError as error:
             return self._give_up(queued, error)
         except TransientError as error:
