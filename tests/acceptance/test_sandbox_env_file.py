@@ -114,10 +114,11 @@ def test_the_deploy_pages_sandbox_commands_run_as_written(sandbox: dict[str, Any
 
     lines = _sandbox_block()
     assert lines[:2] == [". .venv/bin/activate", "set -a; . ./.sandbox.env; set +a"]
-    # `check` is issue 13's other part; once it is merged the page's last line runs too.
+    # Every command the page shows runs, `check` last: a newcomer ends with a passing check.
     known = {command.name for command in COMMANDS}
     commands = [line for line in lines[2:] if line.split()[3] in known]
     assert len(commands) >= 4
+    assert commands[-1] == "python -m bridge.cli check"
     for line in commands:
         done = _operator(sandbox["env"], line.removeprefix("python -m bridge.cli "))
         assert done.returncode == 0, (line, done.stdout[-2000:], done.stderr[-2000:])
