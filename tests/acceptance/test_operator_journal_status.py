@@ -108,7 +108,7 @@ def test_a_record_never_seen_says_so_and_a_bad_key_is_refused(stack: LocalStack,
 
     code, _, err = cli("journal", "counterparty", "12ab")
     assert code == 2
-    assert "ИНН must be 10 or 12 digits" in err
+    assert "an ИНН has 10 (organisation) or 12 (person) digits" in err
 
 
 def _dead_letter_url(stack: LocalStack) -> str:

@@ -8,8 +8,8 @@ import json
 from typing import Any
 
 from bridge.commands.output import report, say
+from bridge.commands.records import add_record_arguments, named_record
 from bridge.deps import default_ports
-from bridge.domain.records import RECORD_KINDS, BadRecord, parse_record
 from bridge.errors import BridgeError
 from bridge.oversight.journal import Journal, journal
 
@@ -21,18 +21,13 @@ _WHY = ("reason", "error", "detail", "text")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("kind", choices=RECORD_KINDS, help="record kind")
-    parser.add_argument(
-        "key", help="deal/company/product id, order number, counterparty ИНН, or a 1C Ref_Key"
-    )
+    add_record_arguments(parser)
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        asked = parse_record(args.kind, args.key)
-    except BadRecord as error:
-        say(f"journal: {error}")
+    asked = named_record("journal", args)
+    if asked is None:
         return 2
     try:
         result = journal(asked, default_ports())

@@ -6,8 +6,8 @@ import argparse
 
 from bridge import repair
 from bridge.commands.output import emit_json, report, say
+from bridge.commands.records import add_record_arguments, named_record
 from bridge.deps import default_ports
-from bridge.domain.records import RECORD_KINDS, parse_record
 from bridge.errors import ConfigurationError
 
 NAME = "resync"
@@ -15,16 +15,13 @@ HELP = "force one record (deal, order, company, counterparty, product) through i
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("kind", choices=RECORD_KINDS)
-    parser.add_argument("key", help="deal/company/product id, 1C order number, or counterparty ИНН")
+    add_record_arguments(parser)
     parser.add_argument("--json", action="store_true", help="machine output (one JSON object)")
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        record = parse_record(args.kind, args.key)
-    except ValueError as error:
-        say(f"resync: {error}")
+    record = named_record("resync", args)
+    if record is None:
         return 2
     try:
         ports = default_ports()
