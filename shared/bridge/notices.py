@@ -21,9 +21,10 @@ def notice_cursor(entity: CrmEntity, entity_id: int, channel: str | None = None)
     return base if channel is None else f"{base}-{channel}"
 
 
-def timeline_comment(entity: CrmEntity, entity_id: int, text: str) -> dict[str, Any]:
-    """`crm.timeline.comment.add` params (lower-case `fields` is mandatory)."""
-    return {"fields": {"ENTITY_ID": entity_id, "ENTITY_TYPE": entity, "COMMENT": text}}
+def timeline_comment(entity: str, entity_id: int, text: str) -> dict[str, Any]:
+    """`crm.timeline.comment.add` params (lower-case `fields` is mandatory; the entity type in
+    lower case: `deal`, `company`, `contact`)."""
+    return {"fields": {"ENTITY_ID": entity_id, "ENTITY_TYPE": entity.lower(), "COMMENT": text}}
 
 
 def tell_once(

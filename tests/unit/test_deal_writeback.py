@@ -21,10 +21,10 @@ from bridge.deals.writeback import (
     order_created_text,
     out_of_stock_text,
     responsible_warning_text,
-    timeline_comment,
     unmatched_products_text,
 )
 from bridge.domain.users import B24User
+from bridge.notices import timeline_comment
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 REF = "f0f0f0f0-aaaa-11ef-9c3a-00155d0a1b01"
@@ -58,7 +58,7 @@ def test_writeback_skips_values_already_on_the_deal() -> None:
 
 def test_timeline_texts() -> None:
     assert order_created_text("00000000042") == "Заказ покупателя № 00000000042 создан в 1С"
-    assert timeline_comment(1024, "текст") == {
+    assert timeline_comment("deal", 1024, "текст") == {
         "fields": {"ENTITY_ID": 1024, "ENTITY_TYPE": "deal", "COMMENT": "текст"}
     }
     text = unmatched_products_text(["Бордюр садовый", "Поддон деревянный"])

@@ -47,6 +47,7 @@ from bridge.domain.onec_sets import ORDERS as ORDER_SET
 from bridge.domain.onec_sets import STOCK as STOCK_REGISTER
 from bridge.domain.responsible import ResponsibleDecision, ResponsibleSource, decide_responsible
 from bridge.errors import BridgeError, ConfigurationError, PermanentError, TransientError
+from bridge.notices import timeline_comment
 from bridge.observability import logger, metrics
 from bridge.onec.odata import all_of, any_of, eq, guid
 from bridge.ports import Ports
@@ -311,7 +312,7 @@ def _write_back(
     if comment_claim is not None:
         commands["created"] = Command(
             "crm.timeline.comment.add",
-            writeback.timeline_comment(deal.id, writeback.order_created_text(number)),
+            timeline_comment("deal", deal.id, writeback.order_created_text(number)),
         )
     if not commands:
         return
@@ -460,7 +461,7 @@ def _copy_to_materials(run: Run, action: OrderAction) -> str:
     ports.store.cursors.put(name, {"copy": copy_id}, expected_version=claimed.version)
     ports.b24.call(
         "crm.timeline.comment.add",
-        writeback.timeline_comment(deal.id, writeback.out_of_stock_text(action, copy_id)),
+        timeline_comment("deal", deal.id, writeback.out_of_stock_text(action, copy_id)),
     )
     ports.store.audit.record(
         "deals",

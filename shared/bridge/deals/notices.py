@@ -3,7 +3,7 @@ a metric. A replayed event or the sweep meeting the same problem again writes no
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -11,9 +11,6 @@ from bridge.notices import notice_cursor as shared_cursor
 from bridge.notices import tell_once
 from bridge.observability import logger, metrics
 from bridge.ports import Ports
-
-if TYPE_CHECKING:
-    from bridge.ports import Ports
 
 FLOW = "deals"
 

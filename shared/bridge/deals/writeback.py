@@ -31,11 +31,6 @@ def deal_writeback_patch(
     return {k: v for k, v in wanted.items() if str(current_user_fields.get(k) or "") != v}
 
 
-def timeline_comment(deal_id: int, text: str) -> dict[str, Any]:
-    """`crm.timeline.comment.add` params (lower-case `fields` is mandatory)."""
-    return {"fields": {"ENTITY_ID": deal_id, "ENTITY_TYPE": "deal", "COMMENT": text}}
-
-
 def order_created_text(order_number: str) -> str:
     return f"Заказ покупателя № {order_number.strip()} создан в 1С"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bridge import notices
 from bridge.b24.client import B24Client
 from bridge.b24.errors import NotFound
 from bridge.b24.models import Command
@@ -92,7 +93,4 @@ def create_entity(b24: B24Client, entity: str, fields: Mapping[str, Any]) -> int
 
 
 def timeline_comment(b24: B24Client, entity: str, entity_id: int, text: str) -> None:
-    b24.call(
-        "crm.timeline.comment.add",
-        {"fields": {"ENTITY_ID": entity_id, "ENTITY_TYPE": entity.lower(), "COMMENT": text}},
-    )
+    b24.call("crm.timeline.comment.add", notices.timeline_comment(entity, entity_id, text))
