@@ -192,6 +192,10 @@ def probe_value_type(ports: Ports, report: CheckReport) -> None:
     """docs/sandbox-onec.md "`ValueType` on POST": does 1C keep the string attribute type setup
     sends (`Types` + `StringQualifiers` only), or only the fully qualified form, or neither?
     Writes: a uniquely named additional attribute per form tried, deleted again at once."""
+    if ports.store.probes.answer(PROPERTIES_PROBE) == "not published":
+        # A refusal would only say the chart is missing, which the publication probe reports.
+        report.notes.append(f"probe {VALUE_TYPE_PROBE}: skipped, {onec_sets.PROPERTIES} is not published")
+        return
     short = string_value_type()
     tried = []
     for form, sent in (("short", short), ("full", full_value_type(short))):

@@ -5,7 +5,6 @@ the answer in SyncTable and prints it; the 1C client then sends the form that ba
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -152,4 +151,19 @@ def test_without_allow_writes_the_probe_is_skipped_and_writes_nothing(stack: Loc
     assert _note(done.stdout).startswith("skipped, it writes (run with --allow-writes; nothing recorded)")
     assert _probe_writes(stack) == []
     assert _store(stack).probes.answer(VALUE_TYPE_PROBE) is None
-    assert json.dumps(done.stdout)  # printed, not crashed
+
+
+def test_with_the_chart_unpublished_the_probe_writes_nothing_and_records_nothing(
+    stack: LocalStack, base: Any
+) -> None:
+    base("as_sent")
+    assert stack.onec is not None
+    httpx.post(
+        f"{stack.onec.url}/_sandbox/publication", json={"unpublish": [onec_sets.PROPERTIES]}
+    ).raise_for_status()
+
+    done = operator(stack, "check", "--allow-writes")
+
+    assert _note(done.stdout) == f"skipped, {onec_sets.PROPERTIES} is not published"
+    assert _probe_writes(stack) == []
+    assert _store(stack).probes.answer(VALUE_TYPE_PROBE) is None
