@@ -30,6 +30,7 @@ from sandbox.onec.model import EntitySet, Prop, TabularSection
 from sandbox.onec.query import apply_order, parse_count, parse_orderby, parse_selection
 from sandbox.onec.resources import ResourcePath, Segment, parse_key, parse_path
 from sandbox.onec.state import EmulatorState
+from sandbox.onec.values import value_type_on_post
 from sandbox.onec.writes import create_record, register_key, update_record
 
 JSON_TYPE = "application/json;odata=minimalmetadata;streaming=true;IEEE754Compatible=false"
@@ -188,7 +189,12 @@ class ODataRequest:
             if method == "GET":
                 return self.list_objects(entity_set)
             if method == "POST":
-                created = self.state.writer.create(entity_set, self.body_json())
+                body = self.body_json()
+                if "ValueType" in body:
+                    body["ValueType"] = value_type_on_post(
+                        self.state.answers.get("value_type"), body["ValueType"]
+                    )
+                created = self.state.writer.create(entity_set, body)
                 response = self.element(entity_set.name, encode_object(entity_set, created), status=201)
                 location = f"{self.root}/{entity_set.name}(guid'{created['Ref_Key']}')"
                 # Raw UTF-8, not percent-encoded, like the real publication (GATE-M2).

@@ -66,6 +66,26 @@ def type_description(raw: Any) -> dict[str, Any]:
     return described
 
 
+# How a base may treat a `ValueType` sent on POST (docs/sandbox-onec.md, needs a live check), chosen
+# with `POST /_sandbox/answers {"value_type": …}`: "as_sent" (the default: stored as given, missing
+# qualifiers at the platform's defaults), "full_only" (refused unless all four qualifiers are
+# given), "drops_qualifiers" (accepted, but only `Types` kept: an unlimited string), "refused"
+# (no ValueType over OData at all).
+VALUE_TYPE_ANSWERS = ("as_sent", "full_only", "drops_qualifiers", "refused")
+
+
+def value_type_on_post(answer: str | None, raw: Any) -> Any:
+    """The `ValueType` a POST stores under `answer`, or the platform's refusal."""
+    given: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    if answer == "refused":
+        raise cannot_parse_value(raw, "StandardODATA.TypeDescription")
+    if answer == "full_only" and not all(isinstance(given.get(q), dict) for q in _QUALIFIER_DEFAULTS):
+        raise cannot_parse_value(raw, "StandardODATA.TypeDescription")
+    if answer == "drops_qualifiers":
+        return {"Types": given.get("Types", [])}
+    return raw
+
+
 def coerce(prop: Prop, raw: Any) -> Any:
     """Stored value of `raw` for `prop`; raises the platform's error for values it cannot take."""
     if isinstance(raw, list | dict) and prop.edm != "StandardODATA.TypeDescription":

@@ -22,9 +22,11 @@ import argparse
 from collections.abc import Sequence
 
 from bridge.commands import COMMANDS
+from bridge.commands.output import logs_to_stderr
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    logs_to_stderr()
     parser = argparse.ArgumentParser(prog="python -m bridge.cli", description="1C:УНФ ⇄ Bitrix24 bridge")
     subparsers = parser.add_subparsers(dest="command", required=True)
     runs = {}

@@ -124,7 +124,10 @@ def b24_client() -> B24Client:
     # The rate bucket lives in SyncTable (shared by every Lambda); the client gets it injected.
     rate = settings.runtime_settings().b24_rate_limit
     bucket = sync_store().rate_bucket(burst=rate.burst, per_second=rate.per_second, margin=SAFETY_MARGIN)
-    return factory.client_from_settings(bucket)
+    client = factory.client_from_settings(bucket)
+    # Its view of each method's operating time goes to SyncTable now and then, for `status`.
+    client.operating.publish_to(sync_store().operating)
+    return client
 
 
 class _PerMapping[T]:

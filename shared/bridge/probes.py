@@ -22,10 +22,13 @@ from bridge.onec.client import (
     CONDITION_FORMS,
     CONDITION_PROBE,
     COUNT_PROBE,
+    VALUE_TYPE_PROBE,
     condition_argument,
     encode_path,
 )
+from bridge.onec.odata import full_value_type, value_type_kept
 from bridge.ports import Ports
+from bridge.setup.onec_names import string_value_type
 
 type Probe = Callable[[Ports, CheckReport], None]
 
@@ -157,6 +160,62 @@ def probe_folder(ports: Ports, report: CheckReport) -> None:
     _record(ports, report, FOLDER_PROBE, "accepted", f"created and deleted {name!r}")
 
 
+def _try_value_type(ports: Ports, report: CheckReport, sent: dict[str, Any]) -> tuple[bool, str]:
+    """POST a uniquely named attribute with `sent`, read back what 1C stored, delete it again:
+    (kept, what happened)."""
+    name = f"bridge check {uuid.uuid4().hex[:8]}"
+    try:
+        created = ports.onec.create(
+            onec_sets.PROPERTIES, {"Description": name, "Заголовок": name, "ValueType": sent}
+        )
+    except BridgeError as error:
+        return False, f"refused: {error}"
+    try:
+        stored = ports.onec.get(onec_sets.PROPERTIES, created["Ref_Key"]).get("ValueType")
+    finally:
+        try:
+            ports.onec.delete(onec_sets.PROPERTIES, created["Ref_Key"], missing_ok=True)
+        except BridgeError as error:
+            report.problems.append(
+                Finding(
+                    f"1C {onec_sets.PROPERTIES}",
+                    f"the probe's attribute {name!r} was not deleted: {error}",
+                    "mark it for deletion in 1C",
+                )
+            )
+    if value_type_kept(sent, stored):
+        return True, "kept as sent"
+    return False, f"accepted, stored {json.dumps(stored, ensure_ascii=False, sort_keys=True)}"
+
+
+def probe_value_type(ports: Ports, report: CheckReport) -> None:
+    """docs/sandbox-onec.md "`ValueType` on POST": does 1C keep the string attribute type setup
+    sends (`Types` + `StringQualifiers` only), or only the fully qualified form, or neither?
+    Writes: a uniquely named additional attribute per form tried, deleted again at once."""
+    if ports.store.probes.answer(PROPERTIES_PROBE) == "not published":
+        # A refusal would only say the chart is missing, which the publication probe reports.
+        report.notes.append(f"probe {VALUE_TYPE_PROBE}: skipped, {onec_sets.PROPERTIES} is not published")
+        return
+    short = string_value_type()
+    tried = []
+    for form, sent in (("short", short), ("full", full_value_type(short))):
+        kept, what = _try_value_type(ports, report, sent)
+        tried.append(f"{form}: {what}")
+        if kept:
+            _record(ports, report, VALUE_TYPE_PROBE, form, "; ".join(tried))
+            return
+    answer = "ignored" if any(": accepted" in t for t in tried) else "refused"
+    _record(ports, report, VALUE_TYPE_PROBE, answer, "; ".join(tried))
+    report.problems.append(
+        Finding(
+            f"1C {onec_sets.PROPERTIES}",
+            "1C does not keep the ValueType of an additional attribute created over OData "
+            f"({answer}): setup cannot create the bridge's attributes as String(150)",
+            "create them in 1C by hand as strings of length 150 (docs/admin-1c.md), then run setup",
+        )
+    )
+
+
 READ_PROBES: Sequence[tuple[str, Probe]] = (
     (COUNT_PROBE, probe_count),
     (CONDITION_PROBE, probe_condition),
@@ -164,7 +223,10 @@ READ_PROBES: Sequence[tuple[str, Probe]] = (
     (PROPERTIES_PROBE, probe_publication),
     (AT_ID_PROBE, probe_at_id),
 )
-WRITE_PROBES: Sequence[tuple[str, Probe]] = ((FOLDER_PROBE, probe_folder),)
+WRITE_PROBES: Sequence[tuple[str, Probe]] = (
+    (FOLDER_PROBE, probe_folder),
+    (VALUE_TYPE_PROBE, probe_value_type),
+)
 
 
 def _guarded(name: str, probe: Probe) -> Probe:

@@ -11,7 +11,7 @@ flow chose to give.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
@@ -270,10 +270,13 @@ class LinkReport:
         }
 
 
-def link_existing(ports: Ports, *, apply: bool) -> LinkReport:
-    """Match open deals to orders typed into 1C before go-live; with `apply`, link the matches."""
+def link_existing(ports: Ports, *, apply: bool, tick: Callable[[int, int], None] | None = None) -> LinkReport:
+    """Match open deals to orders typed into 1C before go-live; with `apply`, link the matches.
+    `tick(done, total)` after each deal matched (and linked)."""
     deals = existing.open_deals(ports, existing.buyer_counterparties(ports))
     rows = existing.match(deals, existing.typed_orders(ports))
+    if tick is not None:
+        tick(0 if apply else len(rows), len(rows))  # a dry run is done once matched
     if apply:
         done = []
         for row in rows:
@@ -289,6 +292,8 @@ def link_existing(ports: Ports, *, apply: bool) -> LinkReport:
                     ports.store.audit.record("repair", f"DEAL-{row.deal_id}", "LinkedExisting", detail)
                     row = row.model_copy(update={"linked": True})
             done.append(row)
+            if tick is not None:
+                tick(len(done), len(rows))
         rows = done
     return LinkReport(applied=apply, rows=rows)
 

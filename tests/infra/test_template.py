@@ -375,3 +375,25 @@ def test_a_function_that_writes_audit_items_may_write_their_per_record_copies(
             keys = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
             if "AUDIT#*" in keys:
                 assert "REC#*" in keys, name
+
+
+def test_a_function_that_paces_bitrix24_may_publish_its_operating_time_snapshot(
+    resources: dict[str, Any],
+) -> None:
+    # The B24 client of every function that takes from the shared rate bucket also writes the
+    # operating-time snapshot `status` reads; IAM refusing it would only log a warning per minute.
+    from fnmatch import fnmatchcase
+
+    from bridge.store.operating import OPERATING_KEY
+    from bridge.store.ratebucket import RATE_KEY
+
+    checked = 0
+    for name, function in _functions(resources).items():
+        for statement in _statements(function):
+            if statement.get("Sid") != "SyncTableItems" or "Condition" not in statement:
+                continue
+            keys = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            if any(fnmatchcase(RATE_KEY, k) for k in keys):
+                checked += 1
+                assert any(fnmatchcase(OPERATING_KEY, k) for k in keys), name
+    assert checked >= 5

@@ -298,6 +298,10 @@ class B24Client:
             for key, call_time in merged.time.items():
                 if key in methods:
                     self.operating.record(methods[key], call_time, now)
+            for key, error in merged.errors.items():
+                if key in methods and isinstance(error, OperationTimeLimit):
+                    # A nested command hit the limit: the method is blocked as after a 429 (status).
+                    self.operating.exhausted(methods[key], self.operating.reset_at(methods[key]), now)
             if halt and len(merged.errors) > errors_before:
                 break
         return BatchResult(

@@ -15,6 +15,11 @@ answer re-synchronises the mirror with the portal's figure. The expected cost of
 median rise seen for one call recently (a median, so another client's usage arriving between two
 of our calls does not inflate it). The view is per process: another Lambda learns the same
 numbers from its own responses.
+
+What `status` shows: a process's view is also published (`publish_to`) to one SyncTable item, at
+most every `PUBLISH_EVERY_S` per process and at once when a method passes 50 % or 90 % of its
+budget or the portal blocks it, so that the operator sees the headroom at the cost of a write a
+minute or so. A failed publication is logged and never fails the call that observed the figure.
 """
 
 from __future__ import annotations
@@ -22,12 +27,53 @@ from __future__ import annotations
 import statistics
 import threading
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from bridge.b24.models import CallTime
+from bridge.observability import logger
 
 WINDOW_S = 600.0  # the budget's sliding window; an observation older than this is void
 _COST_SAMPLES = 100  # per-call rises remembered for the cost estimate
+PUBLISH_EVERY_S = 45.0  # one snapshot write per process at most this often, band changes aside
+BANDS = (0.5, 0.9)  # shares of the budget whose crossing is published at once
+
+
+@dataclass(frozen=True)
+class MethodOperating:
+    """One method's operating time as a process last saw it (epoch seconds throughout)."""
+
+    method: str
+    used_s: float
+    budget_s: float
+    reset_at: float | None
+    seen_at: float
+    blocked_until: float | None = None  # the portal answered 429 OPERATION_TIME_LIMIT
+
+    @property
+    def share(self) -> float:
+        return self.used_s / self.budget_s if self.budget_s > 0 else 0.0
+
+    @property
+    def headroom_s(self) -> float:
+        return max(self.budget_s - self.used_s, 0.0)
+
+    def blocked(self, now: float) -> bool:
+        return self.blocked_until is not None and self.blocked_until > now
+
+    @property
+    def band(self) -> int:
+        """0 below 50 %, 1 from 50 %, 2 from 90 %, 3 blocked by the portal."""
+        if self.blocked_until is not None and self.blocked_until > self.seen_at:
+            return len(BANDS) + 1
+        return sum(self.share >= limit for limit in BANDS)
+
+
+class OperatingSink(Protocol):
+    """Where snapshots go (`bridge.store.operating.OperatingSnapshots` in AWS; injected)."""
+
+    def publish(self, methods: Sequence[MethodOperating]) -> None: ...
 
 
 @dataclass(slots=True)
@@ -77,6 +123,17 @@ class OperatingBudget:
         self.headroom = headroom
         self._ledgers: dict[str, _Ledger] = {}
         self._lock = threading.Lock()
+        self._sink: OperatingSink | None = None
+        self._every_s = PUBLISH_EVERY_S
+        self._published_at: float | None = None
+        self._published_band: dict[str, int] = {}
+        self._dirty: set[str] = set()
+        self._blocked: dict[str, float] = {}
+
+    def publish_to(self, sink: OperatingSink, every_s: float = PUBLISH_EVERY_S) -> None:
+        """Send this process's view to `sink` from now on (see the module's docstring)."""
+        self._sink = sink
+        self._every_s = every_s
 
     @property
     def threshold_s(self) -> float:
@@ -106,15 +163,25 @@ class OperatingBudget:
                 ledger.trim_to(reported)
             ledger.last_seen = reported
             ledger.reset_at = call_time.operating_reset_at
+            due = self._due(method.lower(), now)
+        self._send(due)
 
     def exhausted(self, method: str, reset_at: float | None, now: float) -> None:
         """Bitrix24 said 429: treat the method as over budget until `reset_at` (or the window's end)."""
         with self._lock:
             ledger = self._ledger(method)
             ledger.clear()
-            ledger.add(reset_at if reset_at is not None else now + WINDOW_S, self.budget_s)
+            until = reset_at if reset_at is not None else now + WINDOW_S
+            ledger.add(until, self.budget_s)
             ledger.last_seen = self.budget_s
             ledger.reset_at = reset_at
+            self._blocked[method.lower()] = until
+            due = self._due(method.lower(), now)
+        logger.warning(
+            f"Bitrix24 blocked {method} for operating time (429 OPERATION_TIME_LIMIT) until {until:.0f}",
+            extra={"b24_method": method, "blocked_until": round(until, 3)},
+        )
+        self._send(due)
 
     def reset_at(self, method: str) -> float | None:
         with self._lock:
@@ -149,6 +216,45 @@ class OperatingBudget:
                 if remaining + need <= self.threshold_s:
                     break
             return until
+
+    def _view(self, method: str, now: float) -> MethodOperating:
+        ledger = self._ledgers[method]
+        blocked = self._blocked.get(method)
+        return MethodOperating(
+            method,
+            ledger.live(now),
+            self.budget_s,
+            ledger.reset_at,
+            now,
+            blocked if blocked and blocked > now else None,
+        )
+
+    def _due(self, method: str, now: float) -> list[MethodOperating]:
+        """What to publish after an observation of `method` (under the lock): nothing without a
+        sink; every changed method once the interval is up or when `method` rose a band."""
+        if self._sink is None:
+            return []
+        self._dirty.add(method)
+        rose = self._view(method, now).band > self._published_band.get(method, 0)
+        if not rose and self._published_at is not None and now - self._published_at < self._every_s:
+            return []
+        views = [self._view(name, now) for name in sorted(self._dirty) if name in self._ledgers]
+        self._dirty.clear()
+        self._published_at = now
+        for view in views:
+            self._published_band[view.method] = view.band
+        return views
+
+    def _send(self, views: list[MethodOperating]) -> None:
+        if not views or self._sink is None:
+            return
+        try:
+            self._sink.publish(views)
+        except Exception as error:  # a status side channel must never fail a Bitrix24 call
+            logger.warning(
+                f"Bitrix24 operating-time snapshot not written: {type(error).__name__}: {error}",
+                extra={"b24_methods": [v.method for v in views]},
+            )
 
     def forget(self, method: str) -> None:
         with self._lock:

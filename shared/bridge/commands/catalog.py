@@ -1,11 +1,13 @@
-"""`catalog sync|stock [--dry-run]`: run the catalog flow now, with progress (counts, rate, ETA)."""
+"""`catalog sync|stock [--dry-run] [--json]`: run the catalog flow now, with progress (counts,
+rate, ETA): a bar per stage on a terminal, the flow's progress lines on stderr otherwise."""
 
 from __future__ import annotations
 
 import argparse
 
 from bridge import operations
-from bridge.commands.output import emit_json, report, say
+from bridge.commands.output import emit_json, report
+from bridge.commands.progress import progress_lines
 from bridge.deps import default_ports
 
 NAME = "catalog"
@@ -19,7 +21,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    result = operations.run_catalog(args.what, default_ports(), dry_run=args.dry_run, sink=say)
+    with progress_lines(plain=args.json) as sink:
+        result = operations.run_catalog(args.what, default_ports(), dry_run=args.dry_run, sink=sink)
     if args.json:
         emit_json({**result.as_dict(), "lines": result.lines, "summary": result.summary()})
         return 1 if result.failed else 0

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bridge import repair
 from bridge.commands.output import emit_json, report, say
+from bridge.commands.progress import progress
 from bridge.deals.existing import MatchRow
 from bridge.deps import default_ports
 from bridge.errors import ConfigurationError
@@ -45,7 +46,8 @@ def table(rows: list[MatchRow]) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     try:
         ports = default_ports()
-        result = repair.link_existing(ports, apply=args.apply)
+        with progress("link-existing: open deals", plain=args.json) as tick:
+            result = repair.link_existing(ports, apply=args.apply, tick=tick)
     except ConfigurationError as error:
         say(f"link-existing: {error}")
         return 2

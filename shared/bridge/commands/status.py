@@ -1,15 +1,19 @@
-"""`status`: the events queue and DLQ depth, each scheduled flow's last run and lag, the Bitrix24
-rate budget, and the last 24 h of problems by flow and reason. Exit 1 when something needs a
-person (dead letters, a late schedule, a failed last run)."""
+"""`status [--json]`: the events queue and DLQ depth, each scheduled flow's last run and lag, the
+Bitrix24 rate budget and operating-time headroom (the worst method, and one line per method past
+half its budget), and the last 24 h of problems by flow and reason. Exit 1 when something needs a
+person (dead letters, a late schedule, a failed last run, a method Bitrix24 blocked)."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
 
 from bridge import aws, settings
-from bridge.commands.output import report, say
+from bridge.b24.operating import BANDS, MethodOperating
+from bridge.commands.output import emit_json, report, say
 from bridge.deps import sync_store
 from bridge.errors import BridgeError
 from bridge.oversight.status import Status, status
@@ -19,11 +23,10 @@ HELP = "queue and DLQ depth, scheduled flows' lag, rate budget, failures in the 
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    del parser  # no options: everything comes from the settings
+    parser.add_argument("--json", action="store_true", help="machine output (one JSON object)")
 
 
 def run(args: argparse.Namespace) -> int:
-    del args
     try:
         runtime = settings.runtime_settings()
         sqs = aws.sqs_client(runtime.aws_endpoint_url) if runtime.queue_url else None
@@ -34,7 +37,54 @@ def run(args: argparse.Namespace) -> int:
         return 2
     for note in result.notes:
         say(f"status: {note}")
+    if args.json:
+        emit_json(_as_dict(result))
+        return 1 if _attention(result) else 0
     return _print(result)
+
+
+def _attention(result: Status) -> int:
+    """How many things wait for a person."""
+    dead = sum(q.visible + q.in_flight for q in result.queues if q.name == "dead letters")
+    runs = sum(result.late(run) or run.outcome == "failed" for run in result.runs)
+    return dead + runs + len(result.blocked())
+
+
+def _epoch(value: float | None) -> str | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC).isoformat()
+
+
+def _method_dict(method: MethodOperating, now: float) -> dict[str, Any]:
+    return {
+        "method": method.method,
+        "used_s": round(method.used_s, 3),
+        "budget_s": method.budget_s,
+        "share": round(method.share, 4),
+        "headroom_s": round(method.headroom_s, 3),
+        "blocked": method.blocked(now),
+        "blocked_until": _epoch(method.blocked_until),
+        "reset_at": _epoch(method.reset_at),
+        "seen_at": _epoch(method.seen_at),
+    }
+
+
+def _as_dict(result: Status) -> dict[str, Any]:
+    now = result.now.timestamp()
+    worst = result.worst
+    return {
+        "now": result.now.isoformat(),
+        "queues": [asdict(q) for q in result.queues],
+        "runs": [asdict(r) | {"late": result.late(r)} for r in result.runs],
+        "rate": {"burst": result.rate.burst, "per_second": result.rate.per_second, "free": result.rate.left},
+        "operating": {
+            "methods": [_method_dict(m, now) for m in result.operating],
+            "worst": None if worst is None else _method_dict(worst, now),
+            "blocked": [m.method for m in result.blocked()],
+        },
+        "failures": [asdict(f) for f in result.failures],
+        "notes": result.notes,
+        "attention": _attention(result),
+    }
 
 
 def _age(now: datetime, then: datetime | None) -> str:
@@ -78,9 +128,9 @@ def _print(result: Status) -> int:
     report("")
     rate = result.rate
     report(
-        f"Bitrix24 rate budget: {rate.left:.0f} of {rate.burst} requests free "
-        f"(refills {rate.per_second:g}/s); operating time is paced per Lambda from each answer"
+        f"Bitrix24 rate budget: {rate.left:.0f} of {rate.burst} requests free (refills {rate.per_second:g}/s)"
     )
+    attention += _print_operating(result)
     report("")
     report("failures in the last 24 h")
     if not result.failures:
@@ -94,3 +144,32 @@ def _print(result: Status) -> int:
             ],
         )
     return 1 if attention else 0
+
+
+def _print_operating(result: Status) -> int:
+    """The worst method's headroom, then a line per method past half its budget; the number of
+    methods Bitrix24 blocked (each a problem)."""
+    worst = result.worst
+    if worst is None:
+        report("Bitrix24 operating time: no method reported any in the last 10 min")
+        return 0
+    now = result.now.timestamp()
+    seen = _age(result.now, datetime.fromtimestamp(worst.seen_at, UTC))
+    report(
+        f"Bitrix24 operating time: {worst.headroom_s:.0f} of {worst.budget_s:.0f} s headroom on the "
+        f"busiest method {worst.method} ({worst.share:.0%} used in 10 min, seen {seen})"
+    )
+    for method in result.operating:
+        if method.blocked(now):
+            until = datetime.fromtimestamp(method.blocked_until or now, UTC)
+            report(
+                f"  PROBLEM {method.method}: blocked by Bitrix24 until {until:%H:%M:%S} UTC "
+                "(429 OPERATION_TIME_LIMIT); its calls wait or go back to the queue"
+            )
+        elif method.share >= BANDS[0]:
+            report(
+                f"  {method.method}: {method.used_s:.0f} of {method.budget_s:.0f} s used "
+                f"({method.share:.0%}), {method.headroom_s:.0f} s left; seen "
+                f"{_age(result.now, datetime.fromtimestamp(method.seen_at, UTC))}"
+            )
+    return len(result.blocked())

@@ -41,7 +41,15 @@ from bridge.onec.errors import (
     mask_url,
     unavailable,
 )
-from bridge.onec.odata import Filter, datetime_literal, guid, literal, parse_int64, quote_string
+from bridge.onec.odata import (
+    Filter,
+    datetime_literal,
+    full_value_type,
+    guid,
+    literal,
+    parse_int64,
+    quote_string,
+)
 
 type Entity = dict[str, Any]
 type Entities = list[Entity]
@@ -77,6 +85,8 @@ _ACTION_DONE = (httpx.codes.OK, httpx.codes.NO_CONTENT, httpx.codes.CREATED)
 COUNT_PROBE = "onec.count"  # "text" | "json": how `<Set>/$count` answers
 CONDITION_PROBE = "onec.condition"  # "query" | "doubled" | "nested": the Condition form the parser takes
 CONDITION_FORMS = ("query", "doubled", "nested")
+# "short" | "full" | "ignored" | "refused": what a POSTed ValueType becomes (`check --allow-writes`).
+VALUE_TYPE_PROBE = "onec.value_type_post"
 type AnswerLookup = Callable[[str], str | None]
 
 
@@ -330,6 +340,10 @@ class ODataClient:
 
     def create(self, entity_set: str, body: Mapping[str, Any]) -> Entity:
         """POST a new object; 1C answers 201 with the full object (register records: 200)."""
+        value_type = body.get("ValueType")
+        if isinstance(value_type, Mapping) and self.answer(VALUE_TYPE_PROBE) == "full":
+            # This base refuses a partial ValueType (recorded by `check --allow-writes`).
+            body = {**body, "ValueType": full_value_type(value_type)}
         response = self._send(
             "POST", encode_path(entity_set), [], body=body, expected=_CREATED, resend_if_unsure=False
         )

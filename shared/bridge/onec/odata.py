@@ -166,3 +166,41 @@ def any_row(section: str, condition: Filter, *, var: str = "d") -> Filter:
 
 def row_field(field: str, *, var: str = "d") -> str:
     return f"{var}/{field}"
+
+
+# ---- `ValueType` of an additional attribute (StandardODATA.TypeDescription) -------------------------
+
+# The qualifiers 1C answers on every ValueType, with the platform's defaults (fidelity-notes §1:
+# Int64 lengths as strings, Int16 digits as numbers).
+VALUE_TYPE_QUALIFIERS: dict[str, dict[str, Any]] = {
+    "NumberQualifiers": {"AllowedSign": "Any", "Digits": 0, "FractionDigits": 0},
+    "StringQualifiers": {"AllowedLength": "Variable", "Length": "0"},
+    "DateQualifiers": {"DateFractions": "DateTime"},
+    "BinaryDataQualifiers": {"AllowedLength": "Variable", "Length": "0"},
+}
+
+
+def full_value_type(value_type: Mapping[str, Any]) -> dict[str, Any]:
+    """`value_type` with every qualifier spelled out (the given ones kept, the rest at the
+    platform's defaults): the form a base that refuses a partial ValueType on POST takes."""
+    full: dict[str, Any] = {"Types": list(value_type.get("Types") or [])}
+    for name, defaults in VALUE_TYPE_QUALIFIERS.items():
+        given = value_type.get(name)
+        full[name] = {**defaults, **(dict(given) if isinstance(given, Mapping) else {})}
+    return full
+
+
+def value_type_kept(sent: Mapping[str, Any], stored: Any) -> bool:
+    """Did 1C store the type and string length that were sent (read back from the object)?"""
+    if not isinstance(stored, Mapping):
+        return False
+    types = [str(t).removeprefix("Edm.") for t in stored.get("Types") or []]
+    if types != [str(t).removeprefix("Edm.") for t in sent.get("Types") or []]:
+        return False
+    wanted = sent.get("StringQualifiers")
+    got = stored.get("StringQualifiers")
+    if not isinstance(wanted, Mapping):
+        return True
+    if not isinstance(got, Mapping):
+        return False
+    return all(str(got.get(key)) == str(value) for key, value in wanted.items())

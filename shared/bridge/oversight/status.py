@@ -1,5 +1,6 @@
 """The system at a glance: the events queue and its DLQ, each scheduled flow's last run and lag,
-the Bitrix24 rate budget, and the last 24 h of audited problems by flow and reason."""
+the Bitrix24 rate budget and each method's operating-time headroom (as the Lambdas last published
+it), and the last 24 h of audited problems by flow and reason."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from bridge.b24.operating import WINDOW_S, MethodOperating
 from bridge.oversight.runs import LastRun, last_runs
 from bridge.store import SyncStore
 from bridge.store.ratebucket import RATE_KEY, RATE_SORT_KEY
@@ -61,6 +63,15 @@ class Status:
     rate: RateBudget
     failures: list[Failures]
     notes: list[str] = field(default_factory=list)
+    operating: list[MethodOperating] = field(default_factory=list)  # current ones, nearest budget first
+
+    @property
+    def worst(self) -> MethodOperating | None:
+        """The method with the least operating-time headroom."""
+        return self.operating[0] if self.operating else None
+
+    def blocked(self) -> list[MethodOperating]:
+        return [m for m in self.operating if m.blocked(self.now.timestamp())]
 
     def late(self, run: LastRun) -> bool:
         """No finished run within three periods (or never): the schedule is not running."""
@@ -80,7 +91,14 @@ def status(
         rate=_rate(store, burst, per_second),
         failures=failures(store, now - timedelta(hours=24)),
         notes=notes,
+        operating=current_operating(store, now.timestamp()),
     )
+
+
+def current_operating(store: SyncStore, now: float) -> list[MethodOperating]:
+    """The published per-method figures still inside the portal's window: usage seen longer
+    ago than the window has expired on the portal, unless the method is still blocked."""
+    return [m for m in store.operating.read() if now - m.seen_at < WINDOW_S or m.blocked(now)]
 
 
 def failures(store: SyncStore, since: datetime) -> list[Failures]:

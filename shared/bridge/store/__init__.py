@@ -16,6 +16,7 @@ configuration (`resolved(flow, Model)`), the payments order `leases` and the Bit
 | resolved configuration | `CONFIG#<flow>` | `RESOLVED` |
 | payments order lease + state | `PAYORDER#<order ref>` | `STATE` |
 | Bitrix24 rate bucket | `RATE#b24` | `STATE` |
+| Bitrix24 operating time per method (`status`) | `RATE#b24-operating` | `STATE` |
 | live-check probe answer (`check`) | `PROBE#<name>` | `ANSWER` |
 """
 
@@ -35,6 +36,7 @@ from bridge.store.lease import OrderBusy, OrderLeases
 from bridge.store.links import LinkStore
 from bridge.store.manifests import ManifestStore
 from bridge.store.models import AuditEntry, B24Ref, Cursor, Link, OneCRef
+from bridge.store.operating import OperatingSnapshots
 from bridge.store.probes import ProbeAnswer, ProbeStore
 from bridge.store.ratebucket import SharedBucket
 from bridge.store.resolved import ConfigItems, ResolvedConfig
@@ -59,6 +61,7 @@ __all__ = [
     "LinkStore",
     "ManifestStore",
     "OneCRef",
+    "OperatingSnapshots",
     "OrderBusy",
     "OrderLeases",
     "ProbeAnswer",
@@ -93,6 +96,7 @@ class SyncStore:
         self.config = ConfigItems(self.table)
         self.leases = OrderLeases(self.table)
         self.probes = ProbeStore(self.table)
+        self.operating = OperatingSnapshots(self.table)
 
     def resolved[T: BaseModel](
         self, flow: str, model: type[T], *, outdated: Callable[[Mapping[str, Any]], bool] | None = None
