@@ -375,11 +375,12 @@ class LocalStack:
             poller.start()
             self.pollers.append(poller)
             log.info(
-                "poller %s → %s (batch %d%s)",
+                "poller %s → %s (batch %d%s, up to %d at once)",
                 queue.logical_id,
                 source.function,
                 source.batch_size,
                 ", ReportBatchItemFailures" if source.report_batch_item_failures else "",
+                source.max_concurrency,
             )
 
     def _start_schedules(self) -> None:
