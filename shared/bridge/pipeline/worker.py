@@ -243,9 +243,13 @@ class Worker:
     def _finish(self, readable: list[tuple[str, QueuedEvent]], response: PartialItemFailureResponse) -> None:
         """Send what the flows held back; fail and forget the records whose part did not land."""
         failed_groups: dict[str, str] = {}
+        # Inside the invocation, with a second for the answer: a held write that would outlive
+        # the invocation fails here instead, so its records are retried, not lost as "done".
+        left = self._ends_at + self._deps.reserve_s - self._deps.clock() - 1.0
         for scope in self._deps.batch_scopes:
             try:
-                failed_groups.update(scope.finish())
+                with deadline.budget(max(left, 0.5)):
+                    failed_groups.update(scope.finish())
             except Exception as error:
                 # Unknown which part landed: every handled record runs again (a rerun is safe).
                 logger.exception("batch scope could not finish; every record is retried")
