@@ -113,6 +113,11 @@ class SqsPoller(BackgroundLoop):
             for n in range(2, max(source.max_concurrency, 1) + 1)
         ]
         self._count = threading.Lock()
+        # One ReceiveMessage at a time across the loops: moto decides which FIFO groups are in
+        # flight once, when a receive starts, so two overlapping (long-polling) receives could
+        # hand out two messages of one group to two invocations at once. Real SQS never does;
+        # serialising the receives keeps the local stack as strict (the invocations still overlap).
+        self._receiving = threading.Lock()
         self.batches = 0
 
     def start(self) -> None:
@@ -136,13 +141,14 @@ class SqsPoller(BackgroundLoop):
                 self._stop.wait(1)
 
     def poll_once(self) -> None:
-        response = self._sqs.receive_message(
-            QueueUrl=self.queue_url,
-            MaxNumberOfMessages=min(self.source.batch_size, 10),
-            WaitTimeSeconds=LONG_POLL_S,
-            MessageSystemAttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        )
+        with self._receiving:
+            response = self._sqs.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=min(self.source.batch_size, 10),
+                WaitTimeSeconds=LONG_POLL_S,
+                MessageSystemAttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            )
         messages = response.get("Messages", [])
         if not messages or self._stop.is_set():
             return
