@@ -31,7 +31,6 @@ import statistics
 import time
 import uuid
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -77,16 +76,13 @@ def run(
 
     server, moto_url = start_moto()
     config = LocalStackConfig.ephemeral(
-        moto_url=moto_url, schedules=False, prefix=f"b{uuid.uuid4().hex[:6]}-"
+        moto_url=moto_url,
+        schedules=False,
+        prefix=f"b{uuid.uuid4().hex[:6]}-",
+        sqs_max_concurrency=max_concurrency,  # None: the template's MaximumConcurrency
     )
-    stack = LocalStack(config)
-    if max_concurrency is not None:
-        stack.model.sqs_sources = [
-            replace(s, max_concurrency=max_concurrency) if s.function == "QueueWorkerFunction" else s
-            for s in stack.model.sqs_sources
-        ]
     try:
-        with stack:
+        with LocalStack(config) as stack:
             assert stack.b24 is not None
             assert stack.onec is not None
             report = run_setup(stack)
@@ -95,10 +91,8 @@ def run(
             load_before = os.getloadavg()
             result = _load(stack, B24Rest(stack.b24_webhook_url), deals, timeout_s, rate_limit)
             result["load_average_1m"] = [round(load_before[0], 2), round(os.getloadavg()[0], 2)]
-            result["worker"]["max_concurrency"] = next(
-                (s.max_concurrency for s in stack.model.sqs_sources if s.function == "QueueWorkerFunction"),
-                None,
-            )
+            worker = [p.source for p in stack.pollers if p.source.function == "QueueWorkerFunction"]
+            result["worker"]["max_concurrency"] = worker[0].max_concurrency if worker else None
     finally:
         server.stop()
     if max_concurrency is not None:  # a comparison, not the template's figure
