@@ -62,14 +62,17 @@ def test_ten_deal_events_cost_two_reads_and_one_write_back(world: FaultWorld) ->
 
     invocation = world.invoke_once()
 
-    assert invocation is not None and len(invocation.records) == 10 and invocation.failed == []
+    assert invocation is not None
+    assert len(invocation.records) == 10
+    assert invocation.failed == []
     requests, subs = _calls(world, since)
     assert [r["method"] for r in requests] == ["batch", "batch", "batch"]
     # 7 commands per deal: 7 deals fill the first read (49 of 50), 3 the second.
     assert _inside(subs, requests[0]).count("crm.deal.get") == 7
     assert _inside(subs, requests[1]).count("crm.deal.get") == 3
     written = _inside(subs, requests[2])
-    assert written.count("crm.deal.update") == 10 and written.count("crm.timeline.comment.add") == 10
+    assert written.count("crm.deal.update") == 10
+    assert written.count("crm.timeline.comment.add") == 10
     for deal in deals:
         (order,) = world.orders_for(deal)
         number = order["Number"].strip()
@@ -87,7 +90,8 @@ def test_a_deal_twice_in_one_batch_is_read_again_after_its_own_write_back(world:
 
     invocation = world.invoke_once()
 
-    assert invocation is not None and invocation.failed == []
+    assert invocation is not None
+    assert invocation.failed == []
     requests, subs = _calls(world, since)
     methods = [(c["method"], str(c["params"].get("id"))) for c in subs]
     # The second event of `first` sees the number written back for the first one, not the
@@ -110,7 +114,8 @@ def test_a_write_back_that_did_not_land_fails_only_its_record_and_its_retry_writ
 
     invocation = world.invoke_once()
 
-    assert invocation is not None and invocation.failed == [messages[0]]
+    assert invocation is not None
+    assert invocation.failed == [messages[0]]
     assert _number_on(world, deals[0]) == ""
     assert all(_number_on(world, deal) for deal in deals[1:])
     handled = world.ports.store.audit.history(RecordRef(kind="deal", key=str(deals[0])))
@@ -132,11 +137,14 @@ def test_a_read_error_for_one_deal_leaves_the_others_to_proceed(world: FaultWorl
     deals = _deals(world, 3, 16_000_000)
     for deal in deals:
         world.event("ONCRMDEALUPDATE", deal)
-    world.b24_fault(method="crm.deal.get", count=1, status=400, error="NOT_FOUND", error_description="Not found")
+    world.b24_fault(
+        method="crm.deal.get", count=1, status=400, error="NOT_FOUND", error_description="Not found"
+    )
 
     invocation = world.invoke_once()
 
-    assert invocation is not None and invocation.failed == []
+    assert invocation is not None
+    assert invocation.failed == []
     assert world.orders_for(deals[0]) == []
     audited = world.ports.store.audit.history(RecordRef(kind="deal", key=str(deals[0])))
     assert any(e.outcome == "failed" and "Not found" in e.detail.get("reason", "") for e in audited)
