@@ -87,6 +87,9 @@ class SqsSourceSpec:
     batch_size: int
     report_batch_item_failures: bool
     enabled: bool
+    # ScalingConfig.MaximumConcurrency: how many invocations the mapping runs at once. Without it
+    # AWS scales to the function's concurrency; the local stack then runs one at a time.
+    max_concurrency: int = 1
 
 
 @dataclass(frozen=True)
@@ -262,6 +265,7 @@ def _add_event(model: StackModel, function: str, event_id: str, kind: str, props
                 report_batch_item_failures="ReportBatchItemFailures"
                 in (props.get("FunctionResponseTypes") or []),
                 enabled=_enabled(props),
+                max_concurrency=int((props.get("ScalingConfig") or {}).get("MaximumConcurrency", 1)),
             )
         )
     elif kind in ("Schedule", "ScheduleV2"):

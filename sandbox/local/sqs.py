@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import threading
 from typing import Any
 
 from sandbox.local.invoker import Invoker
@@ -17,7 +18,9 @@ from sandbox.local.model import QueueSpec, SqsSourceSpec
 
 log = logging.getLogger("sandbox.sqs")
 
-LONG_POLL_S = 1  # short, so stop() is prompt
+# ReceiveMessage returns as soon as a message is there; the wait only bounds an idle poll, so
+# stop() stays prompt and a burst of events is picked up without a fixed sleep.
+LONG_POLL_S = 1
 
 
 def _attribute_value(value: dict[str, Any]) -> dict[str, Any]:
@@ -88,6 +91,12 @@ def records_to_delete(invocation: Invocation, report_batch_item_failures: bool) 
 
 
 class SqsPoller(BackgroundLoop):
+    """Lambda's pollers for one event source mapping: `source.max_concurrency` loops, each receiving
+    a batch and invoking the function with it, so up to that many invocations run at once (the
+    function's warm containers scale out). On a FIFO queue SQS itself keeps a message group's
+    messages out of a receive while earlier ones of the group are in flight, so a deal's events
+    still run one after another."""
+
     def __init__(
         self, source: SqsSourceSpec, queue: QueueSpec, queue_url: str, sqs: Any, invoker: Invoker, region: str
     ) -> None:
@@ -97,8 +106,29 @@ class SqsPoller(BackgroundLoop):
         self._sqs = sqs
         self._invoker = invoker
         self._region = region
-        super().__init__(f"sqs-{source.function}-{source.event_id}")
+        name = f"sqs-{source.function}-{source.event_id}"
+        super().__init__(name)
+        self._more = [
+            threading.Thread(target=self._run, name=f"{name}-{n}", daemon=True)
+            for n in range(2, max(source.max_concurrency, 1) + 1)
+        ]
+        self._count = threading.Lock()
+        # One ReceiveMessage at a time across the loops: moto decides which FIFO groups are in
+        # flight once, when a receive starts, so two overlapping (long-polling) receives could
+        # hand out two messages of one group to two invocations at once. Real SQS never does;
+        # serialising the receives keeps the local stack as strict (the invocations still overlap).
+        self._receiving = threading.Lock()
         self.batches = 0
+
+    def start(self) -> None:
+        super().start()
+        for thread in self._more:
+            thread.start()
+
+    def join(self, timeout: float) -> None:
+        super().join(timeout)
+        for thread in self._more:
+            thread.join(timeout)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -111,17 +141,19 @@ class SqsPoller(BackgroundLoop):
                 self._stop.wait(1)
 
     def poll_once(self) -> None:
-        response = self._sqs.receive_message(
-            QueueUrl=self.queue_url,
-            MaxNumberOfMessages=min(self.source.batch_size, 10),
-            WaitTimeSeconds=LONG_POLL_S,
-            MessageSystemAttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        )
+        with self._receiving:
+            response = self._sqs.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=min(self.source.batch_size, 10),
+                WaitTimeSeconds=LONG_POLL_S,
+                MessageSystemAttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            )
         messages = response.get("Messages", [])
         if not messages or self._stop.is_set():
             return
-        self.batches += 1
+        with self._count:
+            self.batches += 1
         event = {"Records": [sqs_record(m, self.queue, self._region) for m in messages]}
         described = ", ".join(
             f"{m['MessageId'][:8]} (receive #{m.get('Attributes', {}).get('ApproximateReceiveCount', '?')})"

@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Self
 
@@ -54,6 +54,11 @@ class LocalStackConfig:
     # with the sandbox values) instead of BRIDGE_* variables: rotation and per-function secrets
     # then behave as in AWS.
     secrets_manager: bool = False
+    # Worker invocations at once per SQS mapping: 1 (default) runs them one by one; None honours
+    # the template's ScalingConfig.MaximumConcurrency as Lambda does (bench.deals_load). Not the
+    # default yet: at 5, flows of one record's neighbours (a deal and its contact's own event)
+    # race, see docs/performance.md "P3".
+    sqs_max_concurrency: int | None = 1
 
     @classmethod
     def ephemeral(cls, **overrides: Any) -> LocalStackConfig:
@@ -369,17 +374,20 @@ class LocalStack:
                 log.info("SQS source %s.%s is disabled: not polled", source.function, source.event_id)
                 continue
             queue = self.model.queues[source.queue]
+            if self.config.sqs_max_concurrency is not None:
+                source = replace(source, max_concurrency=self.config.sqs_max_concurrency)
             poller = SqsPoller(
                 source, queue, self.queue_urls[queue.logical_id], sqs, self.invoker, self.config.region
             )
             poller.start()
             self.pollers.append(poller)
             log.info(
-                "poller %s → %s (batch %d%s)",
+                "poller %s → %s (batch %d%s, up to %d at once)",
                 queue.logical_id,
                 source.function,
                 source.batch_size,
                 ", ReportBatchItemFailures" if source.report_batch_item_failures else "",
+                source.max_concurrency,
             )
 
     def _start_schedules(self) -> None:

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from bridge.b24.client import B24Client
     from bridge.config.mapping import Mapping
+    from bridge.deals.coalesce import DealBatch
     from bridge.onec.client import ODataClient
     from bridge.parties.sync import PartiesFlow
     from bridge.payments.recompute import PaymentsContext
@@ -212,10 +213,13 @@ def _table(pairs: Iterable[tuple[Iterable[str], FlowHandler]]) -> dict[str, Flow
     return {name: handler for names, handler in pairs for name in names}
 
 
-def flow_table(ports: Callable[[], Ports] = default_ports) -> dict[str, FlowHandler]:
+def flow_table(
+    ports: Callable[[], Ports] = default_ports, deal_batch: DealBatch | None = None
+) -> dict[str, FlowHandler]:
     """Which flow runs for which Bitrix24 event. An event not listed is recorded as ignored: Bitrix24
     sends what the portal admin subscribed to. The ports are looked up when an event runs, so a
-    worker that only ignores events needs no credentials."""
+    worker that only ignores events needs no credentials. `deal_batch`: the deal flow coalesces
+    its Bitrix24 calls across the worker's invocation (the same object is the worker's scope)."""
     # lazy: see the module's docstring
     from bridge.deals import flow as deals
     from bridge.parties import events as parties
@@ -223,9 +227,12 @@ def flow_table(ports: Callable[[], Ports] = default_ports) -> dict[str, FlowHand
     def party_event(queued: QueuedEvent, current: Ports) -> str:
         return parties.handle(queued, parties_flow(current))
 
+    def deal_event(queued: QueuedEvent, current: Ports) -> str | None:
+        return deals.handle_deal_event(queued, current, deal_batch)
+
     return _table(
         [
-            (deals.DEAL_EVENTS, _bound(deals.handle_deal_event, ports)),
+            (deals.DEAL_EVENTS, update_wrapper(_bound(deal_event, ports), deals.handle_deal_event)),
             (parties.ALL_EVENTS, update_wrapper(_bound(party_event, ports), parties.handle)),
         ]
     )
@@ -247,11 +254,15 @@ def receiver_deps() -> ReceiverDeps:
 
 @cache
 def worker_deps() -> WorkerDeps:
+    from bridge.deals import flow as deals  # lazy: see the module's docstring
     from bridge.pipeline import audit, dispatch, worker  # lazy: see the module's docstring
 
     runtime = settings.runtime_settings()
+    # One per worker: the deal flow reads its batch's deals at once and writes back at the end.
+    coalesced = deals.deal_batch(default_ports)
     return worker.WorkerDeps(
-        registry=dispatch.Registry(flow_table()),
+        registry=dispatch.Registry(flow_table(deal_batch=coalesced)),
+        batch_scopes=(coalesced,),
         persistence=idempotency_store(),
         idempotency_ttl_s=runtime.idempotency_ttl_s,
         audit=audit.LinkStoreAudit(sync_store()),

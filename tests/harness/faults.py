@@ -26,6 +26,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bridge import deadline, deps
 from bridge.catalog.setup import setup as catalog_setup
+from bridge.deals import flow as deal_flow
+from bridge.deals.coalesce import DealBatch
 from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
 from bridge.domain.events import Entity, QueuedEvent
@@ -187,6 +189,7 @@ class FaultWorld:
         self.invocations: list[Invocation] = []
         self.timeout_s = 60  # QueueWorkerFunction's Timeout
         self.worker_options: dict[str, Any] = {}
+        self.coalesce = False  # the worker as bridge.deps wires it (see new_worker)
         # How a flow run sees the ports (fault proxies), per queued event.
         self.wrap_ports: Callable[[Ports, QueuedEvent], Ports] = lambda ports, queued: ports
         self._worker: Worker | None = None
@@ -216,6 +219,7 @@ class FaultWorld:
         self.queue = SimQueue(self.clock, *queue_rules())
         self.invocations = []
         self.worker_options = worker_options
+        self.coalesce = False
         self.wrap_ports = lambda ports, queued: ports
         self._worker = None
         self._product = None
@@ -230,10 +234,11 @@ class FaultWorld:
             parties_setup(ports, dry_run=False)
         return PartiesFlow(ports, resolved_config(ports.store).load(), parties_mapping(ports))
 
-    def registry(self) -> Registry:
+    def registry(self, deal_batch: DealBatch | None = None) -> Registry:
         registry = Registry()
         registry.register(
-            ("ONCRMDEALADD", "ONCRMDEALUPDATE"), lambda q: sync_deal(q.id, self.wrap_ports(self.ports, q))
+            ("ONCRMDEALADD", "ONCRMDEALUPDATE"),
+            lambda q: sync_deal(q.id, self.wrap_ports(self.ports, q), batch=deal_batch),
         )
         registry.register(
             party_events.ENTITY_EVENTS + party_events.DELETE_EVENTS + party_events.REQUISITE_EVENTS,
@@ -242,9 +247,12 @@ class FaultWorld:
         return registry
 
     def new_worker(self) -> Worker:
-        """A worker as one Lambda container builds it (its own persistence client)."""
+        """A worker as one Lambda container builds it (its own persistence client); with
+        `coalesce`, the deal flow's Bitrix24 calls are coalesced per invocation as bridge.deps does."""
+        deal_batch = deal_flow.deal_batch(lambda: self.ports) if self.coalesce else None
         deps = WorkerDeps(
-            registry=self.registry(),
+            registry=self.registry(deal_batch),
+            batch_scopes=(deal_batch,) if deal_batch is not None else (),
             persistence=persistence_layer(self.world.table, self.world.dynamodb()),
             clock=self.clock.now,
             **({"visibility": self.queue} | self.worker_options),

@@ -287,3 +287,71 @@ def test_every_handled_event_is_noted_for_the_records_journal(harness: Harness) 
         ("DEAL-500", "retry", "1C answered 503"),
     ]
     assert harness.audit.failures == [("DEAL-400", "deal 400 has no company and no contact")]
+
+
+# --- batch scopes: what a flow held back for the end of the invocation ---------------------------
+
+
+@dataclass
+class FakeScope:
+    """Holds nothing real: `begin` notes the events; `finish` names failed groups or crashes."""
+
+    failed: dict[str, str] = field(default_factory=dict)
+    crash_on: str = ""
+    seen: list[int] = field(default_factory=list)
+
+    def begin(self, events: Any) -> None:
+        self.seen = [e.id for e in events]
+        if self.crash_on == "begin":
+            raise RuntimeError("read-ahead broke")
+
+    def finish(self) -> dict[str, str]:
+        if self.crash_on == "finish":
+            raise RuntimeError("flush broke")
+        return self.failed
+
+
+def _scoped_worker(scope: FakeScope, ran: list[int]) -> tuple[Worker, InMemoryIdempotencyStore]:
+    def flow(queued: QueuedEvent) -> str:
+        ran.append(queued.id)
+        return "done"
+
+    store = InMemoryIdempotencyStore()
+    registry = Registry({"ONCRMDEALUPDATE": flow})
+    return Worker(WorkerDeps(registry=registry, persistence=store, batch_scopes=(scope,))), store
+
+
+def test_a_group_whose_held_write_failed_is_retried_and_runs_again() -> None:
+    scope, ran = FakeScope(failed={"DEAL-2": "write-back failed: ACCESS_DENIED"}), list[int]()
+    worker, store = _scoped_worker(scope, ran)
+    event = {
+        "Records": [
+            _record("m1", _queued("ONCRMDEALUPDATE", 1)),
+            _record("m2", _queued("ONCRMDEALUPDATE", 2)),
+            _record("bad", "not json"),
+        ]
+    }
+
+    response = worker.process_batch(event, CONTEXT)
+
+    assert scope.seen == [1, 2]  # the unreadable body is not shown to the scope
+    assert sorted(str(i["itemIdentifier"]) for i in response["batchItemFailures"]) == ["bad", "m2"]
+    assert len(store.records) == 1  # DEAL-2's "done" is forgotten, DEAL-1's kept
+    scope.failed = {}
+    retry = worker.process_batch({"Records": [_record("m2", _queued("ONCRMDEALUPDATE", 2))]}, CONTEXT)
+    assert retry["batchItemFailures"] == []
+    assert ran == [1, 2, 2]  # the redelivery ran the flow again instead of replaying "done"
+
+
+def test_a_scope_that_cannot_begin_leaves_records_to_run_and_one_that_crashes_retries_them_all() -> None:
+    ran: list[int] = []
+    worker, _ = _scoped_worker(FakeScope(crash_on="begin"), ran)
+    event = {"Records": [_record("m1", _queued("ONCRMDEALUPDATE", 1))]}
+    assert worker.process_batch(event, CONTEXT)["batchItemFailures"] == []
+    assert ran == [1]
+
+    worker, store = _scoped_worker(FakeScope(crash_on="finish"), ran)
+    event = {"Records": [_record(f"m{n}", _queued("ONCRMDEALUPDATE", n)) for n in (3, 4)]}
+    response = worker.process_batch(event, CONTEXT)
+    assert sorted(str(i["itemIdentifier"]) for i in response["batchItemFailures"]) == ["m3", "m4"]
+    assert store.records == {}

@@ -21,6 +21,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from bridge.b24.models import Command
 from bridge.deals import writeback
 from bridge.deals.buyer import BuyerParty, buyer_party, contact_person_for
+from bridge.deals.coalesce import COMMENT_KEEP_S, DealBatch, WriteBack, send_now
 from bridge.deals.config import DealFlowOptions, OrderConfig
 from bridge.deals.counterparty import resolve_buyer
 from bridge.deals.decisions import DealLinkState, OrderAction, OrderActionKind, OrderOutcome, TriggerRule
@@ -74,6 +75,8 @@ class Run:
     snapshot: DealSnapshot
     # The operator's `resync`: write the order even when its mapped fields match the fingerprint.
     force: bool = False
+    # The worker's coalesced reads and write-backs (None: this run reads and writes for itself).
+    batch: DealBatch | None = None
 
     @property
     def deal_id(self) -> int:
@@ -100,7 +103,7 @@ def link_state(link: Link | None, copy_id: int | None = None) -> DealLinkState:
 # --- entry points --------------------------------------------------------------------------------
 
 
-def sync_deal(deal_id: int, ports: Ports, *, force: bool = False) -> str:
+def sync_deal(deal_id: int, ports: Ports, *, force: bool = False, batch: DealBatch | None = None) -> str:
     """Bring the deal's 1C order in line with the deal; returns a short note of what happened.
 
     `force` (the operator's `resync`): rewrite the linked order even when the mapped fields' fingerprint
@@ -109,8 +112,8 @@ def sync_deal(deal_id: int, ports: Ports, *, force: bool = False) -> str:
     resolved = resolved_config(ports.store).load()
     options = DealFlowOptions.from_mapping(ports.mapping.deal)
     config = OrderConfig(refs=resolved.refs, options=options)
-    snapshot = read_snapshot(ports, deal_id)
-    run = Run(ports=ports, resolved=resolved, config=config, snapshot=snapshot, force=force)
+    snapshot = read_snapshot(ports, deal_id) if batch is None else batch.read(ports, deal_id)
+    run = Run(ports=ports, resolved=resolved, config=config, snapshot=snapshot, force=force, batch=batch)
     link = ports.store.links.find_by_b24(deal_ref(deal_id))
     try:
         facts = _facts(run, link)
@@ -126,8 +129,14 @@ def sync_deal(deal_id: int, ports: Ports, *, force: bool = False) -> str:
 DEAL_EVENTS = ("ONCRMDEALADD", "ONCRMDEALUPDATE")
 
 
-def handle_deal_event(queued: QueuedEvent, ports: Ports) -> str | None:
-    return sync_deal(queued.id, ports)
+def handle_deal_event(queued: QueuedEvent, ports: Ports, batch: DealBatch | None = None) -> str | None:
+    return sync_deal(queued.id, ports, batch=batch)
+
+
+def deal_batch(ports: Callable[[], Ports]) -> DealBatch:
+    """The worker's per-invocation coalescing of this flow's Bitrix24 calls (bridge.deps wires it
+    to the worker as a batch scope and to `handle_deal_event`)."""
+    return DealBatch(ports, DEAL_EVENTS)
 
 
 # --- read, then carry out the plan ----------------------------------------------------------------
@@ -316,29 +325,18 @@ def _write_back(
         )
     if not commands:
         return
-    answer = run.ports.b24.batch(commands)
-    if comment_claim is not None:
-        name, owner = comment_claim
-        if "created" in answer.result:
-            run.ports.store.links.settle_claim(
-                name, owner, str(answer.result["created"]), keep_s=_COMMENT_KEEP_S
-            )
-        else:
-            run.ports.store.links.release_claim(name, owner)
-    if answer.errors:
-        # The order and its link exist; the next event (or the sweep) writes these again.
-        raise TransientError(f"deal {deal.id}: write-back failed: {next(iter(answer.errors.values()))}")
-
-
-# Kept as long as a redelivery or a DLQ replay of the deal's first event can come (14 days).
-_COMMENT_KEEP_S = 14 * 86_400
+    write = WriteBack(deal_id=deal.id, commands=commands, comment_claim=comment_claim)
+    if run.batch is None:
+        send_now(run.ports, write)
+    else:
+        run.batch.hold(run.ports, write)
 
 
 def _claim_created_comment(run: Run) -> tuple[str, str] | None:
     """(claim, owner) when this worker is to write the deal's "order created" comment; None when
     it is already written; ClaimHeld (retried) while another worker is writing it."""
     name, owner = f"comment:order-created:deal:{run.deal_id}", f"deals:{uuid.uuid4()}"
-    claim = run.ports.store.links.claim(name, owner, keep_s=_COMMENT_KEEP_S)
+    claim = run.ports.store.links.claim(name, owner, keep_s=COMMENT_KEEP_S)
     if claim.won:
         return name, owner
     if claim.result is not None:

@@ -113,17 +113,22 @@ def _requisite_list(owner_type: int, owner_ref: str) -> tuple[str, dict[str, Any
     )
 
 
-def deal_read_plan(deal_id: int) -> BatchPlan:
-    """The batch commands (key → (method, params)) that read one deal's whole snapshot."""
-    return {
+def deal_read_plan(deal_id: int, prefix: str = "") -> BatchPlan:
+    """The batch commands (key → (method, params)) that read one deal's whole snapshot.
+
+    `prefix` goes before every key and back-reference, so several deals' plans share one batch
+    (the worker's coalesced read); strip it again before `parse_deal_snapshot`."""
+    deal = f"{prefix}{DEAL}"
+    plan: BatchPlan = {
         DEAL: ("crm.deal.get", {"id": deal_id}),
         ROWS: ("crm.deal.productrows.get", {"id": deal_id}),
-        COMPANY: ("crm.company.get", {"id": f"$result[{DEAL}][COMPANY_ID]"}),
-        CONTACT: ("crm.contact.get", {"id": f"$result[{DEAL}][CONTACT_ID]"}),
-        COMPANY_REQUISITES: _requisite_list(REQUISITE_OWNER_COMPANY, f"$result[{DEAL}][COMPANY_ID]"),
-        CONTACT_REQUISITES: _requisite_list(REQUISITE_OWNER_CONTACT, f"$result[{DEAL}][CONTACT_ID]"),
-        ASSIGNED_USER: ("user.get", {"FILTER": {"ID": f"$result[{DEAL}][ASSIGNED_BY_ID]"}}),
+        COMPANY: ("crm.company.get", {"id": f"$result[{deal}][COMPANY_ID]"}),
+        CONTACT: ("crm.contact.get", {"id": f"$result[{deal}][CONTACT_ID]"}),
+        COMPANY_REQUISITES: _requisite_list(REQUISITE_OWNER_COMPANY, f"$result[{deal}][COMPANY_ID]"),
+        CONTACT_REQUISITES: _requisite_list(REQUISITE_OWNER_CONTACT, f"$result[{deal}][CONTACT_ID]"),
+        ASSIGNED_USER: ("user.get", {"FILTER": {"ID": f"$result[{deal}][ASSIGNED_BY_ID]"}}),
     }
+    return {f"{prefix}{key}": command for key, command in plan.items()}
 
 
 def _error_text(error: Any) -> tuple[str, str]:

@@ -23,6 +23,12 @@ receive count (`retry_delays_s`), so the 5 receives before the DLQ span hours, n
 of the queue's fixed visibility timeout: an outage of the other side shorter than that never
 parks an event in the DLQ. A record not started for lack of time is returned at once.
 
+Coalescing (issue 15): a flow may hand the worker a `BatchScope`. The worker shows it the batch's
+readable events before the first record runs (the deal flow reads all their deals at once) and
+asks it, after the last record, to send what it held back (the deal flow's write-backs, in one
+call). The groups it names as not landed have their handled records reported failed, their
+idempotency records forgotten and a journal line: the queue redelivers them and the flow runs again.
+
 Idempotency is keyed on the event itself (event, entity, id, ts), so a redelivery or a duplicate
 delivery of the same Bitrix24 event runs the flow once; the stored `Outcome` is returned instead.
 A flow that failed leaves no record, so its retry runs it again.
@@ -30,7 +36,7 @@ A flow that failed leaves no record, so its retry runs it again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -113,6 +119,20 @@ class JournalSink(Protocol):
     def record_handled(self, queued: QueuedEvent, status: str, detail: str | None) -> None: ...
 
 
+class BatchScope(Protocol):
+    """A flow's wiring around one invocation (see the module docstring)."""
+
+    def begin(self, events: Sequence[QueuedEvent]) -> None: ...
+
+    def finish(self) -> Mapping[str, str]:
+        """FIFO group → why what was held back for it did not land."""
+        ...
+
+
+class HeldBackFailed(TransientError):
+    """What a flow held back for the end of the invocation did not land; the record is retried."""
+
+
 def fifo_processor() -> SqsFifoPartialProcessor:
     # Ordering within an entity matters (ADD before UPDATE): after a failure, the rest of that
     # entity's messages in the batch are returned unprocessed; other entities carry on.
@@ -144,6 +164,19 @@ class WorkerDeps:
     # Below this much time left a record is not started (an attempt could not finish).
     min_start_s: float = 2.0
     clock: Callable[[], float] = field(default=deadline.now)
+    batch_scopes: tuple[BatchScope, ...] = ()
+
+
+def _readable(event: dict[str, Any]) -> list[tuple[str, QueuedEvent]]:
+    """(message id, event) of every record whose body is a queued event (the others fail alone)."""
+    found = []
+    for raw in event.get("Records", []):
+        record = SQSRecord(raw)
+        try:
+            found.append((record.message_id, parse_message(record.body)))
+        except UnreadableMessage:
+            continue
+    return found
 
 
 def parse_message(body: str) -> QueuedEvent:
@@ -187,14 +220,70 @@ class Worker:
         self._not_started = set()
         self._waiting_setup = set()
         self._records_left = max(len(event.get("Records", [])), 1)
+        readable = _readable(event)
+        self._begin([queued for _, queued in readable])
         response = process_partial_response(
             event=event,
             record_handler=self.handle_record,
             processor=self._deps.processor_factory(),
             context=context,
         )
+        self._finish(readable, response)
         self._schedule_retries(event, response)
         return response
+
+    def _begin(self, events: list[QueuedEvent]) -> None:
+        for scope in self._deps.batch_scopes:
+            try:
+                scope.begin(events)
+            except Exception:
+                # Reading ahead is an optimisation: each record still reads for itself.
+                logger.exception("batch scope could not begin; records run one by one")
+
+    def _finish(self, readable: list[tuple[str, QueuedEvent]], response: PartialItemFailureResponse) -> None:
+        """Send what the flows held back; fail and forget the records whose part did not land."""
+        failed_groups: dict[str, str] = {}
+        # Inside the invocation, with a second for the answer: a held write that would outlive
+        # the invocation fails here instead, so its records are retried, not lost as "done".
+        left = self._ends_at + self._deps.reserve_s - self._deps.clock() - 1.0
+        for scope in self._deps.batch_scopes:
+            try:
+                with deadline.budget(max(left, 0.5)):
+                    failed_groups.update(scope.finish())
+            except Exception as error:
+                # Unknown which part landed: every handled record runs again (a rerun is safe).
+                logger.exception("batch scope could not finish; every record is retried")
+                failed_groups.update({q.group_id: f"crashed: {type(error).__name__}" for _, q in readable})
+        if not failed_groups:
+            return
+        failures = response.setdefault("batchItemFailures", [])
+        already = {item["itemIdentifier"] for item in failures}
+        for message_id, queued in readable:
+            reason = failed_groups.get(queued.group_id)
+            if reason is None or message_id in already:
+                continue
+            failures.append({"itemIdentifier": message_id})
+            logger.warning(
+                "held-back write did not land; the event is retried",
+                extra={
+                    "step": "outcome",
+                    "outcome": "retry",
+                    "entity_key": queued.group_id,
+                    "message_id": message_id,
+                    "reason": reason,
+                },
+            )
+            metrics.add_metric(name="EventsRetried", unit=MetricUnit.Count, value=1)
+            self._note(queued, "retry", reason)
+            try:
+                # Without this the redelivery would get the stored "done" and never write again.
+                self._deps.persistence.delete_record(queued.model_dump(mode="json"), HeldBackFailed(reason))
+            except Exception:
+                logger.exception(
+                    "could not forget the idempotency record: the redelivery returns the stored "
+                    "outcome; the entity's next event writes again",
+                    extra={"entity_key": queued.group_id},
+                )
 
     def handle_record(self, record: SQSRecord) -> Outcome:
         left = self._ends_at - self._deps.clock()
