@@ -7,9 +7,9 @@ is asserted on the page; what was read or written, on the emulators' call journa
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -95,12 +95,14 @@ def test_a_paid_deal_shows_its_order_payment_and_stock_from_1c(scene: Scene) -> 
     assert 'id="payments"' in page
     assert "500,00" in page  # the receipt's amount
     assert "Поступление на счёт №" in page
-    assert 'id="stock"' in page and "Болт М10х50" in page
+    assert 'id="stock"' in page
+    assert "Болт М10х50" in page
     assert "Основной склад" in page
     assert 'id="journal"' in page
     assert "Синхронизировать сейчас" in page
     fields = hidden_fields(page)
-    assert fields["csrf"] and fields["PLACEMENT_OPTIONS"] == json.dumps({"ID": str(scene.deal_id)})
+    assert fields["csrf"]
+    assert fields["PLACEMENT_OPTIONS"] == json.dumps({"ID": str(scene.deal_id)})
 
 
 def test_opening_the_tab_after_a_1c_stock_change_writes_the_catalog(scene: Scene) -> None:
