@@ -143,7 +143,12 @@ def test_the_button_resyncs_and_shows_the_outcome(scene: Scene) -> None:
     answer = scene.tab.press_resync(page)
     assert answer.status_code == 200, answer.text
     assert 'id="resync-outcome"' in answer.text
-    assert "Синхронизировано" in answer.text
+    outcome = answer.text.split('id="resync-outcome"', 1)[1].split("</p>", 1)[0]
+    assert f"Синхронизировано: заказ 1С № {scene.order['Number'].strip()} обновлён по сделке" in outcome
+    # The journal tells it in the same words, newest first.
+    journal = answer.text.split('id="journal"', 1)[1]
+    assert "Вручную: синхронизация вручную — заказ 1С №" in journal
+    assert "Битрикс24: сделка" in journal
 
 
 @pytest.mark.parametrize(

@@ -223,7 +223,8 @@ def _tab(query: Mapping[str, Any], form: Mapping[str, Any], *, resync: bool) -> 
         logger.info("deal tab resync", extra={"deal_id": frame.deal_id, "user_id": viewer.user_id, "ok": ok})
         deal = may_read_deal(portal, frame, frame.deal_id)  # the flow may have changed it
     web = settings.runtime_settings().onec_web_client_url
-    tab = view.build(frame.deal_id, deal, ports, web_base=web)
+    refresh = settings.runtime_settings().deal_tab_stock_refresh
+    tab = view.build(frame.deal_id, deal, ports, web_base=web, refresh_catalog=refresh)
     hidden = {
         "DOMAIN": frame.domain,
         "member_id": frame.member_id,
