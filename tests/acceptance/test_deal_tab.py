@@ -188,3 +188,54 @@ def test_resync_without_csrf_or_with_another_deals_token_is_refused(scene: Scene
     other_deal = scene.tab.press_resync(page, PLACEMENT_OPTIONS=other)
     assert other_deal.status_code == 403
     assert scene.onec_calls_since(before) == []
+
+
+def test_a_deal_before_its_trigger_stage_says_why_there_is_no_order(scene: Scene) -> None:
+    rest = B24Rest(scene.stack.b24_webhook_url)
+    company, contact = rest.company_with_contact("Дельта ООО", "7701234567", "770101001")
+    deal_id = rest.deal("Предварительный расчёт", rest.stage_id("Продажи", "Новая"), company, contact, [])
+    status, page = page_of(scene.tab.open(deal_id))
+    assert status == 200, page
+    assert 'id="order"' not in page
+    no_order = page.split('id="no-order"', 1)[1].split("</section>", 1)[0]
+    assert "«Продажа материала» (Продажи)" in no_order
+    assert "Переведите сделку на эту стадию" in no_order
+
+
+def test_tokens_never_reach_the_logs(scene: Scene) -> None:
+    opened = scene.tab.open(scene.deal_id)
+    auth_id = opened["request"]["form"]["AUTH_ID"]
+    application_token = opened["request"]["form"]["APPLICATION_TOKEN"]
+    csrf = hidden_fields(page_of(opened)[1])["csrf"]
+    scene.tab.press_resync(page_of(opened)[1], csrf="1." + "0" * 64)  # a refusal logs its reason
+    logs = "\n".join(line for entry in scene.stack.journal.entries() for line in entry.logs)
+    assert "deal tab" in logs  # the function's own lines are there to look at
+    for secret in (auth_id, application_token, csrf.split(".")[1]):
+        assert secret not in logs
+
+
+def test_uninstall_unbinds_the_tab(scene: Scene) -> None:
+    opened = scene.tab.open(scene.deal_id)  # an administrator's frame, as the portal sends it
+    fields = {k: v for k, v in opened["request"]["form"].items() if k != "PLACEMENT_OPTIONS"}
+    try:
+        answer = httpx.post(
+            f"{scene.stack.api_url}/b24/app/uninstall",
+            params=opened["request"]["query"],
+            data=fields | {"PLACEMENT": "DEFAULT"},
+            timeout=60,
+        )
+        assert answer.status_code == 200, answer.text
+        assert scene.tab.bindings() == []
+        refused = httpx.post(
+            f"{scene.tab.b24_root}/_sandbox/apps/{scene.tab.app['id']}/placements/open",
+            json={"user_id": 1, "deal_id": scene.deal_id},
+            timeout=30,
+        )
+        assert refused.status_code == 404  # nothing bound: the card shows no tab
+    finally:  # installing again binds it again (the other tests share the scene, in any order)
+        httpx.post(
+            f"{scene.tab.b24_root}/_sandbox/apps/{scene.tab.app['id']}/install",
+            json={"user_id": 1},
+            timeout=60,
+        ).raise_for_status()
+    assert len(scene.tab.bindings()) == 1
