@@ -17,6 +17,13 @@ APPLICATION_TOKEN = "sandbox-application-token"
 # Shared secrets of the bridge's own routes on the sandbox (POST /1c/events, POST /stock/refresh).
 ONEC_PUSH_SECRET = "sandbox-push-secret"
 STOCK_REFRESH_TOKEN = "sandbox-refresh-token"
+# The portal the «1С» deal tab accepts requests from: the Bitrix24 emulator's own identity
+# (sandbox/b24/config.py defaults), which its application requests carry.
+PORTAL_IDENTITY = {
+    "BRIDGE_B24_PORTAL_DOMAIN": "sandbox.bitrix24.local",
+    "BRIDGE_B24_MEMBER_ID": "5a1d0b0c0e0f4a2b9c8d7e6f5a4b3c2d",
+}
+DEAL_TAB_KEY = "sandbox-deal-tab-key"
 WEBHOOK_PATH = "/rest/1/sandbox/"
 ODATA_PATH = "/unf/odata/standard.odata/"
 ONEC_USER = "odata"

@@ -256,6 +256,7 @@ class LocalStack:
             "onec_password": emulators.ONEC_PASSWORD,
             "onec_push_secret": emulators.ONEC_PUSH_SECRET,
             "stock_refresh_token": emulators.STOCK_REFRESH_TOKEN,
+            "deal_tab_key": emulators.DEAL_TAB_KEY,
         }
         for key in values:
             override = self.config.extra_env.get("BRIDGE_" + key.upper())
@@ -308,6 +309,9 @@ class LocalStack:
             if value is not None:
                 variables[name] = str(value).lower() if isinstance(value, bool) else str(value)
         variables["BRIDGE_AWS_ENDPOINT_URL"] = self.moto_url
+        for name, value in emulators.PORTAL_IDENTITY.items():
+            if name in variables and not variables[name]:
+                variables[name] = value  # the template's empty default: the emulator is the portal
         if self.config.secrets_manager:
             # The secret ids stay (they name the secrets on moto); no secret travels in a variable.
             variables.update({k: v for k, v in self.config.extra_env.items() if not _is_secret_variable(k)})
@@ -471,4 +475,5 @@ def _is_secret_variable(name: str) -> bool:
         "BRIDGE_ONEC_PASSWORD",
         "BRIDGE_ONEC_PUSH_SECRET",
         "BRIDGE_STOCK_REFRESH_TOKEN",
+        "BRIDGE_DEAL_TAB_KEY",
     }

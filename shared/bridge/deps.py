@@ -35,6 +35,7 @@ from bridge.settings import ENV_PREFIX
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
+    from bridge.b24.as_user import PortalAsUser
     from bridge.b24.client import B24Client
     from bridge.config.mapping import Mapping
     from bridge.onec.client import ODataClient
@@ -125,6 +126,27 @@ def b24_client() -> B24Client:
     rate = settings.runtime_settings().b24_rate_limit
     bucket = sync_store().rate_bucket(burst=rate.burst, per_second=rate.per_second, margin=SAFETY_MARGIN)
     return factory.client_from_settings(bucket)
+
+
+@cache
+def portal_as_user() -> PortalAsUser:
+    """REST calls with a portal user's token (the «1С» deal tab), to the configured portal only:
+    its origin is the webhook secret's, never a host named in a request."""
+    from bridge.b24.as_user import PortalAsUser  # lazy: see the module's docstring
+    from bridge.b24.ratelimit import SAFETY_MARGIN
+
+    runtime = settings.runtime_settings()
+    rate = runtime.b24_rate_limit
+    bucket = sync_store().rate_bucket(burst=rate.burst, per_second=rate.per_second, margin=SAFETY_MARGIN)
+    webhook = settings.credentials().b24_webhook_url.get_secret_value()
+    return PortalAsUser(
+        portal_origin(webhook) + "/rest/", limiter=bucket, timeout_s=min(runtime.http_timeout_s, 10.0)
+    )
+
+
+def deal_tab_key() -> str:
+    """The HMAC key of the deal tab's CSRF tokens (the app's secret)."""
+    return settings.deal_tab_key().get_secret_value()
 
 
 class _PerMapping[T]:
@@ -267,6 +289,7 @@ def reset() -> None:
         onec_client,
         sync_store,
         b24_client,
+        portal_as_user,
         default_ports,
         payments_context,
         event_sender,

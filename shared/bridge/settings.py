@@ -76,6 +76,15 @@ class RuntimeSettings(BaseSettings):
     receiver_secret_id: str | None = None  # {"b24_application_token": …}
     push_secret_id: str | None = None  # {"onec_push_secret": …}
     refresh_secret_id: str | None = None  # {"stock_refresh_token": …}
+    app_secret_id: str | None = None  # {"deal_tab_key": …}: the «1С» deal tab's CSRF key
+    # The «1С» deal tab (docs/deal-tab.md): the portal a placement request must come from, as it
+    # names itself in `DOMAIN` and `member_id` (unset: every placement request is refused); the
+    # base URL of 1C's web client for "open in 1C" links (unset: no link); where this API is
+    # published, for the placement handler (unset: the install request's own host).
+    b24_portal_domain: str | None = None
+    b24_member_id: str | None = None
+    onec_web_client_url: str | None = None
+    app_base_url: str | None = None
     # A warm container re-reads each secret after this long (a rotation reaches it without a
     # restart); a 401/403 from the other side re-reads at once.
     secret_max_age_s: float = Field(300.0, ge=0)
@@ -159,6 +168,13 @@ class RefreshSecret(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     stock_refresh_token: SecretStr | None = None
+
+
+class AppSecret(BaseModel):
+    """The «1С» deal tab (`BRIDGE_APP_SECRET_ID`): the key its CSRF tokens are signed with."""
+
+    model_config = ConfigDict(frozen=True)
+    deal_tab_key: Token
 
 
 def _describe(error: ValidationError, prefix: str) -> str:
@@ -291,6 +307,7 @@ _credentials = _SecretSlot(Credentials, "secret_id")
 _receiver = _SecretSlot(ReceiverSecret, "receiver_secret_id")
 _push = _SecretSlot(PushSecret, "push_secret_id")
 _refresh = _SecretSlot(RefreshSecret, "refresh_secret_id")
+_app = _SecretSlot(AppSecret, "app_secret_id")
 
 
 def credentials() -> Credentials:
@@ -316,6 +333,11 @@ def push_secret() -> SecretStr | None:
 def refresh_secret() -> SecretStr | None:
     """The shared token of POST /stock/refresh; None when not configured."""
     return _refresh.get().stock_refresh_token
+
+
+def deal_tab_key() -> SecretStr:
+    """The key of the deal tab's CSRF tokens (HMAC); a missing key is a ConfigurationError."""
+    return _app.get().deal_tab_key
 
 
 def secrets() -> Secrets:
@@ -493,6 +515,6 @@ def effective_mapping() -> EffectiveMapping:
 def reset_caches() -> None:
     """For tests and the local stack, after the environment changed."""
     runtime_settings.cache_clear()
-    for slot in (_credentials, _receiver, _push, _refresh):
+    for slot in (_credentials, _receiver, _push, _refresh, _app):
         slot.clear()
     _mapping.clear()

@@ -55,6 +55,7 @@ LAYERS: dict[str, int] = {
     "bridge.probes": 4,
     "bridge.repair": 4,
     "bridge.oversight": 4,  # what an operator looks at: journal, status
+    "bridge.deal_tab": 4,  # the «1С» deal-card tab: reads the journal, runs repair's resync
     "bridge.routes": 4,
     "bridge.commands": 4,
     "bridge.cli": 4,
@@ -93,6 +94,7 @@ LAZY_ALLOWED: dict[tuple[str, str], str] = {
     ("bridge.deps", "bridge.store"): "cold start: loaded by the provider that needs it",
     ("bridge.deps", "bridge.b24.factory"): "cold start: loaded by the provider that needs it",
     ("bridge.deps", "bridge.b24.ratelimit"): "cold start: loaded by the provider that needs it",
+    ("bridge.deps", "bridge.b24.as_user"): "cold start: loaded by the provider that needs it",
     ("bridge.deps", "bridge.config.payments"): "cold start: loaded by the provider that needs it",
     ("bridge.deps", "bridge.payments.recompute"): "cold start: loaded by the provider that needs it",
     ("bridge.deps", "bridge.payments.resolved"): "cold start: loaded by the provider that needs it",

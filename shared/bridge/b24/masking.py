@@ -29,6 +29,14 @@ MASK = "***"
 
 _WEBHOOK_PATH = re.compile(r"(/rest/(?:api/)?\d+/)[^/\s?#\"'<>]+")
 _AUTH_PARAM = re.compile(r"((?:^|[?&\s\"'])auth=)[^&\s\"']+")
+# The per-user tokens of an application's frame and install requests (the «1С» deal tab), as a
+# form field (`AUTH_ID=…`), a JSON or repr key (`"AUTH_ID": "…"`) or an `auth[...]` key; they are
+# never registered one by one (a fresh token per opening would grow the registry forever).
+_TOKEN_FIELD = re.compile(
+    r"((?:AUTH_ID|REFRESH_ID|APPLICATION_TOKEN|access_token|refresh_token|application_token|csrf)"
+    r"(?:%5D|\])?(?:=|[\"']?\s*:\s*[\"']))[^&\s\"',}]+",
+    re.IGNORECASE,
+)
 _known: set[str] = set()
 _known_lock = threading.Lock()
 _MIN_SECRET_LENGTH = 6  # shorter strings would mask ordinary words
@@ -66,6 +74,7 @@ def webhook_code(webhook_url: str) -> str | None:
 
 def mask_secret(text: str) -> str:
     masked = _AUTH_PARAM.sub(rf"\g<1>{MASK}", _WEBHOOK_PATH.sub(rf"\g<1>{MASK}", text))
+    masked = _TOKEN_FIELD.sub(rf"\g<1>{MASK}", masked)
     with _known_lock:
         secrets = sorted(_known, key=len, reverse=True)
     for secret in secrets:
