@@ -9,10 +9,7 @@ from __future__ import annotations
 from mangum import Mangum
 
 from bridge.deal_tab.web import app
-from bridge.observability import logger, metrics
+from bridge.handlers import asgi
 
 # lifespan off: the app holds no start-up state; clients are cached per container in bridge.deps.
-asgi = Mangum(app, lifespan="off", api_gateway_base_path="/")
-handler = logger.inject_lambda_context(
-    metrics.log_metrics(asgi, capture_cold_start_metric=True), clear_state=True
-)
+handler = asgi(Mangum(app, lifespan="off"))

@@ -1,18 +1,21 @@
-"""The «1С» deal tab's scene on a running local stack, shared by the browser test and bench/deal_tab.
+"""The «1С» deal tab on a local stack: install the local application in the Bitrix24 emulator,
+open the tab as a user (the emulator POSTs the documented placement request to the stack's
+route), press its button. Shared by the acceptance tests, the browser test and the bench.
 
-Everything goes through the real APIs: the local application is registered in the Bitrix24 emulator
-and installed (the emulator POSTs the install request to the stack's `/b24/app/install`, whose page
-binds the tab); a deal saved in the trigger stage becomes a 1C order through the deal flow; a
-customer's bank receipt against that order is posted in 1C; the bolt gets distinctive free stock in
-both warehouses. Opening the tab is then what the emulator's deal card does in a browser.
+`paid_deal` builds the browser test's and the bench's scene through the real APIs: a deal saved in
+the trigger stage becomes a 1C order through the deal flow; a customer's bank receipt against that
+order is posted in 1C; the bolt gets distinctive free stock in both warehouses. Opening the tab is
+then what the emulator's deal card (sandbox/b24/card.py) does in a browser.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -28,10 +31,79 @@ from sandbox.world.rest import B24Rest
 if TYPE_CHECKING:
     from sandbox.local.stack import LocalStack
 
-INSTALL_PATH = "/b24/app/install"
-TAB_PATH = "/b24/app/deal-tab"
+SCOPE = ["crm", "placement", "user_brief", "catalog"]
+_HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+
+
+@dataclass
+class DealTabApp:
+    stack: LocalStack
+    app: dict[str, Any]
+
+    @property
+    def b24_root(self) -> str:
+        assert self.stack.b24 is not None
+        return self.stack.b24.url
+
+    @classmethod
+    def install(cls, stack: LocalStack, *, admin: int = 1) -> DealTabApp:
+        """Register the local application with the stack's install route and install it as an admin
+        (the install page binds the tab; `install-finish` is what BX24.installFinish() does)."""
+        assert stack.b24 is not None
+        root = stack.b24.url
+        warm(stack)
+        body = {"handler": f"{stack.api_url}/b24/app/install", "scope": SCOPE}
+        app = httpx.post(f"{root}/_sandbox/apps", json=body, timeout=30).json()
+        answer = httpx.post(f"{root}/_sandbox/apps/{app['id']}/install", json={"user_id": admin}, timeout=60)
+        if answer.status_code != 200:
+            raise RuntimeError(f"install failed: HTTP {answer.status_code} {answer.text[:300]}")
+        if "installFinish" not in answer.json()["response"]["body"]:
+            raise RuntimeError(f"install page did not finish: {answer.json()['response']}")
+        httpx.post(f"{root}/_sandbox/apps/{app['id']}/install-finish", timeout=10).raise_for_status()
+        return cls(stack, httpx.get(f"{root}/_sandbox/apps/{app['id']}", timeout=10).json())
+
+    def bindings(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = httpx.get(
+            f"{self.b24_root}/_sandbox/apps/{self.app['id']}", timeout=10
+        ).json()["bindings"]
+        return found
+
+    def open(
+        self, deal_id: int, *, user_id: int = 1, override: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """A user opens the tab: {request: {query, form}, response: {status, headers, body}}."""
+        body: dict[str, Any] = {"user_id": user_id, "deal_id": deal_id}
+        if override:
+            body["override"] = override
+        answer = httpx.post(
+            f"{self.b24_root}/_sandbox/apps/{self.app['id']}/placements/open", json=body, timeout=60
+        )
+        answer.raise_for_status()
+        opened: dict[str, Any] = answer.json()
+        return opened
+
+    def press_resync(self, page: str, **changes: str | None) -> httpx.Response:
+        """Submit the page's resync form as the browser would (`changes`: forge or drop a field)."""
+        fields = hidden_fields(page)
+        for name, value in changes.items():
+            if value is None:
+                fields.pop(name, None)
+            else:
+                fields[name] = value
+        return httpx.post(f"{self.stack.api_url}/b24/app/deal-tab/resync", data=fields, timeout=120)
+
+
+def warm(stack: LocalStack) -> None:
+    """Wait out the function's cold start (a busy machine imports for many seconds): the portal
+    gives an install page only a few seconds, as Bitrix24 does. An empty POST is a 400."""
+    httpx.post(f"{stack.api_url}/b24/app/install", content=b"", timeout=180)
+
+
+def hidden_fields(page: str) -> dict[str, str]:
+    return {name: unescape(value) for name, value in _HIDDEN.findall(page)}
+
+
 MANAGER = 2  # Мария Иванова, the deal's responsible manager
-ADMIN = 1
 PRODUCT = "Болт М10х50"
 ONEC_USER = ONEC_PASSWORD = "odata"
 
@@ -71,33 +143,16 @@ def _wait(probe: Any, what: str, timeout: float = 120.0) -> Any:
 
 
 def install_app(stack: LocalStack) -> dict[str, Any]:
-    """Register the application with the stack's install handler, install it as the portal admin,
-    and finish the install as the page's BX24.installFinish() does. The tab must then be bound."""
-    assert stack.b24 is not None
-    portal = httpx.Client(base_url=stack.b24.url, timeout=60)
-    with portal:
-        app = portal.post(
-            "/_sandbox/apps",
-            json={
-                "handler": stack.api_url + INSTALL_PATH,
-                "scope": ["crm", "placement", "catalog", "user_brief"],
-                "code": "local.deal-tab",
-            },
-        ).json()
-        answer = portal.post(f"/_sandbox/apps/{app['id']}/install", json={"user_id": ADMIN}).json()
-        if "error" in answer:
-            raise Unready(f"the emulator could not install the application: {answer['error']}")
-        response = answer["response"]
-        if int(response["status"]) >= 300:
-            raise Unready(f"install handler answered {response['status']}: {str(response['body'])[:300]}")
-        if "installFinish" in str(response.get("body", "")):
-            portal.post(f"/_sandbox/apps/{app['id']}/install-finish")
-        app = portal.get(f"/_sandbox/apps/{app['id']}").json()
+    """The application installed (DealTabApp.install) and its tab bound, or Unready saying why."""
+    try:
+        app = DealTabApp.install(stack).app
+    except (RuntimeError, httpx.HTTPError) as error:
+        raise Unready(str(error)) from error
     if not app["installed"]:
         raise Unready("the install page did not call BX24.installFinish()")
     if not any(b["placement"] == "CRM_DEAL_DETAIL_TAB" for b in app["bindings"]):
         raise Unready(f"install did not bind CRM_DEAL_DETAIL_TAB: bindings {app['bindings']}")
-    return dict(app)
+    return app
 
 
 def _onec_time(minutes: int) -> str:

@@ -39,6 +39,9 @@ SCOPE_METHODS: Mapping[str, tuple[str, ...]] = {
     "bizproc": ("bizproc.workflow.start",),
     "user": ("user.get",),
 }
+# Called by the «1С» deal tab with a user's application token, never with the webhook: their
+# scopes are the local application's (docs/admin-bitrix24.md §5), not the webhook's to check.
+APPLICATION_METHODS = frozenset({"app.info", "placement.bind", "placement.unbind"})
 # Methods of no scope: `batch` carries the others, `scope` is basic.
 SCOPELESS = frozenset({"batch", "scope"})
 # A narrower grant that serves the methods the bridge calls (`user.get` of a user's name).

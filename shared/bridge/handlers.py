@@ -134,6 +134,16 @@ def scheduled[R](run: Callable[[Invocation], R]) -> LambdaHandler:
     return _powertools(handler)
 
 
+def asgi(adapter: Callable[..., Any]) -> LambdaHandler:
+    """An ASGI app already wrapped for Lambda (the deal tab: Starlette behind mangum, which the
+    function imports itself, so no other function loads it) with the Powertools stack."""
+
+    def handler(event: dict[str, Any], context: LambdaContext) -> Any:
+        return adapter(event, context)
+
+    return _powertools(handler, correlation_paths.API_GATEWAY_HTTP)
+
+
 # --- HTTP routes -----------------------------------------------------------------------------------
 
 

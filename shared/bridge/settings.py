@@ -85,6 +85,9 @@ class RuntimeSettings(BaseSettings):
     b24_member_id: str | None = None
     onec_web_client_url: str | None = None
     app_base_url: str | None = None
+    # Off: the tab shows 1C's balances without writing them to the catalog (bench, or a portal
+    # that must not be written from the tab).
+    deal_tab_stock_refresh: bool = True
     # A warm container re-reads each secret after this long (a rotation reaches it without a
     # restart); a 401/403 from the other side re-reads at once.
     secret_max_age_s: float = Field(300.0, ge=0)

@@ -296,6 +296,7 @@ def test_each_function_reads_only_the_secrets_it_needs(resources: dict[str, Any]
     assert reads.pop("B24EventsReceiverFunction") == {"ReceiverSecret"}
     assert reads.pop("OneCEventsFunction") == {"BridgeSecrets", "PushSecret"}
     assert reads.pop("StockRefreshFunction") == {"BridgeSecrets", "RefreshSecret"}
+    assert reads.pop("B24AppFunction") == {"BridgeSecrets", "AppSecret"}
     assert all(found == {"BridgeSecrets"} for found in reads.values()), reads
     env = resources["B24EventsReceiverFunction"]["Properties"]["Environment"]["Variables"]
     assert env["BRIDGE_RECEIVER_SECRET_ID"] == {"Ref": "ReceiverSecret"}

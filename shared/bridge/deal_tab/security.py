@@ -129,7 +129,11 @@ def same_portal(frame: Frame, domain: str | None, member_id: str | None) -> None
             " (BRIDGE_B24_PORTAL_DOMAIN, BRIDGE_B24_MEMBER_ID)",
         )
     if not _equal(frame.domain, domain.lower()) or not _equal(frame.member_id, member_id):
-        raise Refused(403, "the request comes from another portal")
+        # The presented identity is the caller's own portal's, not a secret: the administrator
+        # reads the member_id to configure here (docs/admin-bitrix24.md §5).
+        raise Refused(
+            403, f"the request comes from another portal ({frame.domain}, member_id {frame.member_id})"
+        )
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from bridge import repair
 from bridge.catalog import lookup
 from bridge.catalog.resolved import resolved_config as catalog_resolved
+from bridge.deal_tab import words
 from bridge.deals.decisions import TriggerRule
 from bridge.deals.flow import deal_ref
 from bridge.deals.models import Deal
@@ -181,7 +182,9 @@ def names(ports: Ports, entity_set: str, refs: Sequence[str]) -> dict[str, str]:
     return {normalize_ref(str(row["Ref_Key"])): str(row.get("Description") or "").strip() for row in rows}
 
 
-def products(ports: Ports, rows: Sequence[Mapping[str, Any]]) -> tuple[tuple[ProductView, ...], str | None]:
+def products(
+    ports: Ports, rows: Sequence[Mapping[str, Any]], *, refresh_catalog: bool = True
+) -> tuple[tuple[ProductView, ...], str | None]:
     ids = sorted(
         {
             int(r["PRODUCT_ID"])
@@ -189,7 +192,7 @@ def products(ports: Ports, rows: Sequence[Mapping[str, Any]]) -> tuple[tuple[Pro
             if str(r.get("PRODUCT_ID") or "0").isdigit() and int(r["PRODUCT_ID"])
         }
     )
-    note = refresh(ports, ids)
+    note = refresh(ports, ids) if refresh_catalog else None
     resolved = catalog_resolved(ports.store).load()
     refs = {
         pid: ref
@@ -297,20 +300,6 @@ def payments(ports: Ports, ref: str) -> tuple[tuple[PaymentView, ...], Decimal]:
 
 # --- the journal and why there is no order -------------------------------------------------------------
 
-_WORDS = {
-    "Resync": "синхронизация вручную",
-    "ResyncFailed": "синхронизация вручную не удалась",
-    "OrderCreated": "создан заказ 1С",
-    "OrderUpdated": "заказ 1С обновлён",
-    "NotExchanged": "обмен не нужен",
-}
-
-
-def _line_text(flow: str, outcome: str, detail: Mapping[str, Any]) -> str:
-    why = next((str(detail[k]) for k in ("text", "reason", "problem", "error") if detail.get(k)), "")
-    head = _WORDS.get(outcome, outcome)
-    return f"{flow}: {head}" + (f" — {why}" if why else "")
-
 
 def journal_lines(ports: Ports, deal_id: int) -> tuple[list[JournalLineView], str | None]:
     """(newest lines, the text of the latest problem told to the manager, if any)."""
@@ -318,7 +307,7 @@ def journal_lines(ports: Ports, deal_id: int) -> tuple[list[JournalLineView], st
     lines = [
         JournalLineView(
             at=line.entry.at.strftime("%d.%m.%Y %H:%M UTC"),
-            text=_line_text(line.entry.flow, line.entry.outcome, line.entry.detail),
+            text=words.journal_line(line.entry.flow, line.entry.outcome, line.entry.detail),
         )
         for line in found.lines[:JOURNAL_LINES]
     ]
@@ -361,9 +350,19 @@ def why_no_order(
 # --- the whole tab -----------------------------------------------------------------------------------
 
 
-def build(deal_id: int, deal: Mapping[str, Any], ports: Ports, *, web_base: str | None = None) -> DealTab:
+def build(
+    deal_id: int,
+    deal: Mapping[str, Any],
+    ports: Ports,
+    *,
+    web_base: str | None = None,
+    refresh_catalog: bool = True,
+) -> DealTab:
+    """`refresh_catalog` off (`BRIDGE_DEAL_TAB_STOCK_REFRESH=false`) shows 1C's balances without
+    writing them to the catalog: for measuring what the refresh costs, or a portal that must not
+    be written from the tab."""
     rows = product_rows(ports, deal_id)
-    shown_products, note = products(ports, rows)
+    shown_products, note = products(ports, rows, refresh_catalog=refresh_catalog)
     lines, problem = journal_lines(ports, deal_id)
     link = ports.store.links.find_by_b24(deal_ref(deal_id))
     found = order(ports, link.onec.ref, str(link.extra.get("outcome", "open")), web_base) if link else None
@@ -394,8 +393,8 @@ def build(deal_id: int, deal: Mapping[str, Any], ports: Ports, *, web_base: str 
 def resync(deal_id: int, ports: Ports) -> tuple[bool, str]:
     """`resync deal <id>` (bridge.repair), in the manager's words: (ok, what happened)."""
     report = repair.resync(RecordRef(kind="deal", key=str(deal_id)), ports)
+    told = None
     if not report.ok:
-        return False, f"Синхронизация не удалась: {report.problem}"
-    writes = len(report.writes)
-    done = "; ".join(report.notes) or "ничего не изменилось"
-    return True, f"Синхронизировано: {done}" + (f" (записей: {writes})" if writes else "")
+        _lines, told = journal_lines(ports, deal_id)
+    logger.info("deal tab resync", extra={"deal_id": deal_id, **report.as_dict()})
+    return report.ok, words.resync_outcome(report.ok, report.notes, report.problem, told)

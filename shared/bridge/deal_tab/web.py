@@ -206,21 +206,25 @@ def _tab(query: Mapping[str, Any], form: Mapping[str, Any], *, resync: bool) -> 
     ports = use(deps.default_ports)
     portal = use(deps.portal_as_user)
     viewer = authenticate(portal, frame, installs.installed(ports.store, frame.member_id))
-    deal = may_read_deal(portal, frame, frame.deal_id)
     key = use(deps.deal_tab_key)
     now = use(clock)
+    # The button's token first: a forged press learns nothing, not even whether the deal exists.
+    if resync and not csrf_valid(
+        key, _text(form.get("csrf")), frame.member_id, viewer.user_id, frame.deal_id, now
+    ):
+        raise Refused(
+            403, "the button's CSRF token is missing, forged, for another deal or expired: reopen the tab"
+        )
+    deal = may_read_deal(portal, frame, frame.deal_id)
     outcome: str | None = None
     ok = True
     if resync:
-        if not csrf_valid(key, _text(form.get("csrf")), frame.member_id, viewer.user_id, frame.deal_id, now):
-            raise Refused(
-                403, "the button's CSRF token is missing, forged, for another deal or expired: reopen the tab"
-            )
         ok, outcome = view.resync(frame.deal_id, ports)
         logger.info("deal tab resync", extra={"deal_id": frame.deal_id, "user_id": viewer.user_id, "ok": ok})
         deal = may_read_deal(portal, frame, frame.deal_id)  # the flow may have changed it
     web = settings.runtime_settings().onec_web_client_url
-    tab = view.build(frame.deal_id, deal, ports, web_base=web)
+    refresh = settings.runtime_settings().deal_tab_stock_refresh
+    tab = view.build(frame.deal_id, deal, ports, web_base=web, refresh_catalog=refresh)
     hidden = {
         "DOMAIN": frame.domain,
         "member_id": frame.member_id,
