@@ -76,10 +76,10 @@ test: venv sam-venv lint browser-if-possible
 	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" $(PY) -m pytest
 
 # The browser test (tests/browser) drives headless Chromium: Debian's `chromium` + `chromium-driver`
-# (~2 min from a Debian mirror: docs/performance.md "Deal tab"). `make browser` installs them, with
-# sudo when not root, or says how; `make test` tries the same where it can (root or password-less
-# sudo, apt-get present) and otherwise leaves the test to skip with that reason. CI (`.ci/run`)
-# sets BRIDGE_REQUIRE_BROWSER=1, so there a missing browser fails instead of skipping.
+# (~225 packages, ~220 MB on a bare Debian 12: minutes; docs/performance.md "Deal tab").
+# `make browser` installs them, with sudo when not root, or says how; `make test` tries the same
+# where it can (root or password-less sudo, apt-get present) and otherwise leaves the test to skip
+# with that reason. CI (`.ci/run`) sets BRIDGE_REQUIRE_BROWSER=1: there a missing browser fails.
 BROWSER_PRESENT = command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1
 BROWSER_APT = apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver fonts-liberation
 
