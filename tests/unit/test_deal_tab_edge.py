@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 from urllib.parse import urlencode
@@ -182,3 +183,26 @@ def test_frame_tokens_are_masked_in_logs() -> None:
     line = mask_secret("AUTH_ID=abc123def&REFRESH_ID=zzz999 {'APPLICATION_TOKEN': 'tok777'} csrf=1.ff")
     for secret in ("abc123def", "zzz999", "tok777", "1.ff"):
         assert secret not in line
+
+
+def test_onappinstall_is_checked_like_a_frame(app: ModuleType) -> None:
+    event = "event=ONAPPINSTALL&data%5BVERSION%5D=1&auth%5Bdomain%5D={d}&auth%5Bmember_id%5D={m}{token}"
+    no_token = event.format(d=DOMAIN, m=MEMBER, token="")
+    status, page, _ = post(app, "/b24/app/install", no_token)
+    assert status == 400
+    assert "access_token" in page
+    foreign = event.format(d="evil.bitrix24.ru", m=MEMBER, token="&auth%5Baccess_token%5D=" + "b" * 64)
+    status, page, _ = post(app, "/b24/app/install", foreign)
+    assert status == 403
+    assert "another portal" in page
+
+
+@pytest.mark.parametrize(("name", "status"), [("deal_tab_foreign_portal", 403)])
+def test_the_sample_events_get_their_documented_answer(app: ModuleType, name: str, status: int) -> None:
+    sample = json.loads(
+        (Path(__file__).parents[2] / "events" / "b24_app" / f"{name}.json").read_text("utf-8")
+    )
+    nothing = Untouchable()
+    with overridden({deps.default_ports: nothing, deps.portal_as_user: nothing}):
+        response = app.handler(sample, LambdaContext())
+    assert response["statusCode"] == status

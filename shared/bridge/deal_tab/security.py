@@ -8,6 +8,8 @@ Order of the checks, each refusing on its own:
    configured portal answers our application's id (never a host from the request): 401;
 5. `user.current` names the user; `crm.deal.get` with the same token reads the deal, so a
    manager without access to it is refused (403) before 1C is asked anything.
+Steps 4–5 (and the deal's product rows) are one `batch` call with the user's token
+(`open_deal`), so opening the tab costs the shared rate budget one slot for them.
 
 The resync POST carries a CSRF token: an HMAC over (member_id, user id, deal id, expiry) with a
 key from the app's secret, so no server state is needed and a token for another deal, user or
@@ -20,13 +22,13 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pydantic import SecretStr
 
-from bridge.b24.errors import AccessDenied, AuthError, B24Error, NotFound, ValidationFailed
+from bridge.b24.errors import AccessDenied, AuthError, NotFound, ValidationFailed, error_class
 
 PLACEMENT = "CRM_DEAL_DETAIL_TAB"
 CSRF_LIFETIME_S = 2 * 3600  # a tab left open half a working day asks for a reload, nothing worse
@@ -196,23 +198,84 @@ def authenticate(portal: AsUser, frame: Frame, installed: Installed | None) -> V
     return viewer
 
 
-def may_read_deal(portal: AsUser, frame: Frame, deal_id: int) -> Mapping[str, Any]:
-    """The deal as the user sees it; 403 when their role does not let them, 404 when it is gone."""
+@dataclass(frozen=True)
+class Opened:
+    """The authenticated user and what they may see of the deal (read with their own token)."""
+
+    viewer: Viewer
+    deal: Mapping[str, Any]
+    rows: list[Mapping[str, Any]]
+
+
+def _name(user: Mapping[str, Any]) -> str:
+    return " ".join(str(user.get(k) or "").strip() for k in ("NAME", "LAST_NAME")).strip()
+
+
+def _refusal(error: Mapping[str, Any], deal_id: int) -> Refused:
+    code = str(error.get("error") or "")
+    description = str(error.get("error_description") or "")
+    kind = error_class(code, description, None)
+    if kind is AccessDenied:
+        return Refused(403, "you have no access to this deal")
+    if kind is NotFound:
+        return Refused(404, f"deal {deal_id} does not exist")
+    return Refused(
+        401, f"the portal does not accept the request's token ({code or description or 'refused'})"
+    )
+
+
+def open_deal(
+    portal: AsUser,
+    frame: Frame,
+    installed: Installed | None,
+    deal_id: int,
+    *,
+    before_deal: Callable[[Viewer], None] | None = None,
+) -> Opened:
+    """Steps 3–5 in ONE call of the user's token (a batch: the shared rate budget pays one slot):
+    `app.info` (our application?), `user.current` (who?), `crm.deal.get` (may they?) and the deal's
+    product rows as that user sees them."""
+    same_application(frame, installed)
+    assert installed is not None
+    commands = {
+        "info": "app.info",
+        "me": "user.current",
+        "deal": f"crm.deal.get?id={deal_id}",
+        "rows": f"crm.deal.productrows.get?id={deal_id}",
+    }
     try:
-        deal = portal.call("crm.deal.get", frame.auth_id.get_secret_value(), {"id": deal_id})
-    except AccessDenied:
-        raise Refused(403, "you have no access to this deal") from None
-    except NotFound:
-        raise Refused(404, f"deal {deal_id} does not exist") from None
-    except AuthError as error:
-        raise Refused(401, f"the portal does not accept the request's token ({error.code})") from None
-    except B24Error as error:
-        if error.code == "" and "access" in error.description.lower():
-            raise Refused(403, "you have no access to this deal") from None
-        raise
+        answer = portal.call("batch", frame.auth_id.get_secret_value(), {"halt": 0, "cmd": commands})
+    except (AuthError, AccessDenied, ValidationFailed, NotFound) as error:
+        raise Refused(
+            401, f"the portal does not accept the request's token ({error.code or 'refused'})"
+        ) from None
+    results = answer.get("result", {}) if isinstance(answer, Mapping) else {}
+    errors = answer.get("result_error", {}) if isinstance(answer, Mapping) else {}
+    results = results if isinstance(results, Mapping) else {}
+    errors = errors if isinstance(errors, Mapping) else {}
+    for key in ("info", "me"):
+        if key in errors or not isinstance(results.get(key), Mapping):
+            raise Refused(401, "the portal does not accept the request's token")
+    info, user = results["info"], results["me"]
+    if not str(user.get("ID", "")).isdigit():
+        raise Refused(401, "the portal's answer names no user")
+    app_id = str(info.get("ID", ""))
+    if not app_id or not _equal(app_id, installed.app_id):
+        raise Refused(401, "the request's token belongs to another application")
+    viewer = Viewer(user_id=int(user["ID"]), name=_name(user), app_id=app_id)
+    if before_deal is not None:
+        before_deal(viewer)  # the button's CSRF check: a forged press learns nothing about the deal
+    if "deal" in errors:
+        raise _refusal(errors["deal"], deal_id)
+    deal = results.get("deal")
     if not isinstance(deal, Mapping):
         raise Refused(404, f"deal {deal_id} does not exist")
-    return deal
+    rows = results.get("rows")
+    return Opened(
+        viewer=viewer,
+        deal=deal,
+        rows=[r for r in rows if isinstance(r, Mapping)] if isinstance(rows, list) else [],
+    )
 
 
 # --- CSRF ------------------------------------------------------------------------------------------

@@ -357,11 +357,13 @@ def build(
     *,
     web_base: str | None = None,
     refresh_catalog: bool = True,
+    rows: Sequence[Mapping[str, Any]] | None = None,
 ) -> DealTab:
     """`refresh_catalog` off (`BRIDGE_DEAL_TAB_STOCK_REFRESH=false`) shows 1C's balances without
     writing them to the catalog: for measuring what the refresh costs, or a portal that must not
     be written from the tab."""
-    rows = product_rows(ports, deal_id)
+    if rows is None:
+        rows = product_rows(ports, deal_id)
     shown_products, note = products(ports, rows, refresh_catalog=refresh_catalog)
     lines, problem = journal_lines(ports, deal_id)
     link = ports.store.links.find_by_b24(deal_ref(deal_id))

@@ -31,10 +31,11 @@ from bridge.deal_tab.security import (
     PLACEMENT,
     Frame,
     Refused,
+    Viewer,
     authenticate,
     csrf_token,
     csrf_valid,
-    may_read_deal,
+    open_deal,
     parse_frame,
     same_portal,
 )
@@ -203,28 +204,33 @@ def uninstall(request: Request, query: Mapping[str, Any], form: Mapping[str, Any
 def _tab(query: Mapping[str, Any], form: Mapping[str, Any], *, resync: bool) -> Response:
     frame = _portal_checked(query, form, deal=True)
     assert frame.deal_id is not None
+    deal_id = frame.deal_id
     ports = use(deps.default_ports)
     portal = use(deps.portal_as_user)
-    viewer = authenticate(portal, frame, installs.installed(ports.store, frame.member_id))
     key = use(deps.deal_tab_key)
     now = use(clock)
-    # The button's token first: a forged press learns nothing, not even whether the deal exists.
-    if resync and not csrf_valid(
-        key, _text(form.get("csrf")), frame.member_id, viewer.user_id, frame.deal_id, now
-    ):
-        raise Refused(
-            403, "the button's CSRF token is missing, forged, for another deal or expired: reopen the tab"
-        )
-    deal = may_read_deal(portal, frame, frame.deal_id)
+
+    def pressed(viewer: Viewer) -> None:
+        if not csrf_valid(key, _text(form.get("csrf")), frame.member_id, viewer.user_id, deal_id, now):
+            raise Refused(
+                403, "the button's CSRF token is missing, forged, for another deal or expired: reopen the tab"
+            )
+
+    installed = installs.installed(ports.store, frame.member_id)
+    opened = open_deal(portal, frame, installed, deal_id, before_deal=pressed if resync else None)
+    viewer = opened.viewer
     outcome: str | None = None
     ok = True
     if resync:
         ok, outcome = view.resync(frame.deal_id, ports)
         logger.info("deal tab resync", extra={"deal_id": frame.deal_id, "user_id": viewer.user_id, "ok": ok})
-        deal = may_read_deal(portal, frame, frame.deal_id)  # the flow may have changed it
+        # The flow may have changed the deal and its rows: read them again (one more call).
+        opened = open_deal(portal, frame, installs.installed(ports.store, frame.member_id), frame.deal_id)
     web = settings.runtime_settings().onec_web_client_url
     refresh = settings.runtime_settings().deal_tab_stock_refresh
-    tab = view.build(frame.deal_id, deal, ports, web_base=web, refresh_catalog=refresh)
+    tab = view.build(
+        frame.deal_id, opened.deal, ports, web_base=web, refresh_catalog=refresh, rows=opened.rows
+    )
     hidden = {
         "DOMAIN": frame.domain,
         "member_id": frame.member_id,
