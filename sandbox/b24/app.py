@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 import sandbox.b24.batch
 import sandbox.b24.methods  # noqa: F401  (registers every REST method)
-from sandbox.b24 import apps_api, sandbox_api
+from sandbox.b24 import apps_api, card, sandbox_api
 from sandbox.b24.config import B24EmulatorConfig
 from sandbox.b24.emulator import Emulator
 
@@ -30,6 +30,7 @@ def create_app(config: B24EmulatorConfig | None = None) -> Starlette:
     route_list = [
         *sandbox_api.routes(emulator),
         *apps_api.routes(emulator),
+        *card.routes(emulator),
         Route("/rest/{user_id}/{code}/{method:path}", emulator.rest, methods=["GET", "POST"]),
         Route("/rest/{method}", emulator.oauth_rest, methods=["GET", "POST"]),
     ]
