@@ -79,7 +79,7 @@ test: venv sam-venv lint browser-if-possible
 # (~225 packages, ~220 MB on a bare Debian 12: minutes; docs/performance.md "Deal tab").
 # `make browser` installs them, with sudo when not root, or says how; `make test` tries the same
 # where it can (root or password-less sudo, apt-get present) and otherwise leaves the test to skip
-# with that reason. CI (`.ci/run`) sets BRIDGE_REQUIRE_BROWSER=1: there a missing browser fails.
+# with that reason. CI (`.ci/run`) installs it first and then sets BRIDGE_REQUIRE_BROWSER=1.
 BROWSER_PRESENT = command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1
 BROWSER_APT = apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver fonts-liberation
 
