@@ -21,9 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import wraps
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -33,8 +32,10 @@ from bridge import deps
 from bridge.errors import BridgeError, ConfigurationError, PermanentError, TransientError
 from bridge.http_edge import BodyRejected, describe, load_json, utf8_text
 from bridge.observability import logger, metrics, tracer
-from bridge.oversight import runs
 from bridge.ports import Ports
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import Response
 
 type LambdaHandler = Callable[[dict[str, Any], LambdaContext], Any]
 
@@ -103,6 +104,8 @@ def run_marker[R](flow: str) -> Callable[[Callable[[Invocation], R]], Callable[[
 
 
 def _mark(flow: str, started: datetime, outcome: str, error: str | None = None) -> None:
+    from bridge.oversight import runs  # lazy: SyncTable's stores load on the first marker only
+
     try:
         runs.mark_run(use(deps.default_ports).store, flow, started, outcome, error)
     except Exception as failure:
@@ -171,6 +174,9 @@ class HttpApi:
         self.wording = wording
         self.refused_metric = refused_metric
         self._header = content_type_header
+        # Lazy: only the HTTP functions load Powertools' resolver (and its event classes).
+        from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
         self.app = APIGatewayHttpResolver()
         self.app.exception_handler(Unauthorized)(lambda e: self.refuse(401, str(e)))
         self.app.exception_handler(BodyRejected)(lambda e: self.refuse(e.status, e.reason))
@@ -181,6 +187,8 @@ class HttpApi:
         self.handler: LambdaHandler = _powertools(self.app.resolve, correlation_paths.API_GATEWAY_HTTP)
 
     def reply(self, status: int, body: dict[str, Any]) -> Response[str]:
+        from aws_lambda_powertools.event_handler import Response  # loaded by __init__ already
+
         return Response(
             status_code=status,
             headers={self._header: "application/json"},
