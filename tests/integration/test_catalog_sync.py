@@ -67,6 +67,16 @@ def test_a_first_load_into_an_empty_catalog_looks_nothing_up_and_sends_the_tree_
     assert len(section_adds) == len(NOMENCLATURE_FOLDERS)
     assert len({c["batch"] for c in section_adds}) == 1  # three levels deep, one request
     assert len(world.table("sections")) == len(NOMENCLATURE_FOLDERS)
+    # ...and that request also carries the first products, placed in sections it just created.
+    product_batches = {c["batch"] for c in calls if c["method"] == "catalog.product.add"}
+    assert section_adds[0]["batch"] in product_batches
+    commands = len(NOMENCLATURE_FOLDERS) + 2 * len(NOMENCLATURE_ITEMS)  # a product and its price
+    requests = [c for c in calls if c.get("batch") is None]
+    assert len(requests) == 1 + -(-commands // 50)  # the probe, then full batches only
+    for name, parent, *_ in NOMENCLATURE_ITEMS:
+        assert world.section_path(products_by_ref(world)[item_ref(name)]["iblockSectionId"]) == folder_path(
+            parent
+        )
 
 
 def test_a_second_run_with_nothing_changed_writes_nothing(world: World) -> None:
