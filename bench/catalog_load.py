@@ -434,8 +434,11 @@ def main(argv: list[str] | None = None) -> None:
     speed = args.speed if args.speed is not None else (4.0 if args.quick or quick() else 1.0)
     sizes = [int(size) for size in args.sizes.split(",")]
     print(f"P1: initial load, standard plan 50 / 2 req/s, clock ×{speed:g}, sizes {sizes}", flush=True)
+    load_before = os.getloadavg()
     rows = [compare(size, speed, args.skip_fast_bitrix24) for size in sizes]
     result = {
+        # 1-minute load average before and after: the machine is shared, the figures depend on it.
+        "load_avg": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "bench": "P1 catalog initial load",
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": machine(),
