@@ -2,7 +2,7 @@
 
 Each function's `app` module is imported in a fresh interpreter, as Lambda does during init, and
 `sys.modules` is read. A function loads its own flow only; nothing loads pydantic-settings (dropped
-for import time); the scheduled functions do not load Powertools' HTTP resolver; the webhook
+for import time); no function loads Powertools' HTTP resolver (bridge.handlers has its own); the webhook
 receiver, which must answer Bitrix24 fast from a cold start, loads no flow, no HTTP client, no
 boto3 and not the mapping models.
 """
@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOWS = ("bridge.catalog", "bridge.deals", "bridge.payments", "bridge.parties")
-HTTP_FUNCTIONS = {"b24_events_receiver", "onec_events", "stock_refresh", "b24_app"}
+OWN_HTTP_STACK = {"b24_app"}  # the «1С» tab: an ASGI app of its own, not bridge.handlers
 # The flow packages each function may load at init (its own work); every other flow is a leak.
 OWN_FLOWS: dict[str, set[str]] = {
     "b24_events_receiver": set(),
@@ -72,9 +72,9 @@ def test_a_function_loads_its_own_flow_only(function: str) -> None:
     leaked = [flow for flow in FLOWS if flow not in own and _under(loaded, flow)]
     assert not leaked, f"{function} imports other flows at init: {leaked}"
     assert not _under(loaded, "pydantic_settings"), f"{function} imports pydantic-settings"
-    if function not in HTTP_FUNCTIONS:
+    if function not in OWN_HTTP_STACK:
         assert not _under(loaded, "aws_lambda_powertools.event_handler"), (
-            f"{function} is not an HTTP function but imports Powertools' resolver"
+            f"{function} imports Powertools' HTTP resolver"
         )
 
 
