@@ -466,7 +466,10 @@ def _create_unit(run: _Run, new: _NewProducts, item: Item, key: str) -> Unit:
         if product_id is None:
             return False
         report.note("products created")
-        buffer.item(item.ref, Stored(product_id, item.data_version, fp))
+        homeless = item.parent in new.pending_sections and item.parent not in new.section_ids
+        if homeless:  # its new section failed in this batch: no DataVersion, so the next run moves it
+            logger.warning("product created outside its failed section", extra={"product": product_id})
+        buffer.item(item.ref, Stored(product_id, "" if homeless else item.data_version, fp))
         price_id = _new_id(results.get(price_key), "price")
         if price is not None and price_id is not None:
             report.note("prices written")
