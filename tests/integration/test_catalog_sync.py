@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from bridge.catalog.model import MANIFEST_ITEMS, MANIFEST_PRICES, MANIFEST_STOCK
@@ -77,6 +78,21 @@ def test_a_first_load_into_an_empty_catalog_looks_nothing_up_and_sends_the_tree_
         assert world.section_path(products_by_ref(world)[item_ref(name)]["iblockSectionId"]) == folder_path(
             parent
         )
+
+
+def test_a_section_that_fails_beside_the_first_products_is_mended_by_the_next_run(world: World) -> None:
+    world.resolved()
+    fault = {"method": "catalog.section.add", "count": 1, "error": "ERROR_CORE", "status": 200}
+    httpx.post(f"{world.b24_server.url}/_sandbox/faults", json=fault).raise_for_status()
+
+    first = world.sync()
+    assert first.failed >= 1  # the section, and whatever could not be written without it
+
+    world.sync()
+    products = products_by_ref(world)
+    assert len(products) == len(NOMENCLATURE_ITEMS)
+    for name, parent, *_ in NOMENCLATURE_ITEMS:
+        assert world.section_path(products[item_ref(name)]["iblockSectionId"]) == folder_path(parent)
 
 
 def test_a_second_run_with_nothing_changed_writes_nothing(world: World) -> None:

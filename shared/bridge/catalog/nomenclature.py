@@ -206,6 +206,12 @@ def _section_unit(
                 buffer.remove(MANIFEST_SECTIONS, folder.ref)  # removed by hand: recreated next run
             return False
         section_ids[folder.ref] = new_id
+        if folder.parent in created_in_batch and folder.parent not in section_ids:
+            # Its parent failed in this batch, so it was not created under it: recorded as never
+            # written, the next run reads it again and moves it under the parent it creates.
+            logger.warning("section created outside its failed parent", extra={"section": new_id})
+            buffer.section(folder.ref, Stored(new_id, "", ""))
+            return True
         buffer.section(folder.ref, Stored(new_id, folder.data_version, fingerprints[folder.ref]))
         return True
 
@@ -467,9 +473,12 @@ def _create_unit(run: _Run, new: _NewProducts, item: Item, key: str) -> Unit:
             return False
         report.note("products created")
         homeless = item.parent in new.pending_sections and item.parent not in new.section_ids
-        if homeless:  # its new section failed in this batch: no DataVersion, so the next run moves it
+        if homeless:  # its new section failed in this batch: recorded as never written, so the
+            # next run reads the item again and moves the product into the section it creates
             logger.warning("product created outside its failed section", extra={"product": product_id})
-        buffer.item(item.ref, Stored(product_id, "" if homeless else item.data_version, fp))
+        buffer.item(
+            item.ref, Stored(product_id, "", "") if homeless else Stored(product_id, item.data_version, fp)
+        )
         price_id = _new_id(results.get(price_key), "price")
         if price is not None and price_id is not None:
             report.note("prices written")
