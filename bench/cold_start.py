@@ -201,6 +201,7 @@ def main(argv: list[str] | None = None) -> None:
         "bench": "P5 cold start",
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "python": sys.version.split()[0],
+        "load_avg": round(os.getloadavg()[0], 2),  # a shared machine: CPU time is the steadier figure
         "build_error": build_error,
         "layer_zip_mb": round(layer_full, 2) if layer_full else None,
         "layer_without_aws_sdk_zip_mb": round(layer_lean, 2) if layer_lean else None,

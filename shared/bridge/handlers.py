@@ -23,7 +23,6 @@ from datetime import datetime
 from functools import wraps
 from typing import Any, cast
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -33,7 +32,6 @@ from bridge import deps
 from bridge.errors import BridgeError, ConfigurationError, PermanentError, TransientError
 from bridge.http_edge import BodyRejected, describe, load_json, utf8_text
 from bridge.observability import logger, metrics, tracer
-from bridge.oversight import runs
 from bridge.ports import Ports
 
 type LambdaHandler = Callable[[dict[str, Any], LambdaContext], Any]
@@ -103,6 +101,8 @@ def run_marker[R](flow: str) -> Callable[[Callable[[Invocation], R]], Callable[[
 
 
 def _mark(flow: str, started: datetime, outcome: str, error: str | None = None) -> None:
+    from bridge.oversight import runs  # lazy: SyncTable's stores load on the first marker only
+
     try:
         runs.mark_run(use(deps.default_ports).store, flow, started, outcome, error)
     except Exception as failure:
@@ -166,6 +166,123 @@ class Wording:
     configuration: dict[str, Any] = field(default_factory=lambda: {"error": "not configured"})
 
 
+@dataclass(frozen=True)
+class Response:
+    """An HTTP answer, given back to API Gateway (HTTP API, payload 2.0) as its dict."""
+
+    status_code: int
+    headers: dict[str, str]
+    body: str
+
+    def as_lambda_result(self) -> dict[str, Any]:
+        return {
+            "statusCode": self.status_code,
+            "headers": self.headers,
+            "body": self.body,
+            "isBase64Encoded": False,
+            "cookies": [],
+        }
+
+
+class Headers(dict[str, str]):
+    """Request headers by lowercase name (API Gateway lowercases them); `get` takes any case."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(key.lower(), default)
+
+
+@dataclass(frozen=True)
+class HttpEvent:
+    """What the routes read of an API Gateway HTTP API event (payload 2.0)."""
+
+    raw: dict[str, Any]
+
+    @property
+    def body(self) -> str | None:
+        return cast(str | None, self.raw.get("body"))
+
+    @property
+    def is_base64_encoded(self) -> bool:
+        return bool(self.raw.get("isBase64Encoded"))
+
+    @property
+    def headers(self) -> Headers:
+        return Headers({str(k).lower(): str(v) for k, v in (self.raw.get("headers") or {}).items()})
+
+    @property
+    def method(self) -> str:
+        http = (self.raw.get("requestContext") or {}).get("http") or {}
+        return str(http.get("method") or self.raw.get("httpMethod") or "").upper()
+
+    @property
+    def path(self) -> str:
+        return str(self.raw.get("rawPath") or self.raw.get("path") or "")
+
+
+type Route = Callable[[], object]  # returns a Response (the apps annotate `object`)
+
+
+class Resolver:
+    """The few parts of an HTTP resolver one route per function needs: exact method and path,
+    errors mapped by type, the current event and context.
+
+    Not Powertools' `APIGatewayHttpResolver`: importing it (and the event classes of every AWS
+    service it brings) was about a third of an HTTP function's cold start (docs/performance.md, P5).
+    An unknown route is a 404 as there; an error with no handler propagates (Lambda's 5xx) as there.
+    """
+
+    def __init__(self) -> None:
+        self._routes: dict[tuple[str, str], Route] = {}
+        self._errors: dict[type[BaseException], Callable[[Any], Response]] = {}
+        self._event: HttpEvent | None = None
+        self._context: LambdaContext | None = None
+
+    def post(self, path: str) -> Callable[[Route], Route]:
+        def register(route: Route) -> Route:
+            self._routes["POST", path] = route
+            return route
+
+        return register
+
+    def exception_handler(
+        self, kind: type[BaseException]
+    ) -> Callable[[Callable[[Any], Response]], Callable[[Any], Response]]:
+        def register(handle: Callable[[Any], Response]) -> Callable[[Any], Response]:
+            self._errors[kind] = handle
+            return handle
+
+        return register
+
+    @property
+    def current_event(self) -> HttpEvent:
+        if self._event is None:
+            raise RuntimeError("no request is being handled")
+        return self._event
+
+    @property
+    def lambda_context(self) -> LambdaContext:
+        if self._context is None:
+            raise RuntimeError("no request is being handled")
+        return self._context
+
+    def resolve(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        self._event, self._context = HttpEvent(event), context
+        try:
+            route = self._routes.get((self._event.method, self._event.path))
+            if route is None:
+                body = json.dumps({"statusCode": 404, "message": "Not found"})
+                return Response(404, {"Content-Type": "application/json"}, body).as_lambda_result()
+            try:
+                return cast(Response, route()).as_lambda_result()
+            except Exception as error:
+                handle = next((h for k in type(error).__mro__ if (h := self._errors.get(k))), None)
+                if handle is None:
+                    raise
+                return handle(error).as_lambda_result()
+        finally:
+            self._event = self._context = None
+
+
 class HttpApi:
     """One public route's resolver: `route` registers it, `handler` is the Lambda entry."""
 
@@ -181,7 +298,7 @@ class HttpApi:
         self.wording = wording
         self.refused_metric = refused_metric
         self._header = content_type_header
-        self.app = APIGatewayHttpResolver()
+        self.app = Resolver()
         self.app.exception_handler(Unauthorized)(lambda e: self.refuse(401, str(e)))
         self.app.exception_handler(BodyRejected)(lambda e: self.refuse(e.status, e.reason))
         self.app.exception_handler(ValidationError)(lambda e: self.refuse(400, describe(e)))
@@ -190,34 +307,30 @@ class HttpApi:
         self.app.exception_handler(ConfigurationError)(self._configuration)
         self.handler: LambdaHandler = _powertools(self.app.resolve, correlation_paths.API_GATEWAY_HTTP)
 
-    def reply(self, status: int, body: dict[str, Any]) -> Response[str]:
-        return Response(
-            status_code=status,
-            headers={self._header: "application/json"},
-            body=json.dumps(body, ensure_ascii=False),
-        )
+    def reply(self, status: int, body: dict[str, Any]) -> Response:
+        return Response(status, {self._header: "application/json"}, json.dumps(body, ensure_ascii=False))
 
-    def refuse(self, status: int, reason: str) -> Response[str]:
+    def refuse(self, status: int, reason: str) -> Response:
         logger.warning(f"{self.name} refused", extra={"status": status, "reason": reason})
         if self.refused_metric:
             count(self.refused_metric)
         return self.reply(status, self.wording.refused(status, reason))
 
-    def _transient(self, error: TransientError) -> Response[str]:
+    def _transient(self, error: TransientError) -> Response:
         # The other side is down: say so; the route's schedule catches up anyway.
         logger.warning(f"{self.name}: retry later", extra={"error": str(error)})
         return self.reply(503, self.wording.transient(str(error)))
 
-    def _permanent(self, error: PermanentError) -> Response[str]:
+    def _permanent(self, error: PermanentError) -> Response:
         logger.error(f"{self.name} failed", extra={"error": str(error)})
         return self.reply(422, self.wording.permanent(str(error)))
 
-    def _configuration(self, error: ConfigurationError) -> Response[str]:
+    def _configuration(self, error: ConfigurationError) -> Response:
         logger.error(f"{self.name}: not configured", extra={"error": str(error)})
         return self.reply(500, self.wording.configuration)
 
     @property
-    def event(self) -> Any:
+    def event(self) -> HttpEvent:
         return self.app.current_event
 
     def budget_s(self, reserve_s: float) -> float:

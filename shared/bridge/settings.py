@@ -32,21 +32,22 @@ import os
 import threading
 import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bridge import aws
 from bridge.b24.masking import register_secret, webhook_code
-from bridge.config.mapping import Mapping
 from bridge.errors import ConfigurationError
 from bridge.observability import logger
+
+if TYPE_CHECKING:
+    from bridge.config.mapping import Mapping
 
 ENV_PREFIX = "BRIDGE_"
 
@@ -63,10 +64,15 @@ class RateLimit(BaseModel):
     operating_headroom: float = Field(0.9, gt=0, le=1)
 
 
-class RuntimeSettings(BaseSettings):
-    """Where things are: table, queue, endpoints of the AWS services (local stack overrides them)."""
+class RuntimeSettings(BaseModel):
+    """Where things are: table, queue, endpoints of the AWS services (local stack overrides them).
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+    Read from `BRIDGE_<FIELD>` (any case) by `from_env`, not by pydantic-settings: that package
+    and what it loads (asyncio, dotenv, its CLI parser) were a third of every function's import
+    time (docs/performance.md, P5). A nested model's variable holds JSON, as pydantic-settings read it.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     table_name: str = Field(min_length=1)
     queue_url: str | None = None
@@ -105,6 +111,25 @@ class RuntimeSettings(BaseSettings):
     max_attempts: int = Field(4, ge=1, le=10)
     idempotency_ttl_s: int = Field(3600, ge=60)
     audit_ttl_days: int = Field(30, ge=1)
+
+    @classmethod
+    def from_env(cls, environ: MutableMapping[str, str] = os.environ) -> RuntimeSettings:
+        values: dict[str, Any] = {}
+        wanted = {ENV_PREFIX + name.upper(): name for name in cls.model_fields}
+        for key, value in environ.items():
+            name = wanted.get(key.upper())
+            if name is None:
+                continue
+            values[name] = value
+            if name in _JSON_FIELDS:
+                try:
+                    values[name] = json.loads(value)
+                except ValueError:
+                    raise ConfigurationError(f"bad setting: {key}: must be JSON") from None
+        return cls.model_validate(values)
+
+
+_JSON_FIELDS = frozenset({"b24_rate_limit"})  # nested models travel as JSON in one variable
 
 
 def _webhook_shape(value: SecretStr) -> SecretStr:
@@ -199,7 +224,7 @@ def _problems(error: ValidationError, prefix: str) -> list[str]:
 @cache
 def runtime_settings() -> RuntimeSettings:
     try:
-        return RuntimeSettings()
+        return RuntimeSettings.from_env()
     except ValidationError as error:
         raise ConfigurationError(f"bad setting: {_describe(error, ENV_PREFIX)}") from None
 
@@ -376,6 +401,8 @@ def _file_mapping_text(path: Path | None) -> tuple[str, str]:
 def mapping_problems(text: str) -> list[str]:
     """Every problem of a mapping file, each naming its key (`deal.trigger_stages.0.stage: …`) or,
     for bad TOML, the line; empty when the mapping is valid."""
+    from bridge.config.mapping import Mapping  # lazy: the receiver never reads the mapping
+
     try:
         Mapping.model_validate(tomllib.loads(text))
     except tomllib.TOMLDecodeError as error:
@@ -386,6 +413,8 @@ def mapping_problems(text: str) -> list[str]:
 
 
 def parse_mapping(text: str, where: str, setting: str = "MAPPING_FILE") -> Mapping:
+    from bridge.config.mapping import Mapping  # lazy: the receiver never reads the mapping
+
     try:
         return Mapping.model_validate(tomllib.loads(text))
     except tomllib.TOMLDecodeError as error:

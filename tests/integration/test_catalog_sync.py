@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from bridge.catalog.model import MANIFEST_ITEMS, MANIFEST_PRICES, MANIFEST_STOCK
@@ -67,6 +68,31 @@ def test_a_first_load_into_an_empty_catalog_looks_nothing_up_and_sends_the_tree_
     assert len(section_adds) == len(NOMENCLATURE_FOLDERS)
     assert len({c["batch"] for c in section_adds}) == 1  # three levels deep, one request
     assert len(world.table("sections")) == len(NOMENCLATURE_FOLDERS)
+    # ...and that request also carries the first products, placed in sections it just created.
+    product_batches = {c["batch"] for c in calls if c["method"] == "catalog.product.add"}
+    assert section_adds[0]["batch"] in product_batches
+    commands = len(NOMENCLATURE_FOLDERS) + 2 * len(NOMENCLATURE_ITEMS)  # a product and its price
+    requests = [c for c in calls if c.get("batch") is None]
+    assert len(requests) == 1 + -(-commands // 50)  # the probe, then full batches only
+    for name, parent, *_ in NOMENCLATURE_ITEMS:
+        assert world.section_path(products_by_ref(world)[item_ref(name)]["iblockSectionId"]) == folder_path(
+            parent
+        )
+
+
+def test_a_section_that_fails_beside_the_first_products_is_mended_by_the_next_run(world: World) -> None:
+    world.resolved()
+    fault = {"method": "catalog.section.add", "count": 1, "error": "ERROR_CORE", "status": 200}
+    httpx.post(f"{world.b24_server.url}/_sandbox/faults", json=fault).raise_for_status()
+
+    first = world.sync()
+    assert first.failed >= 1  # the section, and whatever could not be written without it
+
+    world.sync()
+    products = products_by_ref(world)
+    assert len(products) == len(NOMENCLATURE_ITEMS)
+    for name, parent, *_ in NOMENCLATURE_ITEMS:
+        assert world.section_path(products[item_ref(name)]["iblockSectionId"]) == folder_path(parent)
 
 
 def test_a_second_run_with_nothing_changed_writes_nothing(world: World) -> None:

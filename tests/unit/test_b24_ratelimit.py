@@ -11,7 +11,7 @@ import pytest
 from moto import mock_aws
 
 from bridge import deps
-from bridge.b24.ratelimit import LocalBucket
+from bridge.b24.ratelimit import SAFETY_MARGIN, LocalBucket
 from bridge.settings import reset_caches
 from bridge.store import SharedBucket, Table
 from sandbox.template import create_table_from_template
@@ -136,7 +136,8 @@ def test_the_wired_limiter_uses_the_plan_and_table(
         bucket = deps.b24_client().limiter
         assert isinstance(bucket, SharedBucket)
         assert (bucket.table_name, bucket.burst, bucket.per_second) == (name, 250, 5.0)
-        assert bucket.capacity == 249.0  # one slot of margin below the portal's bucket
+        assert bucket.capacity == 250 - SAFETY_MARGIN  # a small margin below the portal's bucket
+        assert 0 < SAFETY_MARGIN < 1
         monkeypatch.setenv("BRIDGE_B24_RATE_LIMIT", '{"burst": 10, "per_second": 1.0}')
         reset_caches()
         deps.reset()

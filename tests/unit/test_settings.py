@@ -49,6 +49,18 @@ def test_rate_limit_plan_from_json(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.runtime_settings().b24_rate_limit.per_second == 5
 
 
+def test_rate_limit_that_is_not_json_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BRIDGE_TABLE_NAME", "t")
+    monkeypatch.setenv("BRIDGE_B24_RATE_LIMIT", "burst=250")
+    with pytest.raises(ConfigurationError, match="BRIDGE_B24_RATE_LIMIT: must be JSON"):
+        settings.runtime_settings()
+
+
+def test_setting_names_are_read_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("bridge_table_name", "lower")
+    assert settings.runtime_settings().table_name == "lower"
+
+
 def test_secrets_from_environment_are_hidden_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BRIDGE_TABLE_NAME", "t")
     for key, value in GOOD_SECRETS.items():

@@ -8,16 +8,19 @@ after each batch, and anything not yet recorded is looked up by `xmlId` before b
 unless the catalog holds no product at all (one cheap read says so), the common first load.
 
 Throughput (docs/performance.md, P1): sections go in the fewest batches their nesting allows
-(children refer to a parent created in the same batch by `$result[…]`), and the 1C price and stock
-reads run beside the section writes instead of before them.
+(children refer to a parent created in the same batch by `$result[…]`); when they fit, they travel
+in the first product batch, whose products name a new section the same way. The 1C reads run side
+by side (a first load reads every item beside the manifest and the folders), and the catalog probe
+goes out while they run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import islice
 from typing import Any, Unpack
 
 from bridge.b24.batching import MAX_BATCH
@@ -50,6 +53,9 @@ from bridge.ports import Ports
 # its price), so batches never refer to each other; a portal takes seconds per batch of 50 writes
 # and the request bucket allows one every 0.5 s, hence several in flight.
 BATCHES_IN_FLIGHT = 4
+# Sections that ride in the first product batch: at most this many, so some products fit beside
+# them; a bigger tree goes first in batches of its own.
+SECTIONS_WITH_PRODUCTS = MAX_BATCH - 10
 
 
 def _missing(errors: Mapping[str, B24Error]) -> bool:
@@ -68,32 +74,33 @@ def sync_nomenclature(ports: Ports, resolved: CatalogResolved, **options: Unpack
     report = RunReport("nomenclature", dry_run=dry_run)
     buffer = ManifestBuffer(ports.store)
     stored_items = load_stored(ports.store, MANIFEST_ITEMS)
-    # Reads that do not depend on Bitrix24 start now and overlap the section writes. Stock is only
-    # needed for products created with their quantity, which on a first load is every product.
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="catalog-prefetch") as pool:
+    first_load = not stored_items
+    # Reads that do not depend on Bitrix24 start now, side by side. Stock is only needed for
+    # products created with their quantity, which on a first load is every product; so is every
+    # item's full read, which then need not wait for the manifest.
+    with ThreadPoolExecutor(max_workers=5, thread_name_prefix="catalog-prefetch") as pool:
         # On a first load, what Bitrix24 already holds is asked for at once too (one request).
-        probe = (
-            pool.submit(lookup.probe, ports.b24, resolved.iblock_id)
-            if not stored_items and not dry_run
-            else None
-        )
+        probing = first_load and not dry_run
+        probe = pool.submit(lookup.probe, ports.b24, resolved.iblock_id) if probing else None
         prefetch = _Prefetch(
             probe=probe,
             prices=pool.submit(reader.prices, ports.onec, resolved.price_kind_ref),
             quantities=pool.submit(reader.quantities, ports.onec, resolved.warehouse_refs)
-            if not stored_items and resolved.stock_mode == "quantity"
+            if first_load and resolved.stock_mode == "quantity"
             else None,
+            items=pool.submit(reader.all_items, ports.onec) if first_load else None,
         )
+        folders = pool.submit(reader.folders, ports.onec)
         headlines = reader.headlines(ports.onec)
-        section_ids, gone_sections = _sync_sections(ports, resolved, prefetch, report, buffer, should_stop)
+        sections = _sync_sections(ports, resolved, folders.result(), prefetch, report, buffer, should_stop)
         if not report.stopped:
             current = synced_items(
                 headlines, include_services=settings.include_services, service_kinds=settings.service_kinds
             )
             run = _Run(ports, resolved, report, buffer, sink, should_stop)
-            _sync_products(run, current, stored_items, section_ids, prefetch)
+            _sync_products(run, current, stored_items, sections, prefetch)
     if not report.stopped:
-        _delete(ports, gone_sections, "catalog.section.delete", "section", report, buffer, should_stop)
+        _delete(ports, sections.gone, "catalog.section.delete", "section", report, buffer, should_stop)
     logger.info(report.summary(), extra=report.as_dict())
     return report
 
@@ -101,15 +108,24 @@ def sync_nomenclature(ports: Ports, resolved: CatalogResolved, **options: Unpack
 # ---- sections --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Sections:
+    ids: dict[str, int]  # 1C folder ref → section id; filled in as pending sections are created
+    gone: list[tuple[str, int]]
+    # Section writes left for the first product batch, and the refs of the sections they create.
+    pending: list[Unit] = field(default_factory=list)
+    pending_refs: set[str] = field(default_factory=set)
+
+
 def _sync_sections(
     ports: Ports,
     resolved: CatalogResolved,
+    folders: list[Folder],
     prefetch: _Prefetch,
     report: RunReport,
     buffer: ManifestBuffer,
     should_stop: Callable[[], bool],
-) -> tuple[dict[str, int], list[tuple[str, int]]]:
-    folders = reader.folders(ports.onec)
+) -> _Sections:
     stored = load_stored(ports.store, MANIFEST_SECTIONS)
     diff = manifest_diff({f.ref: f.data_version for f in folders}, stored)
     wanted = set(diff.new) | set(diff.changed)
@@ -128,6 +144,16 @@ def _sync_sections(
     # Parents before children; a child whose parent is created in the same batch names it by
     # `$result[…]`, so a tree of up to 50 groups is one request whatever its depth.
     ordered = [folder for level in folder_levels(folders) for folder in level if folder.ref in writing]
+    if ordered and len(ordered) <= SECTIONS_WITH_PRODUCTS and not report.dry_run:
+        created = {folder.ref for folder in ordered if writing[folder.ref] is None}
+        units = [
+            _section_unit(
+                folder, writing[folder.ref], resolved, section_ids, created, fingerprints, report, buffer
+            )
+            for folder in ordered
+        ]
+        buffer.flush()
+        return _Sections(section_ids, plan.delete, units, created)
     for start in range(0, len(ordered), MAX_BATCH):
         chunk = ordered[start : start + MAX_BATCH]
         in_chunk = {folder.ref for folder in chunk if writing[folder.ref] is None}
@@ -146,7 +172,7 @@ def _sync_sections(
             break
     if not report.dry_run:
         buffer.flush()
-    return section_ids, plan.delete
+    return _Sections(section_ids, plan.delete)
 
 
 def _section_unit(
@@ -180,6 +206,12 @@ def _section_unit(
                 buffer.remove(MANIFEST_SECTIONS, folder.ref)  # removed by hand: recreated next run
             return False
         section_ids[folder.ref] = new_id
+        if folder.parent in created_in_batch and folder.parent not in section_ids:
+            # Its parent failed in this batch, so it was not created under it: recorded as never
+            # written, the next run reads it again and moves it under the parent it creates.
+            logger.warning("section created outside its failed parent", extra={"section": new_id})
+            buffer.section(folder.ref, Stored(new_id, "", ""))
+            return True
         buffer.section(folder.ref, Stored(new_id, folder.data_version, fingerprints[folder.ref]))
         return True
 
@@ -213,6 +245,16 @@ class _NewProducts:
     targets: Mapping[str, Decimal]
     quantities: Mapping[str, Decimal]
     fingerprints: Mapping[str, str]
+    # Sections created by the batch being built: a product names them by `$result[…]`. Emptied
+    # once that batch is answered (a section that failed then leaves its products at the top).
+    pending_sections: set[str] = field(default_factory=set)
+
+    def section(self, parent: str | None) -> int | str | None:
+        if not parent:
+            return None
+        if parent not in self.section_ids and parent in self.pending_sections:
+            return f"$result[{_section_key(parent)}][section][id]"
+        return self.section_ids.get(parent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,20 +262,25 @@ class _Prefetch:
     probe: Future[lookup.Probe] | None
     prices: Future[dict[str, Decimal]]
     quantities: Future[dict[str, Decimal]] | None
+    items: Future[list[Item]] | None  # every item in full (a first load)
 
 
 class _WriteBehind:
-    """Records each batch's manifest changes in a background thread, in order.
+    """Records each batch's manifest changes in background threads.
 
-    Sending does not wait for DynamoDB; at most `lag` batches are written behind. Should the run die
-    in between, those products exist in Bitrix24 unrecorded — the next run's probe finds the catalog
-    not empty and adopts them by `xmlId` instead of creating duplicates.
+    Sending does not wait for DynamoDB; at most `lag` batches are written behind, by `writers`
+    threads at once. Two batches of one run never touch the same manifest entry (each object is
+    one unit, and an object's item, price and stock are separate entries), so their writes may
+    finish in any order. Should the run die in between, those products exist in Bitrix24
+    unrecorded — the next run's probe finds the catalog not empty and adopts them by `xmlId`
+    instead of creating duplicates. At 1,000 products the manifest writes were most of the run
+    (docs/performance.md, P1): one writer two batches behind held the sending back.
     """
 
-    def __init__(self, buffer: ManifestBuffer, lag: int = 2) -> None:
+    def __init__(self, buffer: ManifestBuffer, lag: int = 8, writers: int = 2) -> None:
         self._buffer = buffer
         self._lag = lag
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="manifest-writer")
+        self._pool = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="manifest-writer")
         self._writes: list[Future[None]] = []
 
     def after_batch(self) -> None:
@@ -266,17 +313,22 @@ def _sync_products(
     run: _Run,
     current: Mapping[str, str],
     stored: Mapping[str, Stored],
-    section_ids: Mapping[str, int],
+    sections: _Sections,
     prefetch: _Prefetch,
 ) -> None:
     ports, resolved, report, buffer = run.ports, run.resolved, run.report, run.buffer
+    section_ids = sections.ids
     diff = manifest_diff(current, stored)
-    items = reader.items(
-        ports.onec,
-        [*diff.new, *diff.changed],
-        total=len(current),
-        full_read_share=ports.mapping.catalog.full_read_share,
-    )
+    if prefetch.items is not None:
+        wanted = set(diff.new) | set(diff.changed)
+        items = [item for item in prefetch.items.result() if item.ref in wanted]
+    else:
+        items = reader.items(
+            ports.onec,
+            [*diff.new, *diff.changed],
+            total=len(current),
+            full_read_share=ports.mapping.catalog.full_read_share,
+        )
     fingerprints = {item.ref: item_fingerprint(item, resolved) for item in items}
     found: dict[str, int] = {}
     if diff.new and not report.dry_run:
@@ -315,8 +367,28 @@ def _sync_products(
     if report.dry_run:
         _describe(plan, prices, section_ids, report)
         return
-    new = _NewProducts(section_ids, targets, quantities, fingerprints)
-    units: Iterator[Unit] = _product_units(run, plan, new, prices, adopted)
+    new = _NewProducts(section_ids, targets, quantities, fingerprints, set(sections.pending_refs))
+    taken = 0
+    if sections.pending:
+        # The first batch carries the sections and the products that fit beside them, and is
+        # answered before the next is built: later products name those sections by their ids.
+        first, size = list(sections.pending), sum(len(unit.commands) for unit in sections.pending)
+        for unit in _product_units(run, plan, new, prices, adopted):
+            if size + len(unit.commands) > MAX_BATCH:
+                break
+            first.append(unit)
+            size += len(unit.commands)
+            taken += 1
+        outcome = run_units(ports.b24, first, after_batch=buffer.flush, should_stop=run.should_stop)
+        if progress is not None:
+            progress.advance(taken)
+        new.pending_sections.clear()
+        report.failed += outcome.failed
+        if run.should_stop():
+            report.stopped = taken < plan.writes + len(prices)
+            return
+    # Built anew from the start (building has no side effects), the first `taken` skipped.
+    units: Iterator[Unit] = islice(_product_units(run, plan, new, prices, adopted), taken, None)
     with _WriteBehind(buffer) as recorder:
         outcome = run_units(
             ports.b24,
@@ -353,7 +425,8 @@ def _product_units(
         yield _create_unit(run, new, item, f"c{index}")
     for index, (item, b24_id) in enumerate(plan.update):
         key = f"u{index}"
-        fields = product_fields(item, resolved, new.section_ids.get(item.parent) if item.parent else None)
+        fields = product_fields(item, resolved, None)
+        fields["iblockSectionId"] = new.section(item.parent)
         yield Unit(
             ((key, Command("catalog.product.update", {"id": b24_id, "fields": fields})),),
             _updated(item, b24_id, new.fingerprints[item.ref], item.ref in adopted, key, report, buffer),
@@ -377,7 +450,8 @@ def _product_units(
 
 def _create_unit(run: _Run, new: _NewProducts, item: Item, key: str) -> Unit:
     resolved, report, buffer, fp = run.resolved, run.report, run.buffer, new.fingerprints[item.ref]
-    fields = product_fields(item, resolved, new.section_ids.get(item.parent) if item.parent else None)
+    fields = product_fields(item, resolved, None)
+    fields["iblockSectionId"] = new.section(item.parent)
     quantity = new.quantities.get(item.ref, Decimal(0)) if resolved.stock_mode == "quantity" else None
     if quantity is not None:
         fields["quantity"] = float(quantity)
@@ -398,7 +472,13 @@ def _create_unit(run: _Run, new: _NewProducts, item: Item, key: str) -> Unit:
         if product_id is None:
             return False
         report.note("products created")
-        buffer.item(item.ref, Stored(product_id, item.data_version, fp))
+        homeless = item.parent in new.pending_sections and item.parent not in new.section_ids
+        if homeless:  # its new section failed in this batch: recorded as never written, so the
+            # next run reads the item again and moves the product into the section it creates
+            logger.warning("product created outside its failed section", extra={"product": product_id})
+        buffer.item(
+            item.ref, Stored(product_id, "", "") if homeless else Stored(product_id, item.data_version, fp)
+        )
         price_id = _new_id(results.get(price_key), "price")
         if price is not None and price_id is not None:
             report.note("prices written")

@@ -45,8 +45,7 @@ def items(onec: ODataClient, refs: Sequence[str], *, total: int, full_read_share
         return []
     wanted = set(refs)
     if len(refs) > full_read_share * max(total, 1):
-        every = onec.iter_all(NOMENCLATURE, filter=eq("IsFolder", False), select=ITEM_FIELDS)
-        return [item for item in (Item.from_entity(e) for e in every) if item.ref in wanted]
+        return [item for item in all_items(onec) if item.ref in wanted]
     found: list[Item] = []
     for start in range(0, len(refs), REFS_PER_REQUEST):
         chunk = refs[start : start + REFS_PER_REQUEST]
@@ -55,6 +54,12 @@ def items(onec: ODataClient, refs: Sequence[str], *, total: int, full_read_share
             for e in onec.list(NOMENCLATURE, filter=_refs_filter("Ref_Key", chunk), select=ITEM_FIELDS)
         ]
     return found
+
+
+def all_items(onec: ODataClient) -> list[Item]:
+    """Every item (not folder) in full: a first load reads this beside the manifest."""
+    every = onec.iter_all(NOMENCLATURE, filter=eq("IsFolder", False), select=ITEM_FIELDS)
+    return [Item.from_entity(e) for e in every]
 
 
 def existing_items(onec: ODataClient, refs: Sequence[str]) -> list[str]:
