@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html import unescape
@@ -27,6 +26,7 @@ from bridge.onec.client import ODataClient
 from bridge.payments.models import ORDER_TYPE
 from sandbox.onec.seed import WAREHOUSES, seed_ref
 from sandbox.world.rest import B24Rest
+from sandbox.world.waiting import Unready, eventually
 
 if TYPE_CHECKING:
     from sandbox.local.stack import LocalStack
@@ -108,10 +108,6 @@ PRODUCT = "Болт М10х50"
 ONEC_USER = ONEC_PASSWORD = "odata"
 
 
-class Unready(RuntimeError):
-    """The stack cannot show the tab (no app route, install did not bind it): says what is missing."""
-
-
 @dataclass
 class TabScene:
     b24_url: str  # the emulator's root, where the deal card is
@@ -128,18 +124,6 @@ class TabScene:
     def frame_url(self, user_id: int = MANAGER) -> str:
         query = urlencode({"app": self.app["id"], "deal": self.deal_id, "user": user_id})
         return f"{self.b24_url}/_sandbox/placement-frame?{query}"
-
-
-def _wait(probe: Any, what: str, timeout: float = 120.0) -> Any:
-    # Bounds a broken run only; never what is measured or asserted.
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise Unready(f"not reached in {timeout:.0f} s: {what}")
-        time.sleep(0.3)
 
 
 def install_app(stack: LocalStack) -> dict[str, Any]:
@@ -181,9 +165,10 @@ def paid_deal(
         title, rest.stage_id("Продажи", "Продажа материала"), company, contact, [row], assigned=MANAGER
     )
     order_ref = str(
-        _wait(
+        eventually(
             lambda: rest.call("crm.deal.get", {"id": deal_id}).get("UF_CRM_1C_ORDER_REF"),
-            f"the deal flow's order for deal {deal_id}",
+            what=f"the deal flow's order for deal {deal_id}",
+            timeout=120.0,
         )
     )
     onec = ODataClient(stack.onec_base_url, ONEC_USER, ONEC_PASSWORD, max_attempts=3)
