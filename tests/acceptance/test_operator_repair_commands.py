@@ -20,7 +20,7 @@ from bridge.deals.flow import deal_ref
 from bridge.onec.client import ODataClient
 from bridge.store import SyncStore
 from sandbox.local import LocalStack, emulators
-from sandbox.world.onec import AUTH, url
+from sandbox.world.onec import AUTH, hand_typed_order, url
 from sandbox.world.rest import B24Rest
 from tests.harness.deal_stack import (
     deal_with_new_company,
@@ -118,25 +118,8 @@ def test_resync_of_an_unknown_deal_says_so_and_writes_nothing(ready: LocalStack)
 def _typed_order(stack: LocalStack, counterparty: str, total: float, deal_id: int | None = None) -> Any:
     """A customer order as an accountant types it into 1C before go-live."""
     refs = seed(stack)
-    body: dict[str, Any] = {
-        "Date": "2024-09-02T00:00:00",
-        "ВидОперации": "ЗаказНаПродажу",
-        "Организация_Key": refs["Catalog_Организации"]['ООО "Металл-Сервис"'],
-        "Контрагент_Key": counterparty,
-        "Запасы": [
-            {
-                "LineNumber": 1,
-                "Номенклатура_Key": refs["Catalog_Номенклатура"]["Болт М10х50"],
-                "Количество": 1,
-                "Цена": total,
-                "Сумма": total,
-                "Всего": total,
-            }
-        ],
-    }
-    if deal_id is not None:
-        prop = refs[DEAL_ID_PROPERTY[0]][DEAL_ID_PROPERTY[1]]
-        body["ДополнительныеРеквизиты"] = [{"LineNumber": 1, "Свойство_Key": prop, "Значение": str(deal_id)}]
+    prop = refs[DEAL_ID_PROPERTY[0]][DEAL_ID_PROPERTY[1]] if deal_id is not None else None
+    body = hand_typed_order(refs, counterparty, total, deal_id=deal_id, deal_property=prop)
     return _onec(stack).create(ORDERS, body)
 
 

@@ -16,6 +16,7 @@ from bridge import deps
 from bridge.deals.flow import deal_ref, sync_deal
 from bridge.deals.resolved import resolved_config
 from sandbox.world.deals import World, linked_product
+from sandbox.world.onec import hand_typed_order
 from sandbox.world.rest import B24Rest
 from tests.harness.cli import cli_run, ready_for_cli
 from tests.harness.deal_world import onec, ports, seed
@@ -37,25 +38,8 @@ def typed_order(
 ) -> dict[str, Any]:
     """A customer order as an accountant types it into 1C (optionally with the deal-id attribute)."""
     refs = seed(world)
-    body: dict[str, Any] = {
-        "Date": "2024-09-02T00:00:00",
-        "ВидОперации": "ЗаказНаПродажу",
-        "Организация_Key": refs["Catalog_Организации"]['ООО "Металл-Сервис"'],
-        "Контрагент_Key": counterparty,
-        "Запасы": [
-            {
-                "LineNumber": 1,
-                "Номенклатура_Key": refs["Catalog_Номенклатура"]["Болт М10х50"],
-                "Количество": 1,
-                "Цена": total,
-                "Сумма": total,
-                "Всего": total,
-            }
-        ],
-    }
-    if deal_id is not None:
-        prop = resolved_config(ports(world).store).load().refs.deal_id_property
-        body["ДополнительныеРеквизиты"] = [{"LineNumber": 1, "Свойство_Key": prop, "Значение": str(deal_id)}]
+    prop = resolved_config(ports(world).store).load().refs.deal_id_property if deal_id is not None else None
+    body = hand_typed_order(refs, counterparty, total, deal_id=deal_id, deal_property=prop)
     return ports(world).onec.create(ORDERS, body)
 
 
