@@ -7,6 +7,7 @@ and a method Bitrix24 blocked as a problem."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,8 +25,10 @@ pytestmark = pytest.mark.acceptance
 COST_S = 250.0  # one call: 52 % of the 480 s budget; two: past it
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def stack(moto_endpoint: str) -> Iterator[LocalStack]:
+    # A stack per test: a warm worker keeps the portal's operating ledger it learned in memory (as a
+    # Lambda container does for up to 10 minutes), so a spent method would hold back the next test.
     yield from start_stack(moto_endpoint)
 
 
@@ -67,18 +70,29 @@ def test_status_shows_the_headroom_of_the_method_a_flow_spent(stack: LocalStack,
         return worst if worst and worst["method"] == "crm.deal.productrows.get" else None
 
     worst = eventually(published, 120, "the worker's operating-time snapshot")
+    # The edit's read, and the read of our own write-back's echo when the order changed: one or two
+    # whole calls, depending on when the snapshot is looked at. Each figure must agree with `used`.
     used = worst["used_s"]
+    assert round(used / COST_S) >= 1
     assert used == pytest.approx(COST_S * round(used / COST_S), abs=1.0)  # whole calls of 250 s
     assert worst["budget_s"] == 480.0
-    assert worst["headroom_s"] == pytest.approx(480.0 - used, abs=0.01)
+    assert worst["headroom_s"] == pytest.approx(max(0.0, 480.0 - used), abs=0.01)
     assert worst["blocked"] is False
 
     done = operator(stack, "status")
     lines = done.stdout.splitlines()
     headline = next(line for line in lines if line.startswith("Bitrix24 operating time:"))
-    assert f"{480 - used:.0f} of 480 s headroom on the busiest method crm.deal.productrows.get" in headline
     near = next(line.strip() for line in lines if line.strip().startswith("crm.deal.productrows.get:"))
-    assert near.startswith(f"crm.deal.productrows.get: {used:.0f} of 480 s used ({used / 480:.0%})")
+    shown = re.match(r"crm\.deal\.productrows\.get: (\d+) of 480 s used \((\d+)%\)", near)
+    assert shown is not None, near
+    used_now = float(shown.group(1))
+    assert used_now == pytest.approx(COST_S * round(used_now / COST_S), abs=1.0)
+    assert used_now >= used - 1.0
+    assert int(shown.group(2)) == round(100 * used_now / 480)
+    headroom = (
+        f"{max(0.0, 480 - used_now):.0f} of 480 s headroom on the busiest method crm.deal.productrows.get"
+    )
+    assert headroom in headline
     assert not any("PROBLEM" in line for line in lines)
 
 
