@@ -8,8 +8,9 @@ create-once claim, runs the other flow to the end of what it can do, then lets t
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -27,7 +28,6 @@ class _ThenOnce(_AfterEachCall):
     def __init__(self, real: Any, then: Callable[[], None]) -> None:
         super().__init__(real)
         self._then: Callable[[], None] | None = then
-        self._last: Any = None
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._real, name)
@@ -45,10 +45,8 @@ class _ThenOnce(_AfterEachCall):
 
 
 def _holding_the_person_claim(ports: Ports, then: Callable[[], None]) -> Ports:
-    from dataclasses import replace
-
     store = _with_stores(ports.store, lambda real: real)
-    store.links = _ThenOnce(ports.store.links, then)
+    store.links = cast(Any, _ThenOnce(ports.store.links, then))
     return replace(ports, store=store)
 
 
