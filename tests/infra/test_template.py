@@ -398,3 +398,22 @@ def test_a_function_that_paces_bitrix24_may_publish_its_operating_time_snapshot(
                 checked += 1
                 assert any(fnmatchcase(OPERATING_KEY, k) for k in keys), name
     assert checked >= 5
+
+
+def test_the_parties_sync_may_take_the_create_once_claims_its_flow_takes(resources: dict[str, Any]) -> None:
+    # Its Bitrix24 sweep creates counterparties and contact persons in 1C under claims the deal flow
+    # also takes (bridge/store/claims.py); IAM refusing the claim would fail every such create.
+    from fnmatch import fnmatchcase
+
+    from bridge.store.claims import claim_pk, contact_person_claim_name, counterparty_claim_name
+
+    wanted = [
+        claim_pk(counterparty_claim_name(inn="7701", kpp="", kind="ЮЛ", name="x")),
+        claim_pk(contact_person_claim_name(owner="0a-guid", contact_id=5)),
+    ]
+    (statement,) = [
+        s for s in _statements(resources["PartiesSyncFunction"]) if s.get("Sid") == "SyncTableItems"
+    ]
+    keys = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+    for pk in wanted:
+        assert any(fnmatchcase(pk, k) for k in keys), pk

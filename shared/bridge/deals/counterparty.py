@@ -34,7 +34,14 @@ from bridge.observability import logger
 from bridge.onec.errors import NotFound, nothing_written
 from bridge.onec.odata import Filter, all_of, eq, guid
 from bridge.ports import Ports
-from bridge.store import B24Ref, ClaimHeld, LinkConflict, OneCRef, counterparty_claim_name
+from bridge.store import (
+    B24Ref,
+    ClaimHeld,
+    LinkConflict,
+    OneCRef,
+    contact_person_claim_name,
+    counterparty_claim_name,
+)
 
 CANDIDATE_FIELDS = [
     "Ref_Key",
@@ -220,19 +227,58 @@ def ensure_contact_person(
     if link is not None and link.onec.entity_set == CONTACT_PERSONS:
         return link.onec.ref
     body = contact_person_body(contact, owner.ref, refs)
-    existing = (
-        []
-        if fresh
-        else ports.onec.list(
-            CONTACT_PERSONS,
-            filter=all_of(eq("Owner_Key", guid(owner.ref)), eq("Description", str(body["Description"]))),
-            select=["Ref_Key", "DeletionMark"],
-        )
-    )
-    live = [r for r in existing if not r.get("DeletionMark")]
-    ref = str(live[0]["Ref_Key"]) if live else str(ports.onec.create(CONTACT_PERSONS, body)["Ref_Key"])
+    ref = None if fresh else _existing_person(ports, owner, body)
+    if ref is None:
+        ref = _create_person_once(ports, contact, owner, body)
     _link(ports, b24, OneCRef(entity_set=CONTACT_PERSONS, ref=ref), body)
     patch = main_contact_patch(owner, ref)
     if patch:
         ports.onec.update(COUNTERPARTIES, owner.ref, patch)
+    return ref
+
+
+def _existing_person(ports: Ports, owner: CounterpartyCandidate, body: dict[str, object]) -> str | None:
+    rows = ports.onec.list(
+        CONTACT_PERSONS,
+        filter=all_of(eq("Owner_Key", guid(owner.ref)), eq("Description", str(body["Description"]))),
+        select=["Ref_Key", "DeletionMark"],
+    )
+    live = [r for r in rows if not r.get("DeletionMark")]
+    return str(live[0]["Ref_Key"]) if live else None
+
+
+def _create_person_once(
+    ports: Ports, contact: Contact, owner: CounterpartyCandidate, body: dict[str, object]
+) -> str:
+    """Create the contact person under the SyncTable claim the parties flow also takes for this
+    contact, so the deal's event and its new contact's event handled at once give one person."""
+    name, holder = contact_person_claim_name(owner=owner.ref, contact_id=contact.id), f"deals:{uuid.uuid4()}"
+    claim = ports.store.links.claim(name, holder)
+    if not claim.won:
+        if claim.result is None:
+            logger.info("contact person is being created by another worker", extra={"claim": name})
+            ports.store.audit.record("deals", f"B24#CONTACT#{contact.id}", "claim_held", {"claim": name})
+            raise ClaimHeld(
+                f"another worker is creating the 1C contact person for contact {contact.id}; retried"
+            )
+        try:
+            ports.onec.get(CONTACT_PERSONS, claim.result, select=["Ref_Key"])
+        except NotFound:
+            raise ClaimHeld(
+                f"the contact person claimed for contact {contact.id} is gone from 1C; retried"
+            ) from None
+        return claim.result
+    if claim.taken_over:
+        # The previous holder died; it may have created the contact person before it did.
+        found = _existing_person(ports, owner, body)
+        if found is not None:
+            ports.store.links.settle_claim(name, holder, found)
+            return found
+    try:
+        ref = str(ports.onec.create(CONTACT_PERSONS, body)["Ref_Key"])
+    except Exception as error:
+        if nothing_written(error):  # a retry (or the parties flow) may create it at once
+            ports.store.links.release_claim(name, holder)
+        raise
+    ports.store.links.settle_claim(name, holder, ref)
     return ref

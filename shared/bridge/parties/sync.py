@@ -38,7 +38,7 @@ from bridge.parties.state import (
     state_fingerprint,
 )
 from bridge.ports import Ports
-from bridge.store.claims import ClaimHeld, counterparty_claim_name
+from bridge.store.claims import ClaimHeld, contact_person_claim_name, counterparty_claim_name
 from bridge.store.models import B24Ref, Link, OneCRef
 
 FLOW = "parties"
@@ -462,35 +462,69 @@ class PartiesFlow:
         self.ports.store.cursors.put(marker, {"fp": fp}, expected_version=seen.version if seen else None)
         return f"ambiguous: {reason}"
 
-    def _person_to_onec(self, party: B24Party, owner_ref: str) -> str:
-        state = self._b24_state(party, person=True)
-        name = str(state.get(PersonField.NAME) or "")
+    def _unlinked_persons(self, owner_ref: str, name: str) -> list[dict[str, Any]]:
         rows = self.ports.onec.list(
             CONTACT_PERSONS, filter=all_of(eq("Owner_Key", guid(owner_ref)), eq("Description", name))
         )
-        rows = [
+        return [
             r
             for r in rows
             if not r.get("DeletionMark")
             and self.ports.store.links.find_by_onec(OneCRef(entity_set=CONTACT_PERSONS, ref=r["Ref_Key"]))
             is None
         ]
+
+    def _person_to_onec(self, party: B24Party, owner_ref: str) -> str:
+        state = self._b24_state(party, person=True)
+        name = str(state.get(PersonField.NAME) or "")
+        rows = self._unlinked_persons(owner_ref, name)
         if len(rows) > 1:
             return self._ambiguous_in_onec(party, f"several contact persons are named «{name}»")
         if rows:
-            row = rows[0]
-        else:
-            body = onec_map.person_create_body(
-                {k: v for k, v in state.items() if k != PersonField.OWNER},
-                owner_ref,
-                self.resolved,
-                b24_map.phone_types(party.record),
-            )
+            return self._reconcile(None, rows[0], party, person=True)
+        row = self._create_person_once(party, state, owner_ref)
+        # The deal flow may have created and linked it meanwhile: reconcile against its link.
+        link = self.ports.store.links.find_by_b24(B24Ref(entity=party.entity, id=str(party.id)))
+        same = link is not None and link.onec.ref.lower() == str(row["Ref_Key"]).lower()
+        return self._reconcile(link if same else None, row, party, person=True)
+
+    def _create_person_once(self, party: B24Party, state: State, owner_ref: str) -> dict[str, Any]:
+        """Create the contact person under the SyncTable claim the deal flow also takes for the
+        deal's contact, so a new deal and its new contact handled at once give one person."""
+        name = contact_person_claim_name(owner=owner_ref, contact_id=party.id)
+        owner = f"parties:{uuid.uuid4()}"
+        claim = self.ports.store.links.claim(name, owner)
+        subject = f"B24#CONTACT#{party.id}"
+        if not claim.won:
+            if claim.result is None:
+                logger.info("contact person is being created by another worker", extra={"claim": name})
+                self.ports.store.audit.record(FLOW, subject, "claim_held", {"claim": name})
+                raise ClaimHeld(f"another worker is creating the 1C contact person {name!r}; retried")
+            try:
+                return self.ports.onec.get(CONTACT_PERSONS, claim.result)
+            except OneCNotFound:
+                raise ClaimHeld(f"the contact person claimed as {name!r} is gone from 1C; retried") from None
+        if claim.taken_over:
+            # The previous holder died, perhaps right after its create: look again first.
+            again = self._unlinked_persons(owner_ref, str(state.get(PersonField.NAME) or ""))
+            if again:
+                self.ports.store.links.settle_claim(name, owner, str(again[0]["Ref_Key"]))
+                return again[0]
+        body = onec_map.person_create_body(
+            {k: v for k, v in state.items() if k != PersonField.OWNER},
+            owner_ref,
+            self.resolved,
+            b24_map.phone_types(party.record),
+        )
+        try:
             row = self.ports.onec.create(CONTACT_PERSONS, body)
-            self.ports.store.audit.record(
-                FLOW, f"B24#CONTACT#{party.id}", "created_in_onec", {"ref": row["Ref_Key"]}
-            )
-        return self._reconcile(None, row, party, person=True)
+        except Exception as error:
+            if nothing_written(error):  # a retry (or the deal flow) may create it at once
+                self.ports.store.links.release_claim(name, owner)
+            raise
+        self.ports.store.links.settle_claim(name, owner, str(row["Ref_Key"]))
+        self.ports.store.audit.record(FLOW, subject, "created_in_onec", {"ref": row["Ref_Key"]})
+        return row
 
     # ---- both ---------------------------------------------------------------------------------
 

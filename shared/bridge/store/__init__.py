@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from bridge.store.audit import AuditLog
-from bridge.store.claims import Claim, ClaimHeld, counterparty_claim_name
+from bridge.store.claims import Claim, ClaimHeld, contact_person_claim_name, counterparty_claim_name
 from bridge.store.cursors import CursorStore
 from bridge.store.errors import CursorConflict, LinkConflict, LinkNotFound, StoreBusy, StoreError
 from bridge.store.lease import OrderBusy, OrderLeases
@@ -72,6 +72,7 @@ __all__ = [
     "StoreError",
     "SyncStore",
     "Table",
+    "contact_person_claim_name",
     "counterparty_claim_name",
 ]
 

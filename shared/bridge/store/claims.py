@@ -1,12 +1,14 @@
 """Claims: "I am creating X" held in SyncTable, so two workers never both create the same object.
 
 Lookup-then-create is a race: the deal flow and the parties flow can both look a brand-new company
-up in 1C, both find nothing, and both create it. A claim closes the window. Before creating, a
-worker takes the claim named after what identifies the object (INN, else kind and name); only the
-holder creates, then settles the claim with the created reference. Everyone else either sees the
-settled reference (and uses it) or a live lease (and retries later: `ClaimHeld` is transient, so the
-queue redelivers). A lease that expired without being settled (its holder crashed) is taken over;
-the new holder looks the object up again first, because the crash may have come after the create.
+(or a new deal's new contact: its contact person) up in 1C, both find nothing, and both create it.
+A claim closes the window. Before creating, a worker takes the claim named after what identifies
+the object (INN, else kind and name; for a contact person its counterparty and Bitrix24 contact);
+only the holder creates, then settles the claim with the created reference. Everyone else either
+sees the settled reference (and uses it) or a live lease (and retries later: `ClaimHeld` is
+transient, so the queue redelivers). A lease that expired without being settled (its holder
+crashed) is taken over; the new holder looks the object up again first, because the crash may
+have come after the create.
 
 | item | pk | sk |
 |---|---|---|
@@ -41,6 +43,14 @@ def counterparty_claim_name(*, inn: str, kpp: str, kind: str, name: str) -> str:
     if inn:
         return f"counterparty:inn:{inn}/{kpp}" if kpp else f"counterparty:inn:{inn}"
     return f"counterparty:name:{kind}:{_name_key(name)}"
+
+
+def contact_person_claim_name(*, owner: str, contact_id: int | str) -> str:
+    """One name per future 1C contact person: its counterparty and the Bitrix24 contact it stands
+    for. Both flows that create one (the deal flow for the deal's contact, the parties flow for the
+    contact itself) know both, so no name needs normalising; the same contact under another
+    counterparty is another contact person, as 1C keeps them per owner."""
+    return f"contact_person:{owner.strip().casefold()}:contact:{str(contact_id).strip()}"
 
 
 class ClaimHeld(TransientError):
