@@ -32,6 +32,9 @@ OWN_FLOWS: dict[str, set[str]] = {
     "parties_sync": {"bridge.parties"},
     "queue_worker": set(),
     "setup": set(FLOWS),  # runs every flow's setup step
+    # The «1С» tab shows the order (deals), its receipts (payments) and stock (catalog); resync
+    # runs the repair path, and with it the parties flow, only when the button is pressed.
+    "b24_app": {"bridge.catalog", "bridge.deals", "bridge.payments"},
 }
 _PROBE = "import json, sys; import app; print(json.dumps(sorted(sys.modules)))"
 

@@ -20,7 +20,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from bridge import repair
 from bridge.catalog import lookup
 from bridge.catalog.resolved import resolved_config as catalog_resolved
 from bridge.deal_tab import words
@@ -394,6 +393,8 @@ def build(
 
 def resync(deal_id: int, ports: Ports) -> tuple[bool, str]:
     """`resync deal <id>` (bridge.repair), in the manager's words: (ok, what happened)."""
+    from bridge import repair  # lazy: it loads every flow, which only the button needs
+
     report = repair.resync(RecordRef(kind="deal", key=str(deal_id)), ports)
     told = None
     if not report.ok:
