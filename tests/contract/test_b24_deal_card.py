@@ -22,23 +22,11 @@ from sandbox.b24 import B24EmulatorConfig
 from sandbox.b24.app import create_app
 from sandbox.b24.card import FRAME_FORM_ID
 from sandbox.serve import serve_in_thread
+from tests.harness.b24 import FRAME_BODY_KEYS, FRAME_QUERY_KEYS
 
 pytestmark = pytest.mark.contract
 
 CONFIG = B24EmulatorConfig()
-FRAME_QUERY_KEYS = {"DOMAIN", "PROTOCOL", "LANG", "APP_SID"}
-FRAME_BODY_KEYS = {
-    "AUTH_ID",
-    "AUTH_EXPIRES",
-    "REFRESH_ID",
-    "SERVER_ENDPOINT",
-    "APPLICATION_TOKEN",
-    "APPLICATION_SCOPE",
-    "member_id",
-    "status",
-    "PLACEMENT",
-    "PLACEMENT_OPTIONS",
-}
 
 
 class Page(HTMLParser):

@@ -22,24 +22,11 @@ from bridge.b24.php_query import decode
 from sandbox.b24 import B24EmulatorConfig
 from sandbox.b24.app import create_app
 from sandbox.serve import RunningServer, serve_in_thread
-from tests.harness.b24 import shape_mismatches
+from tests.harness.b24 import FRAME_BODY_KEYS, FRAME_QUERY_KEYS, shape_mismatches
 
 pytestmark = pytest.mark.contract
 
 CONFIG = B24EmulatorConfig()
-FRAME_QUERY_KEYS = {"DOMAIN", "PROTOCOL", "LANG", "APP_SID"}
-FRAME_BODY_KEYS = {
-    "AUTH_ID",
-    "AUTH_EXPIRES",
-    "REFRESH_ID",
-    "SERVER_ENDPOINT",
-    "APPLICATION_TOKEN",
-    "APPLICATION_SCOPE",
-    "member_id",
-    "status",
-    "PLACEMENT",
-    "PLACEMENT_OPTIONS",
-}
 # placement.get sample row (widgets/placement-get.md); `langAll` is keyed by the portal's
 # language, `de` in the docs' portal, `ru` in ours.
 PLACEMENT_GET_ROW = {

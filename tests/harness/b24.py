@@ -62,3 +62,20 @@ def shape_mismatches(expected: Any, actual: Any, path: str = "$") -> Iterator[st
                 yield f"{path}.{key}: missing"
                 continue
             yield from shape_mismatches(value, actual[key], f"{path}.{key}")
+
+
+# The fields of the frame POST a portal sends to a placement or install handler: query and form body
+# (api-reference/widgets/_includes/widget_data.md; docs/sandbox-b24.md "Local application and placements").
+FRAME_QUERY_KEYS = {"DOMAIN", "PROTOCOL", "LANG", "APP_SID"}
+FRAME_BODY_KEYS = {
+    "AUTH_ID",
+    "AUTH_EXPIRES",
+    "REFRESH_ID",
+    "SERVER_ENDPOINT",
+    "APPLICATION_TOKEN",
+    "APPLICATION_SCOPE",
+    "member_id",
+    "status",
+    "PLACEMENT",
+    "PLACEMENT_OPTIONS",
+}
