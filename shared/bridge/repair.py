@@ -22,7 +22,8 @@ from bridge.b24.models import B24Response, BatchResult
 from bridge.catalog.runs import run_nomenclature, run_refresh
 from bridge.catalog.state import forget_written
 from bridge.deals import existing
-from bridge.deals.flow import deal_ref, sync_deal
+from bridge.deals.flow import sync_deal
+from bridge.deals.refs import deal_ref
 from bridge.domain.onec_sets import COUNTERPARTIES, ORDERS
 from bridge.domain.records import RecordRef
 from bridge.errors import BridgeError

@@ -159,6 +159,28 @@ def test_update_sync_state_needs_a_link(store: SyncStore) -> None:
         store.links.update_sync_state(DEAL, fingerprint="fp")
 
 
+def test_note_extra_sets_one_entry_on_both_items_and_keeps_the_rest(store: SyncStore) -> None:
+    linked = store.links.link(
+        DEAL, order(ORDER_A), fingerprint="fp1", extra={"number": "00-1", "outcome": "open"}
+    )
+
+    store.links.note_extra(DEAL, order(ORDER_A), "seen_modify", "2025-03-01T10:00:05+03:00")
+
+    expected = linked.model_copy(
+        update={"extra": {"number": "00-1", "outcome": "open", "seen_modify": "2025-03-01T10:00:05+03:00"}}
+    )
+    assert store.links.find_by_b24(DEAL) == store.links.find_by_onec(order(ORDER_A)) == expected
+
+
+def test_note_extra_refuses_a_pair_that_is_not_linked(store: SyncStore) -> None:
+    store.links.link(DEAL, order(ORDER_A), fingerprint="fp1")
+    with pytest.raises(LinkNotFound):
+        store.links.note_extra(DEAL, order(ORDER_B), "seen_modify", "2025-03-01T10:00:05+03:00")
+    found = store.links.find_by_b24(DEAL)
+    assert found is not None
+    assert "seen_modify" not in found.extra
+
+
 def test_unlink_removes_both_items(store: SyncStore) -> None:
     store.links.link(DEAL, order(ORDER_A), fingerprint="fp1")
 

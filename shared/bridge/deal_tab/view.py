@@ -24,8 +24,8 @@ from bridge.catalog import lookup
 from bridge.catalog.resolved import resolved_config as catalog_resolved
 from bridge.deal_tab import words
 from bridge.deals.decisions import TriggerRule
-from bridge.deals.flow import deal_ref
 from bridge.deals.models import Deal
+from bridge.deals.refs import deal_ref
 from bridge.deals.resolved import resolved_config as deal_resolved
 from bridge.domain.onec_sets import CARD_OPERATIONS as CARD_SET
 from bridge.domain.onec_sets import EMPLOYEES, ORDER_STATES, ORDERS, STOCK, WAREHOUSES

@@ -29,7 +29,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.b24.models import BatchResult, Command
+from bridge.b24.models import BatchResult, CallTime, Command
+from bridge.deals import seen
+from bridge.deals.refs import deal_ref, order_ref
 from bridge.deals.snapshot import DealSnapshot, deal_read_plan, parse_deal_snapshot
 from bridge.domain.events import Entity, QueuedEvent
 from bridge.errors import TransientError
@@ -57,6 +59,17 @@ class WriteBack:
     deal_id: int
     commands: Mapping[str, Command]
     comment_claim: tuple[str, str] | None = None
+    order_ref: str | None = None  # the linked order: its link records when the update landed
+
+
+def note_landed(ports: Ports, write: WriteBack, time: CallTime | None) -> None:
+    """The deal's `update` landed: record Bitrix24's finish time of it on the link, so the sweep
+    does not take our own write for a manager's edit (`bridge.deals.seen`)."""
+    if write.order_ref is None or "update" not in write.commands:
+        return
+    moment = seen.written_at(time)
+    if moment is not None:
+        seen.note_seen(ports, deal_ref(write.deal_id), order_ref(write.order_ref), moment)
 
 
 def land(ports: Ports, write: WriteBack, result: Mapping[str, Any], errors: Mapping[str, Any]) -> str | None:
@@ -81,6 +94,7 @@ def send_now(ports: Ports, write: WriteBack) -> None:
     reason = land(ports, write, answer.result, answer.errors)
     if reason is not None:
         raise TransientError(f"deal {write.deal_id}: write-back failed: {reason}")
+    note_landed(ports, write, answer.time.get("update"))
 
 
 def _sliced(answer: BatchResult, prefix: str, *, wire: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -217,6 +231,8 @@ class DealBatch:
             except Exception as error:
                 failure = f"claim not settled: {type(error).__name__}: {error}"
             if failure is None:
+                if answer is not None:
+                    note_landed(ports, write, answer.time.get(f"{_write_prefix(write.deal_id)}update"))
                 continue
             self._failed[write.deal_id] = failure
             logger.warning(

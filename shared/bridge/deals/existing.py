@@ -19,8 +19,8 @@ from pydantic import BaseModel, ConfigDict
 
 from bridge.deals.config import DealFlowOptions
 from bridge.deals.decisions import OrderOutcome
-from bridge.deals.flow import deal_ref
 from bridge.deals.mapping import ATTRIBUTES, INCOMING_NUMBER
+from bridge.deals.refs import deal_ref
 from bridge.deals.resolved import resolved_config
 from bridge.domain.onec_sets import COUNTERPARTIES, ORDERS
 from bridge.onec.odata import Filter

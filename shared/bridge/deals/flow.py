@@ -19,7 +19,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from bridge.b24.models import Command
-from bridge.deals import writeback
+from bridge.deals import refs, seen, writeback
 from bridge.deals.buyer import BuyerParty, buyer_party, contact_person_for
 from bridge.deals.coalesce import COMMENT_KEEP_S, DealBatch, WriteBack, send_now
 from bridge.deals.config import DealFlowOptions, OrderConfig
@@ -40,11 +40,11 @@ from bridge.deals.plan import (
     responsible_rule,
 )
 from bridge.deals.products import amount_item_refs, match_products
+from bridge.deals.refs import deal_ref
 from bridge.deals.resolved import DealResolved, resolved_config
 from bridge.deals.snapshot import DealSnapshot, deal_read_plan, parse_deal_snapshot
 from bridge.domain import directory
 from bridge.domain.events import QueuedEvent
-from bridge.domain.onec_sets import ORDERS as ORDER_SET
 from bridge.domain.onec_sets import STOCK as STOCK_REGISTER
 from bridge.domain.responsible import ResponsibleDecision, ResponsibleSource, decide_responsible
 from bridge.errors import BridgeError, ConfigurationError, PermanentError, TransientError
@@ -52,13 +52,7 @@ from bridge.notices import timeline_comment
 from bridge.observability import logger, metrics
 from bridge.onec.odata import all_of, any_of, eq, guid
 from bridge.ports import Ports
-from bridge.store import B24Ref, ClaimHeld, CursorConflict, Link, OneCRef
-
-DEAL_ENTITY = "DEAL"
-
-
-def deal_ref(deal_id: int) -> B24Ref:
-    return B24Ref(entity=DEAL_ENTITY, id=str(deal_id))
+from bridge.store import ClaimHeld, CursorConflict, Link
 
 
 def copy_cursor(deal_id: int) -> str:
@@ -281,9 +275,9 @@ def _create(run: Run, plan: OrderPlan) -> str:
     _tell(run, plan)
     ports.store.links.link(
         deal_ref(run.deal_id),
-        OneCRef(entity_set=ORDER_SET, ref=order_ref),
+        refs.order_ref(order_ref),
         fingerprint=plan.fingerprint,
-        extra={"outcome": OrderOutcome.OPEN.value, "number": number, **plan.link_extra},
+        extra={"outcome": OrderOutcome.OPEN.value, "number": number, **plan.link_extra, **_seen_extra(run)},
     )
     if created:
         metrics.add_metric(name="DealOrdersCreated", unit=MetricUnit.Count, value=1)
@@ -325,7 +319,7 @@ def _write_back(
         )
     if not commands:
         return
-    write = WriteBack(deal_id=deal.id, commands=commands, comment_claim=comment_claim)
+    write = WriteBack(deal_id=deal.id, commands=commands, comment_claim=comment_claim, order_ref=order_ref)
     if run.batch is None:
         send_now(run.ports, write)
     else:
@@ -356,17 +350,32 @@ def _ensure_writeback(run: Run, link: Link) -> None:
     _write_back(run, number, link.onec.ref, created_comment=never_written, fields=patch)
 
 
+def _seen_extra(run: Run) -> dict[str, str]:
+    """The link's record of the deal modification this run decided on (`bridge.deals.seen`)."""
+    modified = run.snapshot.deal.date_modify
+    return {} if modified is None else {seen.SEEN_KEY: seen.seen_text(modified)}
+
+
+def _note_seen(run: Run, link: Link) -> None:
+    """A run that found nothing to change still accounts for the deal's newest modification, so
+    the sweep stops asking about it (e.g. the echo of our own write-back)."""
+    modified = run.snapshot.deal.date_modify
+    if modified is not None and seen.modified_since(modified, link):
+        seen.note_seen(run.ports, link.b24, link.onec, modified)
+
+
 # --- update and close ----------------------------------------------------------------------------
 
 
 def _update(run: Run, link: Link, plan: OrderPlan) -> str:
     ports = run.ports
     if not run.force and plan.unchanged(link_state(link)):
+        _note_seen(run, link)
         _ensure_writeback(run, link)
         return "nothing: the mapped fields are unchanged"
     order = update_order(ports, link.onec.ref, plan.draft)
     number = str(order.get("Number") or link.extra.get("number", "")).strip()
-    extra = {**link.extra, "number": number, **plan.link_extra}
+    extra = {**link.extra, "number": number, **plan.link_extra, **_seen_extra(run)}
     _tell(run, plan)  # before the link, for the same reason as on create
     ports.store.links.link(link.b24, link.onec, fingerprint=plan.fingerprint, extra=extra)
     _ensure_writeback(run, link.model_copy(update={"extra": extra}))

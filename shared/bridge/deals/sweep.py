@@ -5,7 +5,8 @@ Cheap by design: one fast-paged `crm.deal.list` (`>DATE_MODIFY`, ids ascending, 
 batches) and one link read per deal; the full mapping and fingerprint comparison happens in the
 worker, exactly as for a webhook event (the same `QueuedEvent`, the same FIFO group per deal). A
 deal is queued when it has no order but sits where one would be created, or when it has an open
-order and was modified after the last sync. The cursor (SyncTable, versioned) moves to the newest
+order and was modified after the modification the bridge last accounted for (`bridge.deals.seen`:
+our own write-back does not count). The cursor (SyncTable, versioned) moves to the newest
 DATE_MODIFY seen, minus an overlap that covers clock skew between Bitrix24 and this function.
 
 The cursor moves whatever happened to the queued deals, so a deal whose sync then failed (parked
@@ -28,9 +29,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from bridge.deals.decisions import OrderOutcome, TriggerRule
-from bridge.deals.flow import deal_ref
 from bridge.deals.models import Deal, parse_wire
+from bridge.deals.refs import deal_ref
 from bridge.deals.resolved import DealResolved, resolved_config
+from bridge.deals.seen import modified_since
 from bridge.domain.events import Entity, EventSender, QueuedEvent
 from bridge.observability import logger, metrics
 from bridge.ports import Ports
@@ -69,7 +71,7 @@ def needs_sync(ports: Ports, deal: Deal, resolved: DealResolved) -> bool:
         return TriggerRule(resolved.stage_book, ports.mapping.deal).may_create(deal)
     if link.extra.get("outcome", OrderOutcome.OPEN.value) != OrderOutcome.OPEN.value:
         return False
-    return deal.date_modify is None or deal.date_modify > link.synced_at
+    return modified_since(deal.date_modify, link)
 
 
 def queued_event(deal: Deal, now: datetime) -> QueuedEvent:

@@ -95,6 +95,21 @@ class LinkStore:
         self._table.transact(items, conflict=lambda: self._changed_underneath(updated))
         return updated
 
+    def note_extra(self, b24: B24Ref, onec: OneCRef, name: str, value: str) -> None:
+        """Set one `extra` entry on both items of the link b24 ⇄ onec and nothing else; no read
+        first, the caller knows the pair (`LinkNotFound` when they are no longer linked)."""
+        items = self._pair_items(
+            b24,
+            onec,
+            "Update",
+            still=True,
+            put=None,
+            expression="SET #extra.#name = :value",
+            values={":value": text(value)},
+            names={"#extra": "extra", "#name": name},
+        )
+        self._table.transact(items, conflict=lambda: self._pair_changed(b24, onec))
+
     def unlink(self, ref: AnyRef) -> Link | None:
         """Remove both items of the link `ref` belongs to; returns the removed link, None if none."""
         current = self._find(ref)
@@ -175,11 +190,29 @@ class LinkStore:
         expression: str = "",
         values: Attributes | None = None,
     ) -> list[TransactWriteItemTypeDef]:
-        """`operation` on each of the link's two items, each conditional on pointing at the other
-        side (`still`: the item must exist; otherwise it may also be absent)."""
+        put = link if operation == "Put" else None
+        return self._pair_items(
+            link.b24, link.onec, operation, still=still, put=put, expression=expression, values=values
+        )
+
+    def _pair_items(
+        self,
+        b24: B24Ref,
+        onec: OneCRef,
+        operation: Literal["Put", "Update", "Delete"],
+        *,
+        still: bool,
+        put: Link | None,
+        expression: str = "",
+        values: Attributes | None = None,
+        names: Mapping[str, str] | None = None,
+    ) -> list[TransactWriteItemTypeDef]:
+        """`operation` on each of the pair's two items, each conditional on pointing at the other
+        side (`still`: the item must exist; otherwise it may also be absent); `put` is the link a
+        Put writes."""
         sides = (
-            (link.b24, "B24", _STILL_ONEC if still else _SAME_ONEC, _onec_values(link.onec)),
-            (link.onec, "1C", _STILL_B24 if still else _SAME_B24, _b24_values(link.b24)),
+            (b24, "B24", _STILL_ONEC if still else _SAME_ONEC, _onec_values(onec)),
+            (onec, "1C", _STILL_B24 if still else _SAME_B24, _b24_values(b24)),
         )
         items: list[TransactWriteItemTypeDef] = []
         for ref, side, condition, counterpart in sides:
@@ -188,12 +221,14 @@ class LinkStore:
                 "ConditionExpression": condition,
                 "ExpressionAttributeValues": {**(values or {}), **counterpart},
             }
-            if operation == "Put":
-                request["Item"] = LinkItem.from_link(link, "B24" if side == "B24" else "1C").to_attributes()
+            if put is not None:
+                request["Item"] = LinkItem.from_link(put, "B24" if side == "B24" else "1C").to_attributes()
             else:
                 request["Key"] = key(link_pk(ref), LINK_SK)
             if expression:
                 request["UpdateExpression"] = expression
+            if names:
+                request["ExpressionAttributeNames"] = dict(names)
             items.append(cast("TransactWriteItemTypeDef", {operation: request}))
         return items
 
@@ -211,3 +246,6 @@ class LinkStore:
             if self._find(ref) is None:
                 return LinkNotFound(f"link {link_pk(ref)} vanished while being changed")
         return self._conflict(link)
+
+    def _pair_changed(self, b24: B24Ref, onec: OneCRef) -> BridgeError:
+        return LinkNotFound(f"{link_pk(b24)} and {link_pk(onec)} are no longer linked to each other")
