@@ -10,6 +10,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from hypothesis import HealthCheck, settings
 
 from sandbox.moto_server import start_moto
 from sandbox.template import create_table_from_template
@@ -19,6 +20,13 @@ from sandbox.template import create_table_from_template
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "bridge-test")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "UnfBitrixBridgeTest")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+
+# CI runs on a busy 2-core machine: Hypothesis' per-example deadline (200 ms) and its "too slow"
+# health check are wall-clock verdicts, which a loaded machine fails without any defect.
+settings.register_profile(
+    "bridge", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile("bridge")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REGION = "eu-central-1"

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bridge.deals.flow import deal_ref
+from bridge.deals.refs import deal_ref
 from bridge.onec.client import ODataClient
 from bridge.store import SyncStore
 from sandbox.local import LocalStack, emulators

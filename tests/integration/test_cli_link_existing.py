@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from bridge import deps
-from bridge.deals.flow import deal_ref, sync_deal
+from bridge.deals.flow import sync_deal
+from bridge.deals.refs import deal_ref
 from bridge.deals.resolved import resolved_config
 from sandbox.world.deals import World, linked_product
 from sandbox.world.onec import hand_typed_order
