@@ -7,7 +7,6 @@ is asserted on the page; what was read or written, on the emulators' call journa
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -23,7 +22,7 @@ from sandbox.onec.seed import seed_ref
 from sandbox.world.deal_tab import DealTabApp, hidden_fields
 from sandbox.world.payments import PaymentsWorld
 from sandbox.world.rest import B24Rest
-from tests.harness.deal_stack import deal_with_new_company, fresh, settled_order, start_stack
+from tests.harness.deal_stack import deal_with_new_company, fresh, settled_order
 
 pytestmark = pytest.mark.acceptance
 
@@ -57,11 +56,6 @@ class Scene:
             f"{self.tab.b24_root}/_sandbox/calls", params={"since": seq}, timeout=10
         ).json()["calls"]
         return calls
-
-
-@pytest.fixture(scope="module")
-def stack(moto_endpoint: str) -> Iterator[LocalStack]:
-    yield from start_stack(moto_endpoint)
 
 
 @pytest.fixture(scope="module")

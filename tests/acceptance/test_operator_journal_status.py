@@ -14,15 +14,10 @@ from bridge import deps
 from bridge.cli import main
 from sandbox.local import LocalStack
 from sandbox.world.rest import B24Rest
-from tests.harness.deal_stack import deal_with_new_company, fresh, settled_order, start_stack
+from tests.harness.deal_stack import deal_with_new_company, fresh, settled_order
 from tests.harness.waiting import eventually
 
 pytestmark = pytest.mark.acceptance
-
-
-@pytest.fixture(scope="module")
-def stack(moto_endpoint: str) -> Iterator[LocalStack]:
-    yield from start_stack(moto_endpoint)
 
 
 @pytest.fixture

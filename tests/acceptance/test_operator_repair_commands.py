@@ -29,7 +29,6 @@ from tests.harness.deal_stack import (
     orders_for,
     seed,
     settled_order,
-    start_stack,
 )
 from tests.harness.onec import DEAL_ID_PROPERTY
 from tests.harness.operator import operator
@@ -40,11 +39,6 @@ pytestmark = pytest.mark.acceptance
 ORDERS = "Document_ЗаказПокупателя"
 INN = "7712345678"  # the ИНН deal_with_new_company gives its company
 COMMENT = "Доставка до 10:00"
-
-
-@pytest.fixture(scope="module")
-def stack(moto_endpoint: str) -> Iterator[LocalStack]:
-    yield from start_stack(moto_endpoint)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,16 +13,10 @@ from tests.harness.deal_stack import (
     fresh,
     orders_for,
     settled_order,
-    start_stack,
 )
 from tests.harness.waiting import eventually
 
 pytestmark = pytest.mark.acceptance
-
-
-@pytest.fixture(scope="module")
-def stack(moto_endpoint: str) -> Iterator[LocalStack]:
-    yield from start_stack(moto_endpoint)
 
 
 def test_comment_and_rows_edited_update_the_same_order(stack: LocalStack) -> None:
