@@ -14,7 +14,7 @@ from bridge import deps
 from bridge.cli import main
 from sandbox.local import LocalStack
 from sandbox.world.rest import B24Rest
-from tests.harness.deal_stack import deal_with_new_company, fresh, settled_order
+from tests.harness.deal_stack import dead_letter_url, deal_with_new_company, fresh, settled_order
 from tests.harness.waiting import eventually
 
 pytestmark = pytest.mark.acceptance
@@ -106,14 +106,6 @@ def test_a_record_never_seen_says_so_and_a_bad_key_is_refused(stack: LocalStack,
     assert "an ИНН has 10 (organisation) or 12 (person) digits" in err
 
 
-def _dead_letter_url(stack: LocalStack) -> str:
-    sqs = stack.client("sqs")
-    queue = stack.function_variables("QueueWorkerFunction")["BRIDGE_QUEUE_URL"]
-    redrive = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["RedrivePolicy"])["Attributes"]
-    name = json.loads(redrive["RedrivePolicy"])["deadLetterTargetArn"].rsplit(":", 1)[-1]
-    return str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
-
-
 def test_status_shows_dead_letters_runs_lag_and_the_days_failures_by_reason(
     stack: LocalStack, cli: Any
 ) -> None:
@@ -134,7 +126,7 @@ def test_status_shows_dead_letters_runs_lag_and_the_days_failures_by_reason(
         "received_at": "2026-11-28T00:00:00Z",
     }
     stack.client("sqs").send_message(
-        QueueUrl=_dead_letter_url(stack),
+        QueueUrl=dead_letter_url(stack),
         MessageBody=json.dumps(body),
         MessageGroupId=f"DEAL-{deal_id}",
         MessageDeduplicationId=f"status-{deal_id}",

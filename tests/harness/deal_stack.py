@@ -3,6 +3,7 @@ manager makes it and the order it becomes."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -81,3 +82,12 @@ def settled_order(stack: LocalStack, deal_id: int, rows: int = 1) -> dict[str, A
         return found[0] if deal.get("UF_CRM_1C_ORDER_REF") == found[0]["Ref_Key"] else None
 
     return eventually(probe)
+
+
+def dead_letter_url(stack: LocalStack) -> str:
+    """The events queue's dead-letter queue, found as an operator would: by its redrive policy."""
+    sqs = stack.client("sqs")
+    queue = stack.function_variables("QueueWorkerFunction")["BRIDGE_QUEUE_URL"]
+    redrive = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["RedrivePolicy"])["Attributes"]
+    name = json.loads(redrive["RedrivePolicy"])["deadLetterTargetArn"].rsplit(":", 1)[-1]
+    return str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
