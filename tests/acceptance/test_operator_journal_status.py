@@ -14,7 +14,7 @@ from bridge import deps
 from bridge.cli import main
 from sandbox.local import LocalStack
 from sandbox.world.rest import B24Rest
-from tests.harness.deal_stack import dead_letter_url, deal_with_new_company, fresh, settled_order
+from tests.harness.deal_stack import dead_letter_url, fresh, fresh_synced_deal
 from tests.harness.waiting import eventually
 
 pytestmark = pytest.mark.acceptance
@@ -46,10 +46,7 @@ def _rows(out: str) -> list[str]:
 def test_a_synced_then_failing_deal_shows_both_newest_first_with_the_reason(
     stack: LocalStack, cli: Any
 ) -> None:
-    fresh(stack)
-    rest = B24Rest(stack.b24_webhook_url)
-    deal_id = deal_with_new_company(stack, rest)
-    order = settled_order(stack, deal_id)
+    rest, deal_id, order = fresh_synced_deal(stack)
     unknown = rest.product("Шайба неизвестная", "no-such-nomenclature")
     rows = rest.call("crm.deal.productrows.get", {"id": deal_id})
     keep = ("PRODUCT_ID", "PRODUCT_NAME", "PRICE", "QUANTITY", "MEASURE_CODE")
@@ -80,10 +77,7 @@ def test_a_synced_then_failing_deal_shows_both_newest_first_with_the_reason(
 
 
 def test_the_order_number_finds_the_same_history_through_the_link(stack: LocalStack, cli: Any) -> None:
-    fresh(stack)
-    rest = B24Rest(stack.b24_webhook_url)
-    deal_id = deal_with_new_company(stack, rest)
-    order = settled_order(stack, deal_id)
+    _, deal_id, order = fresh_synced_deal(stack)
 
     code, by_order, _ = cli("journal", "order", order["Number"].strip())
     _, by_deal, _ = cli("journal", "deal", str(deal_id))

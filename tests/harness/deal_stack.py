@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -82,6 +82,20 @@ def settled_order(stack: LocalStack, deal_id: int, rows: int = 1) -> dict[str, A
         return found[0] if deal.get("UF_CRM_1C_ORDER_REF") == found[0]["Ref_Key"] else None
 
     return eventually(probe)
+
+
+class SyncedDeal(NamedTuple):
+    rest: B24Rest
+    deal_id: int
+    order: dict[str, Any]
+
+
+def fresh_synced_deal(stack: LocalStack, *, comments: str = "") -> SyncedDeal:
+    """A fresh world (`fresh`) holding one manager's deal whose 1C order has settled."""
+    fresh(stack)
+    rest = B24Rest(stack.b24_webhook_url)
+    deal_id = deal_with_new_company(stack, rest, comments=comments)
+    return SyncedDeal(rest, deal_id, settled_order(stack, deal_id))
 
 
 def dead_letter_url(stack: LocalStack) -> str:
