@@ -27,14 +27,20 @@ def start_stack(moto_endpoint: str) -> Iterator[LocalStack]:
         yield stack
 
 
-def fresh(stack: LocalStack) -> SetupReport:
-    """Reset both emulators, re-bind the events, empty SyncTable, run setup."""
+def bare(stack: LocalStack) -> None:
+    """Both systems as a fresh deploy finds them: emulators reset with the events bound, SyncTable
+    empty, nothing set up."""
     assert stack.b24 is not None
     assert stack.onec is not None
     httpx.post(stack.b24.url + "/_sandbox/reset").raise_for_status()
     httpx.post(stack.onec.url + "/_sandbox/reset").raise_for_status()
     emulators.bind_b24_events(stack.b24_webhook_url, stack.api_url + "/b24/events")
     clear_table(stack.client("dynamodb"), stack.model.tables["SyncTable"].name)
+
+
+def fresh(stack: LocalStack) -> SetupReport:
+    """A bare world (`bare`) after setup has run."""
+    bare(stack)
     report = run_setup(stack)
     deals = next(step for step in report.steps if step.name == "deals")
     assert not deals.problems, report.lines()
