@@ -19,9 +19,16 @@ from tests.harness import onec as harness_onec
 from tests.harness.waiting import eventually
 
 
-def start_stack(moto_endpoint: str) -> Iterator[LocalStack]:
+def start_stack(
+    moto_endpoint: str, *, prefix: str = "d", extra_env: dict[str, str] | None = None
+) -> Iterator[LocalStack]:
+    """A local stack on free ports without schedules; `prefix` starts its resources' names and
+    `extra_env` is added to every function's environment."""
     config = LocalStackConfig.ephemeral(
-        moto_url=moto_endpoint, schedules=False, prefix=f"d{uuid.uuid4().hex[:6]}-"
+        moto_url=moto_endpoint,
+        schedules=False,
+        prefix=f"{prefix}{uuid.uuid4().hex[:6]}-",
+        extra_env=extra_env or {},
     )
     with LocalStack(config) as stack:
         yield stack

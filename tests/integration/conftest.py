@@ -1,4 +1,5 @@
-"""Integration fixtures shared by the deal-world modules."""
+"""Integration fixtures shared by several modules: the deal world, the payments emulators, the
+operator's CLI environment on a local stack."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from bridge import deps
+from sandbox.local import LocalStack
 from sandbox.serve import RunningServer
 from sandbox.world.deals import World, world
 from tests.harness.emulators import running_emulators
@@ -24,3 +27,14 @@ def servers() -> Iterator[tuple[RunningServer, RunningServer]]:
     modules take a fresh one per test)."""
     with running_emulators() as started:
         yield started
+
+
+@pytest.fixture
+def operator(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The CLI's environment as `.sandbox.env` gives it, for a module whose `stack` is a local
+    stack."""
+    for name, value in stack.cli_environment().items():
+        monkeypatch.setenv(name, value)
+    deps.reset()
+    yield
+    deps.reset()

@@ -5,7 +5,6 @@ stack (through Lambda's Invoke API) and prints its report."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 
 from bridge import deps
 from bridge.cli import main
-from sandbox.local import LocalStack, LocalStackConfig
+from sandbox.local import LocalStack
 from sandbox.local.journal import Invocation
 from sandbox.world.rest import B24Rest
 from tests.harness import deal_stack
@@ -21,20 +20,7 @@ from tests.harness import deal_stack
 
 @pytest.fixture(scope="module")
 def stack(moto_endpoint: str) -> Iterator[LocalStack]:
-    config = LocalStackConfig.ephemeral(
-        moto_url=moto_endpoint, schedules=False, prefix=f"s{uuid.uuid4().hex[:6]}-"
-    )
-    with LocalStack(config) as started:
-        yield started
-
-
-@pytest.fixture
-def operator(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in stack.cli_environment().items():
-        monkeypatch.setenv(name, value)
-    deps.reset()
-    yield
-    deps.reset()
+    yield from deal_stack.start_stack(moto_endpoint, prefix="s")
 
 
 def _metrics(invocation: Invocation) -> dict[str, Any]:
