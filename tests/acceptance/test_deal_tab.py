@@ -7,7 +7,6 @@ is asserted on the page; what was read or written, on the emulators' call journa
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -23,9 +22,17 @@ from sandbox.onec.seed import seed_ref
 from sandbox.world.deal_tab import DealTabApp, hidden_fields
 from sandbox.world.payments import PaymentsWorld
 from sandbox.world.rest import B24Rest
-from tests.harness.deal_stack import deal_with_new_company, fresh, settled_order, start_stack
+from tests.harness.deal_stack import deal_with_new_company, fresh, settled_order
 
 pytestmark = pytest.mark.acceptance
+
+
+def _calls_since(emulator_root: str, seq: int) -> list[dict[str, Any]]:
+    """An emulator's call journal after `seq` (both emulators answer the same `/_sandbox/calls`)."""
+    calls: list[dict[str, Any]] = httpx.get(
+        f"{emulator_root}/_sandbox/calls", params={"since": seq}, timeout=10
+    ).json()["calls"]
+    return calls
 
 
 @dataclass
@@ -44,24 +51,13 @@ class Scene:
         return int(httpx.get(f"{self.onec_root}/_sandbox/calls", timeout=10).json()["last_seq"])
 
     def onec_calls_since(self, seq: int) -> list[dict[str, Any]]:
-        calls: list[dict[str, Any]] = httpx.get(
-            f"{self.onec_root}/_sandbox/calls", params={"since": seq}, timeout=10
-        ).json()["calls"]
-        return calls
+        return _calls_since(self.onec_root, seq)
 
     def b24_seq(self) -> int:
         return int(httpx.get(f"{self.tab.b24_root}/_sandbox/calls", timeout=10).json()["cursor"])
 
     def b24_calls_since(self, seq: int) -> list[dict[str, Any]]:
-        calls: list[dict[str, Any]] = httpx.get(
-            f"{self.tab.b24_root}/_sandbox/calls", params={"since": seq}, timeout=10
-        ).json()["calls"]
-        return calls
-
-
-@pytest.fixture(scope="module")
-def stack(moto_endpoint: str) -> Iterator[LocalStack]:
-    yield from start_stack(moto_endpoint)
+        return _calls_since(self.tab.b24_root, seq)
 
 
 @pytest.fixture(scope="module")

@@ -9,64 +9,27 @@ date, and the order number back on the deal.
 
 from __future__ import annotations
 
-import json
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sandbox.local import emulators
-from sandbox.template import ROOT
 from sandbox.world.onec import get, seed
 from sandbox.world.rest import B24Rest
 from tests.harness.onec import EMPTY_GUID, orders_for
+from tests.harness.sandbox_process import log_tail, running_sandbox
 from tests.harness.waiting import eventually
 
 pytestmark = pytest.mark.acceptance
 
-START_TIMEOUT_S = 300.0  # a busy 2-core machine imports every function's container at once
 FLOW_TIMEOUT_S = 120.0
 
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    ready_file = tmp_path_factory.mktemp("sandbox") / "ready.json"
-    log_file = ready_file.with_name("sandbox.log")
-    ports = ["--port-api", "0", "--port-moto", "0", "--port-b24", "0", "--port-onec", "0"]
-    env_file = ["--env-file", str(ready_file.with_name(".sandbox.env"))]  # not the checkout's own
-    with log_file.open("w", encoding="utf-8") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "sandbox", *ports, "--ready-file", str(ready_file), *env_file],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-
-            def ready() -> dict[str, Any] | None:
-                if process.poll() is not None:
-                    raise AssertionError(f"sandbox exited {process.returncode}: {_tail(log_file)}")
-                if not ready_file.exists():
-                    return None
-                data: dict[str, Any] = json.loads(ready_file.read_text("utf-8"))
-                return data
-
-            yield {**eventually(ready, START_TIMEOUT_S, "the sandbox's ready file"), "log": log_file}
-        finally:
-            process.send_signal(signal.SIGINT)  # Ctrl-C, as a person stops it
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=30)
-
-
-def _tail(path: Path) -> str:
-    return path.read_text("utf-8", errors="replace")[-3000:]
+    with running_sandbox(tmp_path_factory.mktemp("sandbox")) as ready:  # schedules and all
+        yield ready
 
 
 def _onec_root(sandbox: dict[str, Any]) -> str:
@@ -75,7 +38,7 @@ def _onec_root(sandbox: dict[str, Any]) -> str:
 
 def test_setup_has_run_before_the_sandbox_says_ready(sandbox: dict[str, Any]) -> None:
     setup = sandbox["setup"]
-    assert setup is not None, _tail(sandbox["log"])
+    assert setup is not None, log_tail(sandbox["log"])
     assert setup["ok"], setup["lines"]
     assert setup["lines"][-1] == "setup: ready"
 

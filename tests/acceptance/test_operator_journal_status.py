@@ -14,15 +14,10 @@ from bridge import deps
 from bridge.cli import main
 from sandbox.local import LocalStack
 from sandbox.world.rest import B24Rest
-from tests.harness.deal_stack import deal_with_new_company, fresh, settled_order, start_stack
+from tests.harness.deal_stack import dead_letter_url, fresh, fresh_synced_deal
 from tests.harness.waiting import eventually
 
 pytestmark = pytest.mark.acceptance
-
-
-@pytest.fixture(scope="module")
-def stack(moto_endpoint: str) -> Iterator[LocalStack]:
-    yield from start_stack(moto_endpoint)
 
 
 @pytest.fixture
@@ -51,10 +46,7 @@ def _rows(out: str) -> list[str]:
 def test_a_synced_then_failing_deal_shows_both_newest_first_with_the_reason(
     stack: LocalStack, cli: Any
 ) -> None:
-    fresh(stack)
-    rest = B24Rest(stack.b24_webhook_url)
-    deal_id = deal_with_new_company(stack, rest)
-    order = settled_order(stack, deal_id)
+    rest, deal_id, order = fresh_synced_deal(stack)
     unknown = rest.product("Шайба неизвестная", "no-such-nomenclature")
     rows = rest.call("crm.deal.productrows.get", {"id": deal_id})
     keep = ("PRODUCT_ID", "PRODUCT_NAME", "PRICE", "QUANTITY", "MEASURE_CODE")
@@ -85,10 +77,7 @@ def test_a_synced_then_failing_deal_shows_both_newest_first_with_the_reason(
 
 
 def test_the_order_number_finds_the_same_history_through_the_link(stack: LocalStack, cli: Any) -> None:
-    fresh(stack)
-    rest = B24Rest(stack.b24_webhook_url)
-    deal_id = deal_with_new_company(stack, rest)
-    order = settled_order(stack, deal_id)
+    _, deal_id, order = fresh_synced_deal(stack)
 
     code, by_order, _ = cli("journal", "order", order["Number"].strip())
     _, by_deal, _ = cli("journal", "deal", str(deal_id))
@@ -111,14 +100,6 @@ def test_a_record_never_seen_says_so_and_a_bad_key_is_refused(stack: LocalStack,
     assert "an ИНН has 10 (organisation) or 12 (person) digits" in err
 
 
-def _dead_letter_url(stack: LocalStack) -> str:
-    sqs = stack.client("sqs")
-    queue = stack.function_variables("QueueWorkerFunction")["BRIDGE_QUEUE_URL"]
-    redrive = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["RedrivePolicy"])["Attributes"]
-    name = json.loads(redrive["RedrivePolicy"])["deadLetterTargetArn"].rsplit(":", 1)[-1]
-    return str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
-
-
 def test_status_shows_dead_letters_runs_lag_and_the_days_failures_by_reason(
     stack: LocalStack, cli: Any
 ) -> None:
@@ -139,7 +120,7 @@ def test_status_shows_dead_letters_runs_lag_and_the_days_failures_by_reason(
         "received_at": "2026-11-28T00:00:00Z",
     }
     stack.client("sqs").send_message(
-        QueueUrl=_dead_letter_url(stack),
+        QueueUrl=dead_letter_url(stack),
         MessageBody=json.dumps(body),
         MessageGroupId=f"DEAL-{deal_id}",
         MessageDeduplicationId=f"status-{deal_id}",

@@ -15,8 +15,7 @@ import httpx
 import pytest
 
 from sandbox.local import LocalStack
-from sandbox.world.rest import B24Rest
-from tests.harness.deal_stack import deal_with_new_company, fresh, settled_order, start_stack
+from tests.harness.deal_stack import fresh_synced_deal, start_stack
 from tests.harness.operator import operator
 from tests.harness.waiting import eventually
 
@@ -56,10 +55,7 @@ def _status_json(stack: LocalStack) -> dict[str, Any]:
 
 
 def test_status_shows_the_headroom_of_the_method_a_flow_spent(stack: LocalStack, costly: Any) -> None:
-    fresh(stack)
-    rest = B24Rest(stack.b24_webhook_url)
-    deal_id = deal_with_new_company(stack, rest)
-    settled_order(stack, deal_id)
+    rest, deal_id, _ = fresh_synced_deal(stack)
     costly("crm.deal.productrows.get")
 
     # A manager edits the deal: the queue worker reads its rows, at 250 s of server time a call.
@@ -97,10 +93,7 @@ def test_status_shows_the_headroom_of_the_method_a_flow_spent(stack: LocalStack,
 
 
 def test_a_method_bitrix24_blocked_is_a_status_problem(stack: LocalStack, costly: Any) -> None:
-    fresh(stack)
-    rest = B24Rest(stack.b24_webhook_url)
-    deal_id = deal_with_new_company(stack, rest)
-    settled_order(stack, deal_id)
+    rest, deal_id, _ = fresh_synced_deal(stack)
     costly("crm.deal.get")
     for _ in range(2):  # another client of the portal spends the method's budget
         rest.call("crm.deal.get", {"id": deal_id})

@@ -23,13 +23,13 @@ from sandbox.local import LocalStack, emulators
 from sandbox.world.onec import AUTH, hand_typed_order, url
 from sandbox.world.rest import B24Rest
 from tests.harness.deal_stack import (
+    dead_letter_url,
     deal_with_new_company,
     fresh,
     onec_get,
     orders_for,
     seed,
     settled_order,
-    start_stack,
 )
 from tests.harness.onec import DEAL_ID_PROPERTY
 from tests.harness.operator import operator
@@ -40,11 +40,6 @@ pytestmark = pytest.mark.acceptance
 ORDERS = "Document_ЗаказПокупателя"
 INN = "7712345678"  # the ИНН deal_with_new_company gives its company
 COMMENT = "Доставка до 10:00"
-
-
-@pytest.fixture(scope="module")
-def stack(moto_endpoint: str) -> Iterator[LocalStack]:
-    yield from start_stack(moto_endpoint)
 
 
 @pytest.fixture
@@ -258,19 +253,11 @@ def _product_list(rest: B24Rest) -> dict[str, Any]:
 # ---- replay ----------------------------------------------------------------------------------------
 
 
-def _dead_letter_url(stack: LocalStack) -> str:
-    sqs = stack.client("sqs")
-    queue = stack.function_variables("QueueWorkerFunction")["BRIDGE_QUEUE_URL"]
-    redrive = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["RedrivePolicy"])["Attributes"]
-    name = json.loads(redrive["RedrivePolicy"])["deadLetterTargetArn"].rsplit(":", 1)[-1]
-    return str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
-
-
 def test_replay_of_one_deal_puts_its_dead_letter_back_and_the_order_is_created(ready: LocalStack) -> None:
     _pause_events(ready, drop=True)  # the deal's own event is lost: only the dead letter holds it
     rest = B24Rest(ready.b24_webhook_url)
     deal_id = deal_with_new_company(ready, rest, comments=COMMENT)
-    dlq = _dead_letter_url(ready)
+    dlq = dead_letter_url(ready)
     for entity_id in (deal_id, deal_id + 1000):
         body = {
             "event": "ONCRMDEALADD",

@@ -17,15 +17,10 @@ from bridge.onec.errors import BadRequest
 from bridge.setup.onec_names import string_value_type
 from bridge.store import SyncStore
 from sandbox.local import LocalStack, emulators
-from tests.harness.deal_stack import fresh, start_stack
+from tests.harness.deal_stack import fresh
 from tests.harness.operator import operator
 
 pytestmark = pytest.mark.acceptance
-
-
-@pytest.fixture(scope="module")
-def stack(moto_endpoint: str) -> Iterator[LocalStack]:
-    yield from start_stack(moto_endpoint)
 
 
 @pytest.fixture

@@ -4,9 +4,7 @@ they act on AWS (issue 13, "the sandbox speaks the same commands")."""
 
 from __future__ import annotations
 
-import json
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,50 +14,15 @@ from typing import Any
 import pytest
 
 from sandbox.template import ROOT
-from tests.harness.waiting import eventually
+from tests.harness.sandbox_process import running_sandbox
 
 pytestmark = pytest.mark.acceptance
-
-START_TIMEOUT_S = 300.0  # a busy 2-core machine imports every function's container at once
 
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    folder = tmp_path_factory.mktemp("sandbox-env")
-    ready_file, env_file, log_file = folder / "ready.json", folder / ".sandbox.env", folder / "sandbox.log"
-    ports = ["--port-api", "0", "--port-moto", "0", "--port-b24", "0", "--port-onec", "0"]
-    command = [sys.executable, "-m", "sandbox", *ports, "--no-schedules"]
-    with log_file.open("w", encoding="utf-8") as log:
-        process = subprocess.Popen(
-            [*command, "--ready-file", str(ready_file), "--env-file", str(env_file)],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-
-            def ready() -> dict[str, Any] | None:
-                if process.poll() is not None:
-                    raise AssertionError(
-                        f"sandbox exited {process.returncode}: {log_file.read_text()[-3000:]}"
-                    )
-                if not ready_file.exists():
-                    return None
-                data: dict[str, Any] = json.loads(ready_file.read_text("utf-8"))
-                return data
-
-            yield {
-                **eventually(ready, START_TIMEOUT_S, "the sandbox's ready file"),
-                "env": env_file,
-                "log": log_file,
-            }
-        finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=30)
+    with running_sandbox(tmp_path_factory.mktemp("sandbox-env"), "--no-schedules") as ready:
+        yield ready
 
 
 def _operator(env_file: Path, cli: str) -> subprocess.CompletedProcess[str]:

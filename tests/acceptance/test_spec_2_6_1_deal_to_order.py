@@ -5,7 +5,6 @@ manager then gets the order) — and the order's number and key come back to the
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -23,16 +22,10 @@ from tests.harness.deal_stack import (
     orders_for,
     seed,
     settled_order,
-    start_stack,
 )
 from tests.harness.waiting import eventually
 
 pytestmark = pytest.mark.acceptance
-
-
-@pytest.fixture(scope="module")
-def stack(moto_endpoint: str) -> Iterator[LocalStack]:
-    yield from start_stack(moto_endpoint)
 
 
 @pytest.fixture

@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from sandbox.local import LocalStack
-from sandbox.world.rest import B24Rest
-from tests.harness.deal_stack import (
-    deal_with_new_company,
-    fresh,
-    orders_for,
-    settled_order,
-    start_stack,
-)
+from tests.harness.deal_stack import fresh_synced_deal, orders_for
 from tests.harness.waiting import eventually
 
 pytestmark = pytest.mark.acceptance
 
 
-@pytest.fixture(scope="module")
-def stack(moto_endpoint: str) -> Iterator[LocalStack]:
-    yield from start_stack(moto_endpoint)
-
-
 def test_comment_and_rows_edited_update_the_same_order(stack: LocalStack) -> None:
-    fresh(stack)
-    rest = B24Rest(stack.b24_webhook_url)
-    deal_id = deal_with_new_company(stack, rest, comments="Первый вариант")
-    first = settled_order(stack, deal_id)
+    rest, deal_id, first = fresh_synced_deal(stack, comments="Первый вариант")
     rows = rest.call("crm.deal.productrows.get", {"id": deal_id})
     keep = ("PRODUCT_ID", "PRODUCT_NAME", "PRICE", "QUANTITY", "MEASURE_CODE")
     new_rows = [{k: r[k] for k in keep} for r in rows] + [{**{k: rows[0][k] for k in keep}, "QUANTITY": 7}]

@@ -8,7 +8,7 @@ create-once claim, runs the other flow to the end of what it can do, then lets t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -50,8 +50,21 @@ def _holding_the_person_claim(ports: Ports, then: Callable[[], None]) -> Ports:
     return replace(ports, store=store)
 
 
-def _contact_of(world: FaultWorld, deal: int) -> int:
-    return int(world.rest.call("crm.deal.get", {"id": deal})["CONTACT_ID"])
+@dataclass(frozen=True)
+class _NewDeal:
+    """A manager's new deal with a new company and contact, and when it was made."""
+
+    since: datetime
+    inn: str
+    deal: int
+    contact: int
+
+
+def _new_deal(world: FaultWorld, inn: str, company_title: str) -> _NewDeal:
+    since = datetime.fromtimestamp(world.clock.now(), UTC)
+    deal = world.new_deal("Сделка", inn, company_title=company_title)
+    contact = int(world.rest.call("crm.deal.get", {"id": deal})["CONTACT_ID"])
+    return _NewDeal(since, inn, deal, contact)
 
 
 def _one_person(world: FaultWorld, inn: str, contact: int, *, main: bool) -> dict[str, Any]:
@@ -78,12 +91,21 @@ def _held_audits(world: FaultWorld, since: datetime, flow: str, contact: int) ->
     ]
 
 
+def _one_order_on_one_person(world: FaultWorld, made: _NewDeal, *, main: bool, held_in: str) -> None:
+    """Nothing dead, one contact person linked, the deal's one order on its counterparty, and one
+    audit of the flow (`held_in`) that met the other's claim."""
+    assert world.queue.dead == []
+    person = _one_person(world, made.inn, made.contact, main=main)
+    (order,) = world.orders_for(made.deal)
+    assert order["Контрагент_Key"] == person["Owner_Key"]
+    assert len(_held_audits(world, made.since, held_in, made.contact)) == 1
+
+
 def test_the_contact_event_meeting_the_deal_creating_its_person_waits_and_links_that_person(
     world: FaultWorld,
 ) -> None:
-    since = datetime.fromtimestamp(world.clock.now(), UTC)
-    deal = world.new_deal("Сделка", "7707000001", company_title="Сигма-Новая ООО")
-    contact = _contact_of(world, deal)
+    made = _new_deal(world, "7707000001", "Сигма-Новая ООО")
+    deal, contact = made.deal, made.contact
     parties = world.parties_flow()  # its setup runs now, not inside the deal's run
     refused: list[BaseException] = []
 
@@ -102,19 +124,14 @@ def test_the_contact_event_meeting_the_deal_creating_its_person_waits_and_links_
     world.event("ONCRMCONTACTADD", contact)  # its redelivery
     world.drain()
 
-    assert world.queue.dead == []
-    person = _one_person(world, "7707000001", contact, main=True)
-    (order,) = world.orders_for(deal)
-    assert order["Контрагент_Key"] == person["Owner_Key"]
-    assert len(_held_audits(world, since, "parties", contact)) == 1
+    _one_order_on_one_person(world, made, main=True, held_in="parties")
 
 
 def test_the_deal_meeting_the_contact_event_creating_its_person_is_retried_and_uses_that_person(
     world: FaultWorld,
 ) -> None:
-    since = datetime.fromtimestamp(world.clock.now(), UTC)
-    deal = world.new_deal("Сделка", "7707000002", company_title="Тау-Новая ООО")
-    contact = _contact_of(world, deal)
+    made = _new_deal(world, "7707000002", "Тау-Новая ООО")
+    deal, contact = made.deal, made.contact
     world.parties_flow()  # its setup, outside the interleaving
     world.event("ONCRMDEALADD", deal)
     deal_runs: list[Any] = []
@@ -132,8 +149,4 @@ def test_the_deal_meeting_the_contact_event_creating_its_person_is_retried_and_u
     assert world.orders_for(deal) == []
     world.drain()
 
-    assert world.queue.dead == []
-    person = _one_person(world, "7707000002", contact, main=False)
-    (order,) = world.orders_for(deal)
-    assert order["Контрагент_Key"] == person["Owner_Key"]
-    assert len(_held_audits(world, since, "deals", contact)) == 1
+    _one_order_on_one_person(world, made, main=False, held_in="deals")

@@ -3,9 +3,10 @@ manager makes it and the order it becomes."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -18,22 +19,35 @@ from tests.harness import onec as harness_onec
 from tests.harness.waiting import eventually
 
 
-def start_stack(moto_endpoint: str) -> Iterator[LocalStack]:
+def start_stack(
+    moto_endpoint: str, *, prefix: str = "d", extra_env: dict[str, str] | None = None
+) -> Iterator[LocalStack]:
+    """A local stack on free ports without schedules; `prefix` starts its resources' names and
+    `extra_env` is added to every function's environment."""
     config = LocalStackConfig.ephemeral(
-        moto_url=moto_endpoint, schedules=False, prefix=f"d{uuid.uuid4().hex[:6]}-"
+        moto_url=moto_endpoint,
+        schedules=False,
+        prefix=f"{prefix}{uuid.uuid4().hex[:6]}-",
+        extra_env=extra_env or {},
     )
     with LocalStack(config) as stack:
         yield stack
 
 
-def fresh(stack: LocalStack) -> SetupReport:
-    """Reset both emulators, re-bind the events, empty SyncTable, run setup."""
+def bare(stack: LocalStack) -> None:
+    """Both systems as a fresh deploy finds them: emulators reset with the events bound, SyncTable
+    empty, nothing set up."""
     assert stack.b24 is not None
     assert stack.onec is not None
     httpx.post(stack.b24.url + "/_sandbox/reset").raise_for_status()
     httpx.post(stack.onec.url + "/_sandbox/reset").raise_for_status()
     emulators.bind_b24_events(stack.b24_webhook_url, stack.api_url + "/b24/events")
     clear_table(stack.client("dynamodb"), stack.model.tables["SyncTable"].name)
+
+
+def fresh(stack: LocalStack) -> SetupReport:
+    """A bare world (`bare`) after setup has run."""
+    bare(stack)
     report = run_setup(stack)
     deals = next(step for step in report.steps if step.name == "deals")
     assert not deals.problems, report.lines()
@@ -81,3 +95,26 @@ def settled_order(stack: LocalStack, deal_id: int, rows: int = 1) -> dict[str, A
         return found[0] if deal.get("UF_CRM_1C_ORDER_REF") == found[0]["Ref_Key"] else None
 
     return eventually(probe)
+
+
+class SyncedDeal(NamedTuple):
+    rest: B24Rest
+    deal_id: int
+    order: dict[str, Any]
+
+
+def fresh_synced_deal(stack: LocalStack, *, comments: str = "") -> SyncedDeal:
+    """A fresh world (`fresh`) holding one manager's deal whose 1C order has settled."""
+    fresh(stack)
+    rest = B24Rest(stack.b24_webhook_url)
+    deal_id = deal_with_new_company(stack, rest, comments=comments)
+    return SyncedDeal(rest, deal_id, settled_order(stack, deal_id))
+
+
+def dead_letter_url(stack: LocalStack) -> str:
+    """The events queue's dead-letter queue, found as an operator would: by its redrive policy."""
+    sqs = stack.client("sqs")
+    queue = stack.function_variables("QueueWorkerFunction")["BRIDGE_QUEUE_URL"]
+    redrive = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["RedrivePolicy"])["Attributes"]
+    name = json.loads(redrive["RedrivePolicy"])["deadLetterTargetArn"].rsplit(":", 1)[-1]
+    return str(sqs.get_queue_url(QueueName=name)["QueueUrl"])

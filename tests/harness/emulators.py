@@ -13,6 +13,7 @@ from bridge import deps
 from bridge.b24.client import B24Client
 from bridge.b24.ratelimit import LocalBucket
 from bridge.config.mapping import Mapping
+from bridge.config.payments import PaymentsMapping, RegistryOptions
 from bridge.onec.client import ODataClient
 from bridge.ports import Ports
 from bridge.store import SyncStore
@@ -22,7 +23,7 @@ from sandbox.local.emulators import ODATA_PATH, WEBHOOK_PATH
 from sandbox.onec import create_app as create_onec
 from sandbox.onec.config import OneCEmulatorConfig
 from sandbox.serve import RunningServer, free_port, serve_in_thread
-from sandbox.world.payments import PaymentsWorld
+from sandbox.world.payments import BIZPROC_TEMPLATE_ID, PaymentsWorld
 
 
 @dataclass
@@ -86,3 +87,11 @@ def payments_world(
     world = PaymentsWorld(b24.url + WEBHOOK_PATH, onec.url + ODATA_PATH, table, dynamodb, mapping)
     world.setup()
     return world
+
+
+def bizproc_payments_world(
+    servers: tuple[RunningServer, RunningServer], table: str, dynamodb: Any
+) -> PaymentsWorld:
+    """`payments_world` whose payment registry names the seeded business-process template."""
+    registry = RegistryOptions(bizproc_template_id=BIZPROC_TEMPLATE_ID)
+    return payments_world(servers, table, dynamodb, Mapping(payments=PaymentsMapping(registry=registry)))

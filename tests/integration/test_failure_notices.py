@@ -10,32 +10,21 @@ from typing import Any
 import httpx
 import pytest
 
-from bridge.config.mapping import Mapping
-from bridge.config.payments import PaymentsMapping, RegistryOptions
 from bridge.payments.poller import poll
 from bridge.payments.recompute import PaymentsContext
 from bridge.payments.resolved import resolved_config
 from sandbox.serve import RunningServer
-from sandbox.world.payments import BIZPROC_TEMPLATE_ID, PaymentsWorld
-from tests.harness.emulators import payments_world, running_emulators
+from sandbox.world.payments import PaymentsWorld
+from tests.harness.emulators import bizproc_payments_world
 from tests.harness.parties_world import World as PartiesWorld
 from tests.harness.parties_world import start_world
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def servers() -> Iterator[tuple[RunningServer, RunningServer]]:
-    with running_emulators() as running:
-        yield running
-
-
 @pytest.fixture
 def world(servers: tuple[RunningServer, RunningServer], sync_table: str, dynamodb) -> PaymentsWorld:  # type: ignore[no-untyped-def]
-    mapping = Mapping(
-        payments=PaymentsMapping(registry=RegistryOptions(bizproc_template_id=BIZPROC_TEMPLATE_ID))
-    )
-    return payments_world(servers, sync_table, dynamodb, mapping)
+    return bizproc_payments_world(servers, sync_table, dynamodb)
 
 
 def _context(world: PaymentsWorld) -> PaymentsContext:

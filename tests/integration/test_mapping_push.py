@@ -5,15 +5,14 @@ within their cache TTL, without a restart or a redeploy."""
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bridge import deps, settings
+from bridge import settings
 from bridge.cli import main
-from sandbox.local import LocalStack, LocalStackConfig
+from sandbox.local import LocalStack
 from sandbox.local.journal import Invocation
 from sandbox.world.rest import B24Rest
 from tests.harness import deal_stack
@@ -23,24 +22,9 @@ TTL_S = 1.0  # BRIDGE_MAPPING_MAX_AGE_S of the stack's functions
 
 @pytest.fixture(scope="module")
 def stack(moto_endpoint: str) -> Iterator[LocalStack]:
-    config = LocalStackConfig.ephemeral(
-        moto_url=moto_endpoint,
-        schedules=False,
-        prefix=f"m{uuid.uuid4().hex[:6]}-",
-        extra_env={"BRIDGE_MAPPING_MAX_AGE_S": str(TTL_S)},
+    yield from deal_stack.start_stack(
+        moto_endpoint, prefix="m", extra_env={"BRIDGE_MAPPING_MAX_AGE_S": str(TTL_S)}
     )
-    with LocalStack(config) as started:
-        yield started
-
-
-@pytest.fixture
-def operator(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The CLI's environment as `.sandbox.env` gives it."""
-    for name, value in stack.cli_environment().items():
-        monkeypatch.setenv(name, value)
-    deps.reset()
-    yield
-    deps.reset()
 
 
 def _worker_said(stack: LocalStack, deal_id: int, text: str) -> Invocation:

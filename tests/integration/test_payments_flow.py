@@ -5,38 +5,26 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 
-from bridge.config.mapping import Mapping
-from bridge.config.payments import PaymentsMapping, RegistryOptions
 from bridge.payments.poller import poll
 from bridge.payments.push import PushBody, handle_push
 from bridge.payments.recompute import PaymentsContext
 from bridge.payments.resolved import resolved_config
 from sandbox.serve import RunningServer
-from sandbox.world.payments import BIZPROC_TEMPLATE_ID, PaymentsWorld, onec_time
-from tests.harness.emulators import payments_world, running_emulators
+from sandbox.world.payments import PaymentsWorld, onec_time
+from tests.harness.emulators import bizproc_payments_world
 
 pytestmark = pytest.mark.integration
 
 WRITES = ("crm.deal.update", "im.notify.system.add", "bizproc.workflow.start", "lists.element.add")
 
 
-@pytest.fixture(scope="module")
-def servers() -> Iterator[tuple[RunningServer, RunningServer]]:
-    with running_emulators() as running:
-        yield running
-
-
 @pytest.fixture
 def world(servers: tuple[RunningServer, RunningServer], sync_table: str, dynamodb) -> PaymentsWorld:  # type: ignore[no-untyped-def]
-    mapping = Mapping(
-        payments=PaymentsMapping(registry=RegistryOptions(bizproc_template_id=BIZPROC_TEMPLATE_ID))
-    )
-    return payments_world(servers, sync_table, dynamodb, mapping)
+    return bizproc_payments_world(servers, sync_table, dynamodb)
 
 
 def context(world: PaymentsWorld, *, onec_attempts: int = 4) -> PaymentsContext:

@@ -7,7 +7,6 @@ clock injected to let an order age out of the 30-day window)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,15 +23,9 @@ from bridge.payments.resolved import resolved_config
 from bridge.store import SyncStore
 from sandbox.serve import RunningServer
 from sandbox.world.payments import PaymentsWorld, onec_time
-from tests.harness.emulators import payments_world, running_emulators
+from tests.harness.emulators import payments_world
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def servers() -> Iterator[tuple[RunningServer, RunningServer]]:
-    with running_emulators() as running:
-        yield running
 
 
 def make_world(

@@ -80,18 +80,10 @@ def test_the_command_replays_up_to_the_limit(
     sqs, queue, dlq = queues
     for entity_id in (1, 2, 3):
         _park(sqs, dlq, entity_id, "ONCRMDEALUPDATE")
-    monkeypatch.setenv("BRIDGE_TABLE_NAME", "unused")
-    monkeypatch.setenv("BRIDGE_QUEUE_URL", queue)
-    monkeypatch.setenv("BRIDGE_AWS_ENDPOINT_URL", moto_endpoint)
-    settings.reset_caches()
-    aws.reset()
-    try:
-        assert main(["replay", "--dlq", dlq, "--limit", "2"]) == 0
-    finally:
-        settings.reset_caches()
-        aws.reset()
+    status, out = _cli(queue, moto_endpoint, monkeypatch, capsys, "--dlq", dlq, "--limit", "2")
 
-    assert "replayed 2 event(s); 1 left" in capsys.readouterr().out
+    assert status == 0
+    assert "replayed 2 event(s); 1 left" in out
     assert len(_all(sqs, queue)) == 2
 
 

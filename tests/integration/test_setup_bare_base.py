@@ -19,6 +19,7 @@ import pytest
 from sandbox.local import emulators
 from sandbox.world.deals import World, world
 from sandbox.world.onec import url
+from tests.harness.cli import cli_environment
 
 pytestmark = pytest.mark.integration
 
@@ -47,16 +48,7 @@ def _folders(running: World) -> list[dict[str, Any]]:
 
 
 def _cli_setup(running: World, moto_endpoint: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "BRIDGE_TABLE_NAME": running.table,
-        "BRIDGE_AWS_ENDPOINT_URL": moto_endpoint,
-        "BRIDGE_B24_WEBHOOK_URL": running.b24_webhook_url,
-        "BRIDGE_B24_APPLICATION_TOKEN": emulators.APPLICATION_TOKEN,
-        "BRIDGE_ONEC_BASE_URL": running.onec_url,
-        "BRIDGE_ONEC_USER": emulators.ONEC_USER,
-        "BRIDGE_ONEC_PASSWORD": emulators.ONEC_PASSWORD,
-    }
+    env = {**os.environ, **cli_environment(running, moto_endpoint)}
     env.pop("BRIDGE_SECRET_ID", None)
     return subprocess.run(
         [sys.executable, "-m", "bridge.cli", "setup", *args],

@@ -5,48 +5,22 @@ stack (through Lambda's Invoke API) and prints its report."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from bridge import deps
 from bridge.cli import main
-from sandbox.local import LocalStack, LocalStackConfig, emulators
+from sandbox.local import LocalStack
 from sandbox.local.journal import Invocation
-from sandbox.world.deals import clear_table
 from sandbox.world.rest import B24Rest
 from tests.harness import deal_stack
 
 
 @pytest.fixture(scope="module")
 def stack(moto_endpoint: str) -> Iterator[LocalStack]:
-    config = LocalStackConfig.ephemeral(
-        moto_url=moto_endpoint, schedules=False, prefix=f"s{uuid.uuid4().hex[:6]}-"
-    )
-    with LocalStack(config) as started:
-        yield started
-
-
-@pytest.fixture
-def operator(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in stack.cli_environment().items():
-        monkeypatch.setenv(name, value)
-    deps.reset()
-    yield
-    deps.reset()
-
-
-def _bare(stack: LocalStack) -> None:
-    """Both systems as a fresh deploy finds them: nothing set up, SyncTable empty."""
-    assert stack.b24 is not None
-    assert stack.onec is not None
-    httpx.post(stack.b24.url + "/_sandbox/reset").raise_for_status()
-    httpx.post(stack.onec.url + "/_sandbox/reset").raise_for_status()
-    emulators.bind_b24_events(stack.b24_webhook_url, stack.api_url + "/b24/events")
-    clear_table(stack.client("dynamodb"), stack.model.tables["SyncTable"].name)
+    yield from deal_stack.start_stack(moto_endpoint, prefix="s")
 
 
 def _metrics(invocation: Invocation) -> dict[str, Any]:
@@ -69,7 +43,7 @@ def _queue_attributes(stack: LocalStack, logical_id: str) -> dict[str, str]:
 
 
 def test_a_deal_before_setup_waits_in_the_queue_and_counts_setup_missing(stack: LocalStack) -> None:
-    _bare(stack)
+    deal_stack.bare(stack)
     rest = B24Rest(stack.b24_webhook_url)
     deal_stack.seed(stack)
     company, contact = rest.company_with_contact("Гамма ООО", "7712345678", "771201001")
@@ -101,7 +75,7 @@ def test_a_deal_before_setup_waits_in_the_queue_and_counts_setup_missing(stack: 
 def test_setup_on_aws_runs_the_setup_function_and_prints_its_report(
     stack: LocalStack, operator: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _bare(stack)
+    deal_stack.bare(stack)
     rest = B24Rest(stack.b24_webhook_url)
 
     # On a bare system the dry run reports what is missing (exit 1: problems remain).

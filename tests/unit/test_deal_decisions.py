@@ -4,10 +4,7 @@ to its 1C order, and this is what the deal's timeline and the audit trail are to
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,19 +35,7 @@ from bridge.deals.snapshot import DealSnapshot, parse_deal_snapshot
 from bridge.domain.responsible import ResponsibleDecision, ResponsibleSource
 from bridge.domain.stages import StageBook
 from bridge.errors import ConfigurationError
-
-FIXTURES = Path(__file__).parents[1] / "fixtures"
-
-
-@cache
-def _read(name: str) -> str:
-    return (FIXTURES / name).read_text("utf-8")
-
-
-def load(name: str) -> Any:
-    """A fresh copy of a fixture each call, so tests may edit it."""
-    return json.loads(_read(name))
-
+from tests.harness.fixture_files import load
 
 STAGES = load("deals/stages.ru.json")
 BOOK = StageBook.from_b24(STAGES["categories"], STAGES["statuses"])

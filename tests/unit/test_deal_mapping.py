@@ -6,8 +6,6 @@ import copy
 import json
 from datetime import date
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,8 +32,7 @@ from bridge.deals.snapshot import DealSnapshot, parse_deal_snapshot
 from bridge.domain.counterparty import EMPTY_GUID
 from bridge.domain.text import strip_markup
 from bridge.errors import PermanentError
-
-FIXTURES = Path(__file__).parents[1] / "fixtures"
+from tests.harness.fixture_files import load
 
 ORG = "0c1f5a6e-2d3b-11ef-9c3a-00155d0a1b01"
 NEW_STATE = "1a2b3c4d-0000-11ef-9c3a-00155d0a1b01"
@@ -63,16 +60,6 @@ PRODUCTS: dict[int, ProductRefs | tuple[Any, ...]] = {
     502: ("a0000502-0000-11ef-9c3a-00155d0a1b01", PCS, VAT20),  # a plain tuple works too
     640: ProductRefs("a0000640-0000-11ef-9c3a-00155d0a1b01", PCS, NO_VAT),
 }
-
-
-@cache
-def _read(name: str) -> str:
-    return (FIXTURES / name).read_text("utf-8")
-
-
-def load(name: str) -> Any:
-    """A fresh copy of a fixture each call, so tests may edit it."""
-    return json.loads(_read(name))
 
 
 def ru_snapshot(**deal: Any) -> DealSnapshot:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import copy
-import json
 from datetime import timedelta
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,18 +14,7 @@ from bridge.deals.models import Company, Contact, Deal, ProductRow, Requisite, W
 from bridge.deals.snapshot import deal_read_plan, parse_deal_snapshot
 from bridge.domain.users import B24User
 from bridge.errors import PermanentError, TransientError
-
-FIXTURES = Path(__file__).parents[1] / "fixtures"
-
-
-@cache
-def _read(name: str) -> str:
-    return (FIXTURES / name).read_text("utf-8")
-
-
-def load(name: str) -> Any:
-    """A fresh copy of a fixture each call, so tests may edit it."""
-    return json.loads(_read(name))
+from tests.harness.fixture_files import load
 
 
 def ru_batch() -> dict[str, Any]:

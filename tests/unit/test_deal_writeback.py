@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
-from typing import Any
 
 from bridge.config.deal import DealMapping
 from bridge.deals.buyer import CounterpartyCandidate
@@ -25,19 +21,9 @@ from bridge.deals.writeback import (
 )
 from bridge.domain.users import B24User
 from bridge.notices import timeline_comment
+from tests.harness.fixture_files import load
 
-FIXTURES = Path(__file__).parents[1] / "fixtures"
 REF = "f0f0f0f0-aaaa-11ef-9c3a-00155d0a1b01"
-
-
-@cache
-def _read(name: str) -> str:
-    return (FIXTURES / name).read_text("utf-8")
-
-
-def load(name: str) -> Any:
-    """A fresh copy of a fixture each call, so tests may edit it."""
-    return json.loads(_read(name))
 
 
 def test_order_number_and_ref_go_to_the_configured_fields() -> None:
