@@ -31,6 +31,7 @@ from bridge.catalog.model import (
     MANIFEST_ITEMS,
     MANIFEST_SECTIONS,
     Folder,
+    Headline,
     Item,
     Stored,
     StoredPrice,
@@ -42,7 +43,7 @@ from bridge.catalog.model import (
 from bridge.catalog.plan import WritePlan, decide, folder_levels, manifest_diff, price_writes, synced_items
 from bridge.catalog.progress import Progress, RunOptions, Sink, run_options
 from bridge.catalog.report import RunReport
-from bridge.catalog.resolved import CatalogResolved
+from bridge.catalog.resolved import EMPTY_FACT_FRESH_S, CatalogResolved, empty_at_setup
 from bridge.catalog.state import ManifestBuffer, load_prices, load_stored
 from bridge.catalog.writer import Unit, run_units
 from bridge.config.catalog import CatalogMapping
@@ -81,7 +82,7 @@ def sync_nomenclature(ports: Ports, resolved: CatalogResolved, **options: Unpack
     with ThreadPoolExecutor(max_workers=5, thread_name_prefix="catalog-prefetch") as pool:
         # On a first load, what Bitrix24 already holds is asked for at once too (one request).
         probing = first_load and not dry_run
-        probe = pool.submit(lookup.probe, ports.b24, resolved.iblock_id) if probing else None
+        probe = pool.submit(_before_first_load, ports, resolved.iblock_id) if probing else None
         prefetch = _Prefetch(
             probe=probe,
             prices=pool.submit(reader.prices, ports.onec, resolved.price_kind_ref),
@@ -91,11 +92,17 @@ def sync_nomenclature(ports: Ports, resolved: CatalogResolved, **options: Unpack
             items=pool.submit(reader.all_items, ports.onec) if first_load else None,
         )
         folders = pool.submit(reader.folders, ports.onec)
-        headlines = reader.headlines(ports.onec)
+        # A first load's full read already holds every headline field of every item: the cheap
+        # manifest read would only repeat it (and compete with it for the 1C server).
+        headlines = None if prefetch.items is not None else reader.headlines(ports.onec)
         sections = _sync_sections(ports, resolved, folders.result(), prefetch, report, buffer, should_stop)
         if not report.stopped:
             current = synced_items(
-                headlines, include_services=settings.include_services, service_kinds=settings.service_kinds
+                headlines
+                if headlines is not None
+                else _headlines(prefetch.items.result() if prefetch.items else []),
+                include_services=settings.include_services,
+                service_kinds=settings.service_kinds,
             )
             run = _Run(ports, resolved, report, buffer, sink, should_stop)
             _sync_products(run, current, stored_items, sections, prefetch)
@@ -103,6 +110,30 @@ def sync_nomenclature(ports: Ports, resolved: CatalogResolved, **options: Unpack
         _delete(ports, sections.gone, "catalog.section.delete", "section", report, buffer, should_stop)
     logger.info(report.summary(), extra=report.as_dict())
     return report
+
+
+def _before_first_load(ports: Ports, iblock_id: int) -> lookup.Probe:
+    """What Bitrix24 holds before a first load: setup's fresh empty-catalog finding, used once, or
+    one probe request. Every creation waits for this answer, so the finding is marked used first."""
+    fact = empty_at_setup(ports.store)
+    found = fact.find()
+    if found is not None and not found.used:
+        fact.save(found.model_copy(update={"used": True}))
+        age = ports.store.table.clock() - found.checked_at
+        if 0 <= age <= EMPTY_FACT_FRESH_S:
+            logger.info("setup found the catalog empty: the first load creates without a probe")
+            return lookup.Probe(sections={}, has_products=False)
+        logger.info("setup's empty-catalog finding is too old: probing", extra={"age_s": round(age)})
+    return lookup.probe(ports.b24, iblock_id)
+
+
+def _headlines(items: list[Item]) -> list[Headline]:
+    """The cheap manifest's rows of the items a full read returned (that read leaves folders out).
+
+    `deleted` also holds Недействителен; `synced_items` reads neither mark."""
+    return [
+        Headline(item.ref, item.data_version, item.deleted, is_folder=False, kind=item.kind) for item in items
+    ]
 
 
 # ---- sections --------------------------------------------------------------------------------
