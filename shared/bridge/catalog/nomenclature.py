@@ -400,27 +400,31 @@ def _sync_products(
         return
     new = _NewProducts(section_ids, targets, quantities, fingerprints, set(sections.pending_refs))
     taken = 0
-    if sections.pending:
-        # The first batch carries the sections and the products that fit beside them, and is
-        # answered before the next is built: later products name those sections by their ids.
-        first, size = list(sections.pending), sum(len(unit.commands) for unit in sections.pending)
-        for unit in _product_units(run, plan, new, prices, adopted):
-            if size + len(unit.commands) > MAX_BATCH:
-                break
-            first.append(unit)
-            size += len(unit.commands)
-            taken += 1
-        outcome = run_units(ports.b24, first, after_batch=buffer.flush, should_stop=run.should_stop)
-        if progress is not None:
-            progress.advance(taken)
-        new.pending_sections.clear()
-        report.failed += outcome.failed
-        if run.should_stop():
-            report.stopped = taken < plan.writes + len(prices)
-            return
-    # Built anew from the start (building has no side effects), the first `taken` skipped.
-    units: Iterator[Unit] = islice(_product_units(run, plan, new, prices, adopted), taken, None)
+    # Every batch is recorded behind the sending, the first one too: the section ids its answer
+    # brings are in memory (`section_ids`) as soon as it is settled, before its record is written.
     with _WriteBehind(buffer) as recorder:
+        if sections.pending:
+            # The first batch carries the sections and the products that fit beside them, and is
+            # answered before the next is built: later products name those sections by their ids.
+            first, size = list(sections.pending), sum(len(unit.commands) for unit in sections.pending)
+            for unit in _product_units(run, plan, new, prices, adopted):
+                if size + len(unit.commands) > MAX_BATCH:
+                    break
+                first.append(unit)
+                size += len(unit.commands)
+                taken += 1
+            outcome = run_units(
+                ports.b24, first, after_batch=recorder.after_batch, should_stop=run.should_stop
+            )
+            if progress is not None:
+                progress.advance(taken)
+            new.pending_sections.clear()
+            report.failed += outcome.failed
+            if run.should_stop():
+                report.stopped = taken < plan.writes + len(prices)
+                return
+        # Built anew from the start (building has no side effects), the first `taken` skipped.
+        units: Iterator[Unit] = islice(_product_units(run, plan, new, prices, adopted), taken, None)
         outcome = run_units(
             ports.b24,
             units,
