@@ -10,6 +10,7 @@ import pytest
 
 from bridge.catalog.model import MANIFEST_ITEMS, MANIFEST_PRICES, MANIFEST_STOCK
 from bridge.catalog.resolved import EMPTY_FACT_FRESH_S, EmptyAtSetup, empty_at_setup
+from bridge.catalog.setup import setup
 from bridge.catalog.stock import refresh_stock
 from bridge.config.mapping import Mapping
 from bridge.domain.onec_sets import NOMENCLATURE
@@ -114,6 +115,30 @@ def test_products_added_by_hand_after_setup_are_adopted_by_a_late_first_load(wor
 
     creates = [c for c in world.b24_writes(seq) if c["method"] == "catalog.product.add"]
     assert len(creates) == len(NOMENCLATURE_ITEMS) - 1
+    assert products_by_ref(world)[bolt]["id"] == int(added["element"]["id"])
+    assert len(world.table("products")) == len(NOMENCLATURE_ITEMS)
+
+
+def test_a_setup_after_a_load_is_never_taken_for_an_empty_catalog(world: World) -> None:
+    world.sync()
+    # Someone empties the catalog by hand; the next deploy runs setup again; then products come
+    # back by hand and SyncTable's manifests are emptied too.
+    for product in world.table("products"):
+        world.b24("catalog.product.delete", {"id": product["id"]})
+    for section in world.table("sections"):
+        world.b24("catalog.section.delete", {"id": section["id"]})
+    setup(world.ports, dry_run=False)
+    bolt = item_ref("Болт М10х50")
+    added = world.b24(
+        "catalog.product.add",
+        {"fields": {"iblockId": world.resolved().iblock_id, "name": "Болт (вручную)", "xmlId": bolt}},
+    )
+    links = world.ports.store
+    for name in (MANIFEST_ITEMS, MANIFEST_PRICES, MANIFEST_STOCK):
+        links.manifests.put_entries(name, {}, links.manifests.get(name))
+
+    world.sync()
+
     assert products_by_ref(world)[bolt]["id"] == int(added["element"]["id"])
     assert len(world.table("products")) == len(NOMENCLATURE_ITEMS)
 
