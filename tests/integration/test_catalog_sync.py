@@ -143,6 +143,53 @@ def test_a_setup_after_a_load_is_never_taken_for_an_empty_catalog(world: World) 
     assert len(world.table("products")) == len(NOMENCLATURE_ITEMS)
 
 
+def test_a_first_load_of_more_items_than_its_first_batch_holds_writes_each_once_with_its_price_and_stock(
+    world: World,
+) -> None:
+    # The first batch goes with the items of a small read of its own; the rest follow the full
+    # reads. Every item must arrive once, each with its own price and quantity.
+    onec, store_key = world.ports.onec, seed_ref("Catalog_СтруктурныеЕдиницы", "Основной склад")
+    added: dict[str, tuple[float, float]] = {}
+    for index in range(40):
+        ref = str(
+            onec.create(
+                NOMENCLATURE,
+                {
+                    "Description": f"Саморез {index}",
+                    "Артикул": f"СР-{index:03d}",
+                    "ТипНоменклатуры": "Запас",
+                    "Parent_Key": seed_ref(NOMENCLATURE, "Крепёж"),
+                },
+            )["Ref_Key"]
+        )
+        added[ref] = (float(10 + index), float(100 + index))
+        world.onec_sandbox("prices", {"Номенклатура_Key": ref, "Цена": added[ref][0]})
+        world.onec_sandbox(
+            "stock",
+            {"Номенклатура_Key": ref, "СтруктурнаяЕдиница_Key": store_key, "Количество": added[ref][1]},
+        )
+    world.resolved()
+    seq = world.b24_seq()
+
+    world.sync()
+
+    products = world.table("products")
+    assert len(products) == len(NOMENCLATURE_ITEMS) + len(added)
+    assert len({p["xmlId"] for p in products}) == len(products)
+    prices = {p["productId"]: p["price"] for p in world.table("prices")}
+    by_ref = products_by_ref(world)
+    for ref, (price, quantity) in added.items():
+        assert prices[by_ref[ref]["id"]] == price
+        assert by_ref[ref]["quantity"] == quantity
+        assert world.section_path(by_ref[ref]["iblockSectionId"]) == folder_path("Крепёж")
+    commands = len(NOMENCLATURE_FOLDERS) + 2 * len(products)
+    requests = [c for c in world.b24_calls(seq) if c.get("batch") is None]
+    assert len(requests) == -(-commands // 50)  # the first batch is full although sent early
+    seq = world.b24_seq()
+    world.sync()
+    assert world.b24_writes(seq) == []
+
+
 def test_a_section_that_fails_beside_the_first_products_is_mended_by_the_next_run(world: World) -> None:
     world.resolved()
     fault = {"method": "catalog.section.add", "count": 1, "error": "ERROR_CORE", "status": 200}

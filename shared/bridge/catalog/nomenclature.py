@@ -48,6 +48,7 @@ from bridge.catalog.state import ManifestBuffer, load_prices, load_stored
 from bridge.catalog.writer import Unit, run_units
 from bridge.config.catalog import CatalogMapping
 from bridge.observability import logger
+from bridge.onec.client import ODataClient
 from bridge.ports import Ports
 
 # Product batches sent before the first answer is back. Each batch holds whole units (a product and
@@ -57,6 +58,10 @@ BATCHES_IN_FLIGHT = 4
 # Sections that ride in the first product batch: at most this many, so some products fit beside
 # them; a bigger tree goes first in batches of its own.
 SECTIONS_WITH_PRODUCTS = MAX_BATCH - 10
+# Items the first batch of a first load takes from small 1C reads of their own (the items, their
+# prices and stock), so it need not wait for the full reads: once the request bucket binds, a load
+# ends (requests − burst) ÷ 2 s after its first request, so every second before it counts.
+HEAD_ITEMS = 24
 
 
 def _missing(errors: Mapping[str, B24Error]) -> bool:
@@ -79,7 +84,7 @@ def sync_nomenclature(ports: Ports, resolved: CatalogResolved, **options: Unpack
     # Reads that do not depend on Bitrix24 start now, side by side. Stock is only needed for
     # products created with their quantity, which on a first load is every product; so is every
     # item's full read, which then need not wait for the manifest.
-    with ThreadPoolExecutor(max_workers=5, thread_name_prefix="catalog-prefetch") as pool:
+    with ThreadPoolExecutor(max_workers=6, thread_name_prefix="catalog-prefetch") as pool:
         # On a first load, what Bitrix24 already holds is asked for at once too (one request).
         probing = first_load and not dry_run
         probe = pool.submit(_before_first_load, ports, resolved.iblock_id) if probing else None
@@ -91,11 +96,20 @@ def sync_nomenclature(ports: Ports, resolved: CatalogResolved, **options: Unpack
             else None,
             items=pool.submit(reader.all_items, ports.onec) if first_load else None,
         )
+        head = (
+            pool.submit(_read_head, ports.onec, resolved) if probing and prefetch.items is not None else None
+        )
         folders = pool.submit(reader.folders, ports.onec)
         # A first load's full read already holds every headline field of every item: the cheap
         # manifest read would only repeat it (and compete with it for the 1C server).
         headlines = None if prefetch.items is not None else reader.headlines(ports.onec)
         sections = _sync_sections(ports, resolved, folders.result(), prefetch, report, buffer, should_stop)
+        run = _Run(ports, resolved, report, buffer, sink, should_stop)
+        settled: set[str] = set()
+        # Into an empty catalog only: what exists would first be looked up by xmlId.
+        empty = prefetch.probe is not None and not prefetch.probe.result().has_products
+        if not report.stopped and head is not None and empty:
+            settled, sections = _send_head(run, head.result(), sections, settings)
         if not report.stopped:
             current = synced_items(
                 headlines
@@ -104,8 +118,7 @@ def sync_nomenclature(ports: Ports, resolved: CatalogResolved, **options: Unpack
                 include_services=settings.include_services,
                 service_kinds=settings.service_kinds,
             )
-            run = _Run(ports, resolved, report, buffer, sink, should_stop)
-            _sync_products(run, current, stored_items, sections, prefetch)
+            _sync_products(run, current, stored_items, sections, prefetch, settled)
     if not report.stopped:
         _delete(ports, sections.gone, "catalog.section.delete", "section", report, buffer, should_stop)
     logger.info(report.summary(), extra=report.as_dict())
@@ -346,12 +359,14 @@ def _sync_products(
     stored: Mapping[str, Stored],
     sections: _Sections,
     prefetch: _Prefetch,
+    settled: set[str],
 ) -> None:
     ports, resolved, report, buffer = run.ports, run.resolved, run.report, run.buffer
     section_ids = sections.ids
     diff = manifest_diff(current, stored)
     if prefetch.items is not None:
-        wanted = set(diff.new) | set(diff.changed)
+        # Items the head start created are settled (recorded or counted failed): not written twice.
+        wanted = (set(diff.new) | set(diff.changed)) - settled
         items = [item for item in prefetch.items.result() if item.ref in wanted]
     else:
         items = reader.items(
@@ -436,6 +451,57 @@ def _sync_products(
     report.failed += outcome.failed
     report.stopped = outcome.stopped
     buffer.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class _Head:
+    """The first few items of a first load, with their prices and stock, read on their own."""
+
+    items: list[Item]
+    prices: dict[str, Decimal]
+    quantities: dict[str, Decimal]
+
+
+def _read_head(onec: ODataClient, resolved: CatalogResolved) -> _Head:
+    items = reader.first_items(onec, HEAD_ITEMS)
+    refs = [item.ref for item in items]
+    quantities = (
+        reader.quantities(onec, resolved.warehouse_refs, only=refs)
+        if resolved.stock_mode == "quantity"
+        else {}
+    )
+    return _Head(items, reader.prices(onec, resolved.price_kind_ref, only=refs) if refs else {}, quantities)
+
+
+def _send_head(
+    run: _Run, head: _Head, sections: _Sections, settings: CatalogMapping
+) -> tuple[set[str], _Sections]:
+    """The first batch of a first load into an empty catalog, sent before the full 1C reads end:
+    the pending sections and the head items that fit beside them. Returns the refs it settled and
+    the sections left to send (none)."""
+    synced = synced_items(
+        _headlines(head.items),
+        include_services=settings.include_services,
+        service_kinds=settings.service_kinds,
+    )
+    items = [item for item in head.items if item.ref in synced]
+    fingerprints = {item.ref: item_fingerprint(item, run.resolved) for item in items}
+    new = _NewProducts(sections.ids, head.prices, head.quantities, fingerprints, set(sections.pending_refs))
+    batch, size, taken = list(sections.pending), sum(len(u.commands) for u in sections.pending), set()
+    for index, item in enumerate(items):
+        unit = _create_unit(run, new, item, f"h{index}")
+        if size + len(unit.commands) > MAX_BATCH:
+            break
+        batch.append(unit)
+        size += len(unit.commands)
+        taken.add(item.ref)
+    if batch:
+        outcome = run_units(run.ports.b24, batch, after_batch=run.buffer.flush, should_stop=run.should_stop)
+        run.report.failed += outcome.failed
+        logger.info("first batch sent before the full 1C reads", extra={"products": len(taken)})
+    if run.should_stop():
+        run.report.stopped = True
+    return taken, _Sections(sections.ids, sections.gone)
 
 
 def _describe(

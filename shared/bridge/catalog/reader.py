@@ -62,6 +62,14 @@ def all_items(onec: ODataClient) -> list[Item]:
     return [Item.from_entity(e) for e in every]
 
 
+def first_items(onec: ODataClient, count: int) -> list[Item]:
+    """The first `count` items (not folders) in full, in the full read's order: a first load's head start."""
+    rows = onec.list(
+        NOMENCLATURE, filter=eq("IsFolder", False), select=ITEM_FIELDS, orderby="Ref_Key", top=count
+    )
+    return [Item.from_entity(e) for e in rows]
+
+
 def existing_items(onec: ODataClient, refs: Sequence[str]) -> list[str]:
     """Those of `refs` that are items of 1C's nomenclature."""
     found: list[str] = []
@@ -78,11 +86,15 @@ def _tomorrow() -> datetime:
     return (datetime.now() + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def prices(onec: ODataClient, price_kind_ref: str) -> dict[str, Decimal]:
+def prices(onec: ODataClient, price_kind_ref: str, only: Sequence[str] | None = None) -> dict[str, Decimal]:
+    """Current prices of the kind; `only` (at most `REFS_PER_REQUEST` items) narrows the read."""
+    condition = Filter(f"ВидЦен_Key eq {guid(price_kind_ref)}")
+    if only:
+        condition = condition & _refs_filter("Номенклатура_Key", only[:REFS_PER_REQUEST])
     rows = onec.slice_last(
         PRICES,
         period=_tomorrow(),
-        condition=Filter(f"ВидЦен_Key eq {guid(price_kind_ref)}"),
+        condition=condition,
         select=("Period", "ВидЦен_Key", "Номенклатура_Key", "Цена", "Актуальность"),
     )
     return current_prices(rows, price_kind_ref)
