@@ -58,8 +58,8 @@ BATCHES_IN_FLIGHT = 4
 # Sections that ride in the first product batch: at most this many, so some products fit beside
 # them; a bigger tree goes first in batches of its own.
 SECTIONS_WITH_PRODUCTS = MAX_BATCH - 10
-# Items the first batch of a first load takes from small 1C reads of their own (the items, their
-# prices and stock), so it need not wait for the full reads: once the request bucket binds, a load
+# Items the first batch of a first load takes from a small 1C read of its own, so it need not
+# wait for the full item read (several pages): once the request bucket binds, a load
 # ends (requests − burst) ÷ 2 s after its first request, so every second before it counts.
 HEAD_ITEMS = 24
 
@@ -97,7 +97,9 @@ def sync_nomenclature(ports: Ports, resolved: CatalogResolved, **options: Unpack
             items=pool.submit(reader.all_items, ports.onec) if first_load else None,
         )
         head = (
-            pool.submit(_read_head, ports.onec, resolved) if probing and prefetch.items is not None else None
+            pool.submit(_read_head, ports.onec, prefetch.prices, prefetch.quantities)
+            if probing and prefetch.items is not None
+            else None
         )
         folders = pool.submit(reader.folders, ports.onec)
         # A first load's full read already holds every headline field of every item: the cheap
@@ -455,22 +457,20 @@ def _sync_products(
 
 @dataclass(frozen=True, slots=True)
 class _Head:
-    """The first few items of a first load, with their prices and stock, read on their own."""
+    """The first few items of a first load, with their prices and stock."""
 
     items: list[Item]
     prices: dict[str, Decimal]
     quantities: dict[str, Decimal]
 
 
-def _read_head(onec: ODataClient, resolved: CatalogResolved) -> _Head:
+def _read_head(
+    onec: ODataClient, prices: Future[dict[str, Decimal]], quantities: Future[dict[str, Decimal]] | None
+) -> _Head:
+    # The price and stock reads are one request each and end well before the full item read
+    # (several pages); reads filtered by these few refs cost the 1C side more than the full ones.
     items = reader.first_items(onec, HEAD_ITEMS)
-    refs = [item.ref for item in items]
-    quantities = (
-        reader.quantities(onec, resolved.warehouse_refs, only=refs)
-        if resolved.stock_mode == "quantity"
-        else {}
-    )
-    return _Head(items, reader.prices(onec, resolved.price_kind_ref, only=refs) if refs else {}, quantities)
+    return _Head(items, prices.result(), quantities.result() if quantities is not None else {})
 
 
 def _send_head(

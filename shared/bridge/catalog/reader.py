@@ -86,15 +86,11 @@ def _tomorrow() -> datetime:
     return (datetime.now() + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def prices(onec: ODataClient, price_kind_ref: str, only: Sequence[str] | None = None) -> dict[str, Decimal]:
-    """Current prices of the kind; `only` (at most `REFS_PER_REQUEST` items) narrows the read."""
-    condition = Filter(f"ВидЦен_Key eq {guid(price_kind_ref)}")
-    if only:
-        condition = condition & _refs_filter("Номенклатура_Key", only[:REFS_PER_REQUEST])
+def prices(onec: ODataClient, price_kind_ref: str) -> dict[str, Decimal]:
     rows = onec.slice_last(
         PRICES,
         period=_tomorrow(),
-        condition=condition,
+        condition=Filter(f"ВидЦен_Key eq {guid(price_kind_ref)}"),
         select=("Period", "ВидЦен_Key", "Номенклатура_Key", "Цена", "Актуальность"),
     )
     return current_prices(rows, price_kind_ref)
