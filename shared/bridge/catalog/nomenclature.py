@@ -5,13 +5,15 @@ diffed against what SyncTable remembers; only new and changed objects are read i
 those whose mapped fields changed are written. Prices have their own diff because a price change
 does not touch the item's DataVersion. Every write goes through `batch`; the manifests are updated
 after each batch, and anything not yet recorded is looked up by `xmlId` before being created —
-unless the catalog holds no product at all (one cheap read says so), the common first load.
+unless the catalog holds no product at all (one cheap read says so, or setup found it so just
+before: `_before_first_load`), the common first load.
 
 Throughput (docs/performance.md, P1): sections go in the fewest batches their nesting allows
 (children refer to a parent created in the same batch by `$result[…]`); when they fit, they travel
 in the first product batch, whose products name a new section the same way. The 1C reads run side
 by side (a first load reads every item beside the manifest and the folders), and the catalog probe
-goes out while they run.
+goes out while they run; a first load into an empty catalog sends its first batch with a few items
+read on their own, before the full item read ends (`HEAD_ITEMS`).
 """
 
 from __future__ import annotations
