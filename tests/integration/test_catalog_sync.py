@@ -9,6 +9,8 @@ import httpx
 import pytest
 
 from bridge.catalog.model import MANIFEST_ITEMS, MANIFEST_PRICES, MANIFEST_STOCK
+from bridge.catalog.resolved import EMPTY_FACT_FRESH_S, EmptyAtSetup, empty_at_setup
+from bridge.catalog.setup import setup
 from bridge.catalog.stock import refresh_stock
 from bridge.config.mapping import Mapping
 from bridge.domain.onec_sets import NOMENCLATURE
@@ -52,18 +54,7 @@ def test_first_run_builds_the_nested_tree_with_every_item(world: World) -> None:
     }
 
 
-def test_a_first_load_into_an_empty_catalog_looks_nothing_up_and_sends_the_tree_at_once(
-    world: World,
-) -> None:
-    world.resolved()
-    seq = world.b24_seq()
-
-    world.sync()
-
-    calls = world.b24_calls(seq)
-    lists = [c for c in calls if c["method"] == "catalog.product.list"]
-    assert len(lists) == 1  # "is there any product?" — and no lookup by xmlId per 50 items
-    assert "xmlId" not in lists[0]["params"].get("filter", {})
+def _assert_tree_sent_at_once(world: World, calls: list[dict[str, Any]], probes: int) -> None:
     section_adds = [c for c in calls if c["method"] == "catalog.section.add"]
     assert len(section_adds) == len(NOMENCLATURE_FOLDERS)
     assert len({c["batch"] for c in section_adds}) == 1  # three levels deep, one request
@@ -73,11 +64,130 @@ def test_a_first_load_into_an_empty_catalog_looks_nothing_up_and_sends_the_tree_
     assert section_adds[0]["batch"] in product_batches
     commands = len(NOMENCLATURE_FOLDERS) + 2 * len(NOMENCLATURE_ITEMS)  # a product and its price
     requests = [c for c in calls if c.get("batch") is None]
-    assert len(requests) == 1 + -(-commands // 50)  # the probe, then full batches only
+    assert len(requests) == probes + -(-commands // 50)  # then full batches only
     for name, parent, *_ in NOMENCLATURE_ITEMS:
         assert world.section_path(products_by_ref(world)[item_ref(name)]["iblockSectionId"]) == folder_path(
             parent
         )
+
+
+def test_a_first_load_right_after_setup_asks_bitrix24_nothing_and_sends_the_tree_at_once(
+    world: World,
+) -> None:
+    world.resolved()  # setup saw the catalog empty a moment ago
+    seq = world.b24_seq()
+
+    world.sync()
+
+    calls = world.b24_calls(seq)
+    assert [c for c in calls if c["method"].endswith(".list")] == []  # no probe, no xmlId lookups
+    _assert_tree_sent_at_once(world, calls, probes=0)
+
+
+def test_a_first_load_long_after_setup_asks_once_whether_the_catalog_is_still_empty(world: World) -> None:
+    world.resolved()
+    # An hour and more since setup looked: someone may have added products by hand meanwhile.
+    store = world.ports.store
+    empty_at_setup(store).save(EmptyAtSetup(checked_at=store.table.clock() - EMPTY_FACT_FRESH_S - 60))
+    seq = world.b24_seq()
+
+    world.sync()
+
+    calls = world.b24_calls(seq)
+    lists = [c for c in calls if c["method"] == "catalog.product.list"]
+    assert len(lists) == 1  # "is there any product?" — and no lookup by xmlId per 50 items
+    assert "xmlId" not in lists[0]["params"].get("filter", {})
+    _assert_tree_sent_at_once(world, calls, probes=1)
+
+
+def test_products_added_by_hand_after_setup_are_adopted_by_a_late_first_load(world: World) -> None:
+    world.resolved()
+    store = world.ports.store
+    empty_at_setup(store).save(EmptyAtSetup(checked_at=store.table.clock() - EMPTY_FACT_FRESH_S - 60))
+    bolt = item_ref("Болт М10х50")
+    added = world.b24(
+        "catalog.product.add",
+        {"fields": {"iblockId": world.resolved().iblock_id, "name": "Болт (вручную)", "xmlId": bolt}},
+    )
+    seq = world.b24_seq()
+
+    world.sync()
+
+    creates = [c for c in world.b24_writes(seq) if c["method"] == "catalog.product.add"]
+    assert len(creates) == len(NOMENCLATURE_ITEMS) - 1
+    assert products_by_ref(world)[bolt]["id"] == int(added["element"]["id"])
+    assert len(world.table("products")) == len(NOMENCLATURE_ITEMS)
+
+
+def test_a_setup_after_a_load_is_never_taken_for_an_empty_catalog(world: World) -> None:
+    world.sync()
+    # Someone empties the catalog by hand; the next deploy runs setup again; then products come
+    # back by hand and SyncTable's manifests are emptied too.
+    for product in world.table("products"):
+        world.b24("catalog.product.delete", {"id": product["id"]})
+    for section in world.table("sections"):
+        world.b24("catalog.section.delete", {"id": section["id"]})
+    setup(world.ports, dry_run=False)
+    bolt = item_ref("Болт М10х50")
+    added = world.b24(
+        "catalog.product.add",
+        {"fields": {"iblockId": world.resolved().iblock_id, "name": "Болт (вручную)", "xmlId": bolt}},
+    )
+    links = world.ports.store
+    for name in (MANIFEST_ITEMS, MANIFEST_PRICES, MANIFEST_STOCK):
+        links.manifests.put_entries(name, {}, links.manifests.get(name))
+
+    world.sync()
+
+    assert products_by_ref(world)[bolt]["id"] == int(added["element"]["id"])
+    assert len(world.table("products")) == len(NOMENCLATURE_ITEMS)
+
+
+def test_a_first_load_of_more_items_than_its_first_batch_holds_writes_each_once_with_its_price_and_stock(
+    world: World,
+) -> None:
+    # The first batch goes with the items of a small read of its own; the rest follow the full
+    # reads. Every item must arrive once, each with its own price and quantity.
+    onec, store_key = world.ports.onec, seed_ref("Catalog_СтруктурныеЕдиницы", "Основной склад")
+    added: dict[str, tuple[float, float]] = {}
+    for index in range(40):
+        ref = str(
+            onec.create(
+                NOMENCLATURE,
+                {
+                    "Description": f"Саморез {index}",
+                    "Артикул": f"СР-{index:03d}",
+                    "ТипНоменклатуры": "Запас",
+                    "Parent_Key": seed_ref(NOMENCLATURE, "Крепёж"),
+                },
+            )["Ref_Key"]
+        )
+        added[ref] = (float(10 + index), float(100 + index))
+        world.onec_sandbox("prices", {"Номенклатура_Key": ref, "Цена": added[ref][0]})
+        world.onec_sandbox(
+            "stock",
+            {"Номенклатура_Key": ref, "СтруктурнаяЕдиница_Key": store_key, "Количество": added[ref][1]},
+        )
+    world.resolved()
+    seq = world.b24_seq()
+
+    world.sync()
+
+    products = world.table("products")
+    assert len(products) == len(NOMENCLATURE_ITEMS) + len(added)
+    assert len({p["xmlId"] for p in products}) == len(products)
+    prices = {p["productId"]: p["price"] for p in world.table("prices")}
+    by_ref = products_by_ref(world)
+    for ref, (price, quantity) in added.items():
+        assert prices[by_ref[ref]["id"]] == price
+        assert by_ref[ref]["quantity"] == quantity
+        assert world.section_path(by_ref[ref]["iblockSectionId"]) == folder_path("Крепёж")
+    commands = len(NOMENCLATURE_FOLDERS) + 2 * len(products)
+    requests = [c for c in world.b24_calls(seq) if c.get("batch") is None]
+    assert len(requests) == -(-commands // 50)  # the first batch is full although sent early
+    seq = world.b24_seq()
+    world.sync()
+    assert world.b24_writes(seq) == []
 
 
 def test_a_section_that_fails_beside_the_first_products_is_mended_by_the_next_run(world: World) -> None:

@@ -5,13 +5,15 @@ diffed against what SyncTable remembers; only new and changed objects are read i
 those whose mapped fields changed are written. Prices have their own diff because a price change
 does not touch the item's DataVersion. Every write goes through `batch`; the manifests are updated
 after each batch, and anything not yet recorded is looked up by `xmlId` before being created —
-unless the catalog holds no product at all (one cheap read says so), the common first load.
+unless the catalog holds no product at all (one cheap read says so, or setup found it so just
+before: `_before_first_load`), the common first load.
 
 Throughput (docs/performance.md, P1): sections go in the fewest batches their nesting allows
 (children refer to a parent created in the same batch by `$result[…]`); when they fit, they travel
 in the first product batch, whose products name a new section the same way. The 1C reads run side
 by side (a first load reads every item beside the manifest and the folders), and the catalog probe
-goes out while they run.
+goes out while they run; a first load into an empty catalog sends its first batch with a few items
+read on their own, before the full item read ends (`HEAD_ITEMS`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from bridge.catalog.model import (
     MANIFEST_ITEMS,
     MANIFEST_SECTIONS,
     Folder,
+    Headline,
     Item,
     Stored,
     StoredPrice,
@@ -42,11 +45,12 @@ from bridge.catalog.model import (
 from bridge.catalog.plan import WritePlan, decide, folder_levels, manifest_diff, price_writes, synced_items
 from bridge.catalog.progress import Progress, RunOptions, Sink, run_options
 from bridge.catalog.report import RunReport
-from bridge.catalog.resolved import CatalogResolved
+from bridge.catalog.resolved import EMPTY_FACT_FRESH_S, CatalogResolved, empty_at_setup
 from bridge.catalog.state import ManifestBuffer, load_prices, load_stored
 from bridge.catalog.writer import Unit, run_units
 from bridge.config.catalog import CatalogMapping
 from bridge.observability import logger
+from bridge.onec.client import ODataClient
 from bridge.ports import Ports
 
 # Product batches sent before the first answer is back. Each batch holds whole units (a product and
@@ -56,6 +60,10 @@ BATCHES_IN_FLIGHT = 4
 # Sections that ride in the first product batch: at most this many, so some products fit beside
 # them; a bigger tree goes first in batches of its own.
 SECTIONS_WITH_PRODUCTS = MAX_BATCH - 10
+# Items the first batch of a first load takes from a small 1C read of its own, so it need not
+# wait for the full item read (several pages): once the request bucket binds, a load
+# ends (requests − burst) ÷ 2 s after its first request, so every second before it counts.
+HEAD_ITEMS = 24
 
 
 def _missing(errors: Mapping[str, B24Error]) -> bool:
@@ -78,10 +86,10 @@ def sync_nomenclature(ports: Ports, resolved: CatalogResolved, **options: Unpack
     # Reads that do not depend on Bitrix24 start now, side by side. Stock is only needed for
     # products created with their quantity, which on a first load is every product; so is every
     # item's full read, which then need not wait for the manifest.
-    with ThreadPoolExecutor(max_workers=5, thread_name_prefix="catalog-prefetch") as pool:
+    with ThreadPoolExecutor(max_workers=6, thread_name_prefix="catalog-prefetch") as pool:
         # On a first load, what Bitrix24 already holds is asked for at once too (one request).
         probing = first_load and not dry_run
-        probe = pool.submit(lookup.probe, ports.b24, resolved.iblock_id) if probing else None
+        probe = pool.submit(_before_first_load, ports, resolved.iblock_id) if probing else None
         prefetch = _Prefetch(
             probe=probe,
             prices=pool.submit(reader.prices, ports.onec, resolved.price_kind_ref),
@@ -90,19 +98,59 @@ def sync_nomenclature(ports: Ports, resolved: CatalogResolved, **options: Unpack
             else None,
             items=pool.submit(reader.all_items, ports.onec) if first_load else None,
         )
+        head = (
+            pool.submit(_read_head, ports.onec, prefetch.prices, prefetch.quantities)
+            if probing and prefetch.items is not None
+            else None
+        )
         folders = pool.submit(reader.folders, ports.onec)
-        headlines = reader.headlines(ports.onec)
+        # A first load's full read already holds every headline field of every item: the cheap
+        # manifest read would only repeat it (and compete with it for the 1C server).
+        headlines = None if prefetch.items is not None else reader.headlines(ports.onec)
         sections = _sync_sections(ports, resolved, folders.result(), prefetch, report, buffer, should_stop)
+        run = _Run(ports, resolved, report, buffer, sink, should_stop)
+        settled: set[str] = set()
+        # Into an empty catalog only: what exists would first be looked up by xmlId.
+        empty = prefetch.probe is not None and not prefetch.probe.result().has_products
+        if not report.stopped and head is not None and empty:
+            settled, sections = _send_head(run, head.result(), sections, settings)
         if not report.stopped:
             current = synced_items(
-                headlines, include_services=settings.include_services, service_kinds=settings.service_kinds
+                headlines
+                if headlines is not None
+                else _headlines(prefetch.items.result() if prefetch.items else []),
+                include_services=settings.include_services,
+                service_kinds=settings.service_kinds,
             )
-            run = _Run(ports, resolved, report, buffer, sink, should_stop)
-            _sync_products(run, current, stored_items, sections, prefetch)
+            _sync_products(run, current, stored_items, sections, prefetch, settled)
     if not report.stopped:
         _delete(ports, sections.gone, "catalog.section.delete", "section", report, buffer, should_stop)
     logger.info(report.summary(), extra=report.as_dict())
     return report
+
+
+def _before_first_load(ports: Ports, iblock_id: int) -> lookup.Probe:
+    """What Bitrix24 holds before a first load: setup's fresh empty-catalog finding, used once, or
+    one probe request. Every creation waits for this answer, so the finding is marked used first."""
+    fact = empty_at_setup(ports.store)
+    found = fact.find()
+    if found is not None and not found.used:
+        fact.save(found.model_copy(update={"used": True}))
+        age = ports.store.table.clock() - found.checked_at
+        if 0 <= age <= EMPTY_FACT_FRESH_S:
+            logger.info("setup found the catalog empty: the first load creates without a probe")
+            return lookup.Probe(sections={}, has_products=False)
+        logger.info("setup's empty-catalog finding is too old: probing", extra={"age_s": round(age)})
+    return lookup.probe(ports.b24, iblock_id)
+
+
+def _headlines(items: list[Item]) -> list[Headline]:
+    """The cheap manifest's rows of the items a full read returned (that read leaves folders out).
+
+    `deleted` also holds Недействителен; `synced_items` reads neither mark."""
+    return [
+        Headline(item.ref, item.data_version, item.deleted, is_folder=False, kind=item.kind) for item in items
+    ]
 
 
 # ---- sections --------------------------------------------------------------------------------
@@ -315,12 +363,14 @@ def _sync_products(
     stored: Mapping[str, Stored],
     sections: _Sections,
     prefetch: _Prefetch,
+    settled: set[str],
 ) -> None:
     ports, resolved, report, buffer = run.ports, run.resolved, run.report, run.buffer
     section_ids = sections.ids
     diff = manifest_diff(current, stored)
     if prefetch.items is not None:
-        wanted = set(diff.new) | set(diff.changed)
+        # Items the head start created are settled (recorded or counted failed): not written twice.
+        wanted = (set(diff.new) | set(diff.changed)) - settled
         items = [item for item in prefetch.items.result() if item.ref in wanted]
     else:
         items = reader.items(
@@ -369,27 +419,31 @@ def _sync_products(
         return
     new = _NewProducts(section_ids, targets, quantities, fingerprints, set(sections.pending_refs))
     taken = 0
-    if sections.pending:
-        # The first batch carries the sections and the products that fit beside them, and is
-        # answered before the next is built: later products name those sections by their ids.
-        first, size = list(sections.pending), sum(len(unit.commands) for unit in sections.pending)
-        for unit in _product_units(run, plan, new, prices, adopted):
-            if size + len(unit.commands) > MAX_BATCH:
-                break
-            first.append(unit)
-            size += len(unit.commands)
-            taken += 1
-        outcome = run_units(ports.b24, first, after_batch=buffer.flush, should_stop=run.should_stop)
-        if progress is not None:
-            progress.advance(taken)
-        new.pending_sections.clear()
-        report.failed += outcome.failed
-        if run.should_stop():
-            report.stopped = taken < plan.writes + len(prices)
-            return
-    # Built anew from the start (building has no side effects), the first `taken` skipped.
-    units: Iterator[Unit] = islice(_product_units(run, plan, new, prices, adopted), taken, None)
+    # Every batch is recorded behind the sending, the first one too: the section ids its answer
+    # brings are in memory (`section_ids`) as soon as it is settled, before its record is written.
     with _WriteBehind(buffer) as recorder:
+        if sections.pending:
+            # The first batch carries the sections and the products that fit beside them, and is
+            # answered before the next is built: later products name those sections by their ids.
+            first, size = list(sections.pending), sum(len(unit.commands) for unit in sections.pending)
+            for unit in _product_units(run, plan, new, prices, adopted):
+                if size + len(unit.commands) > MAX_BATCH:
+                    break
+                first.append(unit)
+                size += len(unit.commands)
+                taken += 1
+            outcome = run_units(
+                ports.b24, first, after_batch=recorder.after_batch, should_stop=run.should_stop
+            )
+            if progress is not None:
+                progress.advance(taken)
+            new.pending_sections.clear()
+            report.failed += outcome.failed
+            if run.should_stop():
+                report.stopped = taken < plan.writes + len(prices)
+                return
+        # Built anew from the start (building has no side effects), the first `taken` skipped.
+        units: Iterator[Unit] = islice(_product_units(run, plan, new, prices, adopted), taken, None)
         outcome = run_units(
             ports.b24,
             units,
@@ -401,6 +455,55 @@ def _sync_products(
     report.failed += outcome.failed
     report.stopped = outcome.stopped
     buffer.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class _Head:
+    """The first few items of a first load, with their prices and stock."""
+
+    items: list[Item]
+    prices: dict[str, Decimal]
+    quantities: dict[str, Decimal]
+
+
+def _read_head(
+    onec: ODataClient, prices: Future[dict[str, Decimal]], quantities: Future[dict[str, Decimal]] | None
+) -> _Head:
+    # The price and stock reads are one request each and end well before the full item read
+    # (several pages); reads filtered by these few refs cost the 1C side more than the full ones.
+    items = reader.first_items(onec, HEAD_ITEMS)
+    return _Head(items, prices.result(), quantities.result() if quantities is not None else {})
+
+
+def _send_head(
+    run: _Run, head: _Head, sections: _Sections, settings: CatalogMapping
+) -> tuple[set[str], _Sections]:
+    """The first batch of a first load into an empty catalog, sent before the full 1C reads end:
+    the pending sections and the head items that fit beside them. Returns the refs it settled and
+    the sections left to send (none)."""
+    synced = synced_items(
+        _headlines(head.items),
+        include_services=settings.include_services,
+        service_kinds=settings.service_kinds,
+    )
+    items = [item for item in head.items if item.ref in synced]
+    fingerprints = {item.ref: item_fingerprint(item, run.resolved) for item in items}
+    new = _NewProducts(sections.ids, head.prices, head.quantities, fingerprints, set(sections.pending_refs))
+    batch, size, taken = list(sections.pending), sum(len(u.commands) for u in sections.pending), set()
+    for index, item in enumerate(items):
+        unit = _create_unit(run, new, item, f"h{index}")
+        if size + len(unit.commands) > MAX_BATCH:
+            break
+        batch.append(unit)
+        size += len(unit.commands)
+        taken.add(item.ref)
+    if batch:
+        outcome = run_units(run.ports.b24, batch, after_batch=run.buffer.flush, should_stop=run.should_stop)
+        run.report.failed += outcome.failed
+        logger.info("first batch sent before the full 1C reads", extra={"products": len(taken)})
+    if run.should_stop():
+        run.report.stopped = True
+    return taken, _Sections(sections.ids, sections.gone)
 
 
 def _describe(

@@ -40,3 +40,26 @@ class CatalogResolved(BaseModel):
 def resolved_config(store: SyncStore) -> ResolvedConfig[CatalogResolved]:
     """The catalog's resolved ids in SyncTable: written by setup, read by every run."""
     return store.resolved(FLOW, CatalogResolved)
+
+
+# How long setup's "the catalog is empty" holds for a first load: setup runs as the deploy step
+# right before it. Later, a person may have added products by hand, so the load asks Bitrix24.
+EMPTY_FACT_FRESH_S = 3600.0
+
+
+class EmptyAtSetup(BaseModel):
+    """Setup's finding that the catalog held no product and no section with an `xmlId`.
+
+    A first load that finds it fresh and unused skips its probe request; it marks it used before
+    writing anything, so a load that dies half-way asks Bitrix24 next time instead of trusting it.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    checked_at: float  # the store's clock (seconds)
+    used: bool = False
+
+
+def empty_at_setup(store: SyncStore) -> ResolvedConfig[EmptyAtSetup]:
+    """Setup's empty-catalog finding in SyncTable (pk `CONFIG#catalog-empty`)."""
+    return store.resolved(f"{FLOW}-empty", EmptyAtSetup)

@@ -13,7 +13,9 @@ from typing import Any
 
 from bridge.b24.errors import B24Error, MethodNotFound
 from bridge.b24.models import yes_no
-from bridge.catalog.resolved import CatalogResolved, StockMode, resolved_config
+from bridge.catalog import lookup
+from bridge.catalog.model import MANIFEST_ITEMS
+from bridge.catalog.resolved import CatalogResolved, EmptyAtSetup, StockMode, empty_at_setup, resolved_config
 from bridge.domain.onec_sets import PRICE_KINDS, WAREHOUSES
 from bridge.onec.odata import eq, normalize_ref
 from bridge.ports import Ports
@@ -179,4 +181,18 @@ def setup(ports: Ports, *, dry_run: bool) -> SetupResult:
     if resolved is not None and not dry_run:
         resolved_config(ports.store).save(resolved)
         out.append("catalog: resolved ids saved (CONFIG#catalog)")
+        out.append(_note_empty_catalog(ports, resolved.iblock_id))
     return out
+
+
+def _note_empty_catalog(ports: Ports, iblock_id: int) -> str:
+    """Records whether the catalog is empty, so the first load right after needs no probe request."""
+    found = lookup.probe(ports.b24, iblock_id)
+    # A SyncTable that remembers products is past its first load: the finding would never be
+    # used, and must not be trusted should those manifests be emptied by hand later.
+    empty = found.sections == {} and not found.has_products and not ports.store.manifests.get(MANIFEST_ITEMS)
+    # Not empty: a stale finding of an earlier setup is marked used, never trusted.
+    empty_at_setup(ports.store).save(EmptyAtSetup(checked_at=ports.store.table.clock(), used=not empty))
+    if empty:
+        return "catalog: holds no product and no synced section yet (the first load skips its probe)"
+    return "catalog: already holds products or sections; the first load adopts them by xmlId"
