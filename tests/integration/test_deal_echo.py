@@ -1,8 +1,10 @@
-"""The echo of our own write-back (the ONCRMDEALUPDATE our order number raises) costs no 1C call,
-and nothing a manager changes is mistaken for it (issue 15, P3's 1C call budget)."""
+"""The deal flow's 1C call budget (issue 15, P3): the echo of our own write-back (the
+ONCRMDEALUPDATE our order number raises) costs no 1C call and nothing a manager changes is
+mistaken for it; a cold container takes the employee directory a sibling read from SyncTable."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +14,9 @@ from bridge.deals import seen
 from bridge.deals.flow import sync_deal
 from bridge.deals.refs import deal_ref
 from bridge.deals.setup import setup as deal_setup
+from bridge.domain import directory
+from bridge.domain.onec_sets import EMPLOYEES, PERSONS
+from bridge.store import SyncStore
 from sandbox.world.deals import World
 from sandbox.world.rest import B24Rest
 from tests.harness.deal_world import new_deal, onec_calls, onec_seq, orders_for, ports, ready
@@ -72,3 +77,48 @@ def test_an_edit_in_the_same_second_as_our_write_back_is_not_taken_for_its_echo(
 
     (order,) = orders_for(world, deal_id)
     assert order["Комментарий"] == "Привезти к 9:00"
+
+
+def _directory_reads(calls: list[str]) -> list[str]:
+    return [c for c in calls if EMPLOYEES in c or PERSONS in c]
+
+
+def _another_deal_of_the_same_product(world: World, deal_id: int) -> int:
+    rest = B24Rest(world.b24_webhook_url)
+    (row,) = rest.call("crm.deal.productrows.get", {"id": deal_id})
+    company, contact = rest.company_with_contact("Дельта ООО", "7723456789", "772301001")
+    return rest.deal(
+        "Ещё болты",
+        rest.stage_id("Продажи", "Продажа материала"),
+        company,
+        contact,
+        [rest.goods_row(int(row["PRODUCT_ID"]), str(row["PRODUCT_NAME"]), 5)],
+    )
+
+
+def test_a_cold_container_takes_the_employee_directory_a_sibling_read(world: World) -> None:
+    first = _synced_deal(world)
+    directory.forget()  # another container: nothing cached in this process
+    before = onec_seq(world)
+
+    second = _another_deal_of_the_same_product(world, first)
+    assert "created" in sync_deal(second, ports(world))
+
+    calls = onec_calls(world, before)
+    assert calls, "the second deal's buyer and order are written in 1C"
+    assert _directory_reads(calls) == []
+    (order,) = orders_for(world, second)
+    (earlier,) = orders_for(world, first)
+    assert order["Ответственный_Key"] == earlier["Ответственный_Key"]
+
+
+def test_a_shared_directory_older_than_ten_minutes_is_read_from_1c_again(world: World) -> None:
+    _synced_deal(world)
+    directory.forget()
+    later = SyncStore(world.table, world.dynamodb(), clock=lambda: time.time() + directory.CACHE_TTL_S + 1)
+    before = onec_seq(world)
+
+    found = directory.employees(ports(world).onec, shared=later.employee_directory)
+
+    assert found
+    assert len(_directory_reads(onec_calls(world, before))) == 2

@@ -225,7 +225,7 @@ def _mapped_responsible(run: Run) -> Callable[[], ResponsibleDecision]:
             None,
             deal.assigned_by_id,
             run.snapshot.assigned_user,
-            directory.employees(run.ports.onec),
+            directory.employees(run.ports.onec, shared=run.ports.store.employee_directory),
             run.ports.mapping.managers,
             run.config.refs.default_responsible,
         )
