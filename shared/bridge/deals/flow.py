@@ -105,7 +105,8 @@ def sync_deal(deal_id: int, ports: Ports, *, force: bool = False, batch: DealBat
     `force` (the operator's `resync`): rewrite the linked order even when the mapped fields' fingerprint
     says nothing changed, e.g. after someone edited the order in 1C by hand. The decision is the same.
     """
-    resolved = resolved_config(ports.store).load()
+    load = resolved_config(ports.store).load
+    resolved = load() if batch is None else batch.kept("resolved", load)
     options = DealFlowOptions.from_mapping(ports.mapping.deal)
     config = OrderConfig(refs=resolved.refs, options=options)
     snapshot = read_snapshot(ports, deal_id) if batch is None else batch.read(ports, deal_id)
