@@ -31,10 +31,13 @@ class SharedDirectory(Protocol):
 
     def load(self) -> tuple[float, Any] | None: ...
 
-    def save(self, rows: Any) -> None: ...
+    def save(self, rows: Any, *, age_s: float = 0.0) -> None: ...
 
 
 _cache: dict[int, tuple[float, tuple[Employee, ...]]] = {}
+# Cache entries (by reader) already in the shared copy: one read by a caller without one (the
+# parties flow) is offered to the other containers the first time a caller with one uses it.
+_shared: set[int] = set()
 _lock = Lock()
 
 
@@ -68,19 +71,29 @@ def employees(
     with _lock:
         cached = _cache.get(id(onec))
     if cached is not None and now - cached[0] < max_age_s:
+        if shared is not None and id(onec) not in _shared:
+            _share(onec, shared, cached[1], now - cached[0])
         return cached[1]
     copy = _from_shared(shared, max_age_s) if shared is not None else None
     if copy is not None:
         age, result = copy
         with _lock:
             _cache[id(onec)] = (now - age, result)  # expires when the shared copy does
+            _shared.add(id(onec))
         return result
     result = _read(onec)
     with _lock:
         _cache[id(onec)] = (now, result)
+        _shared.discard(id(onec))
     if shared is not None:
-        shared.save([employee.model_dump(mode="json") for employee in result])
+        _share(onec, shared, result, 0.0)
     return result
+
+
+def _share(onec: EntityReader, shared: SharedDirectory, result: tuple[Employee, ...], age_s: float) -> None:
+    shared.save([employee.model_dump(mode="json") for employee in result], age_s=age_s)
+    with _lock:
+        _shared.add(id(onec))
 
 
 def _read(onec: EntityReader) -> tuple[Employee, ...]:
@@ -99,3 +112,4 @@ def _read(onec: EntityReader) -> tuple[Employee, ...]:
 def forget() -> None:
     with _lock:
         _cache.clear()
+        _shared.clear()
