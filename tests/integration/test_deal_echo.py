@@ -41,7 +41,7 @@ def test_echo_of_our_write_back_costs_no_1c_call(world: World) -> None:
 
     note = sync_deal(deal_id, ports(world))  # what the write-back's ONCRMDEALUPDATE runs
 
-    assert note == "nothing: the deal changed only by our own write-back"
+    assert note == "nothing: the mapped fields are unchanged"
     assert onec_calls(world, before) == []
     assert len(orders_for(world, deal_id)) == 1
 

@@ -173,7 +173,9 @@ def _execute(run: Run, link: Link | None, facts: DealFacts, plan: DealPlan) -> s
     if facts.party is not None and link is not None and kind is OrderActionKind.UPDATE:
         if _only_our_write_back(run, link, facts.products):
             _ensure_writeback(run, link)
-            return "nothing: the deal changed only by our own write-back"
+            # The same note as the full path's: to the journal it is the same outcome (the log
+            # line tells the echo apart).
+            return "nothing: the mapped fields are unchanged"
         return _write_order(run, link, facts.party, facts.products)
     if link is not None and plan.action.outcome is not None:
         return _close(run, link, plan.action.outcome)
