@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import httpx
+
 from bridge.ports import Ports
 from bridge.setup import run_steps
 from sandbox.world import onec as onec_reads
@@ -59,3 +61,16 @@ def new_deal(world: World, *, quantity: int = 10, product: str = "Болт М10�
         [rest.goods_row(product_id, product, quantity)],
         comments="Доставка [B]до 10:00[/B]",
     )
+
+
+def onec_seq(world: World) -> int:
+    """The 1C emulator's journal position: calls after it are the ones `onec_calls` returns."""
+    assert world.onec is not None
+    return int(httpx.get(f"{world.onec.url}/_sandbox/calls", timeout=10).json()["last_seq"])
+
+
+def onec_calls(world: World, since: int) -> list[str]:
+    """The 1C calls made after `since`, as "METHOD path" lines."""
+    assert world.onec is not None
+    answer = httpx.get(f"{world.onec.url}/_sandbox/calls", params={"since": since}, timeout=10).json()
+    return [f"{c['method']} {c['path']}" for c in answer["calls"]]

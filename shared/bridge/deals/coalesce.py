@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from bridge.b24.models import BatchResult, CallTime, Command
 from bridge.deals import seen
@@ -132,13 +132,14 @@ class DealBatch:
         self._prefetched: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
         self._held: dict[int, WriteBack] = {}
         self._failed: dict[int, str] = {}
+        self._kept: dict[str, Any] = {}
         self.active = False
 
     # --- the worker's side ---------------------------------------------------------------------
 
     def begin(self, events: Sequence[QueuedEvent]) -> None:
         """Read every deal the batch names, in as few `batch` calls as the command limit allows."""
-        self._prefetched, self._held, self._failed = {}, {}, {}
+        self._prefetched, self._held, self._failed, self._kept = {}, {}, {}, {}
         self.active = True
         deal_ids = list(dict.fromkeys(q.id for q in events if q.event.upper() in self._events))
         if not deal_ids:
@@ -173,7 +174,7 @@ class DealBatch:
                 self._flush(list(self._held.values()))
             return {group_of(deal_id): reason for deal_id, reason in self._failed.items()}
         finally:
-            self._prefetched, self._held, self._failed = {}, {}, {}
+            self._prefetched, self._held, self._failed, self._kept = {}, {}, {}, {}
             self.active = False
 
     # --- the deal flow's side ------------------------------------------------------------------
@@ -194,6 +195,16 @@ class DealBatch:
                 raise TransientError(f"deal {deal_id}: write-back failed: {self._failed[deal_id]}")
         answer = ports.b24.batch(deal_read_plan(deal_id))
         return parse_deal_snapshot(*_sliced(answer, ""))
+
+    def kept[T](self, name: str, load: Callable[[], T]) -> T:
+        """`load()` once per invocation (e.g. the resolved configuration, one SyncTable read
+        per record otherwise); outside an invocation, every time. A setup run lands at the
+        next invocation, as it would between two records."""
+        if not self.active:
+            return load()
+        if name not in self._kept:
+            self._kept[name] = load()
+        return cast(T, self._kept[name])
 
     def hold(self, ports: Ports, write: WriteBack) -> None:
         """Keep the write-back for `finish` (the deal has at most one: `read` sends the previous one);

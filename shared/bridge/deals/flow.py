@@ -29,6 +29,7 @@ from bridge.deals.mapping import ProductRefs
 from bridge.deals.notices import notify_problem
 from bridge.deals.orders import close_order, create_order, ensure_shipment, update_order
 from bridge.deals.plan import (
+    SOURCE,
     DealFacts,
     DealPlan,
     OrderPlan,
@@ -38,6 +39,7 @@ from bridge.deals.plan import (
     decide,
     plan_order,
     responsible_rule,
+    source_fingerprint,
 )
 from bridge.deals.products import amount_item_refs, match_products
 from bridge.deals.refs import deal_ref
@@ -103,7 +105,8 @@ def sync_deal(deal_id: int, ports: Ports, *, force: bool = False, batch: DealBat
     `force` (the operator's `resync`): rewrite the linked order even when the mapped fields' fingerprint
     says nothing changed, e.g. after someone edited the order in 1C by hand. The decision is the same.
     """
-    resolved = resolved_config(ports.store).load()
+    load = resolved_config(ports.store).load
+    resolved = load() if batch is None else batch.kept("resolved", load)
     options = DealFlowOptions.from_mapping(ports.mapping.deal)
     config = OrderConfig(refs=resolved.refs, options=options)
     snapshot = read_snapshot(ports, deal_id) if batch is None else batch.read(ports, deal_id)
@@ -168,12 +171,41 @@ def _execute(run: Run, link: Link | None, facts: DealFacts, plan: DealPlan) -> s
     if facts.party is not None and kind is OrderActionKind.CREATE:
         return _write_order(run, None, facts.party, facts.products)
     if facts.party is not None and link is not None and kind is OrderActionKind.UPDATE:
+        if _only_our_write_back(run, link, facts.products):
+            _ensure_writeback(run, link)
+            # The same note as the full path's: to the journal it is the same outcome (the log
+            # line tells the echo apart).
+            return "nothing: the mapped fields are unchanged"
         return _write_order(run, link, facts.party, facts.products)
     if link is not None and plan.action.outcome is not None:
         return _close(run, link, plan.action.outcome)
     if link is not None:
         _ensure_writeback(run, link)
     return plan.note or f"nothing: {plan.action.reason}"
+
+
+def _source(run: Run, products: Mapping[int, ProductRefs]) -> str:
+    return source_fingerprint(
+        run.snapshot, products, run.config, run.ports.mapping.managers, amount_item_refs(run.resolved)
+    )
+
+
+def _only_our_write_back(run: Run, link: Link, products: Mapping[int, ProductRefs]) -> bool:
+    """The echo of our own write-back, proven without 1C: the deal's newest modification is one
+    the link accounts for (our update's finish time, `bridge.deals.seen`) and nothing the order
+    is built from changed in Bitrix24 since the order was last written or found unchanged.
+
+    Both must hold: a manager's edit in the same second as our update has a `DATE_MODIFY` the
+    link already "saw", and only the source hash tells it apart. Any other event (a manager's
+    edit, the sweep, a resync) takes the full path, which re-reads the counterparty in 1C."""
+    if run.force or not link.extra.get(SOURCE):
+        return False
+    if seen.modified_since(run.snapshot.deal.date_modify, link):
+        return False
+    if link.extra[SOURCE] != _source(run, products):
+        return False
+    logger.info("deal event is the echo of our write-back; 1C not read", extra={"deal_id": run.deal_id})
+    return True
 
 
 def _report(run: Run, problem: Problem) -> None:
@@ -196,7 +228,7 @@ def _mapped_responsible(run: Run) -> Callable[[], ResponsibleDecision]:
             None,
             deal.assigned_by_id,
             run.snapshot.assigned_user,
-            directory.employees(run.ports.onec),
+            directory.employees(run.ports.onec, shared=run.ports.store.employee_directory),
             run.ports.mapping.managers,
             run.config.refs.default_responsible,
         )
@@ -261,12 +293,13 @@ def _write_order(run: Run, link: Link | None, party: BuyerParty, products: Mappi
     if isinstance(plan, Problem):
         _report(run, plan)
         return f"{'not created' if link is None else 'not updated'}: {plan.summary}"
+    source = _source(run, products)
     if link is None:
-        return _create(run, plan)
-    return _update(run, link, plan)
+        return _create(run, plan, source)
+    return _update(run, link, plan, source)
 
 
-def _create(run: Run, plan: OrderPlan) -> str:
+def _create(run: Run, plan: OrderPlan, source: str) -> str:
     ports = run.ports
     order, created = create_order(ports, plan.draft, run.config)
     order_ref, number = str(order["Ref_Key"]), str(order.get("Number") or "").strip()
@@ -277,7 +310,13 @@ def _create(run: Run, plan: OrderPlan) -> str:
         deal_ref(run.deal_id),
         refs.order_ref(order_ref),
         fingerprint=plan.fingerprint,
-        extra={"outcome": OrderOutcome.OPEN.value, "number": number, **plan.link_extra, **_seen_extra(run)},
+        extra={
+            "outcome": OrderOutcome.OPEN.value,
+            "number": number,
+            **plan.link_extra,
+            **_seen_extra(run),
+            SOURCE: source,
+        },
     )
     if created:
         metrics.add_metric(name="DealOrdersCreated", unit=MetricUnit.Count, value=1)
@@ -364,18 +403,33 @@ def _note_seen(run: Run, link: Link) -> None:
         seen.note_seen(run.ports, link.b24, link.onec, modified)
 
 
+def _note_source(run: Run, link: Link, source: str) -> None:
+    """Best effort, like `seen.note_seen`: without it the next echo only costs its 1C read."""
+    try:
+        run.ports.store.links.note_extra(link.b24, link.onec, SOURCE, source)
+    except Exception as error:
+        logger.warning(
+            "could not record the deal's source hash; its next echo reads 1C",
+            extra={"deal_id": run.deal_id, "error": type(error).__name__, "reason": str(error)},
+        )
+
+
 # --- update and close ----------------------------------------------------------------------------
 
 
-def _update(run: Run, link: Link, plan: OrderPlan) -> str:
+def _update(run: Run, link: Link, plan: OrderPlan, source: str) -> str:
     ports = run.ports
     if not run.force and plan.unchanged(link_state(link)):
         _note_seen(run, link)
+        if link.extra.get(SOURCE) != source:
+            # Links written before the source hash, or a change that left the order as it was:
+            # the next echo of our write-back then skips 1C.
+            _note_source(run, link, source)
         _ensure_writeback(run, link)
         return "nothing: the mapped fields are unchanged"
     order = update_order(ports, link.onec.ref, plan.draft)
     number = str(order.get("Number") or link.extra.get("number", "")).strip()
-    extra = {**link.extra, "number": number, **plan.link_extra, **_seen_extra(run)}
+    extra = {**link.extra, "number": number, **plan.link_extra, **_seen_extra(run), SOURCE: source}
     _tell(run, plan)  # before the link, for the same reason as on create
     ports.store.links.link(link.b24, link.onec, fingerprint=plan.fingerprint, extra=extra)
     _ensure_writeback(run, link.model_copy(update={"extra": extra}))

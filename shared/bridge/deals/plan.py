@@ -52,6 +52,9 @@ from bridge.errors import PermanentError
 # On the deal's link: whose manager the order follows, decided once per counterparty (§2.6.1).
 RULE = "responsible"
 RULE_COUNTERPARTY = "responsible_counterparty"
+# On the deal's link: the hash of everything Bitrix24 and the configuration gave the last order
+# written (or found unchanged), so the echo of our own write-back is recognised without 1C.
+SOURCE = "source"
 FOLLOW_COUNTERPARTY = "counterparty"  # the counterparty existed in 1C before this deal linked it
 FOLLOW_DEAL = "deal"  # created for this deal: the order follows the deal's ASSIGNED_BY_ID
 
@@ -205,6 +208,41 @@ class OrderPlan(BaseModel):
 
     def unchanged(self, link: DealLinkState) -> bool:
         return self.fingerprint == link.fingerprint
+
+
+# What our own write-back changes on the deal (and nothing the order is built from).
+_VOLATILE_DEAL_FIELDS = frozenset({"date_modify", "user_fields"})
+
+
+def source_fingerprint(
+    snapshot: DealSnapshot,
+    products: Mapping[int, ProductRefs],
+    config: OrderConfig,
+    managers: Mapping[str, str],
+    amount_item: ProductRefs | None,
+) -> str:
+    """A hash of every input of the order that does not come from 1C: the deal (without what our
+    write-back sets on it), its rows, buyer, contact, requisites and responsible user, the matched
+    products and the configuration. Equal hashes mean Bitrix24 gave nothing new to write."""
+    return fingerprint(
+        {
+            "deal": snapshot.deal.model_dump(mode="json", exclude=set(_VOLATILE_DEAL_FIELDS)),
+            "rows": [row.model_dump(mode="json") for row in snapshot.ordered_rows],
+            "company": snapshot.company.model_dump(mode="json") if snapshot.company else None,
+            "contact": snapshot.contact.model_dump(mode="json") if snapshot.contact else None,
+            "company_requisite": _dump(snapshot.company_requisite),
+            "contact_requisite": _dump(snapshot.contact_requisite),
+            "user": _dump(snapshot.assigned_user),
+            "products": {str(pid): list(refs) for pid, refs in sorted(products.items())},
+            "config": config.model_dump(mode="json"),
+            "managers": dict(managers),
+            "amount_item": list(amount_item) if amount_item is not None else None,
+        }
+    )
+
+
+def _dump(model: BaseModel | None) -> dict[str, Any] | None:
+    return None if model is None else model.model_dump(mode="json")
 
 
 def plan_order(

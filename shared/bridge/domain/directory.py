@@ -2,7 +2,9 @@
 
 In УНФ 1.6 `Catalog_Сотрудники` has no contact information; the e-mail lives on the employee's
 person (`Catalog_ФизическиеЛица.КонтактнаяИнформация`, `АдресЭП`). Two list calls build the
-directory; it is kept for a few minutes so a warm worker maps managers without calling 1C.
+directory; it is kept for a few minutes so a warm worker maps managers without calling 1C, and,
+given a `SharedDirectory` (SyncTable), shared with every other container: a cold one takes the
+copy a sibling read instead of making the two list calls again.
 """
 
 from __future__ import annotations
@@ -24,7 +26,18 @@ class EntityReader(Protocol):
     def iter_all(self, entity_set: str, *, select: Sequence[str]) -> Iterator[dict[str, Any]]: ...
 
 
+class SharedDirectory(Protocol):
+    """A copy of the directory's rows shared between containers (`bridge.store.SharedCopy`)."""
+
+    def load(self) -> tuple[float, Any] | None: ...
+
+    def save(self, rows: Any, *, age_s: float = 0.0) -> None: ...
+
+
 _cache: dict[int, tuple[float, tuple[Employee, ...]]] = {}
+# Cache entries (by reader) already in the shared copy: one read by a caller without one (the
+# parties flow) is offered to the other containers the first time a caller with one uses it.
+_shared: set[int] = set()
 _lock = Lock()
 
 
@@ -40,14 +53,52 @@ def _person_emails(onec: EntityReader) -> dict[str, tuple[str, ...]]:
     return found
 
 
-def employees(onec: EntityReader, *, max_age_s: float = CACHE_TTL_S) -> tuple[Employee, ...]:
+def _from_shared(shared: SharedDirectory, max_age_s: float) -> tuple[float, tuple[Employee, ...]] | None:
+    """(age, employees) of the shared copy when it is young enough and readable."""
+    loaded = shared.load()
+    if loaded is None or loaded[0] >= max_age_s or not isinstance(loaded[1], list):
+        return None
+    try:
+        return loaded[0], tuple(Employee.model_validate(row) for row in loaded[1])
+    except ValueError:
+        return None  # an older shape: read 1C and save a new copy
+
+
+def employees(
+    onec: EntityReader, *, max_age_s: float = CACHE_TTL_S, shared: SharedDirectory | None = None
+) -> tuple[Employee, ...]:
     now = time.monotonic()
     with _lock:
         cached = _cache.get(id(onec))
     if cached is not None and now - cached[0] < max_age_s:
+        if shared is not None and id(onec) not in _shared:
+            _share(onec, shared, cached[1], now - cached[0])
         return cached[1]
+    copy = _from_shared(shared, max_age_s) if shared is not None else None
+    if copy is not None:
+        age, result = copy
+        with _lock:
+            _cache[id(onec)] = (now - age, result)  # expires when the shared copy does
+            _shared.add(id(onec))
+        return result
+    result = _read(onec)
+    with _lock:
+        _cache[id(onec)] = (now, result)
+        _shared.discard(id(onec))
+    if shared is not None:
+        _share(onec, shared, result, 0.0)
+    return result
+
+
+def _share(onec: EntityReader, shared: SharedDirectory, result: tuple[Employee, ...], age_s: float) -> None:
+    shared.save([employee.model_dump(mode="json") for employee in result], age_s=age_s)
+    with _lock:
+        _shared.add(id(onec))
+
+
+def _read(onec: EntityReader) -> tuple[Employee, ...]:
     emails = _person_emails(onec)
-    result = tuple(
+    return tuple(
         Employee(
             ref=str(row["Ref_Key"]),
             description=str(row.get("Description") or ""),
@@ -56,11 +107,9 @@ def employees(onec: EntityReader, *, max_age_s: float = CACHE_TTL_S) -> tuple[Em
         for row in onec.iter_all(EMPLOYEES, select=["Ref_Key", "Description", "Физлицо_Key", "DeletionMark"])
         if not row.get("DeletionMark")
     )
-    with _lock:
-        _cache[id(onec)] = (now, result)
-    return result
 
 
 def forget() -> None:
     with _lock:
         _cache.clear()
+        _shared.clear()

@@ -40,6 +40,7 @@ from bridge.store.operating import OperatingSnapshots
 from bridge.store.probes import ProbeAnswer, ProbeStore
 from bridge.store.ratebucket import SharedBucket
 from bridge.store.resolved import ConfigItems, ResolvedConfig
+from bridge.store.shared_copy import SharedCopy
 from bridge.store.table import Table
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ __all__ = [
     "ProbeStore",
     "ResolvedConfig",
     "SharedBucket",
+    "SharedCopy",
     "StoreBusy",
     "StoreError",
     "SyncStore",
@@ -98,6 +100,8 @@ class SyncStore:
         self.leases = OrderLeases(self.table)
         self.probes = ProbeStore(self.table)
         self.operating = OperatingSnapshots(self.table)
+        # The 1C employee directory, read by one container and shared with the others.
+        self.employee_directory = SharedCopy(self.cursors, "employee-directory", self.table.clock)
 
     def resolved[T: BaseModel](
         self, flow: str, model: type[T], *, outdated: Callable[[Mapping[str, Any]], bool] | None = None
