@@ -323,9 +323,27 @@ def main(argv: list[str] | None = None) -> None:
         **context,
     }
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / ("cold_start_traced.json" if TRACING_ON else "cold_start.json")).write_text(
-        json.dumps(result, indent=1), "utf-8"
-    )
+    path = RESULTS / ("cold_start_traced.json" if TRACING_ON else "cold_start.json")
+    if layer is None and path.exists():
+        carry_sizes(result, json.loads(path.read_text("utf-8")))
+    path.write_text(json.dumps(result, indent=1), "utf-8")
+
+
+SIZE_FIELDS = ("function_zip_mb", "with_layer_zip_mb", "with_lean_layer_zip_mb")
+
+
+def carry_sizes(result: dict[str, Any], previous: dict[str, Any]) -> None:
+    """Without a build here (`--no-build` and no .aws-sam), keep the last measured package sizes,
+    marked with the run they come from: sizes change only with dependencies, imports every run."""
+    if previous.get("layer_zip_mb") is None:
+        return
+    result["sizes_from"] = previous.get("sizes_from") or previous.get("date")
+    result["layer_zip_mb"] = previous["layer_zip_mb"]
+    result["layer_without_aws_sdk_zip_mb"] = previous.get("layer_without_aws_sdk_zip_mb")
+    sizes = {row["function"]: row for row in previous.get("functions", [])}
+    for row in result["functions"]:
+        for field in SIZE_FIELDS:
+            row[field] = sizes.get(row["function"], {}).get(field)
 
 
 def _context(python: str, runs: int) -> dict[str, Any]:
