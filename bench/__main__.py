@@ -133,6 +133,7 @@ def summary() -> str:
             row(
                 f"P5 {fn['function']}"[:34],
                 f"import {cpu} ms CPU (/300 = {_ratio(cpu / P5_IMPORT_MS if cpu else None)}), "
+                f"init + first AWS use {fn.get('runtime_set_init_plus_first_aws_use_cpu_ms_median')} ms, "
                 f"zip {size} MB (/15 = {_ratio(size / P5_ZIP_MB if size else None)})",
                 cpu is not None and cpu < P5_IMPORT_MS and (size is None or size < P5_ZIP_MB),
             )

@@ -19,6 +19,18 @@ Package size: `sam build` (`make build`, .venv-sam) writes each function and the
 cold start downloads. The layer is measured twice: as built (with boto3/botocore, pinned in
 requirements/runtime.txt) and without them (the copy the python3.13 runtime already carries).
 Targets: < 300 ms import, < 15 MB zipped. Writes bench/results/cold_start.json.
+
+Beside each function's import, what its first invocation adds before the first request leaves:
+the AWS clients (DynamoDB, SQS, Secrets Manager) built and one secret read, answered by botocore's
+Stubber (no network). "init + first AWS use" is the figure a lazy import cannot hide in.
+
+Two more figures put the import times in context (runtime set, CPU, median of `--runs`):
+- the floor: what every function must import whatever the bridge does (pydantic with one model
+  built, Powertools' Logger and Metrics, which import jmespath and botocore's package);
+- queue_worker init + first record, eager (as shipped: Powertools' idempotency, and with it boto3,
+  imported at init) against lazy (the worker module imported inside the first invocation), the
+  two interleaved: the first record builds the worker's dependencies (both flows, the boto3
+  clients, no network call), so the sum is what the first event waits either way.
 """
 
 from __future__ import annotations
@@ -61,6 +73,56 @@ def functions() -> list[str]:
 _PROBE = "import time; t = time.process_time(); import app; print(time.process_time() - t)"
 
 
+# What no function can avoid: pydantic's machinery (one model built) and the Powertools objects
+# bridge.observability creates.
+_FLOOR_PROBE = (
+    "import time; t = time.process_time(); from pydantic import BaseModel, SecretStr\n"
+    "class M(BaseModel):\n    a: int = 1\n    b: SecretStr | None = None\n"
+    "from aws_lambda_powertools import Logger, Metrics; Logger(); Metrics()\n"
+    "print(time.process_time() - t)"
+)
+# queue_worker: init (import) and first record (the worker's wiring built, no network), CPU s.
+_WORKER_PROBE = """
+import sys, time
+t0 = time.process_time()
+if sys.argv[1] == "lazy":  # app.py with the worker module imported inside the handler
+    from bridge import deps
+    from bridge.handlers import Invocation, scheduled, use
+else:
+    import app
+    from bridge import deps
+t1 = time.process_time()
+from bridge.pipeline.worker import Worker
+Worker(deps.worker_deps())
+t2 = time.process_time()
+print(t1 - t0, t2 - t1)
+"""
+# Any function: import (init), then its first AWS use (clients built, one stubbed secret read), CPU s.
+_FIRST_USE_PROBE = """
+import time
+t0 = time.process_time()
+import app
+t1 = time.process_time()
+from botocore.stub import Stubber
+from bridge import aws
+aws.sqs_client(None)
+aws.dynamodb_client(None)
+stub = Stubber(aws.secretsmanager_client(None))
+stub.add_response("get_secret_value", {"Name": "bench", "SecretString": "{}"}, {"SecretId": "bench"})
+with stub:
+    aws.read_secret("bench", None)
+print(t1 - t0, time.process_time() - t1)
+"""
+# Settings the worker's wiring validates; placeholders, nothing is called.
+_WORKER_ENV = {
+    "BRIDGE_QUEUE_URL": "https://sqs.eu-central-1.amazonaws.com/123456789012/events.fifo",
+    "BRIDGE_B24_WEBHOOK_URL": "https://portal.example/rest/1/placeholder000000/",
+    "BRIDGE_ONEC_BASE_URL": "https://onec.example/base/odata/standard.odata/",
+    "BRIDGE_ONEC_USER": "placeholder",
+    "BRIDGE_ONEC_PASSWORD": "placeholder",
+}
+
+
 TRACING_ON = False  # --tracing-on
 RUNTIME_VENV = ROOT / ".venv" / "runtime-set"  # inside .venv: ignored by git, rebuilt with it
 
@@ -82,14 +144,55 @@ def runtime_python() -> str | None:
     return str(python)
 
 
-def import_ms(function: str, python: str = sys.executable) -> tuple[float, float]:
-    """(wall ms from -X importtime, CPU ms) of importing the handler module in a fresh interpreter."""
+def _env(function: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIDGE_", "POWERTOOLS_"))} | ENV
     if TRACING_ON:
         # As deployed with `Tracing: Active`: Powertools sees a Lambda and loads the X-Ray SDK.
         del env["POWERTOOLS_TRACE_DISABLED"]
         env["LAMBDA_TASK_ROOT"] = str(ROOT / "functions" / function)
     env["PYTHONPATH"] = str(ROOT / "shared")
+    return env
+
+
+def floor_ms(python: str) -> float:
+    """CPU ms of the imports no function can avoid (`_FLOOR_PROBE`)."""
+    answer = subprocess.run(
+        [python, "-c", _FLOOR_PROBE], env=_env("queue_worker"), capture_output=True, text=True, check=True
+    )
+    return float(answer.stdout.strip()) * 1000
+
+
+def worker_first_record_ms(python: str, way: str) -> tuple[float, float]:
+    """(init, first record) CPU ms of queue_worker, `way` "eager" (as shipped) or "lazy"."""
+    answer = subprocess.run(
+        [python, "-c", _WORKER_PROBE, way],
+        cwd=ROOT / "functions" / "queue_worker",
+        env=_env("queue_worker") | _WORKER_ENV,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    init, first = (float(x) * 1000 for x in answer.stdout.split())
+    return init, first
+
+
+def first_aws_use_ms(function: str, python: str) -> tuple[float, float]:
+    """(init, first AWS use) CPU ms of `function` (`_FIRST_USE_PROBE`)."""
+    answer = subprocess.run(
+        [python, "-c", _FIRST_USE_PROBE],
+        cwd=ROOT / "functions" / function,
+        env=_env(function) | {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    init, first = (float(x) * 1000 for x in answer.stdout.split())
+    return init, first
+
+
+def import_ms(function: str, python: str = sys.executable) -> tuple[float, float]:
+    """(wall ms from -X importtime, CPU ms) of importing the handler module in a fresh interpreter."""
+    env = _env(function)
     answer = subprocess.run(
         [python, "-X", "importtime", "-c", _PROBE],
         cwd=ROOT / "functions" / function,
@@ -170,6 +273,9 @@ def main(argv: list[str] | None = None) -> None:
         lean = [import_ms(function, runtime) for _ in range(args.runs)] if runtime else []
         lean_wall = statistics.median(t[0] for t in lean) if lean else None
         lean_cpu = statistics.median(t[1] for t in lean) if lean else None
+        first = [first_aws_use_ms(function, runtime) for _ in range(args.runs)] if runtime else []
+        first_use = statistics.median(t[1] for t in first) if first else None
+        init_first = statistics.median(t[0] + t[1] for t in first) if first else None
         built = function_dir(function)
         own = zipped_mb(built) if built else None
         row = {
@@ -179,6 +285,11 @@ def main(argv: list[str] | None = None) -> None:
             "import_ms_runs": [round(t[0], 1) for t in times],
             "runtime_set_import_ms_median": round(lean_wall, 1) if lean_wall is not None else None,
             "runtime_set_import_cpu_ms_median": round(lean_cpu, 1) if lean_cpu is not None else None,
+            "runtime_set_import_cpu_ms_min": round(min(t[1] for t in lean), 1) if lean else None,
+            "runtime_set_first_aws_use_cpu_ms_median": round(first_use, 1) if first_use is not None else None,
+            "runtime_set_init_plus_first_aws_use_cpu_ms_median": (
+                round(init_first, 1) if init_first is not None else None
+            ),
             "function_zip_mb": round(own, 3) if own is not None else None,
             "with_layer_zip_mb": round(own + layer_full, 2) if own is not None and layer_full else None,
             "with_lean_layer_zip_mb": round(own + layer_lean, 2) if own is not None and layer_lean else None,
@@ -193,10 +304,12 @@ def main(argv: list[str] | None = None) -> None:
                 if lean_wall is not None and lean_cpu is not None
                 else "| "
             )
+            + (f"init + first AWS use {init_first:>7.1f} ms CPU | " if init_first is not None else "")
             + f"zipped function+layer {row['with_layer_zip_mb']} MB "
             f"(without the runtime's boto3: {row['with_lean_layer_zip_mb']} MB; target {SIZE_TARGET_MB:g})",
             flush=True,
         )
+    context = _context(runtime or sys.executable, args.runs)
     result = {
         "bench": "P5 cold start",
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -207,11 +320,56 @@ def main(argv: list[str] | None = None) -> None:
         "layer_without_aws_sdk_zip_mb": round(layer_lean, 2) if layer_lean else None,
         "tracing_on": TRACING_ON,
         "functions": rows,
+        **context,
     }
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / ("cold_start_traced.json" if TRACING_ON else "cold_start.json")).write_text(
-        json.dumps(result, indent=1), "utf-8"
-    )
+    path = RESULTS / ("cold_start_traced.json" if TRACING_ON else "cold_start.json")
+    if layer is None and path.exists():
+        carry_sizes(result, json.loads(path.read_text("utf-8")))
+    path.write_text(json.dumps(result, indent=1), "utf-8")
+
+
+SIZE_FIELDS = ("function_zip_mb", "with_layer_zip_mb", "with_lean_layer_zip_mb")
+
+
+def carry_sizes(result: dict[str, Any], previous: dict[str, Any]) -> None:
+    """Without a build here (`--no-build` and no .aws-sam), keep the last measured package sizes,
+    marked with the run they come from: sizes change only with dependencies, imports every run."""
+    if previous.get("layer_zip_mb") is None:
+        return
+    result["sizes_from"] = previous.get("sizes_from") or previous.get("date")
+    result["layer_zip_mb"] = previous["layer_zip_mb"]
+    result["layer_without_aws_sdk_zip_mb"] = previous.get("layer_without_aws_sdk_zip_mb")
+    sizes = {row["function"]: row for row in previous.get("functions", [])}
+    for row in result["functions"]:
+        for field in SIZE_FIELDS:
+            row[field] = sizes.get(row["function"], {}).get(field)
+
+
+def _context(python: str, runs: int) -> dict[str, Any]:
+    """The floor and queue_worker's eager/lazy init + first record (module docstring)."""
+    floor = statistics.median(floor_ms(python) for _ in range(runs))
+    ways: dict[str, list[tuple[float, float]]] = {"eager": [], "lazy": []}
+    for _ in range(runs):  # interleaved, so the neighbours' load hits both alike
+        for way, samples in ways.items():
+            samples.append(worker_first_record_ms(python, way))
+    worker: dict[str, dict[str, float]] = {}
+    for way, samples in ways.items():
+        init = statistics.median(s[0] for s in samples)
+        first = statistics.median(s[1] for s in samples)
+        total = statistics.median(s[0] + s[1] for s in samples)
+        worker[way] = {
+            "init_cpu_ms": round(init, 1),
+            "first_record_cpu_ms": round(first, 1),
+            "total_cpu_ms": round(total, 1),
+        }
+        print(
+            f"  P5 queue_worker {way:<5} init {init:>7.1f} ms + first record {first:>7.1f} ms"
+            f" = {total:>7.1f} ms CPU",
+            flush=True,
+        )
+    print(f"  P5 floor (pydantic + Powertools Logger/Metrics, no bridge code) {floor:.1f} ms CPU", flush=True)
+    return {"floor_cpu_ms_median": round(floor, 1), "queue_worker_first_record": worker}
 
 
 if __name__ == "__main__":

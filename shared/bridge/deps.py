@@ -6,7 +6,9 @@ nothing below this module fetches a global. Lambda handlers ask for what they ne
 `bridge.handlers.overridden({provider: value})` instead of passing extra handler arguments.
 Everything built once per process is cached here, and `reset()` forgets all of it at once.
 
-Imports: at module level only what every function needs (settings, the receiver, the queue).
+Imports: at module level only what every function needs (settings, the Ports bundle). The
+receiver's request models and the SQS sender load with the receiver's providers, so the other ten
+functions never build the webhook's pydantic models.
 A provider that needs a client, a flow or the worker's Powertools utilities imports them when it
 is first called (the documented lazy imports of the handler layer): every Lambda imports this
 module, and the webhook receiver, which must answer Bitrix24 fast from a cold start, would
@@ -25,9 +27,6 @@ from urllib.parse import urlsplit
 from bridge import aws, settings
 from bridge.domain.events import EventSender, QueuedEvent
 from bridge.errors import ConfigurationError
-from bridge.pipeline.dispatch import FlowHandler
-from bridge.pipeline.queue import SqsEventSender
-from bridge.pipeline.receiver import ReceiverDeps
 from bridge.ports import Ports
 from bridge.ports import utc_now as clock_now
 from bridge.settings import ENV_PREFIX
@@ -42,6 +41,8 @@ if TYPE_CHECKING:
     from bridge.onec.client import ODataClient
     from bridge.parties.sync import PartiesFlow
     from bridge.payments.recompute import PaymentsContext
+    from bridge.pipeline.dispatch import FlowHandler
+    from bridge.pipeline.receiver import ReceiverDeps
     from bridge.pipeline.worker import WorkerDeps
     from bridge.store import SyncStore
 
@@ -56,6 +57,8 @@ def event_sender() -> EventSender:
     queue_url = settings.runtime_settings().queue_url
     if not queue_url:
         raise ConfigurationError(f"bad setting: {ENV_PREFIX}QUEUE_URL: required by the webhook receiver")
+    from bridge.pipeline.queue import SqsEventSender  # lazy: see the module's docstring
+
     return SqsEventSender(aws.sqs_client(_endpoint()), queue_url)
 
 
@@ -271,6 +274,8 @@ def idempotency_store() -> DynamoDBPersistenceLayer:
 
 
 def receiver_deps() -> ReceiverDeps:
+    from bridge.pipeline.receiver import ReceiverDeps  # lazy: see the module's docstring
+
     return ReceiverDeps(sender=event_sender())
 
 

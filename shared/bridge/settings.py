@@ -320,7 +320,7 @@ def _values_from_env(model: type[BaseModel]) -> dict[str, Any]:
 
 
 def _read_secret_json(secret_id: str) -> dict[str, Any]:
-    """Secrets Manager through Powertools; always fetched, because the slot decides freshness."""
+    """Secrets Manager (bridge.aws); always fetched, because the slot decides freshness."""
     raw = aws.read_secret(secret_id, runtime_settings().aws_endpoint_url)
     try:
         data = json.loads(raw) if isinstance(raw, str) else json.loads(bytes(raw or b"").decode())
