@@ -122,17 +122,3 @@ def test_a_shared_directory_older_than_ten_minutes_is_read_from_1c_again(world: 
 
     assert found
     assert len(_directory_reads(onec_calls(world, before))) == 2
-
-
-def test_a_directory_read_by_the_parties_flow_is_shared_by_the_next_deal(world: World) -> None:
-    # The parties flow reads the directory without the shared copy; the deal flow in the same
-    # container then offers that read to the others instead of leaving them to read 1C.
-    directory.employees(ports(world).onec)
-    first = _synced_deal(world)
-    directory.forget()  # another container
-    before = onec_seq(world)
-
-    second = _another_deal_of_the_same_product(world, first)
-    assert "created" in sync_deal(second, ports(world))
-
-    assert _directory_reads(onec_calls(world, before)) == []

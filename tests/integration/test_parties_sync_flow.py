@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
+from bridge.domain import directory
+from bridge.domain.onec_sets import EMPLOYEES, PERSONS
 from tests.harness.parties_world import World, start_world
 
 
@@ -212,6 +215,19 @@ def test_deletions_never_cascade_by_default(world: World) -> None:
     report = world.run()
     assert report.outcomes[f"1C#Catalog_Контрагенты#{steel['Ref_Key']}"] == "onec_marked_for_deletion"
     assert world.b24("crm.company.list", {"filter": {"TITLE": "СтальПоставка АО"}})
+
+
+def test_the_directory_the_parties_flow_read_spares_a_cold_container_the_1c_reads(world: World) -> None:
+    world.run()  # maps each counterparty's Ответственный, so it reads the employee directory
+    kuznetsov = _employee(world, "Кузнецов Сергей Андреевич")
+    directory.forget()  # another container: nothing cached in this process
+    before = world.onec_seq()
+
+    employees = directory.employees(world.ports.onec, shared=world.ports.store.employee_directory)
+
+    assert kuznetsov in {e.ref for e in employees}
+    calls = httpx.get(f"{world.onec_url}/_sandbox/calls", params={"since": before}).json()["calls"]
+    assert [c for c in calls if EMPLOYEES in c["path"] or PERSONS in c["path"]] == []
 
 
 def _employee(world: World, name: str) -> str:

@@ -35,9 +35,6 @@ class SharedDirectory(Protocol):
 
 
 _cache: dict[int, tuple[float, tuple[Employee, ...]]] = {}
-# Cache entries (by reader) already in the shared copy: one read by a caller without one (the
-# parties flow) is offered to the other containers the first time a caller with one uses it.
-_shared: set[int] = set()
 _lock = Lock()
 
 
@@ -71,29 +68,19 @@ def employees(
     with _lock:
         cached = _cache.get(id(onec))
     if cached is not None and now - cached[0] < max_age_s:
-        if shared is not None and id(onec) not in _shared:
-            _share(onec, shared, cached[1], now - cached[0])
         return cached[1]
     copy = _from_shared(shared, max_age_s) if shared is not None else None
     if copy is not None:
         age, result = copy
         with _lock:
             _cache[id(onec)] = (now - age, result)  # expires when the shared copy does
-            _shared.add(id(onec))
         return result
     result = _read(onec)
     with _lock:
         _cache[id(onec)] = (now, result)
-        _shared.discard(id(onec))
     if shared is not None:
-        _share(onec, shared, result, 0.0)
+        shared.save([employee.model_dump(mode="json") for employee in result])
     return result
-
-
-def _share(onec: EntityReader, shared: SharedDirectory, result: tuple[Employee, ...], age_s: float) -> None:
-    shared.save([employee.model_dump(mode="json") for employee in result], age_s=age_s)
-    with _lock:
-        _shared.add(id(onec))
 
 
 def _read(onec: EntityReader) -> tuple[Employee, ...]:
@@ -112,4 +99,3 @@ def _read(onec: EntityReader) -> tuple[Employee, ...]:
 def forget() -> None:
     with _lock:
         _cache.clear()
-        _shared.clear()

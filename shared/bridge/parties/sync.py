@@ -75,7 +75,9 @@ class PartiesFlow:
     def users(self) -> ResponsibleMap:
         if self._users is None:
             self._users = ResponsibleMap(
-                self.ports.b24, lambda: directory.employees(self.ports.onec), self.ports.mapping.managers
+                self.ports.b24,
+                lambda: directory.employees(self.ports.onec, shared=self.ports.store.employee_directory),
+                self.ports.mapping.managers,
             )
         return self._users
 
