@@ -412,11 +412,14 @@ def _sync_products(
     products = {ref: s.b24_id for ref, s in stored.items() if ref not in diff.gone}
     products |= {obj.ref: b24_id for obj, b24_id in plan.update}
     prices = price_writes(targets, stored_prices, products)
-    total = plan.writes + len(prices)
+    # The head start's products are part of the load the operator watches: counted, already done.
+    total = len(settled) + plan.writes + len(prices)
     progress = Progress("catalog products", total, sink=run.sink) if total else None
     if report.dry_run:
         _describe(plan, prices, section_ids, report)
         return
+    if progress is not None and settled:
+        progress.advance(len(settled))
     new = _NewProducts(section_ids, targets, quantities, fingerprints, set(sections.pending_refs))
     taken = 0
     # Every batch is recorded behind the sending, the first one too: the section ids its answer
