@@ -20,6 +20,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from sandbox import moto_transactions
 from sandbox.serve import free_port
 
 type WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -50,6 +51,7 @@ class MotoServer:
 
 
 def start_moto(host: str = "127.0.0.1", port: int | None = None) -> tuple[MotoServer, str]:
+    moto_transactions.install()
     chosen = port or free_port(host)
     app = _SerialisedDynamoDB(DomainDispatcherApplication(create_backend_app))
     server = make_server(host, chosen, app, threaded=True, request_handler=MotoRequestHandler)
