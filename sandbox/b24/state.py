@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -143,7 +144,8 @@ class Portal:
     def record_call(self, entry: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
             self.journal_seq += 1
-            entry = {"seq": self.journal_seq, **entry}
+            # `time` (epoch seconds) lets a reader that polls now and then still time each call.
+            entry = {"seq": self.journal_seq, "time": time.time(), **entry}
             self.journal.append(entry)
             return entry
 

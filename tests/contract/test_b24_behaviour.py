@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import quote
 
 import pytest
@@ -268,6 +269,7 @@ def test_inventory_mode_locks_quantity(rest: B24Rest) -> None:
 
 # -- sandbox controls --------------------------------------------------------------------------
 def test_journal_faults_snapshot_and_reset(rest: B24Rest) -> None:
+    before = time.time()
     rest.client.post(
         "/_sandbox/faults",
         json={"method": "crm.deal.add", "count": 1, "error": "INTERNAL_SERVER_ERROR", "status": 500},
@@ -284,6 +286,11 @@ def test_journal_faults_snapshot_and_reset(rest: B24Rest) -> None:
     ]
     assert calls[3]["batch"] == calls[2]["seq"]
     assert calls[3]["params"] == {"id": "1"}
+    # Each call is stamped when it was answered, so a reader polling now and then can time it.
+    stamps = [c["time"] for c in calls]
+    assert before <= stamps[0]
+    assert stamps == sorted(stamps)
+    assert stamps[-1] <= time.time()
     since = rest.client.get(f"/_sandbox/calls?since={calls[2]['seq']}").json()["calls"]
     assert [c["method"] for c in since] == ["crm.deal.get"]
     snapshot = rest.client.get("/_sandbox/snapshot").json()
