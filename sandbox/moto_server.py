@@ -1,5 +1,10 @@
 """Embedded DynamoDB/SQS: moto in server mode, reached over real HTTP like AWS.
 
+moto's own server is werkzeug's development server, which closes the connection after every
+answer: each DynamoDB or SQS request then costs a TCP connect and a new server thread, about a
+third of a small request's CPU on both sides. The sandbox serves moto's WSGI app with waitress
+instead (keep-alive, a fixed thread pool), as AWS's endpoints keep connections open.
+
 moto's DynamoDB checks conditions and writes without a lock while its HTTP server answers
 requests on parallel threads, so two racing conditional writes or transactions can both succeed
 there — something DynamoDB never allows. The front below serialises DynamoDB requests (a lock
@@ -13,12 +18,8 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from moto.moto_server.werkzeug_app import (
-    DomainDispatcherApplication,
-    MotoRequestHandler,
-    create_backend_app,
-)
-from werkzeug.serving import BaseWSGIServer, make_server
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from waitress.server import create_server
 
 from sandbox import moto_transactions
 from sandbox.serve import free_port
@@ -40,13 +41,17 @@ class _SerialisedDynamoDB:
 
 
 class MotoServer:
-    def __init__(self, server: BaseWSGIServer, thread: threading.Thread, url: str) -> None:
+    def __init__(self, server: Any, thread: threading.Thread, url: str) -> None:
         self._server = server
         self._thread = thread
         self.url = url
 
     def stop(self) -> None:
-        self._server.shutdown()
+        # waitress's loop runs while any socket is in its map: close the kept-alive
+        # connections and the listener, then it returns within one loop timeout.
+        for channel in list(self._server._map.values()):
+            channel.close()
+        self._server.task_dispatcher.shutdown()
         self._thread.join(timeout=10)
 
 
@@ -54,8 +59,18 @@ def start_moto(host: str = "127.0.0.1", port: int | None = None) -> tuple[MotoSe
     moto_transactions.install()
     chosen = port or free_port(host)
     app = _SerialisedDynamoDB(DomainDispatcherApplication(create_backend_app))
-    server = make_server(host, chosen, app, threaded=True, request_handler=MotoRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, name=f"moto-{chosen}", daemon=True)
+    server = create_server(
+        app,
+        host=host,
+        port=chosen,
+        # SQS long polls hold a thread each; every local poller and test client may hold one.
+        threads=32,
+        # Every warm container keeps its botocore pool open (up to 10 connections each).
+        connection_limit=1000,
+        asyncore_use_poll=True,
+        ident="moto",
+    )
+    thread = threading.Thread(target=server.run, name=f"moto-{chosen}", daemon=True)
     thread.start()
     url = f"http://{host}:{chosen}"
     return MotoServer(server, thread, url), url
