@@ -42,7 +42,6 @@ from bridge.deals.plan import (
     source_fingerprint,
 )
 from bridge.deals.products import amount_item_refs, match_products
-from bridge.deals.refs import deal_ref
 from bridge.deals.resolved import DealResolved, resolved_config
 from bridge.deals.snapshot import DealSnapshot, deal_read_plan, parse_deal_snapshot
 from bridge.domain import directory
@@ -111,7 +110,7 @@ def sync_deal(deal_id: int, ports: Ports, *, force: bool = False, batch: DealBat
     config = OrderConfig(refs=resolved.refs, options=options)
     snapshot = read_snapshot(ports, deal_id) if batch is None else batch.read(ports, deal_id)
     run = Run(ports=ports, resolved=resolved, config=config, snapshot=snapshot, force=force, batch=batch)
-    link = ports.store.links.find_by_b24(deal_ref(deal_id))
+    link = ports.store.links.find_by_b24(refs.deal_ref(deal_id))
     try:
         facts = _facts(run, link)
         return _execute(run, link, facts, decide(facts, resolved.stage_book, ports.mapping.deal))
@@ -236,10 +235,10 @@ def _mapped_responsible(run: Run) -> Callable[[], ResponsibleDecision]:
     return decide
 
 
-def free_stock(run: Run, refs: dict[int, ProductRefs]) -> dict[int, Decimal]:
+def free_stock(run: Run, products: dict[int, ProductRefs]) -> dict[int, Decimal]:
     """Quantity on hand per Bitrix24 product (AccumulationRegister_ЗапасыНаСкладах balance, summed
     over the configured warehouses); reserves are not subtracted (not published in УНФ 1.6 OData)."""
-    nomenclature = sorted({r.nomenclature for r in refs.values()})
+    nomenclature = sorted({r.nomenclature for r in products.values()})
     if not nomenclature:
         return {}
     condition = any_of(*(eq("Номенклатура_Key", guid(n)) for n in nomenclature))
@@ -251,7 +250,7 @@ def free_stock(run: Run, refs: dict[int, ProductRefs]) -> dict[int, Decimal]:
     for row in rows:
         key = str(row.get("Номенклатура_Key") or "").lower()
         on_hand[key] = on_hand.get(key, Decimal(0)) + Decimal(str(row.get("КоличествоBalance") or 0))
-    return {pid: on_hand.get(r.nomenclature.lower(), Decimal(0)) for pid, r in refs.items()}
+    return {pid: on_hand.get(r.nomenclature.lower(), Decimal(0)) for pid, r in products.items()}
 
 
 def _copy_state(run: Run) -> tuple[int | None, int | None]:
@@ -307,7 +306,7 @@ def _create(run: Run, plan: OrderPlan, source: str) -> str:
     # found by the intent marker) and tells then; each notice is written once.
     _tell(run, plan)
     ports.store.links.link(
-        deal_ref(run.deal_id),
+        refs.deal_ref(run.deal_id),
         refs.order_ref(order_ref),
         fingerprint=plan.fingerprint,
         extra={

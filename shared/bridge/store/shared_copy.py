@@ -34,15 +34,15 @@ class SharedCopy:
             return None
         if cursor is None or "rows" not in cursor.value:
             return None
-        age = self._clock() - cursor.updated_at.timestamp() + float(cursor.value.get("age_s") or 0)
+        age = self._clock() - cursor.updated_at.timestamp()
         return max(age, 0.0), cursor.value["rows"]
 
-    def save(self, rows: Any, *, age_s: float = 0.0) -> None:
-        """Save `rows`, read from the source `age_s` seconds ago (they expire as if saved then)."""
+    def save(self, rows: Any) -> None:
+        """Save `rows`, just read from the source."""
         try:
             current = self._cursors.get(self._name)
             expected = None if current is None else current.version
-            self._cursors.put(self._name, {"rows": rows, "age_s": age_s}, expected_version=expected)
+            self._cursors.put(self._name, {"rows": rows}, expected_version=expected)
         except CursorConflict:
             pass  # another container saved a copy just now; it is as fresh as ours
         except Exception as error:  # too big for one item, throttled: the next miss reads the source again
