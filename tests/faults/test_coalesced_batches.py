@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bridge.domain.records import RecordRef
-from bridge.pipeline.audit import AUDIT_FLOW, LinkStoreAudit
+from bridge.pipeline.audit import AUDIT_FLOW
 from tests.harness.faults import FaultWorld
 
 pytestmark = pytest.mark.faults
@@ -21,11 +21,7 @@ pytestmark = pytest.mark.faults
 
 @pytest.fixture
 def world(running: FaultWorld) -> FaultWorld:
-    world = running.fresh()
-    world.coalesce = True
-    sink = LinkStoreAudit(world.ports.store)
-    world.worker_options = {"audit": sink, "journal": sink}
-    return world
+    return running.fresh_coalescing()
 
 
 def _cursor(world: FaultWorld) -> int:

@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import pytest
 
-from bridge.pipeline.audit import LinkStoreAudit
 from tests.harness.faults import FaultWorld
 
 pytestmark = pytest.mark.faults
@@ -18,11 +17,7 @@ pytestmark = pytest.mark.faults
 
 @pytest.fixture
 def world(running: FaultWorld) -> FaultWorld:
-    world = running.fresh()
-    world.coalesce = True
-    sink = LinkStoreAudit(world.ports.store)
-    world.worker_options = {"audit": sink, "journal": sink}
-    return world
+    return running.fresh_coalescing()
 
 
 def _count_table_calls(world: FaultWorld) -> Counter[str]:

@@ -52,14 +52,30 @@ def new_deal(world: World, *, quantity: int = 10, product: str = "Болт М10�
         product_id = linked_product(rest, ports(world).store.links, product, nomenclature, "catalog")
     else:
         product_id = rest.product(product, nomenclature)
-    company, contact = rest.company_with_contact("Гамма ООО", "7712345678", "771201001")
+    return deal_at_trigger(
+        rest, product_id, product, quantity, title="Заказ болтов", comments="Доставка [B]до 10:00[/B]"
+    )
+
+
+def deal_at_trigger(
+    rest: B24Rest,
+    product_id: int,
+    product: str,
+    quantity: int,
+    *,
+    title: str,
+    company: tuple[str, str, str] = ("Гамма ООО", "7712345678", "771201001"),
+    comments: str = "",
+) -> int:
+    """A deal in «Продажа материала» for a new company and contact, with one product row."""
+    firm, contact = rest.company_with_contact(*company)
     return rest.deal(
-        "Заказ болтов",
+        title,
         rest.stage_id("Продажи", "Продажа материала"),
-        company,
+        firm,
         contact,
         [rest.goods_row(product_id, product, quantity)],
-        comments="Доставка [B]до 10:00[/B]",
+        comments,
     )
 
 

@@ -35,6 +35,7 @@ from bridge.parties import events as party_events
 from bridge.parties.resolved import resolved_config
 from bridge.parties.setup import setup as parties_setup
 from bridge.parties.sync import PartiesFlow, parties_mapping
+from bridge.pipeline.audit import LinkStoreAudit
 from bridge.pipeline.dispatch import Registry
 from bridge.pipeline.idempotency import persistence_layer
 from bridge.pipeline.worker import Worker, WorkerDeps
@@ -227,6 +228,15 @@ class FaultWorld:
         self.onec_faults_clear()
         self.b24_faults_clear()
         return self
+
+    def fresh_coalescing(self) -> FaultWorld:
+        """`fresh`, with the worker as bridge.deps wires it: deal events coalesced per invocation,
+        audit and journal written to SyncTable."""
+        world = self.fresh()
+        world.coalesce = True
+        sink = LinkStoreAudit(world.ports.store)
+        world.worker_options = {"audit": sink, "journal": sink}
+        return world
 
     def parties_flow(self, ports: Ports | None = None) -> PartiesFlow:
         ports = ports or self.ports

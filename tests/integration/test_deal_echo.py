@@ -19,7 +19,7 @@ from bridge.domain.onec_sets import EMPLOYEES, PERSONS
 from bridge.store import SyncStore
 from sandbox.world.deals import World
 from sandbox.world.rest import B24Rest
-from tests.harness.deal_world import new_deal, onec_calls, onec_seq, orders_for, ports, ready
+from tests.harness.deal_world import deal_at_trigger, new_deal, onec_calls, onec_seq, orders_for, ports, ready
 
 pytestmark = pytest.mark.integration
 
@@ -86,13 +86,13 @@ def _directory_reads(calls: list[str]) -> list[str]:
 def _another_deal_of_the_same_product(world: World, deal_id: int) -> int:
     rest = B24Rest(world.b24_webhook_url)
     (row,) = rest.call("crm.deal.productrows.get", {"id": deal_id})
-    company, contact = rest.company_with_contact("Дельта ООО", "7723456789", "772301001")
-    return rest.deal(
-        "Ещё болты",
-        rest.stage_id("Продажи", "Продажа материала"),
-        company,
-        contact,
-        [rest.goods_row(int(row["PRODUCT_ID"]), str(row["PRODUCT_NAME"]), 5)],
+    return deal_at_trigger(
+        rest,
+        int(row["PRODUCT_ID"]),
+        str(row["PRODUCT_NAME"]),
+        5,
+        title="Ещё болты",
+        company=("Дельта ООО", "7723456789", "772301001"),
     )
 
 
