@@ -38,7 +38,10 @@ python:
 $(STAMP): requirements/dev.txt pyproject.toml | python
 	@test -x $(PY) || $(PYTHON313) -m venv $(VENV)
 	@$(PY) -m pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
-	@$(VENV)/bin/uv pip install -q -p $(PY) --require-hashes -r requirements/dev.txt
+	@# Bytecode at install: uv writes none by default, and where PYTHONDONTWRITEBYTECODE is set (this
+	@# kind of machine) every process the suite starts would compile moto, botocore and pydantic
+	@# from source again: 1.8 s of CPU per interpreter against 0.7 s.
+	@$(VENV)/bin/uv pip install -q -p $(PY) --compile-bytecode --require-hashes -r requirements/dev.txt
 	@$(VENV)/bin/uv pip install -q -p $(PY) --no-deps -e .
 	@touch $@
 
@@ -47,7 +50,7 @@ venv: $(STAMP)
 $(SAM_STAMP): requirements/sam.txt | python
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON313) -m venv $(SAM_VENV)
 	@$(SAM_VENV)/bin/python -m pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
-	@$(SAM_VENV)/bin/uv pip install -q -p $(SAM_VENV)/bin/python --require-hashes -r requirements/sam.txt
+	@$(SAM_VENV)/bin/uv pip install -q -p $(SAM_VENV)/bin/python --compile-bytecode --require-hashes -r requirements/sam.txt
 	@touch $@
 
 sam-venv: $(SAM_STAMP)
