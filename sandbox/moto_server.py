@@ -21,7 +21,7 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from waitress.server import create_server
 
-from sandbox import moto_transactions
+from sandbox import moto_dispatch, moto_sqs, moto_transactions
 from sandbox.serve import free_port
 
 type WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -57,6 +57,8 @@ class MotoServer:
 
 def start_moto(host: str = "127.0.0.1", port: int | None = None) -> tuple[MotoServer, str]:
     moto_transactions.install()
+    moto_sqs.install()
+    moto_dispatch.install()
     chosen = port or free_port(host)
     app = _SerialisedDynamoDB(DomainDispatcherApplication(create_backend_app))
     server = create_server(
