@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 
-from bridge.store import ClaimHeld, SyncStore, counterparty_claim_name
+from bridge.store import (
+    B24Ref,
+    ClaimHeld,
+    ClaimSettlement,
+    LinkConflict,
+    OneCRef,
+    SyncStore,
+    counterparty_claim_name,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -134,3 +142,43 @@ def test_the_worker_backoff_changes_the_visibility_of_a_real_queue_message(moto_
     record = SQSRecord({**record.raw_event, "receiptHandle": again["ReceiptHandle"]})
     visibility.delay(record, 600)
     assert receive() == []
+
+
+REF_0, REF_1 = "00000000-0000-4000-8000-000000000000", "11111111-1111-4111-8111-111111111111"
+COMPANY, COUNTERPARTY = (
+    B24Ref(entity="COMPANY", id="7"),
+    OneCRef(entity_set="Catalog_Контрагенты", ref=REF_1),
+)
+
+
+def test_a_link_that_settles_its_claim_writes_both_in_one_request(store: SyncStore) -> None:
+    assert store.links.claim("counterparty:inn:7701", "a").won
+    settles = ClaimSettlement(name="counterparty:inn:7701", owner="a", result=REF_1)
+    store.links.link(COMPANY, COUNTERPARTY, fingerprint="f", settles=settles)
+    assert store.links.find_by_b24(COMPANY) is not None
+    assert store.links.find_by_onec(COUNTERPARTY) is not None
+    other = store.links.claim("counterparty:inn:7701", "b")
+    assert (other.won, other.result) == (False, REF_1)
+
+
+def test_a_claim_taken_over_meanwhile_stops_the_link_too(store: SyncStore, clock: Clock) -> None:
+    assert store.links.claim("counterparty:inn:7702", "a", lease_s=60).won
+    clock.advance(61)  # "a" stalled past its lease; "b" takes over
+    assert store.links.claim("counterparty:inn:7702", "b").taken_over
+    settles = ClaimSettlement(name="counterparty:inn:7702", owner="a", result=REF_1)
+    with pytest.raises(ClaimHeld):
+        store.links.link(COMPANY, COUNTERPARTY, fingerprint="f", settles=settles)
+    assert store.links.find_by_b24(COMPANY) is None
+    assert store.links.claim("counterparty:inn:7702", "c").owner == "b"  # still b's, unsettled
+
+
+def test_a_link_conflict_writes_nothing_and_leaves_the_claim_to_settle_alone(store: SyncStore) -> None:
+    store.links.link(COMPANY, OneCRef(entity_set="Catalog_Контрагенты", ref=REF_0), fingerprint="f")
+    assert store.links.claim("counterparty:inn:7703", "a").won
+    settles = ClaimSettlement(name="counterparty:inn:7703", owner="a", result=REF_1)
+    with pytest.raises(LinkConflict):
+        store.links.link(COMPANY, COUNTERPARTY, fingerprint="f", settles=settles)
+    assert store.links.find_by_onec(COUNTERPARTY) is None
+    assert store.links.claim("counterparty:inn:7703", "b").result is None
+    store.links.settle_claim("counterparty:inn:7703", "a", REF_1)
+    assert store.links.claim("counterparty:inn:7703", "b").result == REF_1

@@ -37,6 +37,7 @@ from bridge.ports import Ports
 from bridge.store import (
     B24Ref,
     ClaimHeld,
+    ClaimSettlement,
     LinkConflict,
     OneCRef,
     contact_person_claim_name,
@@ -78,13 +79,22 @@ def _party_ref(party: BuyerParty) -> B24Ref:
 
 
 def _link(
-    ports: Ports, b24: B24Ref, onec: OneCRef, body: dict[str, object], extra: dict[str, str] | None = None
+    ports: Ports,
+    b24: B24Ref,
+    onec: OneCRef,
+    body: dict[str, object],
+    extra: dict[str, str] | None = None,
+    settles: ClaimSettlement | None = None,
 ) -> None:
+    """Link the pair, settling in the same write the claim `onec` was created under (if any)."""
+    links = ports.store.links
     try:
-        ports.store.links.link(b24, onec, fingerprint=fingerprint(body), extra=extra)
+        links.link(b24, onec, fingerprint=fingerprint(body), extra=extra, settles=settles)
     except LinkConflict as error:
         # The parties flow owns these links; a different pairing there is its decision to make.
         logger.warning("link not written: the object is linked differently", extra={"reason": str(error)})
+        if settles is not None:  # what was created is still recorded for every racing worker
+            links.settle_claim(settles.name, settles.owner, settles.result, keep_s=settles.keep_s)
 
 
 def _linked_counterparty(ports: Ports, party: BuyerParty) -> tuple[dict[str, object] | None, int | None]:
@@ -126,8 +136,10 @@ def resolve_buyer(
     created = decision.kind is CounterpartyDecisionKind.CREATE
     if decision.kind is not CounterpartyDecisionKind.USE_LINKED:
         created_for_deal = None  # the link pointed elsewhere (a deleted counterparty)
+    settles = None
     if created:
-        decision, created = _create_once(ports, party, refs, responsible_for_new)
+        decision, settles = _create_once(ports, party, refs, responsible_for_new)
+        created = settles is not None
         if decision.kind is CounterpartyDecisionKind.AMBIGUOUS:
             return BuyerResult(decision=decision)
     if created and decision.counterparty is not None:
@@ -138,6 +150,7 @@ def resolve_buyer(
             OneCRef(entity_set=COUNTERPARTIES, ref=decision.counterparty.ref),
             body,
             {CREATED_FOR_DEAL: str(deal_id)} if deal_id is not None else None,
+            settles=settles,
         )
         created_for_deal = deal_id
     elif decision.kind is not CounterpartyDecisionKind.USE_LINKED and decision.counterparty is not None:
@@ -161,16 +174,20 @@ def claim_name(party: BuyerParty) -> str:
 
 def _create_once(
     ports: Ports, party: BuyerParty, refs: OneCRefs, responsible_for_new: Callable[[], str | None]
-) -> tuple[CounterpartyDecision, bool]:
+) -> tuple[CounterpartyDecision, ClaimSettlement | None]:
     """Create the counterparty under a SyncTable claim, so a parties-flow run (or another deal)
-    creating the same company at the same moment ends with one counterparty, not two."""
+    creating the same company at the same moment ends with one counterparty, not two.
+
+    Returns the decision and, when this call created it, the claim's settlement for the link to
+    write (`_link`): until then the claim stays held, and a crash before the link leaves it to the
+    lease's end and the take-over's lookup, as a crash right after the create always did."""
     name, owner = claim_name(party), f"deals:{uuid.uuid4()}"
     claim = ports.store.links.claim(name, owner)
     if not claim.won:
         if claim.result is None:
             logger.info("counterparty is being created by another worker", extra={"claim": name})
             raise ClaimHeld(f"another worker is creating the 1C counterparty for {party.name!r}; retried")
-        return _created_elsewhere(ports, party, claim.result), False
+        return _created_elsewhere(ports, party, claim.result), None
     if claim.taken_over:
         # The previous holder died; it may have created the counterparty before it did.
         found = _search(ports, party)
@@ -180,7 +197,7 @@ def _create_once(
                 ports.store.links.settle_claim(name, owner, again.counterparty.ref)
             else:
                 ports.store.links.release_claim(name, owner)
-            return again, False
+            return again, None
     body = counterparty_body(party, responsible_for_new(), refs)
     try:
         row = ports.onec.create(COUNTERPARTIES, body)
@@ -188,13 +205,12 @@ def _create_once(
         if nothing_written(error):  # a retry (or the parties flow) may create it at once
             ports.store.links.release_claim(name, owner)
         raise
-    ports.store.links.settle_claim(name, owner, str(row["Ref_Key"]))
     decision = CounterpartyDecision(
         kind=CounterpartyDecisionKind.CREATE,
         counterparty=CounterpartyCandidate.model_validate(row),
         reason="created in 1C",
     )
-    return decision, True
+    return decision, ClaimSettlement(name=name, owner=owner, result=str(row["Ref_Key"]))
 
 
 def _created_elsewhere(ports: Ports, party: BuyerParty, ref: str) -> CounterpartyDecision:
@@ -228,9 +244,10 @@ def ensure_contact_person(
         return link.onec.ref
     body = contact_person_body(contact, owner.ref, refs)
     ref = None if fresh else _existing_person(ports, owner, body)
+    settles = None
     if ref is None:
-        ref = _create_person_once(ports, contact, owner, body)
-    _link(ports, b24, OneCRef(entity_set=CONTACT_PERSONS, ref=ref), body)
+        ref, settles = _create_person_once(ports, contact, owner, body)
+    _link(ports, b24, OneCRef(entity_set=CONTACT_PERSONS, ref=ref), body, settles=settles)
     patch = main_contact_patch(owner, ref)
     if patch:
         ports.onec.update(COUNTERPARTIES, owner.ref, patch)
@@ -249,9 +266,10 @@ def _existing_person(ports: Ports, owner: CounterpartyCandidate, body: dict[str,
 
 def _create_person_once(
     ports: Ports, contact: Contact, owner: CounterpartyCandidate, body: dict[str, object]
-) -> str:
+) -> tuple[str, ClaimSettlement | None]:
     """Create the contact person under the SyncTable claim the parties flow also takes for this
-    contact, so the deal's event and its new contact's event handled at once give one person."""
+    contact, so the deal's event and its new contact's event handled at once give one person.
+    Returns its ref and, when this call created it, the settlement the link writes (`_create_once`)."""
     name, holder = contact_person_claim_name(owner=owner.ref, contact_id=contact.id), f"deals:{uuid.uuid4()}"
     claim = ports.store.links.claim(name, holder)
     if not claim.won:
@@ -267,18 +285,17 @@ def _create_person_once(
             raise ClaimHeld(
                 f"the contact person claimed for contact {contact.id} is gone from 1C; retried"
             ) from None
-        return claim.result
+        return claim.result, None
     if claim.taken_over:
         # The previous holder died; it may have created the contact person before it did.
         found = _existing_person(ports, owner, body)
         if found is not None:
             ports.store.links.settle_claim(name, holder, found)
-            return found
+            return found, None
     try:
         ref = str(ports.onec.create(CONTACT_PERSONS, body)["Ref_Key"])
     except Exception as error:
         if nothing_written(error):  # a retry (or the parties flow) may create it at once
             ports.store.links.release_claim(name, holder)
         raise
-    ports.store.links.settle_claim(name, holder, ref)
-    return ref
+    return ref, ClaimSettlement(name=name, owner=holder, result=ref)

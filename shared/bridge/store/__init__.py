@@ -29,7 +29,13 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from bridge.store.audit import AuditLog
-from bridge.store.claims import Claim, ClaimHeld, contact_person_claim_name, counterparty_claim_name
+from bridge.store.claims import (
+    Claim,
+    ClaimHeld,
+    ClaimSettlement,
+    contact_person_claim_name,
+    counterparty_claim_name,
+)
 from bridge.store.cursors import CursorStore
 from bridge.store.errors import CursorConflict, LinkConflict, LinkNotFound, StoreBusy, StoreError
 from bridge.store.lease import OrderBusy, OrderLeases
@@ -52,6 +58,7 @@ __all__ = [
     "B24Ref",
     "Claim",
     "ClaimHeld",
+    "ClaimSettlement",
     "ConfigItems",
     "Cursor",
     "CursorConflict",

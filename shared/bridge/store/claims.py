@@ -74,6 +74,18 @@ class Claim(BaseModel):
         return self.result is not None
 
 
+class ClaimSettlement(BaseModel):
+    """What the holder of claim `name` created (`result`), to record with the write that links it
+    (`LinkStore.link(settles=…)`): one transaction instead of a settle and then a link."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    owner: str
+    result: str
+    keep_s: float = 3600
+
+
 def claim_attributes(name: str, owner: str, lease_until: float, expires_at: float) -> dict[str, Any]:
     return {
         "pk": {"S": claim_pk(name)},

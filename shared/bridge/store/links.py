@@ -11,7 +11,15 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from bridge.errors import BridgeError
-from bridge.store.claims import CLAIM_SK, Claim, ClaimHeld, claim_attributes, claim_from_attributes, claim_pk
+from bridge.store.claims import (
+    CLAIM_SK,
+    Claim,
+    ClaimHeld,
+    ClaimSettlement,
+    claim_attributes,
+    claim_from_attributes,
+    claim_pk,
+)
 from bridge.store.errors import LinkConflict, LinkNotFound
 from bridge.store.items import LINK_SK, Attributes, LinkItem, key, link_pk
 from bridge.store.models import AnyRef, B24Ref, Link, OneCRef
@@ -50,11 +58,16 @@ class LinkStore:
         fingerprint: str,
         data_version: str | None = None,
         extra: Mapping[str, str] | None = None,
+        settles: ClaimSettlement | None = None,
     ) -> Link:
         """Write both link items at once; re-linking the same pair refreshes its state.
 
         Each item is conditional on being absent or already pointing at the same counterpart, so
         of two workers linking one object to different counterparts exactly one succeeds.
+        `settles`: the claim under which the linked object was just created is settled in the
+        same transaction (one request less per created object). Nothing is written when either
+        fails: `LinkConflict` leaves the claim to the caller to settle alone, `ClaimHeld` (the
+        lease was lost) is the same answer `settle_claim` gives.
         """
         link = Link(
             b24=b24,
@@ -65,7 +78,18 @@ class LinkStore:
             extra=dict(extra or {}),
         )
         items = self._both_sides(link, "Put", still=False)
-        self._table.transact(items, conflict=lambda: self._conflict(link))
+        if settles is not None:
+            expression, condition = self._settlement(settles)
+            update: dict[str, Any] = {
+                "TableName": self._table.name,
+                "Key": key(claim_pk(settles.name), CLAIM_SK),
+                "UpdateExpression": expression,
+                "ConditionExpression": condition.expression,
+                "ExpressionAttributeValues": dict(condition.values),
+                "ExpressionAttributeNames": dict(condition.names),
+            }
+            items.append(cast("TransactWriteItemTypeDef", {"Update": update}))
+        self._table.transact(items, conflict=lambda: self._conflict(link, settles))
         return link
 
     def find_by_b24(self, b24: B24Ref) -> Link | None:
@@ -151,17 +175,21 @@ class LinkStore:
 
     def settle_claim(self, name: str, owner: str, result: str, *, keep_s: float = 3600) -> None:
         """Record what the holder created; fails (`ClaimHeld`) if the lease was lost meanwhile."""
-        expires = self._table.clock() + keep_s
-        self._table.update(
-            claim_pk(name),
-            CLAIM_SK,
-            "SET #result = :result, expires_at = :expires",
-            Condition(
-                "#owner = :owner",
-                {":result": text(result), ":expires": {"N": str(int(expires))}, ":owner": text(owner)},
-                {"#result": "result", "#owner": "owner"},
-            ),
-            conflict=lambda: ClaimHeld(f"claim {name!r} was taken over before it was settled"),
+        settlement = ClaimSettlement(name=name, owner=owner, result=result, keep_s=keep_s)
+        expression, condition = self._settlement(settlement)
+        self._table.update(claim_pk(name), CLAIM_SK, expression, condition, conflict=lambda: _lost(name))
+
+    def _settlement(self, settles: ClaimSettlement) -> tuple[str, Condition]:
+        """The claim item's update that records `settles.result`, if its owner is still ours."""
+        expires = self._table.clock() + settles.keep_s
+        return "SET #result = :result, expires_at = :expires", Condition(
+            "#owner = :owner",
+            {
+                ":result": text(settles.result),
+                ":expires": {"N": str(int(expires))},
+                ":owner": text(settles.owner),
+            },
+            {"#result": "result", "#owner": "owner"},
         )
 
     def release_claim(self, name: str, owner: str) -> None:
@@ -236,9 +264,11 @@ class LinkStore:
         attributes = self._table.get(link_pk(ref), LINK_SK)
         return None if attributes is None else LinkItem.from_attributes(attributes).to_link()
 
-    def _conflict(self, requested: Link) -> BridgeError:
+    def _conflict(self, requested: Link, settles: ClaimSettlement | None = None) -> BridgeError:
         existing = [link for ref in (requested.b24, requested.onec) if (link := self._find(ref)) is not None]
         clashing = [link for link in existing if (link.b24, link.onec) != (requested.b24, requested.onec)]
+        if not clashing and settles is not None:
+            return _lost(settles.name)  # the links were free: the claim's condition failed
         return LinkConflict(requested, list({link.model_dump_json(): link for link in clashing}.values()))
 
     def _changed_underneath(self, link: Link) -> BridgeError:
@@ -249,3 +279,7 @@ class LinkStore:
 
     def _pair_changed(self, b24: B24Ref, onec: OneCRef) -> BridgeError:
         return LinkNotFound(f"{link_pk(b24)} and {link_pk(onec)} are no longer linked to each other")
+
+
+def _lost(name: str) -> ClaimHeld:
+    return ClaimHeld(f"claim {name!r} was taken over before it was settled")
