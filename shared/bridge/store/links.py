@@ -79,15 +79,7 @@ class LinkStore:
         )
         items = self._both_sides(link, "Put", still=False)
         if settles is not None:
-            expression, condition = self._settlement(settles)
-            update: dict[str, Any] = {
-                "TableName": self._table.name,
-                "Key": key(claim_pk(settles.name), CLAIM_SK),
-                "UpdateExpression": expression,
-                "ConditionExpression": condition.expression,
-                "ExpressionAttributeValues": dict(condition.values),
-                "ExpressionAttributeNames": dict(condition.names),
-            }
+            update = self._table.update_request(claim_pk(settles.name), CLAIM_SK, *self._settlement(settles))
             items.append(cast("TransactWriteItemTypeDef", {"Update": update}))
         self._table.transact(items, conflict=lambda: self._conflict(link, settles))
         return link
@@ -176,8 +168,9 @@ class LinkStore:
     def settle_claim(self, name: str, owner: str, result: str, *, keep_s: float = 3600) -> None:
         """Record what the holder created; fails (`ClaimHeld`) if the lease was lost meanwhile."""
         settlement = ClaimSettlement(name=name, owner=owner, result=result, keep_s=keep_s)
-        expression, condition = self._settlement(settlement)
-        self._table.update(claim_pk(name), CLAIM_SK, expression, condition, conflict=lambda: _lost(name))
+        self._table.update(
+            claim_pk(name), CLAIM_SK, *self._settlement(settlement), conflict=lambda: _lost(name)
+        )
 
     def _settlement(self, settles: ClaimSettlement) -> tuple[str, Condition]:
         """The claim item's update that records `settles.result`, if its owner is still ours."""

@@ -97,16 +97,15 @@ class Table:
         self, pk: str, sk: str, expression: str, when: Condition, *, conflict: Conflict | None = None
     ) -> Attributes:
         """Apply `expression` to one item if `when` holds (`when.values` serve both); returns it updated."""
-        request = {
-            "TableName": self.name,
-            "Key": key(pk, sk),
-            "UpdateExpression": expression,
-            **_request(when),
-        }
+        request = self.update_request(pk, sk, expression, when)
         answer = self.call(
             lambda: self.client.update_item(**request, ReturnValues="ALL_NEW"), conflict=conflict
         )
         return dict(answer.get("Attributes", {}))
+
+    def update_request(self, pk: str, sk: str, expression: str, when: Condition) -> dict[str, Any]:
+        """The parameters of `update`, also an `Update` entry of a `transact`."""
+        return {"TableName": self.name, "Key": key(pk, sk), "UpdateExpression": expression, **_request(when)}
 
     def delete(self, pk: str, sk: str, when: Condition, *, conflict: Conflict | None = None) -> None:
         request = {"TableName": self.name, "Key": key(pk, sk), **_request(when)}
