@@ -13,6 +13,8 @@ import pytest
 from bridge.catalog.setup import setup as catalog_setup
 from bridge.deals.flow import sync_deal
 from bridge.deals.setup import setup as deal_setup
+from bridge.domain.records import RecordRef
+from bridge.oversight.status import failures
 from bridge.parties.poller import run as parties_run
 from bridge.parties.resolved import resolved_config
 from bridge.parties.setup import setup as parties_setup
@@ -20,7 +22,7 @@ from bridge.parties.sync import PartiesFlow, parties_mapping
 from bridge.store import B24Ref, OneCRef
 from sandbox.world.deals import World
 from sandbox.world.rest import B24Rest
-from tests.harness.deal_world import ports, ready
+from tests.harness.deal_world import orders_for, ports, ready
 
 pytestmark = pytest.mark.integration
 
@@ -270,3 +272,33 @@ def test_a_contact_persons_type_travels_as_its_first_1c_role_both_ways(world: Wo
     parties(world)
 
     assert rest.call("crm.contact.get", {"id": contact})["TYPE_ID"] == "PARTNER"
+
+
+def test_a_duplicate_company_whose_counterparty_is_linked_to_the_first_gets_its_order_and_an_audit_item(
+    world: World,
+) -> None:
+    """Two Bitrix24 companies with one ИНН/КПП (a duplicate a manager made): the second deal finds the
+    counterparty the first is linked to. The link of a counterparty to a company is the parties
+    flow's to decide, so the deal flow leaves it, and says so where the operator looks."""
+    rest = B24Rest(world.b24_webhook_url)
+    first, first_contact = rest.company_with_contact("Дельта ООО", "7712300009", "771201001")
+    sync_deal(deal(world, rest, first, first_contact), ports(world))
+    counterparty = linked_ref(world, "COMPANY", first)
+    second, second_contact = rest.company_with_contact(
+        "Дельта ООО (дубль)", "7712300009", "771201001", contact=("Анна", "Иванова")
+    )
+
+    second_deal = deal(world, rest, second, second_contact)
+    sync_deal(second_deal, ports(world))
+
+    (order,) = orders_for(world, second_deal)
+    assert order["Контрагент_Key"] == counterparty
+    assert linked_ref(world, "COMPANY", first) == counterparty
+    assert ports(world).store.links.find_by_b24(B24Ref(entity="COMPANY", id=str(second))) is None
+    history = ports(world).store.audit.history(RecordRef(kind="company", key=str(second)))
+    (conflict,) = [entry for entry in history if entry.outcome == "link_conflict"]
+    assert conflict.detail["onec"] == f"{COUNTERPARTIES}#{counterparty}"
+    assert conflict in ports(world).store.audit.history(RecordRef(kind="counterparty", key=counterparty))
+    # `status` lists it among the day's failures, with the reason.
+    (listed,) = [f for f in failures(ports(world).store, conflict.at) if f.outcome == "link_conflict"]
+    assert f"B24 COMPANY {second}" in listed.last_reason

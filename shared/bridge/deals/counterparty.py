@@ -30,6 +30,7 @@ from bridge.deals.config import OneCRefs
 from bridge.deals.models import Contact
 from bridge.domain.fingerprint import fingerprint
 from bridge.domain.onec_sets import CONTACT_PERSONS, COUNTERPARTIES
+from bridge.domain.records import record_of_subject
 from bridge.observability import logger
 from bridge.onec.errors import NotFound, nothing_written
 from bridge.onec.odata import Filter, all_of, eq, guid
@@ -92,7 +93,15 @@ def _link(
         links.link(b24, onec, fingerprint=fingerprint(body), extra=extra, settles=settles)
     except LinkConflict as error:
         # The parties flow owns these links; a different pairing there is its decision to make.
+        # The deal goes on with `onec`; the operator sees the pair left unlinked (`history`, `status`).
         logger.warning("link not written: the object is linked differently", extra={"reason": str(error)})
+        ports.store.audit.record(
+            "deals",
+            f"B24#{b24.entity}#{b24.id}",
+            "link_conflict",
+            {"onec": f"{onec.entity_set}#{onec.ref}", "reason": str(error)},
+            records=[r for r in [record_of_subject(f"1C#{onec.entity_set}#{onec.ref}")] if r is not None],
+        )
         if settles is not None:  # what was created is still recorded for every racing worker
             links.settle_claim(settles.name, settles.owner, settles.result, keep_s=settles.keep_s)
 
