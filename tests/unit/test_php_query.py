@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.b24.php_query import QueryRejected, decode, encode
+from bridge.b24.php_query import QueryRejected, decode, encode, flatten
 
 _key = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ_>%=!@", min_size=1, max_size=8)
 _scalar = st.text(max_size=12)
@@ -88,3 +89,18 @@ def test_the_field_count_is_capped_before_parsing() -> None:
     with pytest.raises(QueryRejected, match="more than 10 fields"):
         decode("&".join(["a[]="] * 11), max_fields=10)
     assert decode("&".join(["a[]="] * 10), max_fields=10) == {"a": [""] * 10}
+
+
+@given(
+    st.dictionaries(
+        st.text(max_size=8),
+        st.text(max_size=12) | st.from_regex(r"[A-Za-z0-9_.~-]{0,12}", fullmatch=True),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_encoding_percent_encodes_exactly_as_urllib_does(flat: dict[str, str]) -> None:
+    """The shortcut for names and values that need no escape writes what `quote(…, safe="")` writes."""
+    expected = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in flatten(flat))
+
+    assert encode(flat) == expected

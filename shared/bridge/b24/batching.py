@@ -48,8 +48,9 @@ def encode_command(command: Command) -> str:
 def references(params: Mapping[str, Any]) -> set[str]:
     """Command keys named by `$result[...]` anywhere in the parameter values."""
     found: set[str] = set()
-    for _, value in php_query.flatten(params):
-        found.update(_REFERENCE.findall(value))
+    for value in php_query.scalars(params):
+        if "$result[" in value:
+            found.update(_REFERENCE.findall(value))
     return found
 
 

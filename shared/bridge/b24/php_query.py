@@ -7,7 +7,9 @@ receiver and the emulator (decoding), so the notation has one definition in the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
@@ -58,7 +60,33 @@ def scalar_text(value: Any) -> str:
 
 def encode(params: Mapping[str, Any]) -> str:
     """Query string with brackets and values percent-encoded (spaces as %20, never `+`)."""
-    return "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in flatten(params))
+    return "&".join(f"{_quoted_name(k)}={_quoted(v)}" for k, v in flatten(params))
+
+
+def scalars(value: Any) -> Iterator[str]:
+    """Every scalar of a nested value as `flatten` writes it, without building the bracket names."""
+    if isinstance(value, Mapping):
+        for item in value.values():
+            yield from scalars(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from scalars(item)
+    else:
+        yield scalar_text(value)
+
+
+# What `quote(text, safe="")` leaves as it is: ids, numbers, codes, most of a batch's values.
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def _quoted(text: str) -> str:
+    return text if _UNRESERVED.fullmatch(text) else quote(text, safe="")
+
+
+@lru_cache(maxsize=4096)
+def _quoted_name(name: str) -> str:
+    # The same few bracket names recur in every command of a batch (`fields[iblockId]`, …).
+    return _quoted(name)
 
 
 def parse_key(key: str) -> list[str]:
