@@ -511,7 +511,7 @@ def run_side_by_side(world: FaultWorld, batches: list[list[Message]]) -> list[In
 ONEC_WRITES = frozenset({"create", "update", "delete", "post_document", "unpost_document"})
 # Method names of the SyncStore's links, cursors and manifests stores that write.
 LINK_WRITES = frozenset(
-    {"link", "unlink", "update_sync_state", "put", "put_entries", "claim", "settle_claim"}
+    {"link", "unlink", "update_sync_state", "put", "put_entries", "put_changes", "claim", "settle_claim"}
 )
 _B24_WRITE_SUFFIXES = (".add", ".update", ".set", ".delete", ".bind")
 

@@ -10,7 +10,7 @@ configuration (`resolved(flow, Model)`), the payments order `leases` and the Bit
 | link, B24 side / 1C side | `B24#<ENTITY>#<id>` / `1C#<entity_set>#<ref>` | `LINK` |
 | claim | `CLAIM#<name>` | `CLAIM` |
 | cursor | `CURSOR#<name>` | `STATE` |
-| manifest entry | `MANIFEST#<name>` | `<ref>` |
+| manifest segment (many entries) | `MANIFEST#<name>` | `#segment#<stamp>#<token>` |
 | audit | `AUDIT#<yyyy-mm-dd>` | `<iso ts>#<flow>#<subject>` |
 | audit, per record (`journal`) | `REC#<kind>#<key>` (`REC#deal#42`) | `<iso ts>#<flow>#<subject>` |
 | resolved configuration | `CONFIG#<flow>` | `RESOLVED` |

@@ -5,7 +5,7 @@
 | link, B24 side | `B24#<ENTITY>#<id>` | `LINK` |
 | link, 1C side | `1C#<entity_set>#<ref>` | `LINK` |
 | cursor | `CURSOR#<name>` | `STATE` |
-| manifest entry | `MANIFEST#<name>` | `<ref>` |
+| manifest segment (many entries) | `MANIFEST#<name>` | `#segment#<stamp>#<token>` |
 | audit | `AUDIT#<yyyy-mm-dd>` | `<iso ts>#<flow>#<subject>` |
 | audit, per record (a copy) | `REC#<kind>#<key>` | `<iso ts>#<flow>#<subject>` |
 
