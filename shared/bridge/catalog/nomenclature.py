@@ -18,6 +18,7 @@ read on their own, before the full item read ends (`HEAD_ITEMS`).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -46,7 +47,7 @@ from bridge.catalog.plan import WritePlan, decide, folder_levels, manifest_diff,
 from bridge.catalog.progress import Progress, RunOptions, Sink, run_options
 from bridge.catalog.report import RunReport
 from bridge.catalog.resolved import EMPTY_FACT_FRESH_S, CatalogResolved, empty_at_setup
-from bridge.catalog.state import ManifestBuffer, load_prices, load_stored
+from bridge.catalog.state import ManifestBuffer, Pending, load_prices, load_stored, merge_pending
 from bridge.catalog.writer import Unit, run_units
 from bridge.config.catalog import CatalogMapping
 from bridge.observability import logger
@@ -317,12 +318,13 @@ class _WriteBehind:
     """Records each batch's manifest changes in background threads.
 
     Sending does not wait for DynamoDB; at most `lag` batches are written behind, by `writers`
-    threads at once. Two batches of one run never touch the same manifest entry (each object is
-    one unit, and an object's item, price and stock are separate entries), so their writes may
-    finish in any order. Should the run die in between, those products exist in Bitrix24
-    unrecorded — the next run's probe finds the catalog not empty and adopts them by `xmlId`
-    instead of creating duplicates. At 1,000 products the manifest writes were most of the run
-    (docs/performance.md, P1): one writer two batches behind held the sending back.
+    threads at once, and a writer takes every batch recorded since it last ran (one request for
+    several batches: at 1,000 products the manifest writes set the run's end, docs/performance.md,
+    P1). Two batches of one run never touch the same manifest entry (each object is one unit, and
+    an object's item, price and stock are separate entries), so their writes may finish in any
+    order. Should the run die in between, those products exist in Bitrix24 unrecorded — the next
+    run's probe finds the catalog not empty and adopts them by `xmlId` instead of creating
+    duplicates.
     """
 
     def __init__(self, buffer: ManifestBuffer, lag: int = 8, writers: int = 2) -> None:
@@ -330,11 +332,21 @@ class _WriteBehind:
         self._lag = lag
         self._pool = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="manifest-writer")
         self._writes: list[Future[None]] = []
+        self._lock = threading.Lock()
+        self._recorded: list[Pending] = []
 
     def after_batch(self) -> None:
-        self._writes.append(self._pool.submit(self._buffer.write, self._buffer.take()))
+        with self._lock:
+            self._recorded.append(self._buffer.take())
+        self._writes.append(self._pool.submit(self._write_recorded))
         while len(self._writes) > self._lag:
             self._writes.pop(0).result()
+
+    def _write_recorded(self) -> None:
+        with self._lock:
+            recorded, self._recorded = self._recorded, []
+        if recorded:  # an earlier writer may have taken them all
+            self._buffer.write(merge_pending(recorded))
 
     def __enter__(self) -> _WriteBehind:
         return self

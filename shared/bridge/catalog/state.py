@@ -29,6 +29,25 @@ def load_stock(links: SyncStore) -> dict[str, Decimal]:
     return {ref: Decimal(text) for ref, text in links.manifests.get(MANIFEST_STOCK).items()}
 
 
+# Entries by manifest name, and refs removed by manifest name.
+type Pending = tuple[dict[str, dict[str, str]], dict[str, set[str]]]
+
+
+def merge_pending(recorded: list[Pending]) -> Pending:
+    """Several batches' pending changes as one, a later batch's change of an entry winning."""
+    entries: dict[str, dict[str, str]] = {}
+    removed: dict[str, set[str]] = {}
+    for batch_entries, batch_removed in recorded:
+        for name, changed in batch_entries.items():
+            entries.setdefault(name, {}).update(changed)
+            removed.get(name, set()).difference_update(changed)
+        for name, gone in batch_removed.items():
+            removed.setdefault(name, set()).update(gone)
+            for ref in gone:
+                entries.get(name, {}).pop(ref, None)
+    return entries, removed
+
+
 @dataclass
 class ManifestBuffer:
     """Pending manifest changes; `flush` writes them (BatchWriteItem, 25 per request)."""
@@ -64,18 +83,22 @@ class ManifestBuffer:
     def flush(self) -> None:
         self.write(self.take())
 
-    def take(self) -> tuple[dict[str, dict[str, str]], dict[str, set[str]]]:
+    def take(self) -> Pending:
         """The pending changes, handed over; the buffer starts empty again."""
         pending = (self.entries, self.removed)
         self.entries, self.removed = {}, {}
         return pending
 
-    def write(self, pending: tuple[dict[str, dict[str, str]], dict[str, set[str]]]) -> None:
+    def write(self, pending: Pending) -> None:
         entries_by_name, removed_by_name = pending
-        for name in sorted(set(entries_by_name) | set(removed_by_name)):
-            entries, removed = entries_by_name.get(name, {}), removed_by_name.get(name, set())
-            if entries or removed:
-                self.links.manifests.put_entries(name, entries, removed)
+        changes = {
+            name: (entries_by_name.get(name, {}), removed_by_name.get(name, set()))
+            for name in sorted(set(entries_by_name) | set(removed_by_name))
+        }
+        changes = {name: change for name, change in changes.items() if change[0] or change[1]}
+        if changes:
+            # All manifests in one request: the items, prices and stock of a batch's products.
+            self.links.manifests.put_changes(changes)
 
 
 def forget_written(links: SyncStore, product_id: int) -> str | None:
