@@ -3,51 +3,26 @@
     python -m bench.stock_cycle [--scale 50000] [--changed 0.01] [--speed 1]
 
 Both emulators run in a child process (bench.catalog_load.world): 1C holds N items with stock, the
-Bitrix24 emulator (rate limit ON, standard plan) N products as an earlier load left them. The
-manifests of that earlier load are kept in memory (`MemoryManifests`), because moto writes
-100 000 manifest items far slower than DynamoDB does; the DynamoDB reads a real run makes are
-reported as a count instead. Measured: Bitrix24 requests and commands, 1C requests, wall time
-without rate waits, and the flow's peak Python memory (tracemalloc, this process only).
+Bitrix24 emulator (rate limit ON, standard plan) N products as an earlier load left them, and
+SyncTable (moto) the manifests that load wrote (segments of many entries each). Measured:
+Bitrix24 requests and commands, 1C requests, SyncTable requests by operation, wall time without
+rate waits, and the flow's peak Python memory (tracemalloc, this process only).
 Writes bench/results/stock_cycle.json.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import time
 import tracemalloc
-from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from collections import Counter
 from typing import Any
 
 from bench.catalog_load import RESULTS, item_ref, request_figures, world
 from bridge.catalog.model import MANIFEST_ITEMS, MANIFEST_STOCK, Stored
 from bridge.catalog.resolved import CatalogResolved
 from bridge.catalog.stock import sync_stock
-from bridge.store import ManifestStore
-
-
-class MemoryManifests(ManifestStore):
-    """Manifests in a dict; counts what a DynamoDB-backed store would have read and written."""
-
-    def __init__(self) -> None:
-        self.manifests: dict[str, dict[str, str]] = {}
-        self.items_read = 0
-        self.items_written = 0
-
-    def get(self, name: str) -> dict[str, str]:
-        found = dict(self.manifests.get(name, {}))
-        self.items_read += len(found)
-        return found
-
-    def put_entries(self, name: str, entries: Mapping[str, str], removed: Iterable[str]) -> None:
-        manifest = self.manifests.setdefault(name, {})
-        manifest.update(entries)
-        for ref in removed:
-            manifest.pop(ref, None)
-        self.items_written += len(entries)
 
 
 def main() -> None:
@@ -62,18 +37,29 @@ def main() -> None:
     )
     with world(args.scale, args.speed, b24_products=args.scale) as env:
         every = max(int(1 / args.changed), 1)
-        store = MemoryManifests()
-        store.manifests[MANIFEST_ITEMS] = {
-            item_ref(i): Stored(i + 1, "AAAAAAAAAAA=", "fp").encode() for i in range(args.scale)
-        }
-        # What the last cycle wrote: 1C's quantity, except for every `every`-th item that changed since.
-        store.manifests[MANIFEST_STOCK] = {
-            item_ref(i): str(i % 50 + 1 + (1000 if i % every == 0 else 0)) for i in range(args.scale)
-        }
-        base = env.ports("unused")  # the table is never touched: manifests live in `store`
-        bundle = copy.copy(base.store)
-        bundle.manifests = store
-        ports = replace(base, store=bundle)
+        table, _db = env.table()
+        ports = env.ports(table)
+        # What the earlier load and the last cycle wrote: every product, and 1C's quantity except for
+        # every `every`-th item, which changed since.
+        ports.store.manifests.put_changes(
+            {
+                MANIFEST_ITEMS: (
+                    {item_ref(i): Stored(i + 1, "AAAAAAAAAAA=", "fp").encode() for i in range(args.scale)},
+                    (),
+                ),
+                MANIFEST_STOCK: (
+                    {
+                        item_ref(i): str(i % 50 + 1 + (1000 if i % every == 0 else 0))
+                        for i in range(args.scale)
+                    },
+                    (),
+                ),
+            }
+        )
+        requests: Counter[str] = Counter()
+        ports.store.table.client.meta.events.register(
+            "before-call.dynamodb.*", lambda model, **_: requests.update([model.name])
+        )
         resolved = CatalogResolved(
             iblock_id=23,
             price_type_id=1,
@@ -108,8 +94,7 @@ def main() -> None:
         "rate_waits_s": round(env.waited_s, 2),
         "wall_without_rate_waits_s": round(elapsed - env.waited_s, 2),
         "peak_memory_mb": round(peak / 2**20, 1),
-        "manifest_items_read": store.items_read,
-        "manifest_items_written": store.items_written,
+        "synctable_requests": dict(sorted(requests.items())),
         "failed": report.failed,
         "quantities_correct": changed_ok,
     }
