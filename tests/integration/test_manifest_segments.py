@@ -125,28 +125,38 @@ def test_a_removal_outlives_a_compaction_for_an_hour_then_goes(
     assert all('"a"' not in item["segment"]["S"] for item in stored_items(dynamodb, sync_table, "orders"))
 
 
-def test_a_segment_read_beside_the_compaction_that_replaced_it_counts_for_nothing(
-    store: SyncStore, dynamodb: Any, sync_table: str
+def test_an_item_left_behind_by_a_compaction_cannot_undo_a_removal(
+    sync_table: str, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A Query of several pages can read a segment, then (after a compaction deleted it) the
-    compaction's own segment. Here the older segment set "a", and the compaction folded in a
-    removal of "a" old enough to drop: "a" must stay removed."""
-    pk = {"S": manifest_pk("orders")}
-    older = "#segment#00000000000000000010#0000aaaa"
-    dynamodb.put_item(
-        TableName=sync_table, Item={"pk": pk, "sk": {"S": older}, "segment": {"S": '{"a":["1",10]}'}}
-    )
-    dynamodb.put_item(
-        TableName=sync_table,
-        Item={
-            "pk": pk,
-            "sk": {"S": "#segment#00000000000000000030#0000bbbb"},
-            "segment": {"S": '{"b":["2",20]}'},
-            "replaces": {"SS": [older, "#segment#00000000000000000020#0000cccc"]},
-        },
-    )
+    """A compaction deletes what it read after writing its own segments; a crash in between, or a
+    Query slow enough to pass an item before its delete, leaves an old item beside the new ones.
+    A removal that old item's value could undo is kept until no other item names the ref."""
+    monkeypatch.setattr(manifest_module, "COMPACT_AFTER", 1)
+    monkeypatch.setattr(manifest_module, "_STAMPS", manifest_module._Stamps())
+    clock = Clock()
+    store = SyncStore(sync_table, dynamodb, clock)
+    store.manifests.put_entries("orders", {"a": "1", "b": "2"}, removed=[])
+    (written,) = stored_items(dynamodb, sync_table, "orders")
+    clock.advance(timedelta(minutes=1))
+    store.manifests.put_entries("orders", {}, removed=["a"])
+    clock.advance(timedelta(hours=2))
+
+    assert store.manifests.get("orders") == {"b": "2"}  # compacts; "a" is named twice, so kept
+    dynamodb.put_item(TableName=sync_table, Item=written)  # the first write, left behind
 
     assert store.manifests.get("orders") == {"b": "2"}
+
+
+def test_entries_that_escape_to_many_bytes_still_fit_the_item_limit(
+    store: SyncStore, dynamodb: Any, sync_table: str
+) -> None:
+    # A control character is one character and six bytes of JSON (\u0001): 4 × the estimate.
+    entries = {ref: "\x01" * 60 for ref in refs(4000)}
+    store.manifests.put_entries("escaped", entries, removed=[])
+
+    items = stored_items(dynamodb, sync_table, "escaped")
+    assert max(len(item["segment"]["S"].encode()) for item in items) <= manifest_module.ITEM_BYTES
+    assert store.manifests.get("escaped") == entries
 
 
 def test_a_big_manifest_is_cut_into_segments_under_the_item_limit(

@@ -5,15 +5,16 @@ Layout: a manifest (pk `MANIFEST#<name>`) is a log of immutable segments. Each w
 items (sk `#segment#<stamp>#<token>`, one string attribute `segment`: JSON `{ref: [value, stamp]}`,
 a `null` value meaning removed); a read merges every segment, the newest stamp per ref winning.
 Nothing is ever overwritten, so concurrent writers cannot lose each other's entries, and a write
-of many entries is a few items instead of one per entry: a first catalog load of 1,000 products
-recorded its 3,000 entries in 127 BatchWriteItem requests, one item each, and 3,000 write units
-(docs/performance.md, P1). Entries of the first layout (sk `<ref>`, attribute `value`) are read as
-the oldest stamp and folded in by the next compaction.
+of many entries is a few items instead of one per entry (a first catalog load of 1,000 products
+wrote its 3,000 entries as 3,000 items in 127 BatchWriteItem requests; docs/performance.md, P1).
+Entries of the first layout (sk `<ref>`, attribute `value`) read as the oldest stamp.
 
 A read that finds more than `COMPACT_AFTER` items compacts: it writes what it merged as new
-segments, then deletes the items it read. Segments are immutable, so a concurrent write is never
-deleted unread; two compactions at once leave the same entries twice, which the next one folds.
-A removal is kept for `REMOVAL_KEPT_S` so that a write racing the compaction cannot revive it.
+segments (each entry keeps its stamp), then deletes the items it read. Segments are immutable, so
+a concurrent write is never deleted unread, and an item a slow Query still finds after the
+deletes (or a crash left) holds nothing newer than the compaction. Only a removal can be undone by
+such a leftover, so a compaction drops a removal only when it is older than `REMOVAL_KEPT_S` and
+no other item it read names that ref: then no leftover can hold an older value for it.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from __future__ import annotations
 import json
 import secrets
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bridge.store.items import Attributes, key, manifest_pk
+from bridge.store.items import key, manifest_pk
 from bridge.store.table import Table, text
 
 if TYPE_CHECKING:
@@ -39,6 +41,7 @@ SEGMENT_PREFIX = "#segment#"
 COMPACT_AFTER = 16
 # A segment's JSON is kept near this many bytes (DynamoDB's item limit is 400 KB).
 SEGMENT_BYTES = 300_000
+ITEM_BYTES = 380_000  # what a segment's JSON may reach, under the 400 KB item limit with its key
 REMOVAL_KEPT_S = 3600.0
 
 type Change = tuple[Mapping[str, str], Iterable[str]]  # (ref → new value, refs removed)
@@ -67,9 +70,9 @@ class _Stamps:
         self._lock = threading.Lock()
         self._last = 0
 
-    def next(self, now: float, *, after: int = 0) -> int:
+    def next(self, now: float) -> int:
         with self._lock:
-            self._last = max(int(now * 1_000_000), self._last + 1, after + 1)
+            self._last = max(int(now * 1_000_000), self._last + 1)
             return self._last
 
 
@@ -78,13 +81,11 @@ _STAMPS = _Stamps()
 
 @dataclass
 class _Log:
-    """One Query of a manifest: its merged entries and what a compaction needs to replace it."""
+    """One Query of a manifest, merged."""
 
     merged: Stamped = field(default_factory=dict)
     items: list[str] = field(default_factory=list)  # every sk read
-    segments: list[str] = field(default_factory=list)  # the segments' sks
-    newest: int = 0  # the highest segment stamp read
-    first_layout: bool = False
+    named: Counter[str] = field(default_factory=Counter)  # ref → how many items name it
 
 
 class ManifestStore:
@@ -119,44 +120,31 @@ class ManifestStore:
 
     def _compact(self, pk: str, log: _Log) -> None:
         now = self._table.clock()
-        # Sorted after every item read: a Query of several pages that began before this compaction
-        # deleted them either read them all or finds these segments too (they list what they replace).
-        stamp = _STAMPS.next(now, after=log.newest)
-        kept = log.merged
-        if not log.first_layout:
-            # A first-layout item may still be read beside these segments by a Query in flight,
-            # and is listed in no `replaces`: its removals stay until the next compaction.
-            oldest_kept = int((now - REMOVAL_KEPT_S) * 1_000_000)
-            kept = {
-                ref: kept_ for ref, kept_ in kept.items() if kept_[0] is not None or kept_[1] >= oldest_kept
-            }
+        oldest_kept = int((now - REMOVAL_KEPT_S) * 1_000_000)
+        kept = {
+            ref: entry
+            for ref, entry in log.merged.items()
+            if entry[0] is not None or entry[1] >= oldest_kept or log.named[ref] > 1
+        }
         # The new segments first: a crash before the deletes leaves entries twice, never none.
-        self._table.batch_write(_segment_puts(pk, kept, stamp, replaces=log.segments))
+        self._table.batch_write(_segment_puts(pk, kept, _STAMPS.next(now)))
         self._table.batch_write([{"DeleteRequest": {"Key": key(pk, sk)}} for sk in log.items])
 
 
 def _read(items: Iterable[Mapping[str, Any]]) -> _Log:
     log = _Log()
-    rows = list(items)
-    # Segments a compaction has already folded into the ones it wrote, read before it deleted them.
-    replaced = {sk for row in rows if "replaces" in row for sk in row["replaces"]["SS"]}
-    for row in rows:
+    for row in items:
         sk = row["sk"]["S"]
         log.items.append(sk)
         if "segment" in row:
-            log.segments.append(sk)
-            log.newest = max(log.newest, _stamp_of(sk))
-            if sk not in replaced:
-                for ref, (value, stamp) in json.loads(row["segment"]["S"]).items():
-                    _keep_newer(log.merged, ref, value, int(stamp))
+            entries: dict[str, list[Any]] = json.loads(row["segment"]["S"])
+            log.named.update(entries.keys())
+            for ref, (value, stamp) in entries.items():
+                _keep_newer(log.merged, ref, value, int(stamp))
         elif "value" in row:  # the first layout: one item per entry, older than any segment
-            log.first_layout = True
+            log.named[sk] += 1
             _keep_newer(log.merged, sk, row["value"]["S"], 0)
     return log
-
-
-def _stamp_of(segment_sk: str) -> int:
-    return int(segment_sk[len(SEGMENT_PREFIX) :].split("#", 1)[0])
 
 
 def _keep_newer(merged: Stamped, ref: str, value: str | None, stamp: int) -> None:
@@ -165,12 +153,9 @@ def _keep_newer(merged: Stamped, ref: str, value: str | None, stamp: int) -> Non
         merged[ref] = (value, stamp)
 
 
-def _segment_puts(
-    pk: str, stamped: Stamped, stamp: int, *, replaces: Sequence[str] = ()
-) -> list[WriteRequestTypeDef]:
-    listed: Attributes = {"replaces": {"SS": list(replaces)}} if replaces else {}
+def _segment_puts(pk: str, stamped: Stamped, stamp: int) -> list[WriteRequestTypeDef]:
     return [
-        {"PutRequest": {"Item": {**key(pk, _segment_sk(stamp)), "segment": text(body), **listed}}}
+        {"PutRequest": {"Item": {**key(pk, _segment_sk(stamp)), "segment": text(body)}}}
         for body in _segment_bodies(stamped)
     ]
 
@@ -181,21 +166,31 @@ def _segment_sk(stamp: int) -> str:
 
 
 def _segment_bodies(stamped: Stamped) -> Iterator[str]:
-    """`stamped` as JSON objects of at most about `SEGMENT_BYTES` UTF-8 bytes each (none when empty)."""
+    """`stamped` as JSON objects of about `SEGMENT_BYTES` UTF-8 bytes each (none when empty)."""
     chunk: dict[str, list[Any]] = {}
     size = 0
     for ref, (value, stamp) in stamped.items():
-        text_ = ref + (value or "")
-        # Quotes, brackets, the stamp; escapes only where a ref or value needs them (rare).
-        part = (len(text_) if text_.isascii() else len(text_.encode())) + 40
+        written = ref + (value or "")
+        # Quotes, brackets, the stamp; escapes only where a ref or value needs them (checked below).
+        part = (len(written) if written.isascii() else len(written.encode())) + 40
         if chunk and size + part > SEGMENT_BYTES:
-            yield _json(chunk)
+            yield from _fitting(chunk)
             chunk, size = {}, 0
         chunk[ref] = [value, stamp]
         size += part
     if chunk:
-        yield _json(chunk)
+        yield from _fitting(chunk)
 
 
-def _json(chunk: Mapping[str, list[Any]]) -> str:
-    return json.dumps(chunk, ensure_ascii=False, separators=(",", ":"))
+def _fitting(chunk: dict[str, list[Any]]) -> Iterator[str]:
+    """The chunk as JSON, halved until each half fits one item (escapes can outgrow the estimate)."""
+    body = json.dumps(chunk, ensure_ascii=False, separators=(",", ":"))
+    if len(body.encode()) <= ITEM_BYTES:
+        yield body
+        return
+    if len(chunk) == 1:
+        raise ValueError(f"a manifest entry of {len(body.encode())} bytes exceeds DynamoDB's item limit")
+    refs = list(chunk)
+    middle = len(refs) // 2
+    yield from _fitting({ref: chunk[ref] for ref in refs[:middle]})
+    yield from _fitting({ref: chunk[ref] for ref in refs[middle:]})
