@@ -252,3 +252,38 @@ def test_a_manifest_reads_as_the_plain_map_its_writes_describe(
         assert store.manifests.get(name) == model
     finally:
         manifest_module.COMPACT_AFTER = original
+
+
+def test_a_few_small_writes_fold_together_and_leave_the_full_segments_alone(
+    store: SyncStore, dynamodb: Any, sync_table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stock cycle adds a few small segments to a big catalog manifest every five minutes:
+    compacting them must not rewrite the whole manifest each time (write units, not correctness)."""
+    monkeypatch.setattr(manifest_module, "SEGMENT_BYTES", 30_000)
+    products = refs(1200)
+    store.manifests.put_entries("stock", {ref: "5" for ref in products}, removed=[])
+    written = stored_items(dynamodb, sync_table, "stock")
+    full = {item["sk"]["S"] for item in written if len(item["segment"]["S"]) >= 15_000}
+    for index in range(manifest_module.COMPACT_AFTER + 1):
+        store.manifests.put_entries("stock", {products[index]: "7"}, removed=[])
+
+    assert store.manifests.get("stock") == {ref: "5" for ref in products} | dict.fromkeys(products[:17], "7")
+    left = {item["sk"]["S"] for item in stored_items(dynamodb, sync_table, "stock")}
+    assert len(full) == 3
+    assert full < left
+    assert len(left - full) == 1  # the 17 small segments and the last piece of the first write, now one
+
+
+def test_a_manifest_mostly_rewritten_is_compacted_whole(
+    store: SyncStore, dynamodb: Any, sync_table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(manifest_module, "SEGMENT_BYTES", 30_000)
+    monkeypatch.setattr(manifest_module, "COMPACT_AFTER", 8)
+    products = refs(1200)
+    for version in range(3):  # every entry written three times: two thirds of what is stored is stale
+        store.manifests.put_entries("items", {ref: f"v{version}" for ref in products}, removed=[])
+    assert len(stored_items(dynamodb, sync_table, "items")) == 12
+
+    assert store.manifests.get("items") == dict.fromkeys(products, "v2")
+    assert len(stored_items(dynamodb, sync_table, "items")) == 4
+    assert store.manifests.get("items") == dict.fromkeys(products, "v2")

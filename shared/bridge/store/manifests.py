@@ -9,8 +9,9 @@ of many entries is a few items instead of one per entry (a first catalog load of
 wrote its 3,000 entries as 3,000 items in 127 BatchWriteItem requests; docs/performance.md, P1).
 Entries of the first layout (sk `<ref>`, attribute `value`) read as the oldest stamp.
 
-A read that finds more than `COMPACT_AFTER` items compacts: it writes what it merged as new
-segments (each entry keeps its stamp), then deletes the items it read. Segments are immutable, so
+A read that finds more than `COMPACT_AFTER` items compacts: it writes the entries of its small
+items (or of all, once most entries read are stale) as new segments, each entry keeping its stamp,
+then deletes those items. Segments are immutable, so
 a concurrent write is never deleted unread, and an item a slow Query still finds after the
 deletes (or a crash left) holds nothing newer than the compaction. Only a removal can be undone by
 such a leftover, so a compaction drops a removal only when it is older than `REMOVAL_KEPT_S` and
@@ -24,7 +25,7 @@ import secrets
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bridge.store.items import key, manifest_pk
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 SEP = "|"
 
 SEGMENT_PREFIX = "#segment#"
-# Items a read may find before it compacts them into as few segments as their size allows.
+# Items a read may find before it compacts (of which more than half this many small ones).
 COMPACT_AFTER = 16
 # A segment's JSON is kept near this many bytes (DynamoDB's item limit is 400 KB).
 SEGMENT_BYTES = 300_000
@@ -79,13 +80,13 @@ class _Stamps:
 _STAMPS = _Stamps()
 
 
-@dataclass
-class _Log:
-    """One Query of a manifest, merged."""
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """One item read: a segment, or an entry of the first layout."""
 
-    merged: Stamped = field(default_factory=dict)
-    items: list[str] = field(default_factory=list)  # every sk read
-    named: Counter[str] = field(default_factory=Counter)  # ref → how many items name it
+    sk: str
+    entries: Stamped
+    size: int  # bytes of its segment (about as many for a first-layout entry)
 
 
 class ManifestStore:
@@ -95,10 +96,11 @@ class ManifestStore:
     def get(self, name: str) -> dict[str, str]:
         """Every `ref → version` of the named manifest (read by Query; compacts a long log)."""
         pk = manifest_pk(name)
-        log = _read(self._table.query(pk))
-        if len(log.items) > COMPACT_AFTER:
-            self._compact(pk, log)
-        return {ref: value for ref, (value, _) in log.merged.items() if value is not None}
+        items = [_item(row) for row in self._table.query(pk)]
+        merged = _merged(items)
+        if len(items) > COMPACT_AFTER:
+            self._compact(pk, items, merged)
+        return {ref: value for ref, (value, _) in merged.items() if value is not None}
 
     def put_entries(self, name: str, entries: Mapping[str, str], removed: Iterable[str]) -> None:
         """Upsert `entries` and delete `removed` (one manifest)."""
@@ -118,33 +120,49 @@ class ManifestStore:
             requests += _segment_puts(manifest_pk(name), stamped, stamp)
         self._table.batch_write(requests)
 
-    def _compact(self, pk: str, log: _Log) -> None:
+    def _compact(self, pk: str, items: list[_Item], merged: Stamped) -> None:
+        """Fold the small items into full segments; everything, once most entries read are stale.
+
+        Full segments are left as they are otherwise: rewriting a 50,000-entry catalog manifest
+        (3 MB, 3,000 write units) whenever a stock cycle adds its few segments would cost more
+        than the per-entry items did."""
+        stored = sum(len(item.entries) for item in items)
+        if stored > 2 * len(merged):
+            chosen = items
+        else:
+            chosen = [item for item in items if item.size < SEGMENT_BYTES // 2]
+            if len(chosen) <= COMPACT_AFTER // 2:
+                return
+        named = Counter(ref for item in items for ref in item.entries)
         now = self._table.clock()
         oldest_kept = int((now - REMOVAL_KEPT_S) * 1_000_000)
         kept = {
             ref: entry
-            for ref, entry in log.merged.items()
-            if entry[0] is not None or entry[1] >= oldest_kept or log.named[ref] > 1
+            for ref, entry in _merged(chosen).items()
+            if entry[0] is not None or entry[1] >= oldest_kept or named[ref] > 1
         }
         # The new segments first: a crash before the deletes leaves entries twice, never none.
         self._table.batch_write(_segment_puts(pk, kept, _STAMPS.next(now)))
-        self._table.batch_write([{"DeleteRequest": {"Key": key(pk, sk)}} for sk in log.items])
+        self._table.batch_write([{"DeleteRequest": {"Key": key(pk, item.sk)}} for item in chosen])
 
 
-def _read(items: Iterable[Mapping[str, Any]]) -> _Log:
-    log = _Log()
-    for row in items:
-        sk = row["sk"]["S"]
-        log.items.append(sk)
-        if "segment" in row:
-            entries: dict[str, list[Any]] = json.loads(row["segment"]["S"])
-            log.named.update(entries.keys())
-            for ref, (value, stamp) in entries.items():
-                _keep_newer(log.merged, ref, value, int(stamp))
-        elif "value" in row:  # the first layout: one item per entry, older than any segment
-            log.named[sk] += 1
-            _keep_newer(log.merged, sk, row["value"]["S"], 0)
-    return log
+def _item(row: Mapping[str, Any]) -> _Item:
+    sk = row["sk"]["S"]
+    if "segment" in row:
+        body: str = row["segment"]["S"]
+        entries: dict[str, list[Any]] = json.loads(body)
+        return _Item(sk, {ref: (value, int(stamp)) for ref, (value, stamp) in entries.items()}, len(body))
+    # The first layout: one item per entry, older than any segment.
+    value: str = row["value"]["S"]
+    return _Item(sk, {sk: (value, 0)}, len(sk) + len(value))
+
+
+def _merged(items: Iterable[_Item]) -> Stamped:
+    merged: Stamped = {}
+    for item in items:
+        for ref, (value, stamp) in item.entries.items():
+            _keep_newer(merged, ref, value, stamp)
+    return merged
 
 
 def _keep_newer(merged: Stamped, ref: str, value: str | None, stamp: int) -> None:
