@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -287,3 +288,27 @@ def test_a_manifest_mostly_rewritten_is_compacted_whole(
     assert store.manifests.get("items") == dict.fromkeys(products, "v2")
     assert len(stored_items(dynamodb, sync_table, "items")) == 4
     assert store.manifests.get("items") == dict.fromkeys(products, "v2")
+
+
+def test_a_compaction_dynamodb_turns_down_leaves_the_read_standing_and_says_so(
+    store: SyncStore, dynamodb: Any, sync_table: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    for index in range(manifest_module.COMPACT_AFTER + 1):
+        store.manifests.put_entries("payments", {f"doc-{index}": str(index)}, removed=[])
+    busy = {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}
+
+    def throttled(**_: Any) -> tuple[Any, dict[str, Any]]:
+        return SimpleNamespace(status_code=400, headers={}), {
+            **busy,
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+
+    dynamodb.meta.events.register("before-call.dynamodb.BatchWriteItem", throttled)
+    try:
+        read = store.manifests.get("payments")
+    finally:
+        dynamodb.meta.events.unregister("before-call.dynamodb.BatchWriteItem", throttled)
+
+    assert read == {f"doc-{index}": str(index) for index in range(manifest_module.COMPACT_AFTER + 1)}
+    assert "manifest not compacted" in [record.getMessage() for record in caplog.records]
+    assert len(stored_items(dynamodb, sync_table, "payments")) == manifest_module.COMPACT_AFTER + 1

@@ -28,6 +28,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bridge.errors import PermanentError, TransientError
+from bridge.observability import logger
 from bridge.store.items import key, manifest_pk
 from bridge.store.table import Table, text
 
@@ -99,7 +101,12 @@ class ManifestStore:
         items = [_item(row) for row in self._table.query(pk)]
         merged = _merged(items)
         if len(items) > COMPACT_AFTER:
-            self._compact(pk, items, merged)
+            try:
+                self._compact(pk, items, merged)
+            except TransientError as error:  # housekeeping: the read stands, the next one retries
+                logger.warning("manifest not compacted", extra={"manifest": name, "reason": str(error)})
+            except PermanentError as error:
+                logger.error("manifest cannot be compacted", extra={"manifest": name, "reason": str(error)})
         return {ref: value for ref, (value, _) in merged.items() if value is not None}
 
     def put_entries(self, name: str, entries: Mapping[str, str], removed: Iterable[str]) -> None:
