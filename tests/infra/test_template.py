@@ -438,3 +438,26 @@ def test_the_parties_sync_may_take_the_create_once_claims_its_flow_takes(resourc
     keys = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
     for pk in wanted:
         assert any(fnmatchcase(pk, k) for k in keys), pk
+
+
+def test_setup_may_read_whether_the_catalog_manifest_was_written_and_nothing_more(
+    resources: dict[str, Any],
+) -> None:
+    # Catalog setup records whether the catalog is empty, and a SyncTable that remembers products
+    # says it is not (bridge.catalog.setup): without this, IAM refused that read and setup failed.
+    from fnmatch import fnmatchcase
+
+    from bridge.catalog.model import MANIFEST_ITEMS
+    from bridge.store.items import manifest_pk
+
+    granted = [
+        statement
+        for statement in _statements(resources["SetupFunction"])
+        if "dynamodb:Query"
+        in (statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
+        and any(
+            fnmatchcase(manifest_pk(MANIFEST_ITEMS), k)
+            for k in statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+        )
+    ]
+    assert [s["Action"] for s in granted] == ["dynamodb:Query"]

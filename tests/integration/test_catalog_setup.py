@@ -92,3 +92,21 @@ def test_unknown_names_are_problems_with_a_fix_and_nothing_is_stored(misconfigur
         "1C warehouse 'Склад X' not found",
     }
     assert misconfigured.store.find() is None
+
+
+def test_setup_does_not_call_a_catalog_empty_that_synctable_remembers_products_of(world: World) -> None:
+    """Products deleted by hand in Bitrix24 after a first load: the next load must look them up
+    by xmlId, not trust an "empty" finding (the manifest is read with the one item it needs)."""
+    from bridge.catalog.model import MANIFEST_ITEMS
+    from bridge.catalog.resolved import empty_at_setup
+
+    world.ports.store.manifests.put_entries(
+        MANIFEST_ITEMS, {"4f1c2a3e-0000-0000-0000-000000000001": "7|v|fp"}, ()
+    )
+
+    lines = setup(world.ports, dry_run=False)
+
+    assert "catalog: already holds products or sections; the first load adopts them by xmlId" in lines
+    found = empty_at_setup(world.ports.store).find()
+    assert found is not None
+    assert found.used is True

@@ -312,3 +312,13 @@ def test_a_compaction_dynamodb_turns_down_leaves_the_read_standing_and_says_so(
     assert read == {f"doc-{index}": str(index) for index in range(manifest_module.COMPACT_AFTER + 1)}
     assert "manifest not compacted" in [record.getMessage() for record in caplog.records]
     assert len(stored_items(dynamodb, sync_table, "payments")) == manifest_module.COMPACT_AFTER + 1
+
+
+def test_written_says_whether_anything_was_ever_recorded(store: SyncStore) -> None:
+    assert store.manifests.written("catalog-items") is False
+
+    store.manifests.put_entries("catalog-items", {}, removed=["gone"])
+
+    # A removal is a record too: a catalog whose products were all deleted is past its first load.
+    assert store.manifests.written("catalog-items") is True
+    assert store.manifests.get("catalog-items") == {}

@@ -190,7 +190,9 @@ def _note_empty_catalog(ports: Ports, iblock_id: int) -> str:
     found = lookup.probe(ports.b24, iblock_id)
     # A SyncTable that remembers products is past its first load: the finding would never be
     # used, and must not be trusted should those manifests be emptied by hand later.
-    empty = found.sections == {} and not found.has_products and not ports.store.manifests.get(MANIFEST_ITEMS)
+    empty = (
+        found.sections == {} and not found.has_products and not ports.store.manifests.written(MANIFEST_ITEMS)
+    )
     # Not empty: a stale finding of an earlier setup is marked used, never trusted.
     empty_at_setup(ports.store).save(EmptyAtSetup(checked_at=ports.store.table.clock(), used=not empty))
     if empty:

@@ -109,6 +109,11 @@ class ManifestStore:
                 logger.error("manifest cannot be compacted", extra={"manifest": name, "reason": str(error)})
         return {ref: value for ref, (value, _) in merged.items() if value is not None}
 
+    def written(self, name: str) -> bool:
+        """Whether anything was ever recorded in the named manifest and not compacted away (one item
+        read, nothing merged or compacted: for a caller that may only read, such as setup)."""
+        return self._table.any_item(manifest_pk(name))
+
     def put_entries(self, name: str, entries: Mapping[str, str], removed: Iterable[str]) -> None:
         """Upsert `entries` and delete `removed` (one manifest)."""
         self.put_changes({name: (entries, removed)})

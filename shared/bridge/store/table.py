@@ -128,6 +128,19 @@ class Table:
                 return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def any_item(self, pk: str) -> bool:
+        """Whether partition `pk` holds an item (one read of one item; for partitions without a TTL)."""
+        page = self.call(
+            lambda: self.client.query(
+                TableName=self.name,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": text(pk)},
+                ConsistentRead=True,
+                Limit=1,
+            )
+        )
+        return bool(page.get("Items"))
+
     def transact(self, items: list[TransactWriteItemTypeDef], *, conflict: Conflict) -> None:
         """All of `items` or none; a failed condition on any of them becomes `conflict()`."""
         # A competing transaction on the same items is cancelled with TransactionConflict; one
