@@ -14,6 +14,7 @@ concurrent: SQS long polls must not block the table.
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -22,6 +23,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from waitress.server import create_server
 
 from sandbox import moto_dispatch, moto_sqs, moto_transactions
+from sandbox.iam import DynamoDBPolicies, denied_response
 from sandbox.serve import free_port
 
 type WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -31,20 +33,39 @@ class _SerialisedDynamoDB:
     def __init__(self, app: WsgiApp) -> None:
         self._app = app
         self._lock = threading.Lock()
+        self.policies: DynamoDBPolicies | None = None  # set by the local stack (sandbox.iam)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
             return self._app(environ, start_response)
+        if self.policies is not None:
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ["wsgi.input"] = io.BytesIO(body)
+            refused = self.policies.denial(environ, body)
+            if refused is not None:
+                status, headers, answer = denied_response(refused)
+                start_response(status, [*headers, ("Content-Length", str(len(answer)))])
+                return [answer]
         with self._lock:
             # Materialise the body inside the lock: the write happens while it is produced.
             return list(self._app(environ, start_response))
 
 
+_STARTED: dict[str, MotoServer] = {}
+
+
 class MotoServer:
-    def __init__(self, server: Any, thread: threading.Thread, url: str) -> None:
+    def __init__(self, server: Any, thread: threading.Thread, url: str, front: _SerialisedDynamoDB) -> None:
         self._server = server
         self._thread = thread
+        self._front = front
         self.url = url
+
+    def enforce(self, policies: DynamoDBPolicies) -> None:
+        """Refuse DynamoDB requests outside the signing function's policy, as IAM does; stacks
+        sharing this server (each its own table names) add their policies to the others'."""
+        held = self._front.policies
+        self._front.policies = policies if held is None else held.joined(policies)
 
     def stop(self) -> None:
         # waitress's loop runs while any socket is in its map: close the kept-alive
@@ -75,4 +96,11 @@ def start_moto(host: str = "127.0.0.1", port: int | None = None) -> tuple[MotoSe
     thread = threading.Thread(target=server.run, name=f"moto-{chosen}", daemon=True)
     thread.start()
     url = f"http://{host}:{chosen}"
-    return MotoServer(server, thread, url), url
+    running = MotoServer(server, thread, url, app)
+    _STARTED[url] = running
+    return running, url
+
+
+def started_here(url: str) -> MotoServer | None:
+    """The server at `url` when this process started it (a local stack may then enforce on it)."""
+    return _STARTED.get(url)

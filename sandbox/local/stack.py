@@ -14,6 +14,7 @@ from typing import Any, Self
 
 import boto3
 
+from sandbox import iam, moto_server
 from sandbox.local import emulators
 from sandbox.local.intrinsics import LocalResource
 from sandbox.local.invoker import FunctionRuntime, Invoker, function_environment
@@ -24,7 +25,7 @@ from sandbox.local.schedules import ScheduleRunner, default_scheduled_event, sch
 from sandbox.local.sqs import SqsPoller
 from sandbox.moto_server import start_moto
 from sandbox.serve import RunningServer, serve_in_thread
-from sandbox.template import TEMPLATE_PATH, create_table_from_properties
+from sandbox.template import TEMPLATE_PATH, create_table_from_properties, load_template
 
 log = logging.getLogger("sandbox.stack")
 
@@ -59,6 +60,9 @@ class LocalStackConfig:
     # default yet: at 5, flows of one record's neighbours (a deal and its contact's own event)
     # race, see docs/performance.md "P3".
     sqs_max_concurrency: int | None = 1
+    # Every function signs with its own access key and the moto started here refuses DynamoDB
+    # requests outside the function's policy in template.yaml, as IAM does (sandbox.iam).
+    enforce_iam: bool = True
 
     @classmethod
     def ephemeral(cls, **overrides: Any) -> LocalStackConfig:
@@ -353,11 +357,16 @@ class LocalStack:
         }
 
     def _create_functions(self) -> None:
+        enforcing = self.config.enforce_iam and self._own_moto() is not None
+        if enforcing:
+            self._enforce_iam()
         for logical_id, spec in self.model.functions.items():
             arn = self.model.resolver.get_att(logical_id, "Arn")
             env = function_environment(
                 spec, self.function_variables(logical_id), region=self.config.region, function_arn=arn
             )
+            if enforcing:
+                env["AWS_ACCESS_KEY_ID"] = iam.access_key(logical_id)
             runtime = FunctionRuntime(spec, env)
             self.invoker.add(runtime)
             if self.config.prewarm:
@@ -370,6 +379,26 @@ class LocalStack:
                 spec.timeout_s,
                 spec.memory_mb,
             )
+
+    def _own_moto(self) -> Any:
+        """The moto server this process runs for the stack (started here or shared in-process)."""
+        return self._moto or (moto_server.started_here(self.moto_url) if self.moto_url else None)
+
+    def _enforce_iam(self) -> None:
+        resources = load_template(self.config.template_path)["Resources"]
+        names = {table.logical_id: table.name for table in self.model.tables.values()}
+        hash_keys = {
+            table.name: next(
+                k["AttributeName"] for k in table.properties.get("KeySchema", []) if k["KeyType"] == "HASH"
+            )
+            for table in self.model.tables.values()
+        }
+        grants = {
+            iam.access_key(logical_id): iam.table_grants(resources[logical_id], names)
+            for logical_id in self.model.functions
+        }
+        self._own_moto().enforce(iam.DynamoDBPolicies(grants, hash_keys))
+        log.info("moto refuses DynamoDB requests outside each function's policy (sandbox.iam)")
 
     def _start_pollers(self) -> None:
         sqs = self.client("sqs")
