@@ -76,7 +76,7 @@ def partition_keys(
             found.append((table, str(next(iter(item[name].values())))))
 
     table = str(body.get("TableName", ""))
-    if operation in {"GetItem", "DeleteItem", "UpdateItem"}:
+    if operation in {"GetItem", "DeleteItem", "UpdateItem", "ConditionCheckItem"}:
         add(table, body.get("Key"))
     elif operation == "PutItem":
         add(table, body.get("Item"))
@@ -97,13 +97,6 @@ def partition_keys(
         for name, wanted in body.get("RequestItems", {}).items():
             for item_key in wanted.get("Keys", []):
                 add(name, item_key)
-    elif operation in {"TransactWriteItems", "TransactGetItems"}:
-        for entry in body.get("TransactItems", []):
-            for kind, request in entry.items():
-                add(
-                    str(request.get("TableName", "")),
-                    request.get("Item") if kind == "Put" else request.get("Key"),
-                )
     return found
 
 
@@ -156,13 +149,12 @@ def _needed(
     """(IAM action, table) → the partition keys the request names for it."""
     needed: dict[tuple[str, str], list[str]] = {}
     if operation in {"TransactWriteItems", "TransactGetItems"}:
+        # Each entry is shaped as the single-item request of its action (TableName, Key or Item).
         for entry in request.get("TransactItems", []):
             for kind, item in entry.items():
                 action = _ENTRY_ACTIONS.get(kind, kind)
-                needed.setdefault((action, str(item.get("TableName", ""))), []).extend(
-                    value
-                    for _, value in partition_keys(operation, {"TransactItems": [{kind: item}]}, hash_keys)
-                )
+                values = needed.setdefault((action, str(item.get("TableName", ""))), [])
+                values += [value for _, value in partition_keys(action, item, hash_keys)]
         return needed
     keys = partition_keys(operation, request, hash_keys)
     for table, value in keys:

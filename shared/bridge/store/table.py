@@ -113,12 +113,7 @@ class Table:
 
     def query(self, pk: str) -> Iterator[Attributes]:
         """Every live item of partition `pk`, in sort-key order, page by page."""
-        request: dict[str, Any] = {
-            "TableName": self.name,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": text(pk)},
-            "ConsistentRead": True,
-        }
+        request = self._partition(pk)
         while True:
             page = self.call(lambda: self.client.query(**request))
             for attributes in page.get("Items", []):
@@ -130,16 +125,17 @@ class Table:
 
     def any_item(self, pk: str) -> bool:
         """Whether partition `pk` holds an item (one read of one item; for partitions without a TTL)."""
-        page = self.call(
-            lambda: self.client.query(
-                TableName=self.name,
-                KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues={":pk": text(pk)},
-                ConsistentRead=True,
-                Limit=1,
-            )
-        )
-        return bool(page.get("Items"))
+        request = self._partition(pk) | {"Limit": 1}
+        return bool(self.call(lambda: self.client.query(**request)).get("Items"))
+
+    def _partition(self, pk: str) -> dict[str, Any]:
+        """A strongly consistent Query of one partition."""
+        return {
+            "TableName": self.name,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": text(pk)},
+            "ConsistentRead": True,
+        }
 
     def transact(self, items: list[TransactWriteItemTypeDef], *, conflict: Conflict) -> None:
         """All of `items` or none; a failed condition on any of them becomes `conflict()`."""
