@@ -35,7 +35,13 @@ def flatten(params: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]
 
 
 def _flatten_into(pairs: list[tuple[str, str]], key: str, value: Any) -> None:
-    if isinstance(value, Mapping):
+    # Text and numbers, nearly every value of a command, are told apart first: the ABC check
+    # behind `isinstance(value, Mapping)` costs more than the rest of a scalar's encoding.
+    if isinstance(value, str):
+        pairs.append((key, value))
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        pairs.append((key, str(value)))
+    elif isinstance(value, Mapping):
         if not value:
             pairs.append((key, ""))
         for sub_key, sub_value in value.items():
@@ -65,7 +71,9 @@ def encode(params: Mapping[str, Any]) -> str:
 
 def scalars(value: Any) -> Iterator[str]:
     """Every scalar of a nested value as `flatten` writes it, without building the bracket names."""
-    if isinstance(value, Mapping):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
         for item in value.values():
             yield from scalars(item)
     elif isinstance(value, list | tuple):
