@@ -105,3 +105,45 @@ def test_rows_are_renumbered_from_one_in_order() -> None:
         {"LineNumber": 2, "Количество": 31},
         {"LineNumber": 3, "Количество": 1},
     ]
+
+
+def _parsed_ref(text: str) -> str:
+    return str(uuid.UUID(text))
+
+
+@given(st.uuids(), st.sampled_from(["canonical", "upper", "braces", "urn", "hex"]))
+def test_every_spelling_of_a_guid_normalizes_to_its_lowercase_canonical_text(
+    ref: uuid.UUID, form: str
+) -> None:
+    text = {
+        "canonical": str(ref),
+        "upper": str(ref).upper(),
+        "braces": "{" + str(ref) + "}",
+        "urn": ref.urn,
+        "hex": ref.hex,
+    }[form]
+    assert odata.normalize_ref(text) == str(ref)
+    assert odata.normalize_ref(ref) == str(ref)
+
+
+@given(
+    st.one_of(
+        st.uuids().map(str),
+        st.tuples(st.uuids(), st.sampled_from(["\n", " ", "0", "x"])).map(
+            lambda pair: str(pair[0]) + pair[1]
+        ),
+        st.text(alphabet="0123456789abcdefABCDEF-{}urn: \n", max_size=45),
+        st.text(max_size=40),
+    )
+)
+def test_normalize_ref_agrees_with_parsing_on_any_text(text: str) -> None:
+    # The canonical-text shortcut must answer exactly what parsing the text as a UUID answers.
+    try:
+        expected: str | None = _parsed_ref(text)
+    except ValueError:
+        expected = None
+    if expected is None:
+        with pytest.raises(ValueError, match=r"badly formed|invalid literal"):
+            odata.normalize_ref(text)
+    else:
+        assert odata.normalize_ref(text) == expected
