@@ -18,7 +18,6 @@ read on their own, before the full item read ends (`HEAD_ITEMS`).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -47,7 +46,8 @@ from bridge.catalog.plan import WritePlan, decide, folder_levels, manifest_diff,
 from bridge.catalog.progress import Progress, RunOptions, Sink, run_options
 from bridge.catalog.report import RunReport
 from bridge.catalog.resolved import EMPTY_FACT_FRESH_S, CatalogResolved, empty_at_setup
-from bridge.catalog.state import ManifestBuffer, Pending, load_prices, load_stored, merge_pending
+from bridge.catalog.state import ManifestBuffer, load_prices, load_stored
+from bridge.catalog.write_behind import WriteBehind
 from bridge.catalog.writer import Unit, run_units
 from bridge.config.catalog import CatalogMapping
 from bridge.observability import logger
@@ -314,51 +314,6 @@ class _Prefetch:
     items: Future[list[Item]] | None  # every item in full (a first load)
 
 
-class _WriteBehind:
-    """Records each batch's manifest changes in background threads.
-
-    Sending does not wait for DynamoDB; at most `lag` batches are written behind, by `writers`
-    threads at once, and a writer takes every batch recorded since it last ran (one request for
-    several batches: at 1,000 products the manifest writes set the run's end, docs/performance.md,
-    P1). Two batches of one run never touch the same manifest entry (each object is one unit, and
-    an object's item, price and stock are separate entries), so their writes may finish in any
-    order. Should the run die in between, those products exist in Bitrix24 unrecorded — the next
-    run's probe finds the catalog not empty and adopts them by `xmlId` instead of creating
-    duplicates.
-    """
-
-    def __init__(self, buffer: ManifestBuffer, lag: int = 8, writers: int = 2) -> None:
-        self._buffer = buffer
-        self._lag = lag
-        self._pool = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="manifest-writer")
-        self._writes: list[Future[None]] = []
-        self._lock = threading.Lock()
-        self._recorded: list[Pending] = []
-
-    def after_batch(self) -> None:
-        with self._lock:
-            self._recorded.append(self._buffer.take())
-        self._writes.append(self._pool.submit(self._write_recorded))
-        while len(self._writes) > self._lag:
-            self._writes.pop(0).result()
-
-    def _write_recorded(self) -> None:
-        with self._lock:
-            recorded, self._recorded = self._recorded, []
-        if recorded:  # an earlier writer may have taken them all
-            self._buffer.write(merge_pending(recorded))
-
-    def __enter__(self) -> _WriteBehind:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            for write in self._writes:
-                write.result()
-        finally:
-            self._pool.shutdown(wait=True)
-
-
 def _products_exist(ports: Ports, iblock_id: int) -> bool:
     """Whether the catalog holds any product: one list call instead of a lookup per 50 new items."""
     answer = ports.b24.call(
@@ -436,7 +391,7 @@ def _sync_products(
     taken = 0
     # Every batch is recorded behind the sending, the first one too: the section ids its answer
     # brings are in memory (`section_ids`) as soon as it is settled, before its record is written.
-    with _WriteBehind(buffer) as recorder:
+    with WriteBehind(buffer) as recorder:
         if sections.pending:
             # The first batch carries the sections and the products that fit beside them, and is
             # answered before the next is built: later products name those sections by their ids.
