@@ -96,10 +96,13 @@ def _send(
             raise then
 
 
-def test_a_failed_write_fails_the_run_and_keeps_what_was_written() -> None:
+def test_a_failed_write_fails_the_run_and_keeps_what_was_written(caplog: pytest.LogCaptureFixture) -> None:
     buffer = _Buffer([_batch(i) for i in range(10)], fail_on_write=2)
     with pytest.raises(ConnectionError, match="SyncTable unreachable"):
         _send(buffer, 10, interval=0.0, lag=1)
+    failures = [r for r in caplog.records if r.getMessage().startswith("could not record sent batches")]
+    assert len(failures) == 1
+    assert failures[0].levelname == "ERROR"
     # One write landed (it took whatever batches were waiting), the second failed, and the
     # sender stopped instead of queueing more behind a dead writer.
     assert len(buffer.written) == 1
