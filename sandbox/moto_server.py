@@ -74,6 +74,10 @@ class MotoServer:
             channel.close()
         self._server.task_dispatcher.shutdown()
         self._thread.join(timeout=10)
+        # A stopped server is no longer one a stack may enforce on (and the registry does not
+        # keep every server a test session started).
+        if _STARTED.get(self.url) is self:
+            del _STARTED[self.url]
 
 
 def start_moto(host: str = "127.0.0.1", port: int | None = None) -> tuple[MotoServer, str]:

@@ -172,15 +172,11 @@ def _item(row: Mapping[str, Any]) -> _Item:
 def _merged(items: Iterable[_Item]) -> Stamped:
     merged: Stamped = {}
     for item in items:
-        for ref, (value, stamp) in item.entries.items():
-            _keep_newer(merged, ref, value, stamp)
+        for ref, entry in item.entries.items():
+            held = merged.get(ref)
+            if held is None or entry[1] >= held[1]:
+                merged[ref] = entry
     return merged
-
-
-def _keep_newer(merged: Stamped, ref: str, value: str | None, stamp: int) -> None:
-    held = merged.get(ref)
-    if held is None or stamp >= held[1]:
-        merged[ref] = (value, stamp)
 
 
 def _segment_puts(pk: str, stamped: Stamped, stamp: int) -> list[WriteRequestTypeDef]:
