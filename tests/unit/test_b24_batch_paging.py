@@ -205,9 +205,13 @@ def test_whole_batch_rejected_raises() -> None:
 
 
 def test_command_is_encoded_as_the_docs_show() -> None:
-    # batch.md: `crm.deal.list?filter%5B%3EID%5D=10&start=-1`; no `?` for a command without params
+    # batch.md: `crm.deal.list?filter%5B%3EID%5D=10&start=-1` (PHP reads `[` and `%5B` alike) and
+    # `department.get?ID=$result[get_user][UF_DEPARTMENT][0]`; no `?` for a command without params
     assert encode_command(Command("crm.deal.list", {"filter": {">ID": 10}, "start": -1})) == (
-        "crm.deal.list?filter%5B%3EID%5D=10&start=-1"
+        "crm.deal.list?filter[%3EID]=10&start=-1"
+    )
+    assert encode_command(Command("department.get", {"ID": "$result[get_user][UF_DEPARTMENT][0]"})) == (
+        "department.get?ID=$result[get_user][UF_DEPARTMENT][0]"
     )
     assert encode_command(Command("user.current")) == "user.current"
 

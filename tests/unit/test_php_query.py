@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from bridge.b24.php_query import QueryRejected, decode, encode, flatten
@@ -22,13 +22,25 @@ _tree: st.SearchStrategy[Any] = st.recursive(
 )
 
 
-def test_documented_filter_is_encoded_as_bitrix_shows_it() -> None:
-    # batch.md shows `crm.deal.list?filter%5B%3EID%5D=10&start=-1`
-    assert encode({"filter": {">ID": 10}, "start": -1}) == "filter%5B%3EID%5D=10&start=-1"
+def test_documented_filter_keeps_its_brackets_and_reads_as_bitrix_shows_it() -> None:
+    # batch.md shows `crm.deal.list?filter%5B%3EID%5D=10&start=-1`; PHP decodes a name before it
+    # reads its brackets, so both spellings name the same field.
+    written = encode({"filter": {">ID": 10}, "start": -1})
+
+    assert written == "filter[%3EID]=10&start=-1"
+    documented = decode("filter%5B%3EID%5D=10&start=-1")
+    assert decode(written) == documented == {"filter": {">ID": "10"}, "start": "-1"}
 
 
 def test_spaces_are_percent_encoded_never_plus() -> None:
-    assert encode({"fields": {"TITLE": "a b"}}) == "fields%5BTITLE%5D=a%20b"
+    assert encode({"fields": {"TITLE": "a b"}}) == "fields[TITLE]=a%20b"
+
+
+def test_a_back_reference_is_written_as_the_docs_write_it() -> None:
+    # batch.md: `department.get?ID=$result[get_user][UF_DEPARTMENT][0]`
+    written = encode({"fields": {"productId": "$result[c1][element][id]", "name": "$result[x] & co"}})
+
+    assert written == "fields[productId]=$result[c1][element][id]&fields[name]=%24result%5Bx%5D%20%26%20co"
 
 
 def test_event_form_body_decodes_to_nested_fields() -> None:
@@ -100,7 +112,23 @@ def test_the_field_count_is_capped_before_parsing() -> None:
     )
 )
 def test_encoding_percent_encodes_exactly_as_urllib_does(flat: dict[str, str]) -> None:
-    """The shortcut for names and values that need no escape writes what `quote(…, safe="")` writes."""
-    expected = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in flatten(flat))
+    """The shortcuts for names and values that need no escape write what `quote` writes: names
+    with their brackets kept, values with nothing kept (back-references: the test below)."""
+    assume(not any(value.startswith("$result[") for value in flat.values()))
+    expected = "&".join(f"{quote(k, safe='[]')}={quote(v, safe='')}" for k, v in flatten(flat))
 
     assert encode(flat) == expected
+
+
+@given(
+    st.lists(st.from_regex(r"[A-Za-z0-9_.~-]{0,6}", fullmatch=True), min_size=1, max_size=4),
+    st.sampled_from(["", " ", "&", "=", "%", "#", "+"]),
+)
+def test_only_a_whole_back_reference_travels_unescaped(keys: list[str], tail: str) -> None:
+    reference = "$result" + "".join(f"[{key}]" for key in keys)
+    value = reference + tail
+
+    written = encode({"id": value})
+
+    assert written == ("id=" + (reference if not tail else quote(value, safe="")))
+    assert decode(written) == {"id": value}

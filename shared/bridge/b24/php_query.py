@@ -65,8 +65,15 @@ def scalar_text(value: Any) -> str:
 
 
 def encode(params: Mapping[str, Any]) -> str:
-    """Query string with brackets and values percent-encoded (spaces as %20, never `+`)."""
-    return "&".join(f"{_quoted_name(k)}={_quoted(v)}" for k, v in flatten(params))
+    """Query string with names and values percent-encoded (spaces as %20, never `+`).
+
+    The brackets of a name stay as they are (`fields[TITLE]`), as fast_bitrix24 writes them: PHP
+    decodes a name before it reads its brackets, so `%5B` and `[` name the same field, and the
+    raw form is shorter and cheaper to decode. A value that is only a batch back-reference
+    (`$result[c1][element][id]`) is written as the docs write it, so the reference is found
+    whether a portal resolves it before URL-decoding or after.
+    """
+    return "&".join(f"{_quoted_name(k)}={_quoted_value(v)}" for k, v in flatten(params))
 
 
 def scalars(value: Any) -> Iterator[str]:
@@ -85,16 +92,22 @@ def scalars(value: Any) -> Iterator[str]:
 
 # What `quote(text, safe="")` leaves as it is: ids, numbers, codes, most of a batch's values.
 _UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+# Names made of those and brackets: nearly every name of a command (`fields[iblockId]`).
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.~\[\]-]*")
+# A whole value that is one back-reference with plain keys: `$result[c1][element][id]`.
+_REFERENCE = re.compile(r"\$result(?:\[[A-Za-z0-9_.~-]*\])+")
 
 
-def _quoted(text: str) -> str:
-    return text if _UNRESERVED.fullmatch(text) else quote(text, safe="")
+def _quoted_value(text: str) -> str:
+    if _UNRESERVED.fullmatch(text) or _REFERENCE.fullmatch(text):
+        return text
+    return quote(text, safe="")
 
 
 @lru_cache(maxsize=4096)
 def _quoted_name(name: str) -> str:
     # The same few bracket names recur in every command of a batch (`fields[iblockId]`, …).
-    return _quoted(name)
+    return name if _PLAIN_NAME.fullmatch(name) else quote(name, safe="[]")
 
 
 def parse_key(key: str) -> list[str]:
