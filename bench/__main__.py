@@ -88,13 +88,13 @@ def summary() -> str:
             size, ours = run["size"], run["ours"]
             vs_peer, vs_ceiling = run.get("ours_vs_peer"), run.get("ours_vs_ceiling")
             peer = run.get("fast_bitrix24") or {}
-            peer_text = f"peer {peer['elapsed_s']:.1f} s" if vs_peer is not None else "peer did not finish"
+            peer_text = f"peer {peer['elapsed_s']:.2f} s" if vs_peer is not None else "peer did not finish"
             ok = (vs_peer is None or vs_peer <= P1_PEER) and (
                 size < 10_000 or vs_ceiling is None or vs_ceiling <= P1_CEILING_10000
             )
             row(
                 f"P1 {size:>6} products",
-                f"ours {ours['elapsed_s']:.1f} s, {ours['requests']} req, {peer_text}; "
+                f"ours {ours['elapsed_s']:.2f} s, {ours['requests']} req, {peer_text}; "
                 f"/peer {_ratio(vs_peer)} /ceiling {_ratio(vs_ceiling)}",
                 ok,
             )

@@ -325,8 +325,8 @@ def run_flow(
             "products": products,
             "failed": report.failed,
             "commands_per_product": round(figures["commands"] / max(products, 1), 3),
-            "elapsed_s": round(elapsed, 2),
-            "to_first_request_s": round(first - started, 2) if first else None,
+            "elapsed_s": round(elapsed, 3),
+            "to_first_request_s": round(first - started, 3) if first else None,
             "waits_s": round(env.waited_s, 1),
             "onec_requests": len(env.onec_calls()),
             "setup_requests_before": setup_requests,
@@ -398,7 +398,7 @@ def run_fast_bitrix24(items: int, speed: float, *, operating: bool = False) -> d
             "prices": prices,
             "error": error,
             "commands_per_product": round(figures["commands"] / max(real_products, 1), 3),
-            "elapsed_s": round(elapsed, 2),
+            "elapsed_s": round(elapsed, 3),
             "returned": products,
         }
 
@@ -423,13 +423,13 @@ def compare(size: int, speed: float, skip_peer: bool = False) -> dict[str, Any]:
         "ours_vs_ceiling": round(ours["elapsed_s"] / ceiling, 3) if ceiling else None,
     }
     peer = (
-        f"{theirs['elapsed_s']:.1f} s ({theirs['requests']} req, {theirs['http_503']} × 503)"
+        f"{theirs['elapsed_s']:.2f} s ({theirs['requests']} req, {theirs['http_503']} × 503)"
         if peer_done and theirs
         else f"did not finish: {theirs['products'] if theirs else 0} products, "
         f"{theirs['prices'] if theirs else 0} prices, {theirs['error'] if theirs else 'skipped'}"
     )
     print(
-        f"  P1 {size:>6}: ours {ours['elapsed_s']:.1f} s ({ours['requests']} req, {ours['http_503']} × 503, "
+        f"  P1 {size:>6}: ours {ours['elapsed_s']:.2f} s ({ours['requests']} req, {ours['http_503']} × 503, "
         f"first request after {ours['to_first_request_s']} s) | fast_bitrix24 {peer} | "
         f"ceiling {ceiling:.1f} s | ours/peer {row['ours_vs_peer']} | ours/ceiling {row['ours_vs_ceiling']}",
         flush=True,
