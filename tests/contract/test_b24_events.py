@@ -145,6 +145,9 @@ def test_form_sample_round_trips(rest: B24Rest, receiver: tuple[Receiver, Runnin
     sample_form = decode((FIXTURES / "event.ONCRMDEALUPDATE.app.form.txt").read_text().strip())
     assert set(target.bodies[0]) == set(sample_form)
     assert target.raw[0].startswith("event=ONCRMDEALUPDATE&event_handler_id=")
+    # Spelled as the sample is, by PHP's http_build_query: brackets percent-encoded.
+    assert f"&data%5BFIELDS%5D%5BID%5D={deal}&" in target.raw[0]
+    assert "[" not in target.raw[0]
 
 
 def test_move_between_funnels_fires_only_move_event(

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from bridge.b24.php_query import QueryRejected, decode, encode, flatten
+from bridge.b24.php_query import QueryRejected, decode, encode, encode_compact, flatten
 
 _key = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ_>%=!@", min_size=1, max_size=8)
 _scalar = st.text(max_size=12)
@@ -22,25 +22,31 @@ _tree: st.SearchStrategy[Any] = st.recursive(
 )
 
 
-def test_documented_filter_keeps_its_brackets_and_reads_as_bitrix_shows_it() -> None:
-    # batch.md shows `crm.deal.list?filter%5B%3EID%5D=10&start=-1`; PHP decodes a name before it
-    # reads its brackets, so both spellings name the same field.
-    written = encode({"filter": {">ID": 10}, "start": -1})
+def test_documented_filter_is_encoded_as_bitrix_shows_it() -> None:
+    # batch.md shows `crm.deal.list?filter%5B%3EID%5D=10&start=-1`
+    assert encode({"filter": {">ID": 10}, "start": -1}) == "filter%5B%3EID%5D=10&start=-1"
+
+
+def test_spaces_are_percent_encoded_never_plus() -> None:
+    assert encode({"fields": {"TITLE": "a b"}}) == "fields%5BTITLE%5D=a%20b"
+    assert encode_compact({"fields": {"TITLE": "a b"}}) == "fields[TITLE]=a%20b"
+
+
+def test_compact_form_keeps_brackets_and_reads_as_the_documented_one() -> None:
+    # PHP decodes a name before it reads its brackets, so both spellings name the same field.
+    written = encode_compact({"filter": {">ID": 10}, "start": -1})
 
     assert written == "filter[%3EID]=10&start=-1"
     documented = decode("filter%5B%3EID%5D=10&start=-1")
     assert decode(written) == documented == {"filter": {">ID": "10"}, "start": "-1"}
 
 
-def test_spaces_are_percent_encoded_never_plus() -> None:
-    assert encode({"fields": {"TITLE": "a b"}}) == "fields[TITLE]=a%20b"
-
-
 def test_a_back_reference_is_written_as_the_docs_write_it() -> None:
     # batch.md: `department.get?ID=$result[get_user][UF_DEPARTMENT][0]`
-    written = encode({"fields": {"productId": "$result[c1][element][id]", "name": "$result[x] & co"}})
+    written = encode_compact({"fields": {"productId": "$result[c1][element][id]", "name": "$result[x] & co"}})
 
     assert written == "fields[productId]=$result[c1][element][id]&fields[name]=%24result%5Bx%5D%20%26%20co"
+    assert encode({"id": "$result[c1][element][id]"}) == "id=%24result%5Bc1%5D%5Belement%5D%5Bid%5D"
 
 
 def test_event_form_body_decodes_to_nested_fields() -> None:
@@ -112,12 +118,14 @@ def test_the_field_count_is_capped_before_parsing() -> None:
     )
 )
 def test_encoding_percent_encodes_exactly_as_urllib_does(flat: dict[str, str]) -> None:
-    """The shortcuts for names and values that need no escape write what `quote` writes: names
-    with their brackets kept, values with nothing kept (back-references: the test below)."""
-    assume(not any(value.startswith("$result[") for value in flat.values()))
-    expected = "&".join(f"{quote(k, safe='[]')}={quote(v, safe='')}" for k, v in flatten(flat))
+    """The shortcuts for names and values that need no escape write what `quote` writes: PHP's
+    form with nothing kept, the compact one with the brackets of names kept (back-references:
+    the test below)."""
+    pairs = flatten(flat)
 
-    assert encode(flat) == expected
+    assert encode(flat) == "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in pairs)
+    assume(not any(value.startswith("$result[") for value in flat.values()))
+    assert encode_compact(flat) == "&".join(f"{quote(k, safe='[]')}={quote(v, safe='')}" for k, v in pairs)
 
 
 @given(
@@ -128,7 +136,7 @@ def test_only_a_whole_back_reference_travels_unescaped(keys: list[str], tail: st
     reference = "$result" + "".join(f"[{key}]" for key in keys)
     value = reference + tail
 
-    written = encode({"id": value})
+    written = encode_compact({"id": value})
 
     assert written == ("id=" + (reference if not tail else quote(value, safe="")))
     assert decode(written) == {"id": value}

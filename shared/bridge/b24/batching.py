@@ -41,7 +41,7 @@ def keyed_commands(commands: Commands) -> list[tuple[str, Command]]:
 
 def encode_command(command: Command) -> str:
     """`method?query` with the params in PHP bracket syntax, as `cmd` values are documented."""
-    query = php_query.encode(command.params)
+    query = php_query.encode_compact(command.params)
     return f"{command.method}?{query}" if query else command.method
 
 

@@ -65,15 +65,22 @@ def scalar_text(value: Any) -> str:
 
 
 def encode(params: Mapping[str, Any]) -> str:
-    """Query string with names and values percent-encoded (spaces as %20, never `+`).
+    """Query string as PHP's `http_build_query` writes it: names and values percent-encoded, the
+    brackets too (`data%5BFIELDS%5D%5BID%5D=759`; spaces as %20, never `+`). The form a portal
+    posts its events in."""
+    return "&".join(f"{_quoted_name(k)}={_quoted(v)}" for k, v in flatten(params))
 
-    The brackets of a name stay as they are (`fields[TITLE]`), as fast_bitrix24 writes them: PHP
-    decodes a name before it reads its brackets, so `%5B` and `[` name the same field, and the
-    raw form is shorter and cheaper to decode. A value that is only a batch back-reference
-    (`$result[c1][element][id]`) is written as the docs write it, so the reference is found
-    whether a portal resolves it before URL-decoding or after.
+
+def encode_compact(params: Mapping[str, Any]) -> str:
+    """The same fields with the brackets of names raw (`fields[TITLE]=a%20b`), and a value that is
+    one whole batch back-reference (`$result[c1][element][id]`) unescaped.
+
+    PHP decodes a name before it reads its brackets, so `[` and `%5B` name the same field; this is
+    how fast_bitrix24 writes batch commands and how batch.md writes a back-reference. It is shorter
+    and cheaper to decode, and an unescaped reference is found whether a portal resolves it before
+    URL-decoding or after (docs/sandbox-b24.md, needs a live check).
     """
-    return "&".join(f"{_quoted_name(k)}={_quoted_value(v)}" for k, v in flatten(params))
+    return "&".join(f"{_compact_name(k)}={_compact_value(v)}" for k, v in flatten(params))
 
 
 def scalars(value: Any) -> Iterator[str]:
@@ -98,16 +105,25 @@ _PLAIN_NAME = re.compile(r"[A-Za-z0-9_.~\[\]-]*")
 _REFERENCE = re.compile(r"\$result(?:\[[A-Za-z0-9_.~-]*\])+")
 
 
-def _quoted_value(text: str) -> str:
-    if _UNRESERVED.fullmatch(text) or _REFERENCE.fullmatch(text):
-        return text
-    return quote(text, safe="")
+def _quoted(text: str) -> str:
+    return text if _UNRESERVED.fullmatch(text) else quote(text, safe="")
+
+
+# The same few bracket names recur in every command of a batch (`fields[iblockId]`, …).
+@lru_cache(maxsize=4096)
+def _quoted_name(name: str) -> str:
+    return _quoted(name)
 
 
 @lru_cache(maxsize=4096)
-def _quoted_name(name: str) -> str:
-    # The same few bracket names recur in every command of a batch (`fields[iblockId]`, …).
+def _compact_name(name: str) -> str:
     return name if _PLAIN_NAME.fullmatch(name) else quote(name, safe="[]")
+
+
+def _compact_value(text: str) -> str:
+    if _UNRESERVED.fullmatch(text) or _REFERENCE.fullmatch(text):
+        return text
+    return quote(text, safe="")
 
 
 def parse_key(key: str) -> list[str]:
