@@ -32,9 +32,12 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+if TYPE_CHECKING:
+    from sandbox.local.journal import Invocation
 
 RESULTS_DIR = Path(__file__).parent / "results"
 TARGETS = {"wall_s": 10.0, "b24_per_deal": 2.0, "onec_per_deal": 6.0}
@@ -57,6 +60,14 @@ def _max_overlap(intervals: list[tuple[float, float]]) -> int:
         running += step
         best = max(best, running)
     return best
+
+
+def _moves_queued_by(receiver: list[Invocation], deals: int, started_epoch: float) -> float | None:
+    ordered = sorted(receiver, key=lambda i: i.started_at)
+    if len(ordered) < deals:
+        return None
+    last = ordered[deals - 1]
+    return round(last.started_at + last.duration_ms / 1000 - started_epoch, 2)
 
 
 def _deal_of(record: dict[str, Any]) -> str:
@@ -265,6 +276,12 @@ def _load(stack: Any, rest: Any, deals: int, timeout_s: float, rate_limit: bool)
             "max_parallel": _max_overlap(
                 [(i.started_at, i.started_at + i.duration_ms / 1000) for i in receiver]
             ),
+            "duration_ms_median": round(statistics.median(i.duration_ms for i in receiver), 1)
+            if receiver
+            else 0,
+            # The portal emits every move before any echo, so the first `deals` deliveries are the
+            # moves: when the last of them was on the queue, seconds after the first move.
+            "moves_queued_by_s": _moves_queued_by(receiver, deals, started_epoch),
         },
         "targets": TARGETS,
     }
@@ -357,6 +374,12 @@ def main() -> None:
         f"{worker['message_groups_per_batch_mean']} message groups per batch, "
         f"at most {worker['max_parallel']} running at once (MaximumConcurrency "
         f"{worker['max_concurrency']}), median {worker['duration_ms']['median']} ms"
+    )
+    receiver = result["receiver"]
+    print(
+        f"deals_load: receiver {receiver['invocations']} invocations, median "
+        f"{receiver['duration_ms_median']} ms, every move on the queue after "
+        f"{receiver['moves_queued_by_s']} s"
     )
     print(f"written {RESULTS_DIR / result['file']}")
 
