@@ -70,6 +70,7 @@ def test_empty_brackets_append_like_php() -> None:
 @given(st.dictionaries(_key, _tree, min_size=1, max_size=4))
 def test_encode_then_decode_gives_the_same_tree(tree: dict[str, Any]) -> None:
     assert decode(encode(tree)) == tree
+    assert decode(encode_compact(tree)) == tree
 
 
 def test_an_all_digit_root_key_stays_a_key() -> None:
