@@ -98,6 +98,9 @@ def sync_nomenclature(ports: Ports, resolved: CatalogResolved, **options: Unpack
             if first_load and resolved.stock_mode == "quantity"
             else None,
             items=pool.submit(reader.all_items, ports.onec) if first_load else None,
+            # Only this run writes these two manifests, and it reads them before writing.
+            stored_sections=pool.submit(load_stored, ports.store, MANIFEST_SECTIONS),
+            stored_prices=pool.submit(load_prices, ports.store),
         )
         head = (
             pool.submit(_read_head, ports.onec, prefetch.prices, prefetch.quantities)
@@ -175,7 +178,7 @@ def _sync_sections(
     buffer: ManifestBuffer,
     should_stop: Callable[[], bool],
 ) -> _Sections:
-    stored = load_stored(ports.store, MANIFEST_SECTIONS)
+    stored = prefetch.stored_sections.result()
     diff = manifest_diff({f.ref: f.data_version for f in folders}, stored)
     wanted = set(diff.new) | set(diff.changed)
     fingerprints = {f.ref: section_fingerprint(f) for f in folders}
@@ -293,7 +296,7 @@ class _NewProducts:
     section_ids: Mapping[str, int]
     targets: Mapping[str, Decimal]
     quantities: Mapping[str, Decimal]
-    fingerprints: Mapping[str, str]
+    fingerprints: Mapping[str, str]  # of the products it updates (a created one is hashed as built)
     # Sections created by the batch being built: a product names them by `$result[…]`. Emptied
     # once that batch is answered (a section that failed then leaves its products at the top).
     pending_sections: set[str] = field(default_factory=set)
@@ -312,6 +315,8 @@ class _Prefetch:
     prices: Future[dict[str, Decimal]]
     quantities: Future[dict[str, Decimal]] | None
     items: Future[list[Item]] | None  # every item in full (a first load)
+    stored_sections: Future[dict[str, Stored]]
+    stored_prices: Future[dict[str, StoredPrice]]
 
 
 def _products_exist(ports: Ports, iblock_id: int) -> bool:
@@ -346,7 +351,6 @@ def _sync_products(
             total=len(current),
             full_read_share=ports.mapping.catalog.full_read_share,
         )
-    fingerprints = {item.ref: item_fingerprint(item, resolved) for item in items}
     found: dict[str, int] = {}
     if diff.new and not report.dry_run:
         exist = prefetch.probe.result().has_products if prefetch.probe is not None else None
@@ -354,9 +358,16 @@ def _sync_products(
             found = lookup.products_by_xml_id(ports.b24, resolved.iblock_id, list(diff.new))
         else:
             logger.info("catalog holds no product: new items are created without an xmlId lookup")
+    # Only what Bitrix24 already holds is compared now. A product to create is hashed as its
+    # command is built, while earlier batches are out, not before the first of them leaves.
+    fingerprints = {
+        item.ref: item_fingerprint(item, resolved)
+        for item in items
+        if item.ref in stored or item.ref in found
+    }
     plan = decide(items, stored, diff.gone, fingerprints, found)
     targets = prefetch.prices.result()
-    stored_prices = load_prices(ports.store)
+    stored_prices = prefetch.stored_prices.result()
     adopted = {obj.ref: b24_id for obj, b24_id in plan.update if obj.ref not in stored}
     if adopted and not report.dry_run:
         existing = lookup.price_ids(ports.b24, resolved.price_type_id, list(adopted.values()))
@@ -457,8 +468,7 @@ def _send_head(
         service_kinds=settings.service_kinds,
     )
     items = [item for item in head.items if item.ref in synced]
-    fingerprints = {item.ref: item_fingerprint(item, run.resolved) for item in items}
-    new = _NewProducts(sections.ids, head.prices, head.quantities, fingerprints, set(sections.pending_refs))
+    new = _NewProducts(sections.ids, head.prices, head.quantities, {}, set(sections.pending_refs))
     batch, size, taken = list(sections.pending), sum(len(u.commands) for u in sections.pending), set()
     for index, item in enumerate(items):
         unit = _create_unit(run, new, item, f"h{index}")
@@ -522,7 +532,8 @@ def _product_units(
 
 
 def _create_unit(run: _Run, new: _NewProducts, item: Item, key: str) -> Unit:
-    resolved, report, buffer, fp = run.resolved, run.report, run.buffer, new.fingerprints[item.ref]
+    resolved, report, buffer = run.resolved, run.report, run.buffer
+    fp = item_fingerprint(item, resolved)
     fields = product_fields(item, resolved, None)
     fields["iblockSectionId"] = new.section(item.parent)
     quantity = new.quantities.get(item.ref, Decimal(0)) if resolved.stock_mode == "quantity" else None
