@@ -95,7 +95,8 @@ def summary() -> str:
             row(
                 f"P1 {size:>6} products",
                 f"ours {ours['elapsed_s']:.2f} s, {ours['requests']} req, {peer_text}; "
-                f"/peer {_ratio(vs_peer)} /ceiling {_ratio(vs_ceiling)}",
+                f"/peer {_ratio(vs_peer)} (from the first request "
+                f"{_ratio(run.get('ours_from_first_request_vs_peer'))}) /ceiling {_ratio(vs_ceiling)}",
                 ok,
             )
     op = _load("operating_time.json")
