@@ -98,7 +98,9 @@ def sync_nomenclature(ports: Ports, resolved: CatalogResolved, **options: Unpack
             if first_load and resolved.stock_mode == "quantity"
             else None,
             items=pool.submit(reader.all_items, ports.onec) if first_load else None,
-            # Only this run writes these two manifests, and it reads them before writing.
+            # Only this run writes these two manifests. The head start may record its prices
+            # before or after this read lands; either way they are for products settled already,
+            # which the price plan leaves out.
             stored_sections=pool.submit(load_stored, ports.store, MANIFEST_SECTIONS),
             stored_prices=pool.submit(load_prices, ports.store),
         )
