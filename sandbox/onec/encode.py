@@ -41,15 +41,40 @@ def entity_url(set_name: str, ref: str) -> str:
     return f"{set_name}(guid'{ref}')"
 
 
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """What one selection encodes of one entity set: its properties in metadata order, and the
+    navigation links written beside them."""
+
+    entity_set: EntitySet
+    props: tuple[Prop, ...]
+    links: tuple[str, ...]
+
+
 @dataclass
 class Selection:
     """What `$select`/`$expand` ask for at one level: None fields means every property."""
 
     fields: set[str] | None = None
     expanded: dict[str, Selection] = field(default_factory=dict)
+    # Worked out once per entity set, not once per object: a collection read encodes thousands
+    # of objects with one selection, and the whole set's properties (80 on the nomenclature) are
+    # otherwise walked twice per object for the few that `$select` names.
+    _layouts: dict[int, _Layout] = field(default_factory=dict, compare=False, repr=False)
 
     def wants(self, name: str) -> bool:
         return self.fields is None or name in self.fields
+
+    def layout(self, entity_set: EntitySet) -> _Layout:
+        found = self._layouts.get(id(entity_set))
+        if found is not None and found.entity_set is entity_set:
+            return found
+        props = tuple(p for p in entity_set.props if self.wants(p.name))
+        links = tuple(
+            link for p in props if (link := entity_set.nav_for_key(p.name)) and link not in self.expanded
+        )
+        found = self._layouts[id(entity_set)] = _Layout(entity_set, props, links)
+        return found
 
 
 ALL = Selection()
@@ -64,9 +89,8 @@ def encode_object(
     """`lookup(set_name, ref)` resolves expanded navigation properties."""
     encoded: dict[str, Any] = {}
     ref: str | None = obj.get("Ref_Key")
-    for prop in entity_set.props:
-        if not selection.wants(prop.name):
-            continue
+    layout = selection.layout(entity_set)
+    for prop in layout.props:
         value = obj.get(prop.name)
         if prop.is_collection:
             section = entity_set.tabular.get(prop.name)
@@ -84,10 +108,9 @@ def encode_object(
         found = target is not None and target_set is not None
         encoded[nav] = encode_object(target_set, target, sub, lookup) if found else None
     if ref is not None and entity_set.is_object:
-        for prop in entity_set.props:
-            link = entity_set.nav_for_key(prop.name)
-            if link and selection.wants(prop.name) and link not in selection.expanded:
-                encoded[f"{link}@navigationLinkUrl"] = f"{entity_url(entity_set.name, ref)}/{link}"
+        url = entity_url(entity_set.name, ref)
+        for link in layout.links:
+            encoded[f"{link}@navigationLinkUrl"] = f"{url}/{link}"
     return encoded
 
 

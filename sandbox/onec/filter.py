@@ -7,6 +7,7 @@ fails even when no row would match.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -496,6 +497,29 @@ class Evaluator:
     def matches(self, node: Node, obj: dict[str, Any]) -> bool:
         return self.value(node, obj, {}) is True
 
+    def predicate(self, node: Node) -> Callable[[dict[str, Any]], bool]:
+        """`matches` for one node, worked out once for a whole collection. The shapes sync reads
+        send (`Prop op literal`, joined by and/or) skip the tree walk per row; anything else is
+        evaluated by `matches`, so both give the same answer."""
+        if isinstance(node, BinOp) and node.op in ("and", "or"):
+            left, right = self.predicate(node.left), self.predicate(node.right)
+            if node.op == "and":
+                return lambda obj: left(obj) and right(obj)
+            return lambda obj: left(obj) or right(obj)
+        if isinstance(node, BinOp) and node.op in COMPARISON_OPS and isinstance(node.right, Literal):
+            name = self._plain_property(node.left)
+            if name is not None:
+                op, literal = node.op, node.right.value
+                return lambda obj: compare(op, obj.get(name), literal) is True
+        return lambda obj: self.matches(node, obj)
+
+    def _plain_property(self, node: Node) -> str | None:
+        """The name a one-segment path reads straight off the object, as `path_value` does."""
+        if not isinstance(node, Path) or len(node.segments) != 1:
+            return None
+        prop = self.root.prop(node.segments[0])
+        return prop.name if prop is not None and not prop.composite else None
+
     def value(self, node: Node, obj: dict[str, Any], rows: Rows) -> Any:
         if isinstance(node, Literal):
             return node.value
@@ -585,6 +609,16 @@ def _fold(value: Any) -> Any:
     return value
 
 
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "lt": operator.lt,
+    "le": operator.le,
+}
+
+
 def compare(op: str, left: Any, right: Any) -> bool:
     if isinstance(left, Composite) or isinstance(right, Composite):
         return _compare_composite(op, left, right)
@@ -594,14 +628,7 @@ def compare(op: str, left: Any, right: Any) -> bool:
     a, b = _fold(left), _fold(right)
     if isinstance(a, str) != isinstance(b, str):
         a, b = _fold(_text(left)), _fold(_text(right))
-    result: bool = {
-        "eq": lambda: a == b,
-        "ne": lambda: a != b,
-        "gt": lambda: a > b,
-        "ge": lambda: a >= b,
-        "lt": lambda: a < b,
-        "le": lambda: a <= b,
-    }[op]()
+    result: bool = _COMPARE[op](a, b)
     return result
 
 

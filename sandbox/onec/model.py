@@ -77,8 +77,19 @@ class TabularSection:
     def row_type(self) -> str:
         return f"{self.set_name}_RowType"
 
+    _by_name: dict[str, Prop] = field(default_factory=dict, compare=False, repr=False)
+
     def prop(self, name: str) -> Prop | None:
-        return next((p for p in self.props if p.name == name), None)
+        return _find_prop(self.props, self._by_name, name)
+
+
+def _find_prop(props: list[Prop], by_name: dict[str, Prop], name: str) -> Prop | None:
+    """A property by name through an index: filters ask once per row per path segment. The
+    lists only grow while the model is built, so a length that differs means a stale index."""
+    if len(by_name) != len(props):
+        by_name.clear()
+        by_name.update((p.name, p) for p in reversed(props))  # the first of a name wins, as before
+    return by_name.get(name)
 
 
 @dataclass
@@ -96,9 +107,10 @@ class EntitySet:
     owner: str | None = None
     periodic: bool = False
     record_set_of: str | None = None  # AccumulationRegister_X (record-set entity) -> X_RecordType
+    _by_name: dict[str, Prop] = field(default_factory=dict, compare=False, repr=False)
 
     def prop(self, name: str) -> Prop | None:
-        return next((p for p in self.props if p.name == name), None)
+        return _find_prop(self.props, self._by_name, name)
 
     @property
     def is_object(self) -> bool:

@@ -101,8 +101,8 @@ class ODataRequest:
         text = self.options.get("$filter")
         if text:
             node = compile_filter(text, self.model, owner)
-            evaluator = Evaluator(owner, self.model, self.lookup)
-            items = [item for item in items if evaluator.matches(node, item)]
+            accepts = Evaluator(owner, self.model, self.lookup).predicate(node)
+            items = [item for item in items if accepts(item)]
         inline = self.options.get("$inlinecount")
         if inline not in (None, "", "allpages", "none"):
             raise query_option_parse_error("$inlinecount")

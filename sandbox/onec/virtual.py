@@ -95,8 +95,7 @@ def _condition(model: ServiceModel, owner: EntitySet | TabularSection, store: St
     if not text:
         return lambda record: True
     node = compile_filter(text, model, owner, option="Condition")
-    evaluator = Evaluator(owner, model, store.get)
-    return lambda record: evaluator.matches(node, record)
+    return Evaluator(owner, model, store.get).predicate(node)
 
 
 def slice_records(

@@ -482,6 +482,16 @@ def test_select_limits_properties(onec: httpx.Client) -> None:
     assert set(body["value"][0]) == {"Ref_Key", "Артикул"}
 
 
+def test_select_of_a_reference_links_each_row_to_its_own_object(onec: httpx.Client) -> None:
+    body = get_json(onec, "Catalog_Номенклатура", **{"$select": "Parent_Key,Ref_Key,Description"})
+    rows = body["value"]
+    assert len(rows) > 2
+    for row in rows:
+        # Metadata order, not the order `$select` named them in; the link follows its key.
+        assert list(row) == ["Ref_Key", "Description", "Parent_Key", "Parent@navigationLinkUrl"]
+        assert row["Parent@navigationLinkUrl"] == f"Catalog_Номенклатура(guid'{row['Ref_Key']}')/Parent"
+
+
 def test_orderby_several_fields_with_desc(onec: httpx.Client) -> None:
     body = get_json(
         onec, "Catalog_Номенклатура", **{"$orderby": "IsFolder desc,Description asc", "$top": "3"}
