@@ -87,16 +87,23 @@ def sync_nomenclature(ports: Ports, resolved: CatalogResolved, **options: Unpack
     # Reads that do not depend on Bitrix24 start now, side by side. Stock is only needed for
     # products created with their quantity, which on a first load is every product; so is every
     # item's full read, which then need not wait for the manifest.
-    with ThreadPoolExecutor(max_workers=6, thread_name_prefix="catalog-prefetch") as pool:
+    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="catalog-prefetch") as pool:
+        # Submitted in the order the first batch needs them: the 1C server answers side by side,
+        # so a small read that starts first also ends first, and the full item read last.
+        folders = pool.submit(reader.folders, ports.onec)
+        prices = pool.submit(reader.prices, ports.onec, resolved.price_kind_ref)
+        quantities = (
+            pool.submit(reader.quantities, ports.onec, resolved.warehouse_refs)
+            if first_load and resolved.stock_mode == "quantity"
+            else None
+        )
         # On a first load, what Bitrix24 already holds is asked for at once too (one request).
         probing = first_load and not dry_run
-        probe = pool.submit(_before_first_load, ports, resolved.iblock_id) if probing else None
+        head = pool.submit(_read_head, ports.onec, prices, quantities) if probing else None
         prefetch = _Prefetch(
-            probe=probe,
-            prices=pool.submit(reader.prices, ports.onec, resolved.price_kind_ref),
-            quantities=pool.submit(reader.quantities, ports.onec, resolved.warehouse_refs)
-            if first_load and resolved.stock_mode == "quantity"
-            else None,
+            probe=pool.submit(_before_first_load, ports, resolved.iblock_id) if probing else None,
+            prices=prices,
+            quantities=quantities,
             items=pool.submit(reader.all_items, ports.onec) if first_load else None,
             # Only this run writes these two manifests. The head start may record its prices
             # before or after this read lands; either way they are for products settled already,
@@ -104,12 +111,6 @@ def sync_nomenclature(ports: Ports, resolved: CatalogResolved, **options: Unpack
             stored_sections=pool.submit(load_stored, ports.store, MANIFEST_SECTIONS),
             stored_prices=pool.submit(load_prices, ports.store),
         )
-        head = (
-            pool.submit(_read_head, ports.onec, prefetch.prices, prefetch.quantities)
-            if probing and prefetch.items is not None
-            else None
-        )
-        folders = pool.submit(reader.folders, ports.onec)
         # A first load's full read already holds every headline field of every item: the cheap
         # manifest read would only repeat it (and compete with it for the 1C server).
         headlines = None if prefetch.items is not None else reader.headlines(ports.onec)
