@@ -10,9 +10,11 @@ from urllib.parse import unquote
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bridge.b24 import php_query
-from bridge.b24.batching import encode_command
+from bridge.b24.batching import encode_command, references
 from bridge.b24.client import B24Client
 from bridge.b24.errors import AuthError, NotFound, OperationTimeLimit
 from bridge.b24.models import Command
@@ -373,3 +375,33 @@ def test_fast_list_raises_a_failed_page() -> None:
     portal.failing_keys = {"p1"}
     with pytest.raises(NotFound):
         list(make_client(portal).list_all("crm.deal.list", fast=True))
+
+
+_KEYS = st.sampled_from(["p0", "s1", "c2", "x"])
+_TEXTS = st.one_of(
+    st.text(max_size=8),
+    st.builds(
+        lambda key, tail: f"$result[{key}]{tail}", _KEYS, st.sampled_from(["", "[element][id]", "[0]"])
+    ),
+    st.builds(lambda key: f"name $result[{key}][ID] and more", _KEYS),
+    st.builds(lambda first, second: f"$result[{first}][ID]-$result[{second}][ID]", _KEYS, _KEYS),
+)
+_SCALARS = st.one_of(
+    _TEXTS, st.integers(), st.floats(allow_nan=False), st.booleans(), st.none(), st.decimals(allow_nan=False)
+)
+_PARAMS = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@given(st.dictionaries(st.text(max_size=4), _PARAMS, max_size=4))
+def test_references_are_every_result_key_the_sent_values_hold(params: dict[str, Any]) -> None:
+    # What Bitrix24 resolves is what the command carries once flattened into its query.
+    sent = {
+        name for _, value in php_query.flatten(params) for name in re.findall(r"\$result\[([^\]]*)\]", value)
+    }
+    assert references(params) == sent

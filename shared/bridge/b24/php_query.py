@@ -8,7 +8,7 @@ receiver and the emulator (decoding), so the notation has one definition in the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, quote
@@ -81,20 +81,6 @@ def encode_compact(params: Mapping[str, Any]) -> str:
     URL-decoding or after (docs/sandbox-b24.md, needs a live check).
     """
     return "&".join(f"{_compact_name(k)}={_compact_value(v)}" for k, v in flatten(params))
-
-
-def scalars(value: Any) -> Iterator[str]:
-    """Every scalar of a nested value as `flatten` writes it, without building the bracket names."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from scalars(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from scalars(item)
-    else:
-        yield scalar_text(value)
 
 
 # What `quote(text, safe="")` leaves as it is: ids, numbers, codes, most of a batch's values.
