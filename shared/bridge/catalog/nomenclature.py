@@ -119,17 +119,22 @@ def sync_nomenclature(ports: Ports, resolved: CatalogResolved, **options: Unpack
         settled: set[str] = set()
         # Into an empty catalog only: what exists would first be looked up by xmlId.
         empty = prefetch.probe is not None and not prefetch.probe.result().has_products
-        if not report.stopped and head is not None and empty:
-            settled, sections = _send_head(run, head.result(), sections, settings)
-        if not report.stopped:
-            current = synced_items(
-                headlines
-                if headlines is not None
-                else _headlines(prefetch.items.result() if prefetch.items else []),
-                include_services=settings.include_services,
-                service_kinds=settings.service_kinds,
-            )
-            _sync_products(run, current, stored_items, sections, prefetch, settled)
+        # Every product batch is recorded behind the sending, the head start's too: the section
+        # ids its answer brings are in memory as soon as it is settled, before its record is
+        # written, and the next batches need nothing else from it.
+        with WriteBehind(buffer) as recorder:
+            if not report.stopped and head is not None and empty:
+                settled, sections = _send_head(run, recorder, head.result(), sections, settings)
+            if not report.stopped:
+                current = synced_items(
+                    headlines
+                    if headlines is not None
+                    else _headlines(prefetch.items.result() if prefetch.items else []),
+                    include_services=settings.include_services,
+                    service_kinds=settings.service_kinds,
+                )
+                _sync_products(run, recorder, current, stored_items, sections, prefetch, settled)
+        buffer.flush()
     if not report.stopped:
         _delete(ports, sections.gone, "catalog.section.delete", "section", report, buffer, should_stop)
     logger.info(report.summary(), extra=report.as_dict())
@@ -334,6 +339,7 @@ def _products_exist(ports: Ports, iblock_id: int) -> bool:
 
 def _sync_products(
     run: _Run,
+    recorder: WriteBehind,
     current: Mapping[str, str],
     stored: Mapping[str, Stored],
     sections: _Sections,
@@ -403,42 +409,36 @@ def _sync_products(
         progress.advance(len(settled))
     new = _NewProducts(section_ids, targets, quantities, fingerprints, set(sections.pending_refs))
     taken = 0
-    # Every batch is recorded behind the sending, the first one too: the section ids its answer
-    # brings are in memory (`section_ids`) as soon as it is settled, before its record is written.
-    with WriteBehind(buffer) as recorder:
-        if sections.pending:
-            # The first batch carries the sections and the products that fit beside them, and is
-            # answered before the next is built: later products name those sections by their ids.
-            first, size = list(sections.pending), sum(len(unit.commands) for unit in sections.pending)
-            for unit in _product_units(run, plan, new, prices, adopted):
-                if size + len(unit.commands) > MAX_BATCH:
-                    break
-                first.append(unit)
-                size += len(unit.commands)
-                taken += 1
-            outcome = run_units(
-                ports.b24, first, after_batch=recorder.after_batch, should_stop=run.should_stop
-            )
-            if progress is not None:
-                progress.advance(taken)
-            new.pending_sections.clear()
-            report.failed += outcome.failed
-            if run.should_stop():
-                report.stopped = taken < plan.writes + len(prices)
-                return
-        # Built anew from the start (building has no side effects), the first `taken` skipped.
-        units: Iterator[Unit] = islice(_product_units(run, plan, new, prices, adopted), taken, None)
-        outcome = run_units(
-            ports.b24,
-            units,
-            after_batch=recorder.after_batch,
-            progress=progress,
-            should_stop=run.should_stop,
-            in_flight=BATCHES_IN_FLIGHT,
-        )
+    if sections.pending:
+        # The first batch carries the sections and the products that fit beside them, and is
+        # answered before the next is built: later products name those sections by their ids.
+        first, size = list(sections.pending), sum(len(unit.commands) for unit in sections.pending)
+        for unit in _product_units(run, plan, new, prices, adopted):
+            if size + len(unit.commands) > MAX_BATCH:
+                break
+            first.append(unit)
+            size += len(unit.commands)
+            taken += 1
+        outcome = run_units(ports.b24, first, after_batch=recorder.after_batch, should_stop=run.should_stop)
+        if progress is not None:
+            progress.advance(taken)
+        new.pending_sections.clear()
+        report.failed += outcome.failed
+        if run.should_stop():
+            report.stopped = taken < plan.writes + len(prices)
+            return
+    # Built anew from the start (building has no side effects), the first `taken` skipped.
+    units: Iterator[Unit] = islice(_product_units(run, plan, new, prices, adopted), taken, None)
+    outcome = run_units(
+        ports.b24,
+        units,
+        after_batch=recorder.after_batch,
+        progress=progress,
+        should_stop=run.should_stop,
+        in_flight=BATCHES_IN_FLIGHT,
+    )
     report.failed += outcome.failed
     report.stopped = outcome.stopped
-    buffer.flush()
 
 
 @dataclass(frozen=True, slots=True)
@@ -460,7 +460,7 @@ def _read_head(
 
 
 def _send_head(
-    run: _Run, head: _Head, sections: _Sections, settings: CatalogMapping
+    run: _Run, recorder: WriteBehind, head: _Head, sections: _Sections, settings: CatalogMapping
 ) -> tuple[set[str], _Sections]:
     """The first batch of a first load into an empty catalog, sent before the full 1C reads end:
     the pending sections and the head items that fit beside them. Returns the refs it settled and
@@ -481,7 +481,9 @@ def _send_head(
         size += len(unit.commands)
         taken.add(item.ref)
     if batch:
-        outcome = run_units(run.ports.b24, batch, after_batch=run.buffer.flush, should_stop=run.should_stop)
+        outcome = run_units(
+            run.ports.b24, batch, after_batch=recorder.after_batch, should_stop=run.should_stop
+        )
         run.report.failed += outcome.failed
         logger.info("first batch sent before the full 1C reads", extra={"products": len(taken)})
     if run.should_stop():
