@@ -137,14 +137,6 @@ def _populate_b24(portal: Any, count: int, iblock_id: int = 23) -> None:
     table.next_id = count + 1
 
 
-def _serve_moto(conn: Any) -> None:
-    from sandbox.moto_server import start_moto
-
-    _, url = start_moto()
-    conn.send(url)
-    conn.recv()
-
-
 def scaled_clock(base: float, speed: float) -> Callable[[], float]:
     """A clock running `speed` times faster from `base`; both processes derive the same clock.
 
@@ -255,28 +247,25 @@ def world(items: int, speed: float, b24_products: int = 0, operating: bool = Fal
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    from sandbox.moto_server import moto_in_own_process
+
     base = time.monotonic()
     # DynamoDB is not on the Bitrix24 server: moto gets a process of its own, so its CPU does not
     # slow the emulators down (the peer writes no manifests at all).
-    moto_parent, moto_child = multiprocessing.get_context("fork").Pipe()
-    moto = multiprocessing.get_context("fork").Process(target=_serve_moto, args=(moto_child,), daemon=True)
-    moto.start()
-    moto_url = moto_parent.recv()
-    parent, child = multiprocessing.get_context("fork").Pipe()
-    process = multiprocessing.get_context("fork").Process(
-        target=_serve, args=(child, items, speed, b24_products, operating, base), daemon=True
-    )
-    process.start()
-    urls = parent.recv()
-    try:
-        yield World(moto_url, urls["b24"], urls["onec"], speed, base)
-    finally:
-        parent.send("stop")
-        moto_parent.send("stop")
-        for child_process in (process, moto):
-            child_process.join(5)
-            if child_process.is_alive():
-                child_process.terminate()
+    with moto_in_own_process() as moto_url:
+        parent, child = multiprocessing.get_context("fork").Pipe()
+        process = multiprocessing.get_context("fork").Process(
+            target=_serve, args=(child, items, speed, b24_products, operating, base), daemon=True
+        )
+        process.start()
+        urls = parent.recv()
+        try:
+            yield World(moto_url, urls["b24"], urls["onec"], speed, base)
+        finally:
+            parent.send("stop")
+            process.join(5)
+            if process.is_alive():
+                process.terminate()
 
 
 def request_figures(calls: list[dict[str, Any]]) -> dict[str, int]:
