@@ -72,12 +72,11 @@ class TabularSection:
     name: str
     set_name: str
     props: list[Prop]
+    _by_name: dict[str, Prop] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def row_type(self) -> str:
         return f"{self.set_name}_RowType"
-
-    _by_name: dict[str, Prop] = field(default_factory=dict, compare=False, repr=False)
 
     def prop(self, name: str) -> Prop | None:
         return _find_prop(self.props, self._by_name, name)
