@@ -247,7 +247,7 @@ def world(items: int, speed: float, b24_products: int = 0, operating: bool = Fal
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    from sandbox.moto_server import moto_in_own_process
+    from sandbox.moto_process import moto_in_own_process
 
     base = time.monotonic()
     # DynamoDB is not on the Bitrix24 server: moto gets a process of its own, so its CPU does not

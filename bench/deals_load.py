@@ -84,7 +84,7 @@ def run(
         os.environ.setdefault(name, "testing")
     os.environ.setdefault("AWS_DEFAULT_REGION", "eu-central-1")
     from sandbox.local import LocalStack, LocalStackConfig
-    from sandbox.moto_server import moto_in_own_process
+    from sandbox.moto_process import moto_in_own_process
     from sandbox.world.deals import run_setup
     from sandbox.world.rest import B24Rest
 

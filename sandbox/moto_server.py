@@ -15,10 +15,8 @@ concurrent: SQS long polls must not block the table.
 from __future__ import annotations
 
 import io
-import multiprocessing
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -128,31 +126,3 @@ def start_moto(host: str = "127.0.0.1", port: int | None = None) -> tuple[MotoSe
 def started_here(url: str) -> MotoServer | None:
     """The server at `url` when this process started it (a local stack may then enforce on it)."""
     return _STARTED.get(url)
-
-
-@contextmanager
-def moto_in_own_process() -> Iterator[str]:
-    """The URL of a moto server in a forked process of its own, for the benches.
-
-    On AWS, DynamoDB and SQS spend none of the CPU that serves the emulators and the local API;
-    in one process with them, moto's requests from every function would queue behind theirs for
-    one interpreter lock (docs/performance.md, P3). A local stack enforces IAM only on a moto it
-    runs itself (`started_here`), so functions reach this one with the shared test key. Fork it
-    before threads start: the child keeps only the thread that forked."""
-    context = multiprocessing.get_context("fork")
-    parent, child = context.Pipe()
-    process = context.Process(target=_serve_until_told, args=(child,), daemon=True, name="moto")
-    process.start()
-    try:
-        yield parent.recv()
-    finally:
-        parent.send("stop")
-        process.join(5)
-        if process.is_alive():
-            process.terminate()
-
-
-def _serve_until_told(conn: Any) -> None:
-    _, url = start_moto()
-    conn.send(url)
-    conn.recv()
