@@ -64,13 +64,7 @@ def test_answers_bigger_than_a_socket_buffer_arrive_whole_under_concurrent_clien
 ) -> None:
     # A running request's connection is not polled for writing (`_QuietChannel`): whatever the
     # connections' tasks write side by side must still reach each client whole.
-    table = f"Big-{uuid.uuid4().hex[:6]}"
-    dynamodb.create_table(
-        TableName=table,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    table = _new_table(dynamodb)
     payloads = {f"item{n}": (f"{n}-" + "я" * 150_000) for n in range(8)}  # 300 KB each as UTF-8
     for key, payload in payloads.items():
         dynamodb.put_item(TableName=table, Item={"pk": {"S": key}, "body": {"S": payload}})
@@ -104,13 +98,7 @@ def test_answers_bigger_than_a_socket_buffer_arrive_whole_under_concurrent_clien
 def test_what_a_request_could_not_send_at_once_goes_out_after_it(dynamodb: Any) -> None:
     # 15 MB in one answer is more than the socket takes while the task writes it: the rest is
     # sent by the server's loop once the task has ended (`_QuietChannel`), or never.
-    table = f"Huge-{uuid.uuid4().hex[:6]}"
-    dynamodb.create_table(
-        TableName=table,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    table = _new_table(dynamodb)
     keys = [f"k{n:02d}" for n in range(40)]
     for key in keys:
         dynamodb.put_item(TableName=table, Item={"pk": {"S": key}, "body": {"S": key * 125_000}})
@@ -120,3 +108,14 @@ def test_what_a_request_could_not_send_at_once_goes_out_after_it(dynamodb: Any) 
     assert len(rows) + len(unprocessed) == len(keys)
     assert len(rows) >= 30  # at least 11 MB in this one answer
     assert all(row["body"]["S"] == row["pk"]["S"] * 125_000 for row in rows)
+
+
+def _new_table(dynamodb: Any) -> str:
+    name = f"Answers-{uuid.uuid4().hex[:6]}"
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
