@@ -67,9 +67,7 @@ def _collect_references(value: Any, found: set[str]) -> None:
         for item in value:
             _collect_references(item, found)
     else:
-        text = php_query.scalar_text(value)
-        if "$result[" in text:
-            found.update(_REFERENCE.findall(text))
+        _collect_references(php_query.scalar_text(value), found)
 
 
 def plan_chunks(
