@@ -2,9 +2,9 @@
 
     python -m bench.catalog_load [--sizes 1000,3000,10000] [--speed 1] [--quick]
 
-Both emulators and moto run in a child process (their CPU does not compete with the flow's). For
-each size our flow and fast_bitrix24 load the same products into a fresh emulator with the same
-settings, one after the other, and each is timed from its first line of work to its last answer.
+Both emulators run in a child process and moto in another (their CPU does not compete with the
+flow's). For each size our flow and fast_bitrix24 load the same products into a fresh emulator
+with the same settings, one after the other, and each is timed from its first line of work to its last answer.
 
 `--speed 1` (the default of `make bench`) is the real rate: no extrapolation. `--speed k` runs the
 emulator's leaky bucket, our client's limiter and fast_bitrix24's throttle on a clock k times
@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import os
 import time
 import uuid
@@ -247,25 +246,16 @@ def world(items: int, speed: float, b24_products: int = 0, operating: bool = Fal
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    from sandbox.moto_process import moto_in_own_process
+    from sandbox.moto_process import moto_in_own_process, serving_in_child
 
     base = time.monotonic()
     # DynamoDB is not on the Bitrix24 server: moto gets a process of its own, so its CPU does not
     # slow the emulators down (the peer writes no manifests at all).
-    with moto_in_own_process() as moto_url:
-        parent, child = multiprocessing.get_context("fork").Pipe()
-        process = multiprocessing.get_context("fork").Process(
-            target=_serve, args=(child, items, speed, b24_products, operating, base), daemon=True
-        )
-        process.start()
-        urls = parent.recv()
-        try:
-            yield World(moto_url, urls["b24"], urls["onec"], speed, base)
-        finally:
-            parent.send("stop")
-            process.join(5)
-            if process.is_alive():
-                process.terminate()
+    with (
+        moto_in_own_process() as moto_url,
+        serving_in_child(_serve, items, speed, b24_products, operating, base) as urls,
+    ):
+        yield World(moto_url, urls["b24"], urls["onec"], speed, base)
 
 
 def request_figures(calls: list[dict[str, Any]]) -> dict[str, int]:
