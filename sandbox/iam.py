@@ -33,6 +33,11 @@ class Grant:
     leading_keys: tuple[str, ...] | None  # None: any partition key
 
 
+class MalformedRequest(ValueError):
+    """A body the check cannot read. DynamoDB refuses such a request before it looks at a policy,
+    so it is answered as DynamoDB answers it, and never passed on unchecked."""
+
+
 def access_key(logical_id: str) -> str:
     """The access key the local stack gives a function (letters and digits, as AWS's are)."""
     return ACCESS_KEY_PREFIX + re.sub(r"[^A-Za-z0-9]", "", logical_id).upper()
@@ -119,8 +124,17 @@ class DynamoDBPolicies:
             return None
         grants = self._grants[found.group(1)]
         operation = str(environ.get("HTTP_X_AMZ_TARGET", "")).rpartition(".")[2]
-        request = json.loads(body or b"{}")
-        for (action, table), values in _needed(operation, request, self._hash_keys).items():
+        try:
+            request = json.loads(body or b"{}")
+            if not isinstance(request, dict):
+                raise MalformedRequest("the request body is not a JSON object")
+            needed = _needed(operation, request, self._hash_keys)
+        except MalformedRequest:
+            raise
+        except (ValueError, TypeError, AttributeError, StopIteration) as error:
+            # ValueError covers JSON and UTF-8 errors; the others, a member of the wrong shape.
+            raise MalformedRequest(f"the request body cannot be read: {type(error).__name__}") from error
+        for (action, table), values in needed.items():
             if table in self._hash_keys and not any(
                 _allows(g, action, values) for g in grants.get(table, [])
             ):
@@ -174,5 +188,14 @@ def _allows(grant: Grant, operation: str, values: list[str]) -> bool:
 
 def denied_response(message: str) -> tuple[str, list[tuple[str, str]], bytes]:
     """What DynamoDB answers a request IAM refuses."""
-    body = json.dumps({"__type": "com.amazon.coral.service#AccessDeniedException", "Message": message})
+    return _error_response("AccessDeniedException", message)
+
+
+def malformed_response(message: str) -> tuple[str, list[tuple[str, str]], bytes]:
+    """What DynamoDB answers a body it cannot deserialise."""
+    return _error_response("SerializationException", message)
+
+
+def _error_response(kind: str, message: str) -> tuple[str, list[tuple[str, str]], bytes]:
+    body = json.dumps({"__type": f"com.amazon.coral.service#{kind}", "Message": message})
     return "400 Bad Request", [("Content-Type", "application/x-amz-json-1.0")], body.encode()

@@ -24,7 +24,7 @@ from waitress.channel import HTTPChannel
 from waitress.server import create_server
 
 from sandbox import moto_dispatch, moto_sqs, moto_transactions
-from sandbox.iam import DynamoDBPolicies, denied_response
+from sandbox.iam import DynamoDBPolicies, MalformedRequest, denied_response, malformed_response
 from sandbox.serve import free_port
 
 type WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -42,14 +42,22 @@ class _SerialisedDynamoDB:
         if self.policies is not None:
             body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
             environ["wsgi.input"] = io.BytesIO(body)
-            refused = self.policies.denial(environ, body)
+            try:
+                refused = self.policies.denial(environ, body)
+            except MalformedRequest as malformed:
+                return _answered(start_response, *malformed_response(str(malformed)))
             if refused is not None:
-                status, headers, answer = denied_response(refused)
-                start_response(status, [*headers, ("Content-Length", str(len(answer)))])
-                return [answer]
+                return _answered(start_response, *denied_response(refused))
         with self._lock:
             # Materialise the body inside the lock: the write happens while it is produced.
             return list(self._app(environ, start_response))
+
+
+def _answered(
+    start_response: Callable[..., Any], status: str, headers: list[tuple[str, str]], answer: bytes
+) -> list[bytes]:
+    start_response(status, [*headers, ("Content-Length", str(len(answer)))])
+    return [answer]
 
 
 class _QuietChannel(HTTPChannel):  # type: ignore[misc]  # waitress ships no type hints

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 from botocore.exceptions import ClientError
 from hypothesis import given
@@ -177,3 +178,78 @@ def test_over_http_moto_answers_what_dynamodb_answers_a_refused_request(
         TableName=TABLE, Key={"pk": {"S": "CURSOR#deal-sweep"}, "sk": {"S": "STATE"}}
     )
     assert "Item" in item
+
+
+@given(
+    st.one_of(
+        st.binary(max_size=60),
+        st.recursive(
+            st.none() | st.booleans() | st.text(max_size=8),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(
+                    st.sampled_from(
+                        [
+                            "TableName",
+                            "Key",
+                            "Item",
+                            "RequestItems",
+                            "TransactItems",
+                            "Keys",
+                            "pk",
+                            "PutRequest",
+                            "Put",
+                            "KeyConditionExpression",
+                            "ExpressionAttributeValues",
+                        ]
+                    ),
+                    inner,
+                    max_size=4,
+                )
+            ),
+            max_leaves=12,
+        ).map(lambda value: json.dumps(value).encode()),
+    )
+)
+def test_a_body_of_any_shape_is_allowed_refused_or_called_malformed(body: bytes) -> None:
+    checked = policies()
+
+    def outcome(operation: str) -> str:
+        try:
+            refused = checked.denial(signed_by("DealSweepFunction", operation), body)
+        except iam.MalformedRequest as malformed:
+            return f"malformed: {malformed}"
+        return refused or "allowed"
+
+    for operation in ("GetItem", "PutItem", "Query", "BatchWriteItem", "BatchGetItem", "TransactWriteItems"):
+        answer = outcome(operation)
+        assert (
+            answer == "allowed"
+            or answer.startswith("malformed: the request body")
+            or "not authorized" in answer
+        )
+
+
+def test_over_http_a_body_that_is_not_json_gets_dynamodbs_400_and_changes_nothing(
+    enforcing_moto: tuple[MotoServer, str],
+) -> None:
+    _, url = enforcing_moto
+    owner = client(url, "testing")
+    if TABLE not in owner.list_tables()["TableNames"]:  # moto's backend outlives one server
+        create_table_from_template(owner, "SyncTable", TABLE)
+    headers = {
+        "Authorization": "AWS4-HMAC-SHA256 Credential="
+        f"{iam.access_key('DealSweepFunction')}/20261205/eu-central-1/dynamodb/aws4_request, "
+        "SignedHeaders=host, Signature=x",
+        "X-Amz-Target": "DynamoDB_20120810.PutItem",
+        "Content-Type": "application/x-amz-json-1.0",
+    }
+
+    cut_short = put("B24#DEAL#malformed")[:-2]
+
+    answer = httpx.post(url, content=cut_short, headers=headers)
+
+    assert answer.status_code == 400
+    assert answer.json()["__type"].endswith("#SerializationException")
+    key = {"pk": {"S": "B24#DEAL#malformed"}, "sk": {"S": "x"}}
+    assert "Item" not in owner.get_item(TableName=TABLE, Key=key)
