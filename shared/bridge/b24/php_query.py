@@ -107,9 +107,7 @@ def _compact_name(name: str) -> str:
 
 
 def _compact_value(text: str) -> str:
-    if _UNRESERVED.fullmatch(text) or _REFERENCE.fullmatch(text):
-        return text
-    return quote(text, safe="")
+    return text if _REFERENCE.fullmatch(text) else _quoted(text)
 
 
 def parse_key(key: str) -> list[str]:
