@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,12 +48,21 @@ TABLE_NAMES = (
 )
 
 
+RowKey = Callable[[dict[str, Any]], Hashable]
+
+
 @dataclass
 class Table:
-    """Rows by text key (composite keys allowed) plus the next numeric ID to hand out."""
+    """Rows by text key (composite keys allowed) plus the next numeric ID to hand out.
+
+    `having` answers "which rows have this value" without a scan, as a portal's database index
+    does: a uniqueness check per write over a scan made a 10 000-product load quadratic. The
+    indexes are built on first use and kept by `put` and `delete`, so rows are never changed in
+    place: a changed row is put again."""
 
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)
     next_id: int = 1
+    _indexes: dict[RowKey, dict[Hashable, set[str]]] = field(default_factory=dict, repr=False, compare=False)
 
     def new_id(self) -> int:
         value = self.next_id
@@ -64,7 +73,11 @@ class Table:
         return self.rows.get(str(key))
 
     def put(self, key: Any, row: dict[str, Any]) -> dict[str, Any]:
-        self.rows[str(key)] = row
+        text = str(key)
+        self._unindex(text)
+        self.rows[text] = row
+        for value_of, index in self._indexes.items():
+            index.setdefault(value_of(row), set()).add(text)
         return row
 
     def insert(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -73,10 +86,31 @@ class Table:
         return self.put(row["id"], row)
 
     def delete(self, key: Any) -> dict[str, Any] | None:
+        self._unindex(str(key))
         return self.rows.pop(str(key), None)
 
     def values(self) -> Iterator[dict[str, Any]]:
         return iter(list(self.rows.values()))
+
+    def having(self, value_of: RowKey, value: Hashable) -> list[dict[str, Any]]:
+        """The rows whose `value_of(row)` is `value`."""
+        index = self._indexes.get(value_of)
+        if index is None:
+            index = self._indexes[value_of] = {}
+            for text, row in self.rows.items():
+                index.setdefault(value_of(row), set()).add(text)
+        return [self.rows[text] for text in sorted(index.get(value, ()))]
+
+    def _unindex(self, text: str) -> None:
+        old = self.rows.get(text)
+        if old is None:
+            return
+        for value_of, index in self._indexes.items():
+            holders = index.get(value_of(old))
+            if holders is not None:
+                holders.discard(text)
+                if not holders:
+                    del index[value_of(old)]
 
     def to_json(self) -> dict[str, Any]:
         return {"next_id": self.next_id, "rows": self.rows}

@@ -422,6 +422,11 @@ def _price_values(call: Call, fields: Mapping[str, Any], current: dict[str, Any]
     return row
 
 
+def _price_slot(row: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """What a product holds one price of: its price type from a quantity on."""
+    return row["productId"], row["catalogGroupId"], row.get("quantityFrom")
+
+
 def _store_price(call: Call, row: dict[str, Any]) -> dict[str, Any]:
     table = call.portal.table("prices")
     if "id" not in row:
@@ -433,12 +438,7 @@ def _store_price(call: Call, row: dict[str, Any]) -> dict[str, Any]:
 @method("catalog.price.add")
 def price_add(call: Call) -> dict[str, Any]:
     row = _price_values(call, _require_fields(call), None)
-    if any(
-        p["productId"] == row["productId"]
-        and p["catalogGroupId"] == row["catalogGroupId"]
-        and p.get("quantityFrom") == row.get("quantityFrom")
-        for p in call.portal.table("prices").values()
-    ):
+    if call.portal.table("prices").having(_price_slot, _price_slot(row)):
         raise errors.catalog(0, "A price of this type already exists for the product")
     return {"price": _store_price(call, row)}
 
