@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from bridge.b24.php_query import unflatten
-from sandbox.b24 import errors
+from bridge.b24.php_query import QueryRejected, unflatten
+from sandbox.b24 import errors, transport
 from sandbox.b24.registry import Call, Result, method
 
 MAX_COMMANDS = 50
@@ -77,7 +77,20 @@ def batch(call: Call) -> Result:
     nexts: dict[str, Any] = {}
     times: dict[str, Any] = {}
     for key, command in commands.items():
-        name, params = parse_command(str(command), results)
+        try:
+            name, params = parse_command(str(command), results)
+        except QueryRejected as exc:
+            # Refused like the same parameters sent on their own (transport.read_params).
+            error = transport.invalid_request(f"Request {exc}")
+            name = str(command).partition("?")[0].strip()
+            call.sub_calls.append(
+                {"method": name.lower(), "params": {}, "status": error.status, "batch_key": str(key)}
+                | {"error": error.code}
+            )
+            failures[str(key)] = error.body()
+            if halt:
+                break
+            continue
         outcome = call.dispatcher.run(name, params, call.events, in_batch=True, auth=call.auth)
         call.sub_calls.append(
             {"method": name.lower(), "params": params, "status": outcome.status, "batch_key": str(key)}

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
-from bridge.b24.php_query import decode, unflatten
+from bridge.b24.php_query import QueryRejected, decode, unflatten
 from sandbox.b24 import errors
 
 
@@ -21,8 +21,24 @@ def split_method(raw: str) -> str:
     return name
 
 
+def invalid_request(description: str) -> errors.B24Error:
+    """A request the portal cannot read (README §1.4 `INVALID_REQUEST`, 400)."""
+    return errors.B24Error("INVALID_REQUEST", description, 400)
+
+
 async def read_params(request: Request) -> dict[str, Any]:
-    """Query string merged with the body: JSON, x-www-form-urlencoded or multipart (PHP bracket keys)."""
+    """Query string merged with the body: JSON, x-www-form-urlencoded or multipart (PHP bracket keys).
+
+    A bracket name nested deeper than PHP's `max_input_nesting_level` (64) is refused with 400
+    INVALID_REQUEST rather than decoded (docs/sandbox-b24.md, needs a live check: PHP itself
+    drops such a variable)."""
+    try:
+        return await _read_params(request)
+    except QueryRejected as exc:
+        raise invalid_request(f"Request {exc}") from None
+
+
+async def _read_params(request: Request) -> dict[str, Any]:
     params: dict[str, Any] = decode(request.url.query) if request.url.query else {}
     body = await request.body()
     if not body:
@@ -32,7 +48,7 @@ async def read_params(request: Request) -> dict[str, Any]:
         try:
             data = json.loads(body)
         except ValueError:
-            raise errors.B24Error("INVALID_REQUEST", "Request body is not valid JSON", 400) from None
+            raise invalid_request("Request body is not valid JSON") from None
         if isinstance(data, dict):
             params.update(data)
         return params

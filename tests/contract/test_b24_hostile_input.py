@@ -1,0 +1,70 @@
+"""The Bitrix24 emulator's REST endpoints against hostile and malformed input (README §1.2, §1.4):
+every answer is a portal answer, a success envelope or a 4xx error envelope, never a crash."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sandbox.world.rest import B24Rest
+
+pytestmark = pytest.mark.contract
+
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+JSON_TYPE = {"content-type": "application/json"}
+
+
+def post(
+    rest: B24Rest, method: str, body: bytes | str, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    content = body.encode("utf-8") if isinstance(body, str) else body
+    answer = rest.client.post(f"{rest.base}/{method}", content=content, headers=headers or FORM)
+    return answer.status_code, answer.json()
+
+
+def assert_refused(status: int, body: Any, code: str | int, text: str) -> None:
+    assert status == 400, body
+    assert body["error"] == code
+    assert text in body["error_description"], body
+
+
+# -- bracket names nested past PHP's max_input_nesting_level ----------------------------------
+
+DEEP_NAME = "fields" + "[a]" * 65  # 65 bracket levels; PHP's default limit is 64
+
+
+def test_a_bracket_name_nested_past_64_levels_is_refused_in_a_form_body(rest: B24Rest) -> None:
+    status, body = post(rest, "crm.deal.add", f"fields[TITLE]=x&{DEEP_NAME}=1")
+
+    assert_refused(status, body, "INVALID_REQUEST", "nested deeper than 64 levels")
+
+
+def test_a_bracket_name_nested_past_64_levels_is_refused_in_the_query_string(rest: B24Rest) -> None:
+    answer = rest.client.get(f"{rest.base}/crm.deal.list?{DEEP_NAME}=1")
+
+    assert_refused(answer.status_code, answer.json(), "INVALID_REQUEST", "nested deeper than 64 levels")
+
+
+def test_a_bracket_name_nested_past_64_levels_is_refused_in_a_multipart_form(rest: B24Rest) -> None:
+    answer = rest.client.post(f"{rest.base}/crm.deal.add", files=[(DEEP_NAME, (None, b"1"))])
+
+    assert_refused(answer.status_code, answer.json(), "INVALID_REQUEST", "nested deeper than 64 levels")
+
+
+def test_a_batch_command_nested_past_64_levels_fails_alone(rest: B24Rest) -> None:
+    status, body = rest.send(
+        "batch", {"cmd": {"deep": f"crm.deal.add?{DEEP_NAME}=1", "fine": "crm.deal.add?fields[TITLE]=x"}}
+    )
+
+    assert status == 200
+    assert body["result"]["result"] == {"fine": 1}
+    error = body["result"]["result_error"]["deep"]
+    assert error["error"] == "INVALID_REQUEST"
+    assert "nested deeper than 64 levels" in error["error_description"]
+
+
+def test_a_bracket_name_of_64_levels_is_still_read(rest: B24Rest) -> None:
+    status, body = post(rest, "crm.deal.add", "fields[TITLE]=x&fields[UF_CRM_1]" + "[a]" * 63 + "=1")
+
+    assert status == 200, body
