@@ -21,17 +21,34 @@ def split_method(raw: str) -> str:
     return name
 
 
+# The default `depth` of PHP's json_decode: JSON nested deeper is not read.
+JSON_MAX_DEPTH = 512
+
+
 def invalid_request(description: str) -> errors.B24Error:
     """A request the portal cannot read (README §1.4 `INVALID_REQUEST`, 400)."""
     return errors.B24Error("INVALID_REQUEST", description, 400)
 
 
+def _json_depth(value: Any) -> int:
+    """Levels of nested arrays/objects, as json_decode counts them (walked without recursion)."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth)
+            pending.extend(
+                (child, depth + 1) for child in (node.values() if isinstance(node, dict) else node)
+            )
+    return deepest
+
+
 async def read_params(request: Request) -> dict[str, Any]:
     """Query string merged with the body: JSON, x-www-form-urlencoded or multipart (PHP bracket keys).
 
-    A bracket name nested deeper than PHP's `max_input_nesting_level` (64) is refused with 400
-    INVALID_REQUEST rather than decoded (docs/sandbox-b24.md, needs a live check: PHP itself
-    drops such a variable)."""
+    A bracket name nested deeper than PHP's `max_input_nesting_level` (64), or JSON nested deeper
+    than json_decode's depth (512), is refused with 400 INVALID_REQUEST rather than decoded
+    (docs/sandbox-b24.md, needs a live check)."""
     try:
         return await _read_params(request)
     except QueryRejected as exc:
@@ -47,8 +64,10 @@ async def _read_params(request: Request) -> dict[str, Any]:
     if "json" in content_type:
         try:
             data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise invalid_request("Request body is not valid JSON") from None
+        if _json_depth(data) > JSON_MAX_DEPTH:
+            raise invalid_request(f"Request body is nested deeper than {JSON_MAX_DEPTH} levels")
         if isinstance(data, dict):
             params.update(data)
         return params

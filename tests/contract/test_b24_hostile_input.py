@@ -68,3 +68,28 @@ def test_a_bracket_name_of_64_levels_is_still_read(rest: B24Rest) -> None:
     status, body = post(rest, "crm.deal.add", "fields[TITLE]=x&fields[UF_CRM_1]" + "[a]" * 63 + "=1")
 
     assert status == 200, body
+
+
+# -- JSON nested past json_decode's depth ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [
+        ('{"fields": {"TITLE": ' + "[" * 3000 + "]" * 3000 + "}}", "nested deeper than 512 levels"),
+        ("[" * 100_000, "not valid JSON"),
+        ('{"a":' * 100_000, "not valid JSON"),
+    ],
+    ids=["3000 levels", "100000 levels unclosed", "100000 objects unclosed"],
+)
+def test_json_nested_past_512_levels_is_refused(rest: B24Rest, body: str, text: str) -> None:
+    status, answer = post(rest, "crm.deal.add", body, JSON_TYPE)
+
+    assert_refused(status, answer, "INVALID_REQUEST", text)
+
+
+def test_json_of_512_levels_is_still_read(rest: B24Rest) -> None:
+    title = "[" * 510 + "]" * 510  # with `fields`' own object and the body's: 512
+    status, answer = post(rest, "crm.deal.add", '{"fields": {"TITLE": ' + title + "}}", JSON_TYPE)
+
+    assert status == 200, answer
