@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timezone
 from typing import Any
 
-from sandbox.b24 import clock
+from sandbox.b24 import clock, numbers
 
 # Reference types whose values are numeric IDs.
 _ID_TYPES = frozenset(
@@ -72,16 +72,10 @@ def normalize(type_: str, value: Any, tz: timezone) -> Any:
     if value is None or (value == "" and type_ != "string"):
         return None
     if type_ in _ID_TYPES or type_ == "enumeration":
-        try:
-            return int(float(str(value)))
-        except ValueError:
-            return None
+        number = numbers.finite(str(value))
+        return None if number is None else int(number)
     if type_ in ("double", "money"):
-        text = str(value).split("|")[0]
-        try:
-            return float(text)
-        except ValueError:
-            return None
+        return numbers.finite(str(value).split("|")[0])
     if type_ == "char":
         return "Y" if str(value).upper() in ("Y", "1", "TRUE") else "N"
     if type_ == "boolean":

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from bridge.b24.php_query import encode
 from sandbox.world.rest import B24Rest
 
 pytestmark = pytest.mark.contract
@@ -93,3 +94,73 @@ def test_json_of_512_levels_is_still_read(rest: B24Rest) -> None:
     status, answer = post(rest, "crm.deal.add", '{"fields": {"TITLE": ' + title + "}}", JSON_TYPE)
 
     assert status == 200, answer
+
+
+# -- numbers a double cannot hold: NaN, infinities, 1e400 ---------------------------------------
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_the_non_json_constants_are_refused_as_invalid_json(rest: B24Rest, literal: str) -> None:
+    body = '{"fields": {"iblockId": 23, "name": "Болт", "weight": ' + literal + "}}"
+
+    status, answer = post(rest, "catalog.product.add", body, JSON_TYPE)
+
+    assert_refused(status, answer, "INVALID_REQUEST", "not valid JSON")
+
+
+def _hostile_number_calls(product: int, deal: int, number: Any) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        ("catalog.product.add", {"fields": {"iblockId": 23, "name": "Болт", "weight": number}}),
+        ("catalog.product.update", {"id": product, "fields": {"width": number, "quantity": number}}),
+        ("catalog.section.add", {"fields": {"iblockId": 23, "name": "Крепёж", "sort": number}}),
+        (
+            "catalog.price.add",
+            {
+                "fields": {
+                    "productId": product,
+                    "catalogGroupId": 1,
+                    "price": 1,
+                    "currency": "RUB",
+                    "quantityFrom": number,
+                }
+            },
+        ),
+        ("crm.deal.add", {"fields": {"TITLE": "x", "ASSIGNED_BY_ID": number, "OPPORTUNITY": number}}),
+        ("crm.item.add", {"entityTypeId": 2, "fields": {"title": "x", "opportunity": number}}),
+        (
+            "crm.deal.productrows.set",
+            {"id": deal, "rows": [{"PRODUCT_ID": number, "PRICE": number, "QUANTITY": 1}]},
+        ),
+    ]
+
+
+@pytest.mark.parametrize("number", ["nan", "inf", "-Infinity", "1e400", pytest.param(10**400, id="10**400")])
+@pytest.mark.parametrize("encoding", ["json", "form"])
+def test_a_number_a_double_cannot_hold_is_no_number(rest: B24Rest, number: Any, encoding: str) -> None:
+    product = rest.call("catalog.product.add", {"fields": {"iblockId": 23, "name": "Гайка"}})["element"]["id"]
+    deal = rest.call("crm.deal.add", {"fields": {"TITLE": "Сделка"}})
+    for method, params in _hostile_number_calls(product, deal, number):
+        if encoding == "json":
+            status, answer = rest.send(method, params)
+        else:
+            status, answer = post(rest, method, encode(params))
+
+        assert status == 200, (method, answer)
+    # Read back, everything stored renders as JSON.
+    assert rest.call(
+        "catalog.product.list", {"filter": {"iblockId": 23}, "select": ["id", "iblockId", "weight"]}
+    )
+    assert rest.call("catalog.section.list", {"filter": {"iblockId": 23}})
+    assert rest.call("catalog.price.list", {"filter": {"productId": product}})
+    assert rest.call("crm.deal.list", {"select": ["*"]})
+
+
+def test_1e400_in_json_reads_like_the_same_digits_in_a_form(rest: B24Rest) -> None:
+    _, from_json = post(
+        rest, "catalog.product.add", '{"fields": {"iblockId": 23, "name": "a", "weight": 1e400}}', JSON_TYPE
+    )
+    _, from_form = post(
+        rest, "catalog.product.add", "fields[iblockId]=23&fields[name]=a&fields[weight]=1e400"
+    )
+
+    assert from_json["result"]["element"]["weight"] == from_form["result"]["element"]["weight"] == "1e400"

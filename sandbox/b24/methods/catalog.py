@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sandbox.b24 import clock, errors, query
+from sandbox.b24 import clock, errors, numbers, query
 from sandbox.b24.methods import catalog_properties
 from sandbox.b24.registry import Call, Result, method
 from sandbox.b24.state import Portal
@@ -121,9 +121,8 @@ def _num(value: Any) -> Any:
     """Native number as the catalog returns it: int when whole."""
     if value in (None, ""):
         return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
+    number = numbers.finite(value)
+    if number is None:
         return value
     return int(number) if number.is_integer() else number
 

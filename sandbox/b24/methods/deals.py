@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from sandbox.b24 import clock, crm_entity, errors, query
+from sandbox.b24 import clock, crm_entity, errors, numbers, query
 from sandbox.b24.fields import F
 from sandbox.b24.methods import statuses
 from sandbox.b24.registry import Call, Result, method
@@ -187,10 +187,8 @@ crm_entity.register(DEAL, add=_add, update=_update, cascade_delete=_delete_rows,
 
 # -- product rows ------------------------------------------------------------------------------
 def _number(value: Any, default: float) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return default
+    number = numbers.finite(value)
+    return default if number is None else number
 
 
 def _price_row(call: Call, deal_id: int, index: int, row: Mapping[str, Any]) -> dict[str, Any]:
