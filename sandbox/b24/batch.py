@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from bridge.b24.php_query import QueryRejected, unflatten
-from sandbox.b24 import errors, transport
+from sandbox.b24 import errors, numbers, transport
 from sandbox.b24.registry import Call, Result, method
 
 MAX_COMMANDS = 50
@@ -22,8 +22,9 @@ def _truthy(value: Any) -> bool:
 def _lookup(results: Mapping[str, Any], key: str, path: str) -> str:
     node: Any = results.get(key)
     for part in re.findall(r"\[([^\]]*)\]", path):
-        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
+        index = numbers.digits(part)
+        if isinstance(node, list) and index is not None and index < len(node):
+            node = node[index]
         elif isinstance(node, Mapping) and part in node:
             node = node[part]
         else:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from sandbox.b24 import clock, errors, query
+from sandbox.b24 import clock, errors, numbers, query
 from sandbox.b24.fields import FieldDef, kind_of_type, normalize, render
 from sandbox.b24.registry import Call, Handler, Result, method
 from sandbox.b24.state import Portal
@@ -501,11 +501,12 @@ class Binding:
         items = list(items.values()) if isinstance(items, Mapping) else items
         links = []
         for index, item in enumerate(items):
-            if not isinstance(item, Mapping) or not str(item.get(self.key, "")).isdigit():
+            linked = numbers.digits(item.get(self.key, "")) if isinstance(item, Mapping) else None
+            if linked is None:
                 raise errors.legacy("The parameter 'items' is invalid.")
             links.append(
                 {
-                    self.key: int(item[self.key]),
+                    self.key: linked,
                     "SORT": int(item.get("SORT") or (index + 1) * 10),
                     "ROLE_ID": 0,
                     "IS_PRIMARY": "Y" if str(item.get("IS_PRIMARY", "N")).upper() == "Y" else "N",

@@ -27,3 +27,18 @@ def json_float(text: str) -> float | str:
 def not_json(name: str) -> Any:
     """`NaN`, `Infinity` and `-Infinity` are not JSON (RFC 8259; PHP's json_decode refuses them)."""
     raise ValueError(f"{name} is not a JSON value")
+
+
+# PHP_INT_MAX has 19 digits; a longer run is no ID (and past 4 300 digits int() refuses it).
+_MAX_ID_DIGITS = 19
+
+
+def digits(value: Any) -> int | None:
+    """The integer `value` spells in ASCII digits (`"12"`, `12`); None for anything else.
+
+    Where the methods checked `str(value).isdigit()` before `int(value)`: `isdigit` also takes
+    "²" (which int() refuses) and "٣" (which no portal reads as 3), and runs of any length."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or len(text) > _MAX_ID_DIGITS:
+        return None
+    return int(text)

@@ -164,3 +164,75 @@ def test_1e400_in_json_reads_like_the_same_digits_in_a_form(rest: B24Rest) -> No
     )
 
     assert from_json["result"]["element"]["weight"] == from_form["result"]["element"]["weight"] == "1e400"
+
+
+# -- IDs that str.isdigit() takes and int() does not: "²", thousands of digits -------------------
+
+
+def _id_calls(ids: dict[str, int], bad: str) -> list[tuple[str, dict[str, Any]]]:
+    deal, contact, company, product = ids["deal"], ids["contact"], ids["company"], ids["product"]
+    return [
+        ("catalog.product.get", {"id": bad}),
+        ("catalog.productproperty.get", {"id": bad}),
+        ("catalog.price.modify", {"fields": {"product": {"id": bad, "prices": []}}}),
+        (
+            "catalog.price.modify",
+            {
+                "fields": {
+                    "product": {
+                        "id": product,
+                        "prices": [{"id": bad, "catalogGroupId": 1, "price": 1, "currency": "RUB"}],
+                    }
+                }
+            },
+        ),
+        ("crm.item.get", {"entityTypeId": 2, "id": bad}),
+        ("crm.deal.add", {"fields": {"TITLE": "x", "CONTACT_IDS": [bad]}}),
+        ("crm.deal.contact.items.set", {"id": deal, "items": [{"CONTACT_ID": bad}]}),
+        ("crm.contact.add", {"fields": {"NAME": "x", "COMPANY_IDS": [bad]}}),
+        ("crm.contact.add", {"fields": {"NAME": "x", "COMPANY_ID": bad}}),
+        ("crm.contact.company.add", {"id": bad, "fields": {"COMPANY_ID": company}}),
+        ("crm.contact.company.add", {"id": contact, "fields": {"COMPANY_ID": bad}}),
+        (
+            "crm.requisite.add",
+            {"fields": {"ENTITY_TYPE_ID": 4, "ENTITY_ID": bad, "PRESET_ID": 1, "NAME": "r"}},
+        ),
+        (
+            "crm.requisite.add",
+            {"fields": {"ENTITY_TYPE_ID": 4, "ENTITY_ID": company, "PRESET_ID": bad, "NAME": "r"}},
+        ),
+        ("crm.address.add", {"fields": {"TYPE_ID": bad, "ENTITY_TYPE_ID": 8, "ENTITY_ID": 1}}),
+        ("crm.address.add", {"fields": {"TYPE_ID": 1, "ENTITY_TYPE_ID": 8, "ENTITY_ID": bad}}),
+        ("im.notify.system.add", {"USER_ID": bad, "MESSAGE": "m"}),
+        (
+            "bizproc.workflow.start",
+            {"TEMPLATE_ID": bad, "DOCUMENT_ID": ["crm", "CCrmDocumentDeal", f"DEAL_{deal}"]},
+        ),
+        (
+            "bizproc.workflow.start",
+            {"TEMPLATE_ID": 1, "DOCUMENT_ID": ["crm", "CCrmDocumentDeal", f"DEAL_{bad}"]},
+        ),
+        ("crm.timeline.comment.add", {"fields": {"ENTITY_ID": bad, "ENTITY_TYPE": "deal", "COMMENT": "c"}}),
+        ("batch", {"cmd": {"a": "crm.deal.list", "b": f"crm.deal.get?id=$result[a][{bad}][ID]"}}),
+    ]
+
+
+@pytest.mark.parametrize("bad", ["²", "9" * 5000], ids=["superscript two", "5000 digits"])
+def test_an_id_that_is_no_ascii_number_is_refused_or_ignored(rest: B24Rest, bad: str) -> None:
+    company = rest.call("crm.company.add", {"fields": {"TITLE": "Альфа"}})
+    ids = {
+        "company": company,
+        "contact": rest.call("crm.contact.add", {"fields": {"NAME": "Елена"}}),
+        "deal": rest.call("crm.deal.add", {"fields": {"TITLE": "Сделка"}}),
+        "product": rest.call("catalog.product.add", {"fields": {"iblockId": 23, "name": "Болт"}})["element"][
+            "id"
+        ],
+    }
+    for method, params in _id_calls(ids, bad):
+        status, answer = rest.send(method, params)
+
+        assert status in (200, 400), (method, params, answer)
+        if status == 400:
+            assert set(answer) == {"error", "error_description"}
+        else:
+            assert "INTERNAL_SERVER_ERROR" not in str(answer), (method, answer)

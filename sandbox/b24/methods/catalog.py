@@ -135,10 +135,10 @@ def _require_fields(call: Call) -> dict[str, Any]:
 
 
 def _require_id(call: Call) -> int:
-    raw = call.param("id")
-    if not str(raw or "").isdigit():
+    found = numbers.digits(call.param("id") or "")
+    if found is None:
         raise errors.catalog(100, "Could not find value for parameter {id}")
-    return int(raw)
+    return found
 
 
 def inventory_on(portal: Portal) -> bool:
@@ -478,9 +478,8 @@ def price_modify(call: Call) -> dict[str, Any]:
     """Replaces the product's whole price set: with `id` updates, without creates, unlisted deleted."""
     fields = _require_fields(call)
     product = fields.get("product")
-    if not isinstance(product, Mapping) or not str(product.get("id", "")).isdigit():
+    if not isinstance(product, Mapping) or (product_id := numbers.digits(product.get("id", ""))) is None:
         raise errors.catalog(0, "Required field product.id is missing")
-    product_id = int(product["id"])
     _product(call, product_id)
     entries = product.get("prices") or []
     entries = list(entries.values()) if isinstance(entries, Mapping) else entries
@@ -489,7 +488,8 @@ def price_modify(call: Call) -> dict[str, Any]:
     kept: list[dict[str, Any]] = []
     for entry in entries:
         entry = dict(entry) | {"productId": product_id}
-        current = existing.get(int(entry["id"])) if str(entry.get("id", "")).isdigit() else None
+        price_id = numbers.digits(entry.get("id", ""))
+        current = existing.get(price_id) if price_id is not None else None
         row = _price_values(call, entry, current)
         kept.append(_store_price(call, row))
     kept_ids = {row["id"] for row in kept}

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sandbox.b24 import clock, errors, query
+from sandbox.b24 import clock, errors, numbers, query
 from sandbox.b24.registry import Call, Result, method
 from sandbox.b24.state import Portal
 
@@ -51,7 +51,9 @@ def _kind_of(name: str) -> str:
 
 
 def _int_or_none(value: Any) -> int | None:
-    return int(value) if str(value if value is not None else "").lstrip("-").isdigit() else None
+    text = str(value if value is not None else "")
+    number = numbers.digits(text.removeprefix("-"))
+    return None if number is None else -number if text.startswith("-") else number
 
 
 def _is_catalog(portal: Portal, iblock_id: Any) -> bool:
@@ -92,10 +94,10 @@ def _values(portal: Portal, fields: Mapping[str, Any], current: dict[str, Any] |
 
 
 def _require_id(call: Call) -> int:
-    raw = call.param("id")
-    if not str(raw or "").isdigit():
+    found = numbers.digits(call.param("id") or "")
+    if found is None:
         raise errors.catalog(100, "Could not find value for parameter {id}")
-    return int(raw)
+    return found
 
 
 def _existing(call: Call) -> dict[str, Any]:

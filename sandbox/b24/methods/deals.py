@@ -76,7 +76,8 @@ CONTACTS = crm_entity.Binding(DEAL, other="contact", key="CONTACT_ID", slot="_co
 
 def _apply_contacts(record: dict[str, Any], contact_ids: Any) -> None:
     ids = contact_ids if isinstance(contact_ids, list) else [contact_ids]
-    CONTACTS.set_ids(record, [int(c) for c in ids if str(c).strip().isdigit() and int(c) > 0])
+    found = (numbers.digits(str(c).strip()) for c in ids)
+    CONTACTS.set_ids(record, [c for c in found if c is not None and c > 0])
 
 
 def _set_stage(call: Call, record: dict[str, Any], stage_id: Any) -> None:
@@ -363,10 +364,10 @@ def _item_fields(call: Call) -> dict[str, Any]:
 
 
 def _item_id(call: Call) -> int:
-    raw = call.param("id")
-    if not str(raw or "").isdigit():
+    found = numbers.digits(call.param("id") or "")
+    if found is None:
         raise errors.missing_argument("id")
-    return int(raw)
+    return found
 
 
 def _item_record(call: Call, item_id: int) -> dict[str, Any]:

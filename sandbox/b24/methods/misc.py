@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sandbox.b24 import clock, errors, query
+from sandbox.b24 import clock, errors, numbers, query
 from sandbox.b24.apps import SCOPE_OF_PREFIX
 from sandbox.b24.registry import Call, Result, method
 
@@ -15,8 +15,8 @@ ATTACH_LIMIT = 60_000
 
 def _notify(call: Call, kind: str) -> int:
     portal = call.portal
-    user_id = call.param("user_id")
-    if not str(user_id or "").isdigit():
+    user_id = numbers.digits(call.param("user_id") or "")
+    if user_id is None:
         raise errors.B24Error("USER_ID_EMPTY", "User ID can't be empty", 400)
     message = str(call.param("message") or "").strip()
     if not message:
@@ -39,7 +39,7 @@ def _notify(call: Call, kind: str) -> int:
         {
             "id": new_id,
             "type": kind,
-            "user_id": int(user_id),
+            "user_id": user_id,
             "message": message,
             "message_out": call.param("message_out"),
             "tag": tag,
@@ -79,8 +79,8 @@ _DOCUMENT_CLASSES = {
 @method("bizproc.workflow.start")
 def workflow_start(call: Call) -> str:
     portal = call.portal
-    template = call.param("template_id")
-    if not str(template or "").isdigit() or int(template) <= 0:
+    template = numbers.digits(call.param("template_id") or "")
+    if template is None or template <= 0:
         raise errors.B24Error("ERROR_WRONG_WORKFLOW_ID", "Empty TEMPLATE_ID", 400)
     document = call.param("document_id")
     if isinstance(document, Mapping):
@@ -91,9 +91,10 @@ def workflow_start(call: Call) -> str:
     known = _DOCUMENT_CLASSES.get((module, doc_class))
     if known is not None:
         prefix, table = known
-        if not doc_id.startswith(prefix) or not doc_id[len(prefix) :].isdigit():
+        number = numbers.digits(doc_id[len(prefix) :]) if doc_id.startswith(prefix) else None
+        if number is None:
             raise errors.B24Error("", "Wrong DOCUMENT_ID!", 400)
-        if table is not None and portal.table(table).get(int(doc_id[len(prefix) :])) is None:
+        if table is not None and portal.table(table).get(number) is None:
             raise errors.B24Error("", "Document not found", 400)
     table_rows = portal.table("workflows")
     seq = table_rows.new_id()
@@ -103,7 +104,7 @@ def workflow_start(call: Call) -> str:
         seq,
         {
             "id": instance,
-            "template_id": int(template),
+            "template_id": template,
             "document_id": [module, doc_class, doc_id],
             "parameters": parameters if isinstance(parameters, Mapping | list) else {},
             "started_by": call.user_id,
@@ -124,12 +125,12 @@ def timeline_comment_add(call: Call) -> int:
     if not isinstance(fields, Mapping):
         raise errors.missing_argument("fields")
     entity_type = str(fields.get("ENTITY_TYPE") or "").lower()
-    entity_id = fields.get("ENTITY_ID")
+    entity_id = numbers.digits(fields.get("ENTITY_ID") or "")
     comment = str(fields.get("COMMENT") or "").strip()
-    if not entity_type or not str(entity_id or "").isdigit() or not comment:
+    if not entity_type or entity_id is None or not comment:
         raise errors.B24Error("INVALID_ARG_VALUE", "ENTITY_ID, ENTITY_TYPE and COMMENT are required", 400)
     table_name = _OWNERS.get(entity_type)
-    if table_name is None or call.portal.table(table_name).get(int(str(entity_id))) is None:
+    if table_name is None or call.portal.table(table_name).get(entity_id) is None:
         raise errors.B24Error("NOT_FOUND", "Not found.", 400)
     table = call.portal.table("timeline_comments")
     new_id = table.new_id()
@@ -139,7 +140,7 @@ def timeline_comment_add(call: Call) -> int:
         {
             "ID": new_id,
             "CREATED": clock.iso(clock.now(call.portal.config.tz)),
-            "ENTITY_ID": int(str(entity_id)),
+            "ENTITY_ID": entity_id,
             "ENTITY_TYPE": entity_type,
             "AUTHOR_ID": call.user_id,
             "COMMENT": comment,

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sandbox.b24 import crm_entity, errors
+from sandbox.b24 import crm_entity, errors, numbers
 from sandbox.b24.crm_entity import EntitySpec
 from sandbox.b24.fields import F, FieldDef
 from sandbox.b24.registry import Call, method
@@ -171,12 +171,11 @@ COMPANIES = crm_entity.Binding(CONTACT, other="company", key="COMPANY_ID", slot=
 def _contact_companies_from_fields(record: dict[str, Any], fields: Mapping[str, Any]) -> None:
     if "COMPANY_IDS" in fields:
         raw = fields["COMPANY_IDS"]
-        COMPANIES.set_ids(
-            record, [int(c) for c in (raw if isinstance(raw, list) else [raw]) if str(c).strip().isdigit()]
-        )
+        found = (numbers.digits(str(c).strip()) for c in (raw if isinstance(raw, list) else [raw]))
+        COMPANIES.set_ids(record, [c for c in found if c is not None])
     elif "COMPANY_ID" in fields:
-        cid = fields["COMPANY_ID"]
-        COMPANIES.set_ids(record, [int(cid)] if str(cid).isdigit() else [])
+        cid = numbers.digits(fields["COMPANY_ID"])
+        COMPANIES.set_ids(record, [cid] if cid is not None else [])
     else:
         record.setdefault("_companies", [])
         COMPANIES.sync_primary(record)
@@ -209,16 +208,16 @@ crm_entity.register(
 
 @method("crm.contact.company.add")
 def contact_company_add(call: Call) -> bool:
-    raw_id = call.param("id")
-    if not str(raw_id or "").isdigit() or int(raw_id) <= 0:
+    contact_id = numbers.digits(call.param("id") or "")
+    if contact_id is None or contact_id <= 0:
         raise errors.legacy("The parameter 'ownerEntityID' is invalid or not defined.")
-    record = call.portal.table("contacts").get(int(raw_id))
+    record = call.portal.table("contacts").get(contact_id)
     if record is None:
         raise errors.legacy("Not found")
     fields = {str(k).upper(): v for k, v in (call.fields() or {}).items()}
-    if not str(fields.get("COMPANY_ID", "")).isdigit():
+    company_id = numbers.digits(fields.get("COMPANY_ID", ""))
+    if company_id is None:
         raise errors.legacy("The parameter 'fields' must contain COMPANY_ID.")
-    company_id = int(fields["COMPANY_ID"])
     if call.portal.table("companies").get(company_id) is None:
         raise errors.legacy("Not found")
     links = record.setdefault("_companies", [])

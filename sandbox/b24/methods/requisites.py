@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sandbox.b24 import crm_entity, errors, query
+from sandbox.b24 import crm_entity, errors, numbers, query
 from sandbox.b24.fields import F, FieldDef, render
 from sandbox.b24.registry import Call, Result, method
 
@@ -102,15 +102,14 @@ def _add(call: Call) -> int:
     entity_type = str(fields.get("ENTITY_TYPE_ID", ""))
     if entity_type not in ("3", "4"):
         raise errors.legacy("ENTITY_TYPE_ID is not defined or invalid.")
-    if not str(fields.get("ENTITY_ID", "")).isdigit():
+    entity_id = numbers.digits(fields.get("ENTITY_ID", ""))
+    if entity_id is None:
         raise errors.legacy("ENTITY_ID is not defined or invalid.")
     owner_table = "contacts" if entity_type == "3" else "companies"
-    if portal.table(owner_table).get(int(fields["ENTITY_ID"])) is None:
+    if portal.table(owner_table).get(entity_id) is None:
         raise errors.legacy("Entity not found.")
-    if (
-        not str(fields.get("PRESET_ID", "")).isdigit()
-        or portal.table("presets").get(int(fields["PRESET_ID"])) is None
-    ):
+    preset_id = numbers.digits(fields.get("PRESET_ID", ""))
+    if preset_id is None or portal.table("presets").get(preset_id) is None:
         raise errors.legacy("PRESET_ID is not defined or invalid.")
     if not fields.get("NAME"):
         raise errors.legacy("NAME is not defined.")
@@ -229,14 +228,16 @@ def _address_key(row: Mapping[str, Any]) -> str:
 
 def _address_key_fields(call: Call) -> tuple[dict[str, Any], int, int, int]:
     fields = {str(k).upper(): v for k, v in call.fields().items()}
-    if not str(fields.get("TYPE_ID", "")).isdigit() or int(fields["TYPE_ID"]) not in ADDRESS_TYPES:
+    type_id = numbers.digits(fields.get("TYPE_ID", ""))
+    if type_id is None or type_id not in ADDRESS_TYPES:
         raise errors.legacy("TYPE_ID is not defined or invalid.")
     if str(fields.get("ENTITY_TYPE_ID", "")) != "8":
         # Modern portals keep addresses on requisites (8); leads (1) are not emulated.
         raise errors.legacy("ENTITY_TYPE_ID is not defined or invalid.")
-    if not str(fields.get("ENTITY_ID", "")).isdigit():
+    entity_id = numbers.digits(fields.get("ENTITY_ID", ""))
+    if entity_id is None:
         raise errors.legacy("ENTITY_ID is not defined or invalid.")
-    return fields, int(fields["TYPE_ID"]), 8, int(fields["ENTITY_ID"])
+    return fields, type_id, 8, entity_id
 
 
 def _render_address(row: Mapping[str, Any]) -> dict[str, Any]:
