@@ -236,3 +236,23 @@ def test_an_id_that_is_no_ascii_number_is_refused_or_ignored(rest: B24Rest, bad:
             assert set(answer) == {"error", "error_description"}
         else:
             assert "INTERNAL_SERVER_ERROR" not in str(answer), (method, answer)
+
+
+# -- event.offline.get with a limit that is no whole number ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "limit", ["abc", " ", "1.5", "²", ["1"], {"a": 1}], ids=["abc", "space", "1.5", "²", "list", "object"]
+)
+def test_an_offline_event_limit_that_is_no_whole_number_reads_as_the_default(
+    rest: B24Rest, limit: Any
+) -> None:
+    rest.call(
+        "event.bind", {"event": "ONCRMDEALADD", "handler": "https://h.invalid/", "event_type": "offline"}
+    )
+    for title in ("a", "b"):
+        rest.call("crm.deal.add", {"fields": {"TITLE": title}})
+
+    events = rest.call("event.offline.get", {"limit": limit, "clear": 0})["events"]
+
+    assert len(events) == 2

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sandbox.b24 import errors
+from sandbox.b24 import errors, numbers
 from sandbox.b24.registry import Call, method
 
 KNOWN_EVENTS = frozenset(
@@ -114,7 +114,11 @@ def event_unbind(call: Call) -> dict[str, int]:
 @method("event.offline.get")
 def event_offline_get(call: Call) -> dict[str, Any]:
     table = call.portal.table("offline_events")
-    limit = int(call.param("limit") or 50)
+    raw_limit = call.param("limit")
+    # A limit that is no whole number reads as the default (docs/sandbox-b24.md, needs a live check).
+    limit = 50 if raw_limit in (None, "") else numbers.digits(raw_limit)
+    if limit is None:
+        limit = 50
     clear = str(call.param("clear", 1)) not in ("0", "false", "N")
     rows = sorted((r for r in table.values() if r.get("PROCESS_ID") is None), key=lambda r: r["ID"])[:limit]
     process_id = uuid.uuid4().hex
