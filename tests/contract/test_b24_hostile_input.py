@@ -256,3 +256,31 @@ def test_an_offline_event_limit_that_is_no_whole_number_reads_as_the_default(
     events = rest.call("event.offline.get", {"limit": limit, "clear": 0})["events"]
 
     assert len(events) == 2
+
+
+# -- a funnel (category) id that is no integer ----------------------------------------------------
+
+
+@pytest.mark.parametrize("category", [[0], [1, 2]], ids=["one", "two"])
+def test_a_new_deal_in_a_category_that_is_a_list_is_refused(rest: B24Rest, category: Any) -> None:
+    for method, params in [
+        ("crm.deal.add", {"fields": {"TITLE": "x", "CATEGORY_ID": category}}),
+        ("crm.item.add", {"entityTypeId": 2, "fields": {"title": "x", "categoryId": category}}),
+    ]:
+        status, answer = rest.send(method, params)
+
+        assert_refused(status, answer, "", "is not found")
+
+
+@pytest.mark.parametrize(
+    "category", [[1], {"a": 1}, "abc", "1.5", "²"], ids=["list", "object", "abc", "1.5", "²"]
+)
+def test_a_move_to_a_category_that_is_no_integer_is_not_found(rest: B24Rest, category: Any) -> None:
+    deal = rest.call("crm.deal.add", {"fields": {"TITLE": "Сделка"}})
+
+    status, answer = rest.send(
+        "crm.item.update", {"entityTypeId": 2, "id": deal, "fields": {"categoryId": category}}
+    )
+
+    assert_refused(status, answer, "NOT_FOUND", "not found")
+    assert rest.call("crm.deal.get", {"id": deal})["CATEGORY_ID"] == "0"

@@ -125,8 +125,9 @@ def create_deal(call: Call, fields: Mapping[str, Any]) -> int:
     }
     upper = {str(k).upper(): v for k, v in fields.items()}
     crm_entity.apply_fields(call, DEAL, record, upper, creating=True)
-    category_id = int(record.get("CATEGORY_ID") or 0)
-    if statuses.category(portal, category_id) is None:
+    category_id = record.get("CATEGORY_ID") or 0
+    # A list sent as CATEGORY_ID stays one after normalizing: no category either.
+    if not isinstance(category_id, int) or statuses.category(portal, category_id) is None:
         raise errors.legacy(f"Category ID {category_id} is not found.")
     record["CATEGORY_ID"] = category_id
     if not record.get("TITLE"):
@@ -398,9 +399,12 @@ def item_update(call: Call) -> dict[str, Any]:
     record = _item_record(call, deal_id)
     fields = _item_fields(call)
     new_category = fields.pop("CATEGORY_ID", None)
-    moving = new_category not in (None, "") and int(new_category) != int(record["CATEGORY_ID"])
+    current = int(record["CATEGORY_ID"])
+    category_id = current if new_category in (None, "") else numbers.digits(new_category)
+    if category_id is None:
+        raise errors.B24Error("NOT_FOUND", f"Category {new_category} not found", 400)
+    moving = category_id != current
     if moving:
-        category_id = int(new_category)
         if statuses.category(call.portal, category_id) is None:
             raise errors.B24Error("NOT_FOUND", f"Category {category_id} not found", 400)
         stage = fields.pop("STAGE_ID", None) or statuses.first_stage(call.portal, category_id)
