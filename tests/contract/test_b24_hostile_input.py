@@ -284,3 +284,36 @@ def test_a_move_to_a_category_that_is_no_integer_is_not_found(rest: B24Rest, cat
 
     assert_refused(status, answer, "NOT_FOUND", "not found")
     assert rest.call("crm.deal.get", {"id": deal})["CATEGORY_ID"] == "0"
+
+
+# -- catalog prices of the wrong shape ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [[1000], {"a": 1}], ids=["list", "object"])
+@pytest.mark.parametrize("field", ["quantityFrom", "price", "productId", "catalogGroupId"])
+def test_a_price_field_that_is_a_list_or_object_is_refused(rest: B24Rest, field: str, value: Any) -> None:
+    product = rest.call("catalog.product.add", {"fields": {"iblockId": 23, "name": "Болт"}})["element"]["id"]
+    fields = {"productId": product, "catalogGroupId": 1, "price": 1, "currency": "RUB"}
+    price = rest.call("catalog.price.add", {"fields": fields})["price"]["id"]
+
+    added = rest.send("catalog.price.add", {"fields": fields | {field: value}})
+    updated = rest.send("catalog.price.update", {"id": price, "fields": {field: value}})
+
+    for status, answer in (added, updated):
+        assert_refused(status, answer, 0, f"Field {field} must be a number")
+    assert rest.call("catalog.price.list", {"filter": {"productId": product}})["prices"][0]["price"] == 1
+
+
+@pytest.mark.parametrize(
+    "prices",
+    [5, "abc", ["abc"], [[1]], {"0": "x"}],
+    ids=["number", "text", "list of text", "list of list", "object of text"],
+)
+def test_price_modify_with_prices_that_are_no_list_of_prices_is_refused(rest: B24Rest, prices: Any) -> None:
+    product = rest.call("catalog.product.add", {"fields": {"iblockId": 23, "name": "Болт"}})["element"]["id"]
+
+    status, answer = rest.send(
+        "catalog.price.modify", {"fields": {"product": {"id": product, "prices": prices}}}
+    )
+
+    assert_refused(status, answer, 0, "must be an array of prices")

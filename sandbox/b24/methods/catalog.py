@@ -408,6 +408,8 @@ def _price_values(call: Call, fields: Mapping[str, Any], current: dict[str, Any]
     row = dict(current or {"extraId": None, "quantityFrom": None, "quantityTo": None})
     for key in ("productId", "catalogGroupId", "price", "currency", "quantityFrom", "quantityTo", "extraId"):
         if key in fields:
+            if key != "currency" and isinstance(fields[key], Mapping | list):
+                raise errors.catalog(0, f"Field {key} must be a number")
             row[key] = fields[key] if key == "currency" else _num(fields[key])
     for key in ("productId", "catalogGroupId", "price", "currency"):
         if row.get(key) in (None, ""):
@@ -483,6 +485,8 @@ def price_modify(call: Call) -> dict[str, Any]:
     _product(call, product_id)
     entries = product.get("prices") or []
     entries = list(entries.values()) if isinstance(entries, Mapping) else entries
+    if not isinstance(entries, list) or not all(isinstance(entry, Mapping) for entry in entries):
+        raise errors.catalog(0, "Field product.prices must be an array of prices")
     table = call.portal.table("prices")
     existing = {p["id"]: p for p in table.values() if p["productId"] == product_id}
     kept: list[dict[str, Any]] = []
