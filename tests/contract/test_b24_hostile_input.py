@@ -317,3 +317,28 @@ def test_price_modify_with_prices_that_are_no_list_of_prices_is_refused(rest: B2
     )
 
     assert_refused(status, answer, 0, "must be an array of prices")
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["abc", "0000-00-00", {"a": 1}, [1], "nan", "1e400"],
+    ids=["abc", "date", "object", "list", "nan", "1e400"],
+)
+def test_a_purchasing_price_that_is_no_number_is_refused(rest: B24Rest, value: Any) -> None:
+    product = rest.call(
+        "catalog.product.add", {"fields": {"iblockId": 23, "name": "Болт", "purchasingPrice": 2}}
+    )
+
+    added = rest.send(
+        "catalog.product.add", {"fields": {"iblockId": 23, "name": "Гайка", "purchasingPrice": value}}
+    )
+    updated = rest.send(
+        "catalog.product.update", {"id": product["element"]["id"], "fields": {"purchasingPrice": value}}
+    )
+
+    for status, answer in (added, updated):
+        assert_refused(status, answer, 0, "Field purchasingPrice must be a number")
+    assert (
+        rest.call("catalog.product.get", {"id": product["element"]["id"]})["product"]["purchasingPrice"]
+        == "2.000000"
+    )

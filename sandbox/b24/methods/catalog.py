@@ -290,6 +290,13 @@ def _file_value(portal: Portal, product_id: int, field: str, value: Any, current
     return current
 
 
+def _purchasing_price(value: Any) -> float:
+    number = numbers.finite(value)
+    if number is None:
+        raise errors.catalog(0, "Field purchasingPrice must be a number")
+    return number
+
+
 def _apply_product(call: Call, row: dict[str, Any], fields: Mapping[str, Any], creating: bool) -> None:
     portal = call.portal
     if not creating and inventory_on(portal):
@@ -307,7 +314,7 @@ def _apply_product(call: Call, row: dict[str, Any], fields: Mapping[str, Any], c
         elif _PROPERTY.match(key):
             catalog_properties.store_value(portal, row, key, value)
         elif key == "purchasingPrice":
-            row[key] = None if value in (None, "") else f"{float(value):.6f}"
+            row[key] = None if value in (None, "") else f"{_purchasing_price(value):.6f}"
         elif key in _NUMERIC:
             row[key] = _num(value)
         elif key in _PRODUCT_DEFAULTS or key in ("iblockId", "name", "code", "xmlId"):
