@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import datetime as dt
 import json
 import logging
@@ -34,7 +33,7 @@ def _authorized(request: Request, config: OneCEmulatorConfig) -> bool:
     try:
         # Logins are UTF-8 (a cp1251-encoded Cyrillic login was refused by the real IIS, GATE-P4).
         decoded = base64.b64decode(token, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64 (binascii.Error), not ASCII at all, not UTF-8 inside
         return False
     username, _, password = decoded.partition(":")
     return username == config.username and password == config.password
