@@ -77,7 +77,8 @@ class ODataRequest:
     def body_json(self) -> dict[str, Any]:
         try:
             data = json.loads(self.raw_body.decode("utf-8") or "{}")
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            # Nested deeper than Python's parser goes: the platform's JSON-reading error too.
             raise unexpected_json_character() from None
         if not isinstance(data, dict):
             raise internal_error()

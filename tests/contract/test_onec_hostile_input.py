@@ -13,6 +13,7 @@ from urllib.parse import quote
 import pytest
 
 from sandbox.onec import create_app
+from sandbox.onec.state import EmulatorState
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -25,8 +26,16 @@ AUTH = ("odata", "odata")
 
 
 @pytest.fixture
-def client(caplog: pytest.LogCaptureFixture) -> Iterator[TestClient]:
-    with caplog.at_level(logging.ERROR, logger="sandbox.onec"), TestClient(create_app()) as test_client:
+def base() -> EmulatorState:
+    state: EmulatorState = create_app().state.base
+    return state
+
+
+@pytest.fixture
+def client(caplog: pytest.LogCaptureFixture, base: EmulatorState) -> Iterator[TestClient]:
+    app = create_app()
+    app.state.base = base
+    with caplog.at_level(logging.ERROR, logger="sandbox.onec"), TestClient(app) as test_client:
         yield test_client
     crashes = [r.getMessage() for r in caplog.records if r.name.startswith("sandbox.onec")]
     assert not crashes, crashes
@@ -56,3 +65,29 @@ def test_an_authorization_header_that_is_not_ascii_is_unauthorized(client: TestC
 
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == 'Basic realm="1C:Enterprise"'
+
+
+# -- JSON bodies nested past the parser ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH", "DELETE"])
+@pytest.mark.parametrize("body", ["[" * 100_000, '{"Description": ' * 100_000], ids=["arrays", "objects"])
+def test_json_nested_past_the_parser_is_the_platforms_json_error(
+    client: TestClient, base: EmulatorState, method: str, body: str
+) -> None:
+    ref = next(iter(base.store.table("Catalog_Валюты")))
+    path = "Catalog_Валюты" if method == "POST" else f"Catalog_Валюты(guid'{ref}')"
+
+    response = client.request(
+        method,
+        url(path, **{"$format": "json"}),
+        content=body.encode(),
+        auth=AUTH,
+        headers={"content-type": "application/json"},
+    )
+
+    if method == "DELETE":  # a DELETE reads no body
+        assert response.status_code == 204
+    else:
+        assert odata_error(response) == (500, "-1", "Непредвиденный символ при чтении JSON")
+    assert base.journal[-1]["body"] == body
