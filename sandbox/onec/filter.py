@@ -31,6 +31,10 @@ _TOKEN_RE = re.compile(
 
 COMPARISON_OPS = ("eq", "ne", "gt", "ge", "lt", "le")
 ORDERING_OPS = ("gt", "ge", "lt", "le")
+# How deep an expression may nest (parentheses, `not`, unary minus, calls, lambdas, operator
+# chains other than and/or): a filter past it is refused as a parse error (code 14) rather than
+# walked by recursion past Python's stack (docs/sandbox-onec.md, needs a live check).
+MAX_NESTING = 50
 
 
 class _ParseError(Exception):
@@ -125,6 +129,12 @@ class _Parser:
     def __init__(self, tokens: list[Token]) -> None:
         self.tokens = tokens
         self.position = 0
+        self.nesting = 0
+
+    def enter(self) -> None:
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            raise _ParseError("nested too deep")
 
     def peek(self, offset: int = 0) -> Token | None:
         index = self.position + offset
@@ -155,18 +165,18 @@ class _Parser:
         return node
 
     def parse_or(self) -> Node:
-        node = self.parse_and()
+        operands = [self.parse_and()]
         while self.at_word("or"):
             self.take()
-            node = BinOp("or", node, self.parse_and())
-        return node
+            operands.append(self.parse_and())
+        return _balanced("or", operands)
 
     def parse_and(self) -> Node:
-        node = self.parse_comparison()
+        operands = [self.parse_comparison()]
         while self.at_word("and"):
             self.take()
-            node = BinOp("and", node, self.parse_comparison())
-        return node
+            operands.append(self.parse_comparison())
+        return _balanced("and", operands)
 
     def parse_comparison(self) -> Node:
         node = self.parse_additive()
@@ -205,18 +215,26 @@ class _Parser:
     def parse_unary(self) -> Node:
         if self.at_word("not"):
             self.take()
-            return Not(self.parse_unary())
+            self.enter()
+            node: Node = Not(self.parse_unary())
+            self.nesting -= 1
+            return node
         token = self.peek()
         if token is not None and token.kind == "symbol" and token.text == "-":
             self.take()
-            return Negate(self.parse_unary())
+            self.enter()
+            node = Negate(self.parse_unary())
+            self.nesting -= 1
+            return node
         return self.parse_primary()
 
     def parse_primary(self) -> Node:
         token = self.take()
         if token.kind == "symbol" and token.text == "(":
+            self.enter()
             node = self.parse_or()
             self.expect_symbol(")")
+            self.nesting -= 1
             return node
         if token.kind == "string":
             return Literal("string", token.text[1:-1].replace("''", "'"))
@@ -239,6 +257,7 @@ class _Parser:
 
     def parse_call(self, name: str) -> Node:
         self.expect_symbol("(")
+        self.enter()
         args: list[Node] = []
         token = self.peek()
         if token is not None and not (token.kind == "symbol" and token.text == ")"):
@@ -247,6 +266,7 @@ class _Parser:
                 self.take()
                 args.append(self.parse_or())
         self.expect_symbol(")")
+        self.nesting -= 1
         if name == "cast":
             return _cast_literal(args)
         return Call(name, tuple(args))
@@ -273,9 +293,39 @@ class _Parser:
         if variable.kind != "ident":
             raise _ParseError("lambda variable")
         self.expect_symbol(":")
+        self.enter()
         body = self.parse_or()
+        self.nesting -= 1
         self.expect_symbol(")")
         return Lambda(collection, kind, variable.text, body)
+
+
+def _balanced(op: str, operands: list[Node]) -> Node:
+    """`a op b op c …` as a balanced tree: and/or are associative (true only when all/any operand
+    is), so a chain of hundreds of conditions nests log₂ deep instead of one level per operand."""
+    while len(operands) > 1:
+        paired: list[Node] = [BinOp(op, a, b) for a, b in zip(operands[::2], operands[1::2], strict=False)]
+        operands = paired + operands[len(paired) * 2 :]
+    return operands[0]
+
+
+def _depth(node: Node) -> int:
+    """Levels of the tree under `node`, walked without recursion."""
+    deepest, pending = 0, [(node, 1)]
+    while pending:
+        current, depth = pending.pop()
+        deepest = max(deepest, depth)
+        children: tuple[Node | None, ...] = ()
+        if isinstance(current, BinOp):
+            children = (current.left, current.right)
+        elif isinstance(current, Not | Negate):
+            children = (current.operand,)
+        elif isinstance(current, Call):
+            children = current.args
+        elif isinstance(current, Lambda):
+            children = (current.body,)
+        pending.extend((child, depth + 1) for child in children if child is not None)
+    return deepest
 
 
 def _number_literal(text: str) -> Literal:
@@ -310,9 +360,13 @@ def _cast_literal(args: list[Node]) -> Literal:
 
 def parse_filter(text: str, option: str = "$filter") -> Node:
     try:
-        return _Parser(tokenize(text)).parse()
+        node = _Parser(tokenize(text)).parse()
+        # Chains of add/sub/mul/… nest one level per operator; the check and the evaluator recurse.
+        if _depth(node) > MAX_NESTING * 2:
+            raise _ParseError("nested too deep")
     except _ParseError as exc:
         raise query_option_parse_error(option) from exc
+    return node
 
 
 # ---------------------------------------------------------------- static check

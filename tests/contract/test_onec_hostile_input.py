@@ -91,3 +91,52 @@ def test_json_nested_past_the_parser_is_the_platforms_json_error(
     else:
         assert odata_error(response) == (500, "-1", "Непредвиденный символ при чтении JSON")
     assert base.journal[-1]["body"] == body
+
+
+# -- $filter nesting ---------------------------------------------------------------------------
+
+
+def _filter(client: TestClient, text: str, set_name: str = "Catalog_Номенклатура") -> Any:
+    return client.get(url(set_name, **{"$format": "json", "$filter": text}), auth=AUTH)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(" * 60 + "IsFolder" + ")" * 60,
+        "(" * 300 + "IsFolder" + ")" * 300,
+        "not " * 2000 + "IsFolder",
+        "-" * 2000 + "1 eq 1",
+        " add ".join(["1"] * 1500) + " eq 1",
+        "substringof(" * 60 + "'a', Description" + ")" * 60,
+    ],
+    ids=[
+        "60 parentheses",
+        "300 parentheses",
+        "2000 nots",
+        "2000 minus signs",
+        "1500 additions",
+        "60 nested calls",
+    ],
+)
+def test_a_filter_nested_past_50_levels_is_a_parse_error(client: TestClient, text: str) -> None:
+    assert odata_error(_filter(client, text)) == (400, "14", "Ошибка при разборе опции запроса $filter")
+
+
+def test_a_filter_nested_50_levels_is_still_read(client: TestClient) -> None:
+    response = _filter(client, "(" * 49 + "IsFolder" + ")" * 49)
+
+    assert response.status_code == 200, response.text
+
+
+def test_a_chain_of_a_thousand_conditions_is_read(client: TestClient, base: EmulatorState) -> None:
+    refs = list(base.store.table("Catalog_Номенклатура"))
+    text = " or ".join(
+        f"Ref_Key eq guid'{ref}'" for ref in refs[:3] + ["00000000-0000-0000-0000-000000000001"] * 997
+    )
+
+    found = _filter(client, text)
+    folders = _filter(client, " and ".join(["IsFolder"] * 1000))
+
+    assert sorted(row["Ref_Key"] for row in found.json()["value"]) == sorted(refs[:3])
+    assert {row["IsFolder"] for row in folders.json()["value"]} == {True}
