@@ -371,7 +371,7 @@ def userfield_add(call: Call, spec: EntitySpec) -> int:
         "FIELD_NAME": name,
         "USER_TYPE_ID": user_type,
         "XML_ID": fields.get("XML_ID"),
-        "SORT": int(fields.get("SORT") or 100),
+        "SORT": numbers.whole(fields.get("SORT"), 100),
         "MULTIPLE": "N"
         if user_type == "boolean"
         else ("Y" if str(fields.get("MULTIPLE", "N")).upper() == "Y" else "N"),
@@ -409,7 +409,7 @@ def userfield_add(call: Call, spec: EntitySpec) -> int:
             row["LIST"].append(
                 {
                     "ID": enum_id,
-                    "SORT": int(item.get("SORT") or (index + 1) * 10),
+                    "SORT": numbers.whole(item.get("SORT"), (index + 1) * 10),
                     "VALUE": str(item["VALUE"]),
                     "DEF": "Y" if str(item.get("DEF", "N")).upper() == "Y" else "N",
                     "XML_ID": xml_id,
@@ -499,6 +499,8 @@ class Binding:
         record = load(call, self.owner, owner_id)
         items = call.param("items") or []
         items = list(items.values()) if isinstance(items, Mapping) else items
+        if not isinstance(items, list):
+            raise errors.legacy("The parameter 'items' is invalid.")
         links = []
         for index, item in enumerate(items):
             linked = numbers.digits(item.get(self.key, "")) if isinstance(item, Mapping) else None
@@ -507,7 +509,7 @@ class Binding:
             links.append(
                 {
                     self.key: linked,
-                    "SORT": int(item.get("SORT") or (index + 1) * 10),
+                    "SORT": numbers.whole(item.get("SORT"), (index + 1) * 10),
                     "ROLE_ID": 0,
                     "IS_PRIMARY": "Y" if str(item.get("IS_PRIMARY", "N")).upper() == "Y" else "N",
                 }

@@ -42,3 +42,16 @@ def digits(value: Any) -> int | None:
     if not (text.isascii() and text.isdigit()) or len(text) > _MAX_ID_DIGITS:
         return None
     return int(text)
+
+
+def whole(value: Any, default: int) -> int:
+    """A whole-number parameter (SORT, user_id, …) where the methods called `int(value or default)`:
+    `default` also when it is no whole number ("abc", "1.5", "²", a list), as a portal's PHP
+    reads such a value silently rather than failing (docs/sandbox-b24.md, needs a live check)."""
+    if not value:
+        return default
+    text = str(value)
+    number = digits(text.removeprefix("-"))
+    if number is None:
+        return default
+    return -number if text.startswith("-") else number

@@ -342,3 +342,83 @@ def test_a_purchasing_price_that_is_no_number_is_refused(rest: B24Rest, value: A
         rest.call("catalog.product.get", {"id": product["element"]["id"]})["product"]["purchasingPrice"]
         == "2.000000"
     )
+
+
+# -- whole-number parameters (SORT, user_id, auth_type, id) that are no whole number ----------------
+
+NOT_WHOLE = pytest.mark.parametrize("bad", ["abc", "1.5", "²", [3]], ids=["abc", "1.5", "²", "list"])
+
+
+@NOT_WHOLE
+def test_a_link_sort_that_is_no_whole_number_takes_the_default(rest: B24Rest, bad: Any) -> None:
+    company = rest.call("crm.company.add", {"fields": {"TITLE": "Альфа"}})
+    contact = rest.call("crm.contact.add", {"fields": {"NAME": "Елена"}})
+    deal = rest.call("crm.deal.add", {"fields": {"TITLE": "Сделка"}})
+
+    rest.call("crm.deal.contact.items.set", {"id": deal, "items": [{"CONTACT_ID": contact, "SORT": bad}]})
+    rest.call("crm.contact.company.add", {"id": contact, "fields": {"COMPANY_ID": company, "SORT": bad}})
+
+    assert [link["SORT"] for link in rest.call("crm.deal.contact.items.get", {"id": deal})] == [10]
+    assert [link["SORT"] for link in rest.call("crm.contact.company.items.get", {"id": contact})] == [10]
+
+
+@pytest.mark.parametrize("items", [True, 5, "abc"], ids=["true", "number", "text"])
+def test_link_items_that_are_no_list_are_invalid(rest: B24Rest, items: Any) -> None:
+    deal = rest.call("crm.deal.add", {"fields": {"TITLE": "Сделка"}})
+
+    status, answer = rest.send("crm.deal.contact.items.set", {"id": deal, "items": items})
+
+    assert_refused(status, answer, "", "The parameter 'items' is invalid.")
+
+
+@NOT_WHOLE
+def test_a_field_or_funnel_sort_that_is_no_whole_number_takes_the_default(rest: B24Rest, bad: Any) -> None:
+    field = {
+        "FIELD_NAME": "KIND",
+        "USER_TYPE_ID": "enumeration",
+        "SORT": bad,
+        "LIST": [{"VALUE": "a", "SORT": bad}],
+    }
+    rest.call("crm.deal.userfield.add", {"fields": field})
+    category = rest.call("crm.category.add", {"entityTypeId": 2, "fields": {"name": "Опт", "sort": bad}})
+
+    stored = rest.call("crm.deal.userfield.list", {"filter": {"FIELD_NAME": "UF_CRM_KIND"}})[0]
+    assert (stored["SORT"], stored["LIST"][0]["SORT"]) == ("100", "10")
+    assert category["category"]["sort"] == 500
+
+
+@pytest.mark.parametrize("bad", ["abc", "1.5", "²", [1]], ids=["abc", "1.5", "²", "list"])
+def test_a_funnel_id_that_is_no_whole_number_is_not_found(rest: B24Rest, bad: Any) -> None:
+    status, answer = rest.send("crm.category.get", {"entityTypeId": 2, "id": bad})
+
+    assert_refused(status, answer, "NOT_FOUND", "Category not found")
+
+
+@NOT_WHOLE
+def test_an_offline_handler_whose_auth_type_is_no_whole_number_runs_as_the_triggering_user(
+    rest: B24Rest, bad: Any
+) -> None:
+    rest.call(
+        "event.bind",
+        {"event": "ONCRMDEALADD", "handler": "https://h.invalid/", "event_type": "offline", "auth_type": bad},
+    )
+
+    rest.call("crm.deal.add", {"fields": {"TITLE": "Сделка"}})  # the event is stored after the answer
+
+    events = rest.call("event.offline.get", {})["events"]
+    assert [event["EVENT_ADDITIONAL"] for event in events] == [{"user_id": 0}]
+
+
+@NOT_WHOLE
+def test_a_placement_user_that_is_no_whole_number_is_every_user(rest: B24Rest, bad: Any) -> None:
+    app = rest.sandbox(
+        "/_sandbox/apps", "POST", {"handler": "https://h.invalid/install", "scope": ["crm", "placement"]}
+    )
+    token = rest.sandbox(f"/_sandbox/apps/{app['id']}/tokens", "POST", {"user_id": 1})["access_token"]
+    bind = {"PLACEMENT": "CRM_DEAL_DETAIL_TAB", "HANDLER": "https://h.invalid/tab", "TITLE": "1С"}
+
+    bound = rest.client.post("/rest/placement.bind", json=bind | {"auth": token, "USER_ID": bad})
+    unbound = rest.client.post("/rest/placement.unbind", json=bind | {"auth": token, "USER_ID": bad})
+
+    assert bound.status_code == 200, bound.text
+    assert unbound.status_code == 200, unbound.text

@@ -55,7 +55,7 @@ def event_bind(call: Call) -> bool:
         raise errors.B24Error(
             "ERROR_HANDLER_URL_MISMATCH", "Handler URL host doesn't match application url", 400
         )
-    auth_type = str(call.param("auth_type") or "0")
+    auth_type = str(numbers.whole(call.param("auth_type"), 0))
     table = call.portal.table("event_handlers")
     for row in table.values():
         if (

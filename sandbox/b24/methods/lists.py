@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sandbox.b24 import clock, errors, query
+from sandbox.b24 import clock, errors, numbers, query
 from sandbox.b24.registry import Call, Result, method
 
 IBLOCK_TYPES = ("lists", "bitrix_processes", "lists_socnet")
@@ -199,7 +199,7 @@ def list_field_add(call: Call) -> str:
             "ID": str(new_id),
             "IBLOCK_ID": iblock["ID"],
             "FIELD_ID": f"PROPERTY_{new_id}",
-            "SORT": int(fields.get("SORT") or 500),
+            "SORT": numbers.whole(fields.get("SORT"), 500),
             "NAME": name,
             "IS_REQUIRED": "Y" if str(fields.get("IS_REQUIRED") or "N").upper() == "Y" else "N",
             "MULTIPLE": "Y" if str(fields.get("MULTIPLE") or "N").upper() == "Y" else "N",

@@ -227,7 +227,7 @@ def contact_company_add(call: Call) -> bool:
     if primary:
         for link in links:
             link["IS_PRIMARY"] = "N"
-    sort = int(fields.get("SORT") or (max((link["SORT"] for link in links), default=0) + 10))
+    sort = numbers.whole(fields.get("SORT"), max((link["SORT"] for link in links), default=0) + 10)
     links.append(
         {"COMPANY_ID": company_id, "SORT": sort, "ROLE_ID": 0, "IS_PRIMARY": "Y" if primary else "N"}
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sandbox.b24 import errors
+from sandbox.b24 import errors, numbers
 from sandbox.b24.apps import AppRegistry, AuthContext, LocalApp, admin_only, wrong_auth_type
 from sandbox.b24.registry import METHODS, Call, method
 
@@ -90,7 +90,7 @@ def placement_bind(call: Call) -> bool:
         raise argument_error("HANDLER")
     if code not in PLACEMENTS or (PLACEMENTS[code] and PLACEMENTS[code] not in app.scope):
         raise errors.B24Error("ERROR_PLACEMENT_NOT_FOUND", "Placement not found", 400)
-    user_id = int(call.param("user_id") or 0)
+    user_id = numbers.whole(call.param("user_id"), 0)
     for binding in app.bindings:
         if (binding["placement"], binding["handler"], binding["user_id"]) == (code, handler, user_id):
             # Live text and code need a check (docs/sandbox-b24.md); a second bind is refused.
@@ -137,7 +137,7 @@ def placement_unbind(call: Call) -> dict[str, int]:
         for b in app.bindings
         if b["placement"] == code
         and (handler in (None, "") or b["handler"] == handler)
-        and (user_id in (None, "") or b["user_id"] == int(user_id))
+        and (user_id in (None, "") or b["user_id"] == numbers.whole(user_id, 0))
     ]
     for binding in doomed:
         app.bindings.remove(binding)

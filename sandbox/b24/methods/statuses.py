@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sandbox.b24 import errors, query
+from sandbox.b24 import errors, numbers, query
 from sandbox.b24.registry import Call, Result, method
 from sandbox.b24.state import Portal
 
@@ -169,7 +169,7 @@ def category_list(call: Call) -> Result:
 @method("crm.category.get")
 def category_get(call: Call) -> dict[str, Any]:
     _require_deal_entity(call)
-    found = category(call.portal, int(call.param("id") or -1))
+    found = category(call.portal, numbers.whole(call.param("id"), -1))
     if found is None:
         raise errors.B24Error("NOT_FOUND", "Category not found", 400)
     return {"category": dict(found)}
@@ -199,7 +199,7 @@ def category_add(call: Call) -> dict[str, Any]:
         call.portal,
         category_id,
         str(fields["name"]),
-        int(fields.get("sort") or 500),
+        numbers.whole(fields.get("sort"), 500),
         DEFAULT_NEW_FUNNEL_STAGES,
     )
     row = dict(table.get(category_id) or {})
