@@ -27,9 +27,12 @@ def parse(value: Any, tz: timezone) -> datetime | None:
     match = _DISPLAY.match(text)
     if match:
         day, month, year, hour, minute, second = match.groups()
-        return datetime(
-            int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), tzinfo=tz
-        )
+        try:
+            return datetime(
+                int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), tzinfo=tz
+            )
+        except ValueError:  # 31.02.2024, 99.99.9999: no date, like text fromisoformat refuses
+            return None
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -39,7 +42,12 @@ def parse(value: Any, tz: timezone) -> datetime | None:
 
 def as_datetime_text(value: Any, tz: timezone) -> str | None:
     parsed = parse(value, tz)
-    return iso(parsed.astimezone(tz)) if parsed else None
+    if parsed is None:
+        return None
+    try:
+        return iso(parsed.astimezone(tz))
+    except OverflowError:  # 0001-01-01T00:00+14:00 is no moment of the portal's calendar
+        return None
 
 
 def as_date_text(value: Any, tz: timezone) -> str | None:

@@ -422,3 +422,32 @@ def test_a_placement_user_that_is_no_whole_number_is_every_user(rest: B24Rest, b
 
     assert bound.status_code == 200, bound.text
     assert unbound.status_code == 200, unbound.text
+
+
+# -- dates that are no date ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "31.02.2024",
+        "99.99.9999",
+        "31.12.2024 25:61",
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:59-12:00",
+    ],
+)
+def test_a_date_that_is_no_date_of_the_calendar_stays_empty(rest: B24Rest, value: str) -> None:
+    field = {"FIELD_NAME": "SEEN", "USER_TYPE_ID": "datetime"}
+    rest.call("crm.deal.userfield.add", {"fields": field})
+
+    deal = rest.call("crm.deal.add", {"fields": {"TITLE": "x", "BEGINDATE": value, "UF_CRM_SEEN": value}})
+    contact = rest.call("crm.contact.add", {"fields": {"NAME": "x", "BIRTHDATE": value}})
+    item = rest.call("crm.item.add", {"entityTypeId": 2, "fields": {"title": "x", "begindate": value}})[
+        "item"
+    ]
+
+    assert rest.call("crm.deal.get", {"id": deal})["UF_CRM_SEEN"] in ("", None)
+    assert rest.call("crm.contact.get", {"id": contact})["ID"] == str(contact)
+    assert item["id"] > deal
+    assert rest.call("crm.deal.list", {"filter": {">BEGINDATE": value}}) is not None
