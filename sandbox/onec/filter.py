@@ -330,7 +330,10 @@ def _depth(node: Node) -> int:
 
 def _number_literal(text: str) -> Literal:
     body = text.rstrip("LlMmDdFf")
-    value: float | int = float(body) if any(c in body for c in ".eE") else int(body)
+    try:
+        value: float | int = float(body) if any(c in body for c in ".eE") else int(body)
+    except ValueError as exc:  # more digits than int() reads (4 300): no number of the platform's
+        raise _ParseError(text) from exc
     return Literal("number", value)
 
 

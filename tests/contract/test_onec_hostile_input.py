@@ -140,3 +140,15 @@ def test_a_chain_of_a_thousand_conditions_is_read(client: TestClient, base: Emul
 
     assert sorted(row["Ref_Key"] for row in found.json()["value"]) == sorted(refs[:3])
     assert {row["IsFolder"] for row in folders.json()["value"]} == {True}
+
+
+def test_a_number_of_5000_digits_in_a_filter_is_a_parse_error(client: TestClient) -> None:
+    response = _filter(client, "Цена gt " + "9" * 5000, "InformationRegister_ЦеныНоменклатуры")
+
+    assert odata_error(response) == (400, "14", "Ошибка при разборе опции запроса $filter")
+
+
+def test_a_number_of_38_digits_in_a_filter_is_read(client: TestClient) -> None:
+    response = _filter(client, "Цена gt " + "9" * 38, "InformationRegister_ЦеныНоменклатуры")
+
+    assert response.json()["value"] == []
