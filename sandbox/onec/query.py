@@ -175,6 +175,7 @@ def apply_order(
 def parse_count(option: str, text: str | None) -> int | None:
     if text is None or text == "":
         return None
-    if not text.isdigit():
+    # isdigit() alone also takes "²" and "٣"; int() refuses a run past 4 300 digits.
+    if not (text.isascii() and text.isdigit()) or len(text) > 4000:
         raise query_option_parse_error(option)
     return int(text)

@@ -152,3 +152,26 @@ def test_a_number_of_38_digits_in_a_filter_is_read(client: TestClient) -> None:
     response = _filter(client, "Цена gt " + "9" * 38, "InformationRegister_ЦеныНоменклатуры")
 
     assert response.json()["value"] == []
+
+
+# -- $top and $skip -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("option", ["$top", "$skip"])
+@pytest.mark.parametrize(
+    "value", ["²", "٣", "9" * 5000], ids=["superscript two", "arabic three", "5000 digits"]
+)
+def test_a_count_that_is_no_ascii_number_is_a_parse_error(
+    client: TestClient, option: str, value: str
+) -> None:
+    response = client.get(url("Catalog_Валюты", **{"$format": "json", option: value}), auth=AUTH)
+
+    assert odata_error(response) == (400, "14", f"Ошибка при разборе опции запроса {option}")
+
+
+def test_a_count_of_30_digits_is_read(client: TestClient) -> None:
+    response = client.get(
+        url("Catalog_Валюты", **{"$format": "json", "$skip": "9" * 30, "$top": "9" * 30}), auth=AUTH
+    )
+
+    assert response.json()["value"] == []
