@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from sandbox.onec.errors import ODataError, cannot_parse_value, internal_error
@@ -111,16 +112,9 @@ def coerce(prop: Prop, raw: Any) -> Any:
             except ValueError:
                 raise cannot_parse_value(raw, "Edm.DateTime") from None
         case "Edm.Double":
-            try:
-                return float(raw if raw is not None else 0)
-            except (TypeError, ValueError):
-                raise cannot_parse_value(raw, "Edm.Double") from None
+            return _number(raw, "Edm.Double")
         case edm if edm in _INTEGER_TYPES:
-            try:
-                number = float(raw if raw is not None else 0)
-            except (TypeError, ValueError):
-                raise cannot_parse_value(raw, edm) from None
-            return int(number)
+            return int(_number(raw, edm))
         case "StandardODATA.TypeDescription":
             return type_description(raw)
     if prop.composite:
@@ -138,12 +132,21 @@ def _plain_text(raw: Any) -> str:
     return str(raw)
 
 
-def parse_line_number(raw: Any) -> int:
+def _number(raw: Any, edm: str) -> float:
+    """A finite number: "nan", "inf", 1e400 and 10**400 are none the platform stores."""
     try:
-        number = float(raw)
-    except (TypeError, ValueError):
-        raise cannot_parse_value(raw, "Edm.Int64") from None
-    return int(number)
+        number = float(raw if raw is not None else 0)
+    except (TypeError, ValueError, OverflowError):
+        raise cannot_parse_value(raw, edm) from None
+    if not math.isfinite(number):
+        raise cannot_parse_value(raw, edm)
+    return number
+
+
+def parse_line_number(raw: Any) -> int:
+    if raw is None:
+        raise cannot_parse_value(raw, "Edm.Int64")
+    return int(_number(raw, "Edm.Int64"))
 
 
 def ensure_object(raw: Any) -> dict[str, Any]:

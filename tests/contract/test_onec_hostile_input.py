@@ -175,3 +175,51 @@ def test_a_count_of_30_digits_is_read(client: TestClient) -> None:
     )
 
     assert response.json()["value"] == []
+
+
+# -- numbers a double cannot hold ---------------------------------------------------------------
+
+ORDER = "Document_ЗаказПокупателя"
+
+
+def _patch_order(client: TestClient, base: EmulatorState, body: str) -> Any:
+    ref = next(iter(base.store.table(ORDER)))
+    return client.patch(
+        url(f"{ORDER}(guid'{ref}')", **{"$format": "json"}),
+        content=body.encode(),
+        auth=AUTH,
+        headers={"content-type": "application/json"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "value", "edm"),
+    [
+        ('{"Курс": "nan"}', "nan", "Edm.Double"),
+        ('{"Курс": "-inf"}', "-inf", "Edm.Double"),
+        ('{"Курс": 1e400}', "1e400", "Edm.Double"),
+        ('{"Курс": 1' + "0" * 400 + "}", "1" + "0" * 400, "Edm.Double"),
+        ('{"Кратность": "inf"}', "inf", "Edm.Int64"),
+        ('{"Кратность": 1e400}', "1e400", "Edm.Int64"),
+        ('{"Кратность": "nan"}', "nan", "Edm.Int64"),
+        ('{"Запасы": [{"LineNumber": 1e400}]}', "1e400", "Edm.Int64"),
+        ('{"Запасы": [{"LineNumber": "nan"}]}', "nan", "Edm.Int64"),
+    ],
+    ids=["nan", "-inf", "1e400", "10**400", "int inf", "int 1e400", "int nan", "line 1e400", "line nan"],
+)
+def test_a_number_a_double_cannot_hold_cannot_be_parsed(
+    client: TestClient, base: EmulatorState, body: str, value: str, edm: str
+) -> None:
+    response = _patch_order(client, base, body)
+
+    message = f"Не удалось разобрать строку '{value}' как значение типа {edm}!"
+    assert odata_error(response) == (400, "1", message)
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_the_non_json_constants_are_malformed_json(
+    client: TestClient, base: EmulatorState, literal: str
+) -> None:
+    response = _patch_order(client, base, '{"Курс": ' + literal + "}")
+
+    assert odata_error(response) == (500, "-1", "Непредвиденный символ при чтении JSON")
