@@ -63,7 +63,7 @@ def type_description(raw: Any) -> dict[str, Any]:
         for key in ("Length", "Digits", "FractionDigits"):
             if key in described[name]:
                 value = described[name][key]
-                described[name][key] = str(value) if key == "Length" else int(value)
+                described[name][key] = str(value) if key == "Length" else int(_number(value, "Edm.Int16"))
     return described
 
 

@@ -223,3 +223,33 @@ def test_the_non_json_constants_are_malformed_json(
     response = _patch_order(client, base, '{"Курс": ' + literal + "}")
 
     assert odata_error(response) == (500, "-1", "Непредвиденный символ при чтении JSON")
+
+
+# -- ValueType qualifiers -------------------------------------------------------------------------
+
+PROPERTIES = "ChartOfCharacteristicTypes_ДополнительныеРеквизитыИСведения"
+
+
+@pytest.mark.parametrize(
+    ("digits", "echoed"),
+    [('"abc"', "abc"), ("[1]", "[1]"), ('"nan"', "nan"), ("1e400", "1e400"), ("null", "")],
+)
+@pytest.mark.parametrize("qualifier", ["Digits", "FractionDigits"])
+def test_a_value_type_whose_digits_are_no_number_cannot_be_parsed(
+    client: TestClient, base: EmulatorState, qualifier: str, digits: str, echoed: str
+) -> None:
+    ref = next(iter(base.store.table(PROPERTIES)))
+    body = '{"ValueType": {"Types": ["Number"], "NumberQualifiers": {"' + qualifier + '": ' + digits + "}}}"
+
+    response = client.patch(
+        url(f"{PROPERTIES}(guid'{ref}')", **{"$format": "json"}),
+        content=body.encode(),
+        auth=AUTH,
+        headers={"content-type": "application/json"},
+    )
+
+    if digits == "null":  # an empty qualifier is the platform's default
+        assert response.json()["ValueType"]["NumberQualifiers"][qualifier] == 0
+    else:
+        message = f"Не удалось разобрать строку '{echoed}' как значение типа Edm.Int16!"
+        assert odata_error(response) == (400, "1", message)
