@@ -597,7 +597,9 @@ class Evaluator:
             operand = self.value(node.operand, obj, rows)
             return None if operand is None else not operand
         if isinstance(node, Negate):
-            return -self.value(node.operand, obj, rows)
+            # An empty operand (a division by zero, a reference to nothing) stays empty, as in `add`.
+            operand = self.value(node.operand, obj, rows)
+            return None if operand is None else -operand
         if isinstance(node, BinOp):
             return self.binary(node, obj, rows)
         if isinstance(node, Call):

@@ -253,3 +253,15 @@ def test_a_value_type_whose_digits_are_no_number_cannot_be_parsed(
     else:
         message = f"Не удалось разобрать строку '{echoed}' как значение типа Edm.Int16!"
         assert odata_error(response) == (400, "1", message)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["-(Цена div 0) eq 1", "-(Цена mod 0) lt 0", "not (-(Цена div 0) ne 1)"],
+    ids=["div", "mod", "not"],
+)
+def test_the_minus_of_an_empty_value_is_empty(client: TestClient, text: str) -> None:
+    response = _filter(client, text, "InformationRegister_ЦеныНоменклатуры")
+
+    assert response.status_code == 200, response.text
+    assert response.json()["value"] == []
