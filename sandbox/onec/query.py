@@ -12,6 +12,9 @@ from sandbox.onec.errors import path_segment_not_found, query_option_parse_error
 from sandbox.onec.model import EntitySet, Prop, ServiceModel, TabularSection
 
 Lookup = Callable[[str, str], dict[str, Any] | None]
+# Navigation paths of `$select`/`$expand` longer than this are refused as a parse error: the
+# selection is built and encoded by recursion (docs/sandbox-onec.md; GATE-P4 saw depth 4 work).
+MAX_PATH_SEGMENTS = 50
 
 
 def parse_query_string(raw: bytes) -> dict[str, str]:
@@ -53,6 +56,9 @@ def split_top_level(text: str, separator: str = ",") -> list[str]:
 def parse_selection(
     model: ServiceModel, entity_set: EntitySet, select: str | None, expand: str | None
 ) -> Selection:
+    for option, text in (("$select", select), ("$expand", expand)):
+        if any(item.count("/") >= MAX_PATH_SEGMENTS for item in (text or "").split(",")):
+            raise query_option_parse_error(option)
     if not select:
         # $expand alone is accepted but silently not applied (GATE-P4).
         _validate_expand(model, entity_set, expand)

@@ -265,3 +265,27 @@ def test_the_minus_of_an_empty_value_is_empty(client: TestClient, text: str) -> 
 
     assert response.status_code == 200, response.text
     assert response.json()["value"] == []
+
+
+# -- $select/$expand paths --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("option", ["$select", "$expand"])
+def test_a_navigation_path_past_50_segments_is_a_parse_error(client: TestClient, option: str) -> None:
+    path = "/".join(["Parent"] * 1000)
+    options = {"$format": "json", "$select": path + "/Description", "$expand": path}
+
+    response = client.get(url("Catalog_Номенклатура", **options), auth=AUTH)
+
+    assert odata_error(response) == (400, "14", "Ошибка при разборе опции запроса $select")
+    response = client.get(url("Catalog_Номенклатура", **{"$format": "json", option: path}), auth=AUTH)
+    assert odata_error(response) == (400, "14", f"Ошибка при разборе опции запроса {option}")
+
+
+def test_a_navigation_path_of_50_segments_is_still_read(client: TestClient) -> None:
+    path = "/".join(["Parent"] * 49)
+    options = {"$format": "json", "$select": path + "/Description", "$expand": path}
+
+    response = client.get(url("Catalog_Номенклатура", **options), auth=AUTH)
+
+    assert response.status_code == 200, response.text
