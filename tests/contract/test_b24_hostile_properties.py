@@ -23,6 +23,7 @@ from bridge.b24.php_query import encode
 from sandbox.b24 import create_app
 from sandbox.b24.emulator import Emulator
 from sandbox.b24.registry import METHODS
+from tests.harness.crashes import ErrorRecords
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -239,24 +240,13 @@ _broken_json = st.sampled_from(
 ) | st.binary(max_size=30)
 
 
-class _Crashes(logging.Handler):
-    """Collects the error records the emulator logs when a method crashes."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 @pytest.fixture(scope="module")
-def portal() -> Iterator[tuple[TestClient, Emulator, _Crashes]]:
+def portal() -> Iterator[tuple[TestClient, Emulator, ErrorRecords]]:
     app = create_app()
     emulator: Emulator = app.state.emulator
     # Events fuzzed handlers would receive are dropped: nothing leaves the process.
     emulator.bus.pause(drop=True)
-    crashes = _Crashes()
+    crashes = ErrorRecords()
     logger = logging.getLogger("sandbox.b24")
     logger.addHandler(crashes)
     try:
@@ -267,7 +257,7 @@ def portal() -> Iterator[tuple[TestClient, Emulator, _Crashes]]:
         logger.removeHandler(crashes)
 
 
-def assert_portal_answer(response: Any, crashes: _Crashes) -> dict[str, Any]:
+def assert_portal_answer(response: Any, crashes: ErrorRecords) -> dict[str, Any]:
     """A success envelope or a 4xx error envelope (README §1.3/§1.4); nothing crashed."""
     crashed = [record.getMessage() for record in crashes.records]
     crashes.records.clear()
@@ -297,7 +287,7 @@ def _no_crashed_command(body: dict[str, Any]) -> None:
 @settings(max_examples=120, deadline=None)
 @given(method=_method, body=form_body(), query=form_body(), verb=st.sampled_from(["POST", "GET"]))
 def test_any_form_body_or_query_gets_a_portal_answer(
-    portal: tuple[TestClient, Emulator, _Crashes], method: str, body: bytes, query: bytes, verb: str
+    portal: tuple[TestClient, Emulator, ErrorRecords], method: str, body: bytes, query: bytes, verb: str
 ) -> None:
     client, _, crashes = portal
     # Structure and broken escapes kept; bytes a URL cannot carry raw are escaped.
@@ -309,7 +299,7 @@ def test_any_form_body_or_query_gets_a_portal_answer(
 @settings(max_examples=120, deadline=None)
 @given(method=_method, params=_json_params)
 def test_any_json_parameters_get_a_portal_answer(
-    portal: tuple[TestClient, Emulator, _Crashes], method: str, params: dict[str, Any]
+    portal: tuple[TestClient, Emulator, ErrorRecords], method: str, params: dict[str, Any]
 ) -> None:
     client, _, crashes = portal
     response = client.post(f"{WEBHOOK}/{method}", content=_raw_json(params), headers=JSON_TYPE)
@@ -319,7 +309,7 @@ def test_any_json_parameters_get_a_portal_answer(
 @settings(max_examples=60, deadline=None)
 @given(method=_method, body=_broken_json | _json_value.map(_raw_json))
 def test_a_body_that_is_not_a_json_object_gets_a_portal_answer(
-    portal: tuple[TestClient, Emulator, _Crashes], method: str, body: bytes
+    portal: tuple[TestClient, Emulator, ErrorRecords], method: str, body: bytes
 ) -> None:
     client, _, crashes = portal
     response = client.post(f"{WEBHOOK}/{method}.json", content=body, headers=JSON_TYPE)
@@ -329,7 +319,7 @@ def test_a_body_that_is_not_a_json_object_gets_a_portal_answer(
 @settings(max_examples=40, deadline=None)
 @given(method=_method, parts=st.lists(st.tuples(_bracket_name(), _scalar_text), max_size=5))
 def test_any_multipart_form_gets_a_portal_answer(
-    portal: tuple[TestClient, Emulator, _Crashes], method: str, parts: list[tuple[str, str]]
+    portal: tuple[TestClient, Emulator, ErrorRecords], method: str, parts: list[tuple[str, str]]
 ) -> None:
     client, _, crashes = portal
     files = [(name, (None, value.encode("utf-8", errors="surrogatepass"))) for name, value in parts]
@@ -379,7 +369,7 @@ _commands = (
     encoding=st.sampled_from(["json", "form"]),
 )
 def test_any_batch_gets_a_portal_answer(
-    portal: tuple[TestClient, Emulator, _Crashes], cmd: Any, halt: Any, encoding: str
+    portal: tuple[TestClient, Emulator, ErrorRecords], cmd: Any, halt: Any, encoding: str
 ) -> None:
     client, _, crashes = portal
     if encoding == "json":
@@ -647,7 +637,7 @@ def _replaced(value: Any, path: tuple[Any, ...], new: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def known_ids(portal: tuple[TestClient, Emulator, _Crashes]) -> dict[str, int]:
+def known_ids(portal: tuple[TestClient, Emulator, ErrorRecords]) -> dict[str, int]:
     client = portal[0]
 
     def add(method: str, params: dict[str, Any]) -> Any:
@@ -667,7 +657,7 @@ def known_ids(portal: tuple[TestClient, Emulator, _Crashes]) -> dict[str, int]:
 @settings(max_examples=250, deadline=None)
 @given(data=st.data(), encoding=st.sampled_from(["json", "form"]))
 def test_a_valid_call_with_one_hostile_value_gets_a_portal_answer(
-    portal: tuple[TestClient, Emulator, _Crashes],
+    portal: tuple[TestClient, Emulator, ErrorRecords],
     known_ids: dict[str, int],
     data: st.DataObject,
     encoding: str,

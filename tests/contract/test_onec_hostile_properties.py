@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from sandbox.onec import create_app
 from sandbox.onec.errors import INTERNAL_ERROR_TEXT, INVALID_COMPARISON_TEXT
 from sandbox.onec.model import EntitySet, full_model
+from tests.harness.crashes import ErrorRecords
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -42,15 +43,6 @@ DOCUMENTED_5XX = {
     ("-1", "Непредвиденный символ при чтении JSON"),
     ("-1", INVALID_COMPARISON_TEXT),
 }
-
-
-class _Crashes(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
 
 
 def _ascii_location(app: Any) -> Any:
@@ -75,9 +67,9 @@ def _ascii_location(app: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def base() -> Iterator[tuple[TestClient, _Crashes, dict[str, list[str]]]]:
+def base() -> Iterator[tuple[TestClient, ErrorRecords, dict[str, list[str]]]]:
     app = create_app()
-    crashes = _Crashes()
+    crashes = ErrorRecords()
     logger = logging.getLogger("sandbox.onec")
     logger.addHandler(crashes)
     refs: dict[str, list[str]] = {}
@@ -90,7 +82,7 @@ def base() -> Iterator[tuple[TestClient, _Crashes, dict[str, list[str]]]]:
         logger.removeHandler(crashes)
 
 
-def assert_odata_answer(response: Any, crashes: _Crashes) -> None:
+def assert_odata_answer(response: Any, crashes: ErrorRecords) -> None:
     crashed = [record.getMessage() for record in crashes.records]
     crashes.records.clear()
     assert not crashed, crashed
@@ -423,7 +415,7 @@ _COLLECTIONS = [n for n in SETS if not n.startswith("AccumulationRegister_Зап
 @settings(max_examples=200, deadline=None)
 @given(data=st.data())
 def test_any_filter_gets_an_odata_answer(
-    base: tuple[TestClient, _Crashes, dict[str, list[str]]], data: st.DataObject
+    base: tuple[TestClient, ErrorRecords, dict[str, list[str]]], data: st.DataObject
 ) -> None:
     client, crashes, _ = base
     set_name = data.draw(st.sampled_from(_COLLECTIONS), label="set")
@@ -436,7 +428,7 @@ def test_any_filter_gets_an_odata_answer(
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
 def test_any_query_options_get_an_odata_answer(
-    base: tuple[TestClient, _Crashes, dict[str, list[str]]], data: st.DataObject
+    base: tuple[TestClient, ErrorRecords, dict[str, list[str]]], data: st.DataObject
 ) -> None:
     client, crashes, refs = base
     set_name = data.draw(st.sampled_from(_COLLECTIONS), label="set")
@@ -451,7 +443,7 @@ def test_any_query_options_get_an_odata_answer(
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
 def test_any_resource_path_gets_an_odata_answer(
-    base: tuple[TestClient, _Crashes, dict[str, list[str]]], data: st.DataObject
+    base: tuple[TestClient, ErrorRecords, dict[str, list[str]]], data: st.DataObject
 ) -> None:
     client, crashes, refs = base
     _, path = data.draw(resource_path(refs), label="path")
@@ -562,7 +554,7 @@ def write_body(draw: st.DrawFn, set_name: str) -> bytes:
 @settings(max_examples=250, deadline=None)
 @given(data=st.data())
 def test_any_write_gets_an_odata_answer(
-    base: tuple[TestClient, _Crashes, dict[str, list[str]]], data: st.DataObject
+    base: tuple[TestClient, ErrorRecords, dict[str, list[str]]], data: st.DataObject
 ) -> None:
     client, crashes, refs = base
     method = data.draw(st.sampled_from(["POST", "PATCH", "PUT", "MERGE", "DELETE"]), label="method")
@@ -590,7 +582,7 @@ def test_any_write_gets_an_odata_answer(
 @settings(max_examples=60, deadline=None)
 @given(header=st.binary(max_size=40) | st.builds(lambda b: b"Basic " + b, st.binary(max_size=40)))
 def test_any_authorization_header_gets_an_odata_answer(
-    base: tuple[TestClient, _Crashes, dict[str, list[str]]], header: bytes
+    base: tuple[TestClient, ErrorRecords, dict[str, list[str]]], header: bytes
 ) -> None:
     client, crashes, _ = base
     response = client.get(_url("Catalog_Валюты", "$format=json"), headers={"authorization": header})
