@@ -12,6 +12,7 @@ from starlette.routing import Route
 from sandbox.b24.config import OutgoingWebhook
 from sandbox.b24.seed import add_outgoing_webhook
 from sandbox.b24.state import Fault
+from sandbox.controls import control
 
 if TYPE_CHECKING:
     from sandbox.b24.emulator import Emulator
@@ -153,25 +154,25 @@ def routes(emulator: Emulator) -> list[Route]:
         return await table_dump(name)(request)
 
     return [
-        Route("/_sandbox/reset", reset, methods=["POST"]),
-        Route("/_sandbox/credentials", credentials, methods=["POST"]),
-        Route("/_sandbox/snapshot", snapshot_get, methods=["GET"]),
-        Route("/_sandbox/snapshot", snapshot_post, methods=["POST"]),
-        Route("/_sandbox/calls", calls, methods=["GET"]),
-        Route("/_sandbox/calls", calls_delete, methods=["DELETE"]),
-        Route("/_sandbox/notifications", table_dump("notifications"), methods=["GET"]),
-        Route("/_sandbox/workflows", table_dump("workflows"), methods=["GET"]),
-        Route("/_sandbox/list-elements", table_dump("list_elements"), methods=["GET"]),
-        Route("/_sandbox/events", events, methods=["GET"]),
-        Route("/_sandbox/events/pause", events_pause, methods=["POST"]),
-        Route("/_sandbox/events/resume", events_resume, methods=["POST"]),
-        Route("/_sandbox/faults", faults_post, methods=["POST"]),
-        Route("/_sandbox/faults", faults_get, methods=["GET"]),
-        Route("/_sandbox/faults", faults_delete, methods=["DELETE"]),
-        Route("/_sandbox/rate-limit", rate_limit, methods=["POST", "GET"]),
-        Route("/_sandbox/outgoing-webhook", outgoing_webhook, methods=["POST"]),
-        Route("/_sandbox/inventory", inventory, methods=["POST"]),
-        Route("/_sandbox/tables/{name}", table, methods=["GET"]),
-        Route("/_sandbox/webhook-scopes", webhook_scopes, methods=["POST"]),
-        Route("/_sandbox/answers", answers, methods=["POST"]),
+        control("/_sandbox/reset", reset, methods=["POST"]),
+        control("/_sandbox/credentials", credentials, methods=["POST"]),
+        control("/_sandbox/snapshot", snapshot_get, methods=["GET"]),
+        control("/_sandbox/snapshot", snapshot_post, methods=["POST"]),
+        control("/_sandbox/calls", calls, methods=["GET"]),
+        control("/_sandbox/calls", calls_delete, methods=["DELETE"]),
+        control("/_sandbox/notifications", table_dump("notifications"), methods=["GET"]),
+        control("/_sandbox/workflows", table_dump("workflows"), methods=["GET"]),
+        control("/_sandbox/list-elements", table_dump("list_elements"), methods=["GET"]),
+        control("/_sandbox/events", events, methods=["GET"]),
+        control("/_sandbox/events/pause", events_pause, methods=["POST"]),
+        control("/_sandbox/events/resume", events_resume, methods=["POST"]),
+        control("/_sandbox/faults", faults_post, methods=["POST"]),
+        control("/_sandbox/faults", faults_get, methods=["GET"]),
+        control("/_sandbox/faults", faults_delete, methods=["DELETE"]),
+        control("/_sandbox/rate-limit", rate_limit, methods=["POST", "GET"]),
+        control("/_sandbox/outgoing-webhook", outgoing_webhook, methods=["POST"]),
+        control("/_sandbox/inventory", inventory, methods=["POST"]),
+        control("/_sandbox/tables/{name}", table, methods=["GET"]),
+        control("/_sandbox/webhook-scopes", webhook_scopes, methods=["POST"]),
+        control("/_sandbox/answers", answers, methods=["POST"]),
     ]

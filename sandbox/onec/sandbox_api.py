@@ -9,8 +9,8 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
+from sandbox.controls import control
 from sandbox.onec.actions import STOCK_DIMENSIONS, stock_record
 from sandbox.onec.filter import normalize_datetime
 from sandbox.onec.model import EMPTY_GUID
@@ -223,14 +223,14 @@ async def credentials(request: Request) -> Response:
 
 
 routes = [
-    Route("/reset", reset, methods=["POST"]),
-    Route("/credentials", credentials, methods=["POST"]),
-    Route("/snapshot", snapshot, methods=["GET", "POST"]),
-    Route("/calls", calls, methods=["GET", "DELETE"]),
-    Route("/faults", faults, methods=["GET", "POST", "DELETE"]),
-    Route("/seed", seed_refs, methods=["GET"]),
-    Route("/stock", stock, methods=["POST"]),
-    Route("/prices", prices, methods=["POST"]),
-    Route("/publication", publication, methods=["POST"]),
-    Route("/answers", answers, methods=["POST"]),
+    control("/reset", reset, methods=["POST"]),
+    control("/credentials", credentials, methods=["POST"]),
+    control("/snapshot", snapshot, methods=["GET", "POST"]),
+    control("/calls", calls, methods=["GET", "DELETE"]),
+    control("/faults", faults, methods=["GET", "POST", "DELETE"]),
+    control("/seed", seed_refs, methods=["GET"]),
+    control("/stock", stock, methods=["POST"]),
+    control("/prices", prices, methods=["POST"]),
+    control("/publication", publication, methods=["POST"]),
+    control("/answers", answers, methods=["POST"]),
 ]
