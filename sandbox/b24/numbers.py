@@ -48,10 +48,12 @@ def whole(value: Any, default: int) -> int:
     """A whole-number parameter (SORT, user_id, …) where the methods called `int(value or default)`:
     `default` also when it is no whole number ("abc", "1.5", "²", a list), as a portal's PHP
     reads such a value silently rather than failing (docs/sandbox-b24.md, needs a live check)."""
-    if not value:
-        return default
-    text = str(value)
+    number = signed(value) if value else None
+    return default if number is None else number
+
+
+def signed(value: Any) -> int | None:
+    """`digits` with an optional leading minus (`"-3"`); None for anything else."""
+    text = str(value if value is not None else "")
     number = digits(text.removeprefix("-"))
-    if number is None:
-        return default
-    return -number if text.startswith("-") else number
+    return None if number is None else -number if text.startswith("-") else number

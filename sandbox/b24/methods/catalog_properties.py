@@ -50,12 +50,6 @@ def _kind_of(name: str) -> str:
     return "date" if name == "timestampX" else "string"
 
 
-def _int_or_none(value: Any) -> int | None:
-    text = str(value if value is not None else "")
-    number = numbers.digits(text.removeprefix("-"))
-    return None if number is None else -number if text.startswith("-") else number
-
-
 def _is_catalog(portal: Portal, iblock_id: Any) -> bool:
     return any(str(c["iblockId"]) == str(iblock_id) for c in portal.table("catalogs").values())
 
@@ -67,7 +61,7 @@ def _values(portal: Portal, fields: Mapping[str, Any], current: dict[str, Any] |
             row[key] = "Y" if str(fields[key]).upper() == "Y" else "N"
     for key in _NUMBERS:
         if key in fields:
-            number = _int_or_none(fields[key])
+            number = numbers.signed(fields[key])
             if fields[key] not in (None, "") and number is None:
                 raise errors.catalog(0, f"Wrong format of field `{key}`")
             row[key] = number
