@@ -17,18 +17,6 @@ def finite(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def json_float(text: str) -> float | str:
-    """A JSON number literal as a float, or its text when a double cannot hold it (`1e400`): the
-    methods then read it like the same digits sent in a form, as no number."""
-    number = float(text)
-    return number if math.isfinite(number) else text
-
-
-def not_json(name: str) -> Any:
-    """`NaN`, `Infinity` and `-Infinity` are not JSON (RFC 8259; PHP's json_decode refuses them)."""
-    raise ValueError(f"{name} is not a JSON value")
-
-
 # PHP_INT_MAX has 19 digits; a longer run is no ID (and past 4 300 digits int() refuses it).
 _MAX_ID_DIGITS = 19
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from bridge.b24.php_query import QueryRejected, decode, unflatten
-from sandbox.b24 import errors, numbers
+from sandbox import json_body
+from sandbox.b24 import errors
 
 
 def split_method(raw: str) -> str:
@@ -63,7 +63,7 @@ async def _read_params(request: Request) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "").lower()
     if "json" in content_type:
         try:
-            data = json.loads(body, parse_float=numbers.json_float, parse_constant=numbers.not_json)
+            data = json_body.loads(body)
         except (ValueError, RecursionError):
             raise invalid_request("Request body is not valid JSON") from None
         if _json_depth(data) > JSON_MAX_DEPTH:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from sandbox import json_body
 from sandbox.onec import actions, virtual
 from sandbox.onec.atom import atom_not_supported
 from sandbox.onec.encode import Selection, encode_object, encode_record, encode_row
@@ -37,16 +37,6 @@ from sandbox.onec.writes import create_record, register_key, update_record
 JSON_TYPE = "application/json;odata=minimalmetadata;streaming=true;IEEE754Compatible=false"
 XML_TYPE = "application/xml;charset=utf-8"
 ATOM_TYPE = "application/atom+xml;type=feed;charset=utf-8"
-
-
-def _not_json(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")  # NaN/Infinity: JSON has no such values
-
-
-def _json_float(text: str) -> float | str:
-    """A number past a double's range (1e400) stays its text, refused by the property it is for."""
-    number = float(text)
-    return number if math.isfinite(number) else text
 
 
 def json_response(data: Any, status: int = 200) -> Response:
@@ -87,9 +77,7 @@ class ODataRequest:
 
     def body_json(self) -> dict[str, Any]:
         try:
-            data = json.loads(
-                self.raw_body.decode("utf-8") or "{}", parse_constant=_not_json, parse_float=_json_float
-            )
+            data = json_body.loads(self.raw_body.decode("utf-8") or "{}")
         except (UnicodeDecodeError, ValueError, RecursionError):
             # Nested deeper than Python's parser goes: the platform's JSON-reading error too.
             raise unexpected_json_character() from None
